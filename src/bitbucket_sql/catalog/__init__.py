@@ -1,0 +1,1 @@
+"""The table catalog: one declarative definition per table (see :mod:`.model`)."""

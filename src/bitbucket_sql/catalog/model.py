@@ -1,0 +1,127 @@
+"""Declarative table definitions.
+
+Each table is one :class:`TableDef` in its own module under ``catalog/tables``. A definition
+says everything the engine needs to plan requests for the table without table-specific
+engine code: where the rows come from (path template and paging style), which path
+placeholders are keys and where their values come from, how each column is read from the
+API's JSON, and which SQL predicates and sorts the API can evaluate for it.
+
+Types are SQL type names as DuckDB spells them: ``VARCHAR``, ``BIGINT``, ``DOUBLE``,
+``BOOLEAN``, ``TIMESTAMPTZ`` (always UTC), ``DATE``, ``JSON``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SqlType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DATE", "JSON"]
+
+#: SQL comparison operators a column may push into BBQL ``q``. ``LIKE`` is pushed as a
+#: case-insensitive ``~`` superset and always re-checked locally.
+FilterOp = Literal["=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL", "LIKE"]
+
+ALL_COMPARISONS: frozenset[str] = frozenset(
+    {"=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL"}
+)
+EQUALITY: frozenset[str] = frozenset({"=", "!=", "IN", "NOT IN"})
+TEXT_OPS: frozenset[str] = ALL_COMPARISONS | {"LIKE"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One SQL column of a table.
+
+    ``path`` is the dotted path into the API object (``author.display_name``); ``None``
+    means the value is not in the object but comes from the request scope (a path
+    placeholder such as ``workspace``, ``repository`` or ``pull_request_id``).
+    ``bbql`` is the BBQL field name when it differs from ``path``; ``filter_ops`` the SQL
+    operators the API evaluates exactly (or, for LIKE, as a superset). ``param`` names a
+    plain query parameter that filters on equality instead of BBQL (pipelines,
+    branch restrictions). ``sortable`` means ``sort=<field>`` orders exactly as SQL would
+    for this column's type. ``default_field`` is False for fields the list endpoint leaves
+    out unless asked for with ``fields=+values.<path>`` (reviewers on pull requests).
+    """
+
+    name: str
+    type: SqlType
+    path: str | None
+    description: str = ""
+    filter_ops: frozenset[str] = frozenset()
+    bbql: str | None = None
+    param: str | None = None
+    sortable: bool = False
+    default_field: bool = True
+
+    @property
+    def bbql_field(self) -> str | None:
+        """The field name to use in BBQL ``q`` and ``sort``."""
+        return self.bbql or self.path
+
+
+@dataclass(frozen=True)
+class PathKey:
+    """A placeholder in the path template and where its values come from.
+
+    ``{workspace}`` comes from the schema; every other key is a column of this table
+    (``column``) whose values are enumerated, when the query does not fix them, from
+    ``source_table.source_column`` within the same parent scope (repositories ->
+    pull requests -> comments).
+    """
+
+    placeholder: str
+    column: str
+    source_table: str | None = None
+    source_column: str | None = None
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    """A write the API supports for this table (used by later outlets)."""
+
+    method: Literal["POST", "PUT", "DELETE"]
+    path: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """One table.
+
+    ``path`` is relative to the API base (``/repositories/{workspace}/{repository}/pullrequests``).
+    ``get_path`` fetches one object by ``get_key`` columns (``id = 5`` is one GET).
+    ``wide_path`` lists the children of every parent at once (repository-wide PR activity)
+    and is used when the query does not fix the innermost key. ``paging`` is ``page`` for
+    list-style collections (``size``/``page`` present), ``cursor`` for opaque ``next`` links,
+    ``single`` when the path returns one object that becomes one row. ``bbql`` says whether
+    the endpoint takes ``q``/``sort``. ``fixed_params`` are always sent (repeated keys as a
+    tuple of values): pull requests send every ``state`` so that all states are listed.
+    ``removed`` holds the message for tables whose API is gone (the issue tracker).
+    """
+
+    name: str
+    description: str
+    path: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    keys: tuple[PathKey, ...] = ()
+    paging: Literal["page", "cursor", "single"] = "page"
+    max_pagelen: int = 100
+    bbql: bool = False
+    get_path: str | None = None
+    get_key: tuple[str, ...] = ()
+    wide_path: str | None = None
+    fixed_params: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    scope: Literal["global", "workspace", "repository"] = "repository"
+    removed: str | None = None
+    writes: tuple[WriteOp, ...] = ()
+    notes: str = ""
+
+    def column(self, name: str) -> Column | None:
+        """The column called ``name`` (case-insensitive), or None."""
+        lowered = name.lower()
+        return next((c for c in self.columns if c.name == lowered), None)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)

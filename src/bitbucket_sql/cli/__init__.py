@@ -1,0 +1,1 @@
+"""The ``bbsql`` command line: one module per subcommand, loaded only when used."""

@@ -1,0 +1,99 @@
+"""Entry point of the ``bbsql`` command.
+
+Subcommands live in their own modules and are imported lazily, so ``bbsql --help`` stays
+fast and one outlet's heavy imports (DuckDB, uvicorn) never slow another's start-up.
+Errors are printed as one line (``bbsql: error: ...``) with a non-zero exit code; the
+traceback appears only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from bitbucket_sql import __version__
+
+#: subcommand name -> "module:attribute" of a click command.
+SUBCOMMANDS: dict[str, str] = {
+    "demo": "bitbucket_sql.cli.demo_cmd:demo",
+    "query": "bitbucket_sql.cli.query_cmd:query",
+    "shell": "bitbucket_sql.cli.shell_cmd:shell",
+    "tables": "bitbucket_sql.cli.catalog_cmd:tables",
+    "describe": "bitbucket_sql.cli.catalog_cmd:describe",
+    "explain": "bitbucket_sql.cli.query_cmd:explain",
+    "auth": "bitbucket_sql.cli.auth_cmd:auth",
+    "emulator": "bitbucket_sql.cli.emulator_cmd:emulator",
+}
+
+
+def _available(name: str) -> bool:
+    module = SUBCOMMANDS[name].split(":", 1)[0]
+    return importlib.util.find_spec(module) is not None
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in SUBCOMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None or not _available(cmd_name):
+            return None
+        module_name, attribute = target.split(":", 1)
+        return getattr(importlib.import_module(module_name), attribute)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            known = ", ".join(self.list_commands(ctx))
+            raise click.UsageError(f"unknown command {name!r}; known commands: {known}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="bbsql", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """bbsql: query Bitbucket Cloud with SQL.
+
+    Start with `bbsql demo`, which runs a local Bitbucket emulator with demo data and
+    shows real queries against it.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; turn every failure into one readable line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="bbsql", standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        sys.exit(stop.exit_code)
+    except click.exceptions.Abort:
+        click.echo("bbsql: aborted", err=True)
+        sys.exit(130)
+    except click.UsageError as error:
+        click.echo(f"bbsql: error: {error.format_message()} (see 'bbsql --help')", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        click.echo(f"bbsql: error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("bbsql: interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+        if debug:
+            raise
+        message = str(error) or error.__class__.__name__
+        click.echo(f"bbsql: error: {message}", err=True)
+        sys.exit(1)
+    sys.exit(0)
