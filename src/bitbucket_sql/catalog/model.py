@@ -97,6 +97,14 @@ class TableDef:
     the endpoint takes ``q``/``sort``. ``fixed_params`` are always sent (repeated keys as a
     tuple of values): pull requests send every ``state`` so that all states are listed.
     ``removed`` holds the message for tables whose API is gone (the issue tracker).
+    ``sort_param`` names the query parameter that takes ``<field>``/``-<field>`` on an
+    endpoint without BBQL (pipelines: ``sort``); columns marked ``sortable`` then sort through
+    it. BBQL endpoints always sort with ``sort`` and leave this None.
+    Placeholders in every path template (``path``, ``get_path``, ``wide_path``,
+    ``WriteOp.path``) are either a :class:`PathKey` ``placeholder`` of this table or the name
+    of one of its columns (``{id}`` in ``get_path`` is filled from ``get_key``'s ``id``).
+    A key column with a non-None ``path`` is read from the object when present (rows of a
+    ``wide_path`` carry it) and from the scope otherwise.
     """
 
     name: str
@@ -116,6 +124,7 @@ class TableDef:
     removed: str | None = None
     writes: tuple[WriteOp, ...] = ()
     notes: str = ""
+    sort_param: str | None = None
 
     def column(self, name: str) -> Column | None:
         """The column called ``name`` (case-insensitive), or None."""

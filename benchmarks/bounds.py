@@ -1,0 +1,326 @@
+"""The lower bound of every benchmark question, computed from the emulator's store.
+
+The store is the ground truth: these functions count the rows each question needs with the
+API's own filter semantics (BBQL on pull requests, the newest-first order of commits and of
+pipelines sorted by ``-created_on``), turn them into pages of the maximum size and record the
+dependencies between the requests (see :mod:`benchmarks.schedule`). docs/benchmarks.md explains
+the rules in prose; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.schedule import Bound, RequestPlan, bound_of, cheapest
+from benchmarks.scope import Scope, parse_time
+
+PAGE = 100  # the API's maximum page size
+PR_PAGE = 50  # ... for pull requests and pull-request activity
+
+BoundFunction = Callable[[Any, Scope, int], Bound]
+
+
+def _utc(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+def _slugs(store: Any, scope: Scope) -> list[str]:
+    return sorted(store.workspaces[scope.workspace].repositories)
+
+
+def _pull_requests(store: Any, scope: Scope, slug: str) -> list[dict[str, Any]]:
+    return list(store.repo_data(scope.workspace, slug).pullrequests.values())
+
+
+def _merged_since(store: Any, scope: Scope, slug: str, day: dt.date) -> list[dict[str, Any]]:
+    since = _utc(day)
+    return [
+        pr
+        for pr in _pull_requests(store, scope, slug)
+        if pr["state"] == "MERGED" and parse_time(pr["updated_on"]) >= since
+    ]
+
+
+def _open(store: Any, scope: Scope, slug: str) -> list[dict[str, Any]]:
+    return [pr for pr in _pull_requests(store, scope, slug) if pr["state"] == "OPEN"]
+
+
+def _per_repository(plan: RequestPlan, store: Any, scope: Scope, child: Callable[[str, int], None]) -> int:
+    """List the workspace's repositories (pages of 100), then ``child(slug, page)`` for each,
+    waiting for the page that named the repository. Returns the number of repositories."""
+    slugs = _slugs(store, scope)
+    pages = plan.list_pages(len(slugs), PAGE)
+    for index, slug in enumerate(slugs):
+        child(slug, pages[index // PAGE])
+    return len(slugs)
+
+
+def _enumerated_pr_lists(
+    store: Any, scope: Scope, connections: int, what: str, rows_needed: Callable[[str], int]
+) -> Bound:
+    """Repository listing, then one pull-request listing per repository over the rows it needs."""
+    plan = RequestPlan()
+    needed = total = 0
+
+    def child(slug: str, page: int) -> None:
+        nonlocal needed, total
+        rows = rows_needed(slug)
+        needed += rows
+        total += len(_pull_requests(store, scope, slug))
+        plan.list_pages(rows, PR_PAGE, page)
+
+    repositories = _per_repository(plan, store, scope, child)
+    explanation = (
+        f"list {repositories} repositories ({-(-repositories // PAGE)} page(s) of {PAGE}), then each "
+        f"repository's pull requests: {needed:,} {what} in pages of {PR_PAGE}, at least one request per "
+        f"repository"
+    )
+    return bound_of(plan, explanation, connections, rows_in_scope=total)
+
+
+def recent_prs(store: Any, scope: Scope, connections: int) -> Bound:
+    prs = _pull_requests(store, scope, scope.repository)
+    plan = RequestPlan()
+    plan.list_pages(min(scope.top_n, len(prs)), PR_PAGE)
+    return bound_of(
+        plan,
+        f"one page sorted by `-created_on` holding the {scope.top_n} rows (no repository listing: the "
+        "repository is named)",
+        connections,
+        rows_in_scope=len(prs),
+    )
+
+
+def open_prs_by_author(store: Any, scope: Scope, connections: int) -> Bound:
+    return _enumerated_pr_lists(
+        store, scope, connections, "open pull requests", lambda slug: len(_open(store, scope, slug))
+    )
+
+
+def merged_per_week(store: Any, scope: Scope, connections: int) -> Bound:
+    merged = _merged_since(store, scope, scope.repository, scope.year_start)
+    plan = RequestPlan()
+    plan.list_pages(len(merged), PR_PAGE)
+    return bound_of(
+        plan,
+        f'{len(merged)} pull requests match `state = "MERGED" AND updated_on >= {scope.year_start}`, in '
+        f"pages of {PR_PAGE}",
+        connections,
+        rows_in_scope=len(_pull_requests(store, scope, scope.repository)),
+    )
+
+
+def time_to_merge(store: Any, scope: Scope, connections: int) -> Bound:
+    return _enumerated_pr_lists(
+        store,
+        scope,
+        connections,
+        f"pull requests merged since {scope.recent_start}",
+        lambda slug: len(_merged_since(store, scope, slug, scope.recent_start)),
+    )
+
+
+def unapproved_open_prs(store: Any, scope: Scope, connections: int) -> Bound:
+    return _enumerated_pr_lists(
+        store,
+        scope,
+        connections,
+        "open pull requests (with `fields=+values.participants`, no request per pull request)",
+        lambda slug: len(_open(store, scope, slug)),
+    )
+
+
+def _commits(store: Any, scope: Scope) -> list[dict[str, Any]]:
+    data = store.repo_data(scope.workspace, scope.repository)
+    return [data.commits[sha] for sha in data.commit_order]
+
+
+def commits_per_author(store: Any, scope: Scope, connections: int) -> Bound:
+    commits = _commits(store, scope)
+    start = _utc(scope.commits_start)
+    first_older = next((i for i, c in enumerate(commits) if parse_time(c["date"]) < start), len(commits) - 1)
+    needed = min(len(commits), first_older + 1)
+    plan = RequestPlan()
+    plan.cursor_pages(needed, PAGE)
+    return bound_of(
+        plan,
+        f"commits have no server-side filter and come newest first: read {needed:,} of {len(commits):,} "
+        f"commits, up to the first one older than {scope.commits_start}, in cursor pages of {PAGE} (one "
+        "after another)",
+        connections,
+        rows_in_scope=len(commits),
+    )
+
+
+def last_commits(store: Any, scope: Scope, connections: int) -> Bound:
+    commits = _commits(store, scope)
+    plan = RequestPlan()
+    plan.cursor_pages(min(scope.top_n, len(commits)), PAGE)
+    return bound_of(
+        plan,
+        f"the first page (newest first) holds the {scope.top_n} commits",
+        connections,
+        rows_in_scope=len(commits),
+    )
+
+
+def failed_pipelines_with_steps(store: Any, scope: Scope, connections: int) -> Bound:
+    start = _utc(scope.month_start)
+    plan = RequestPlan()
+    read = failed = total = 0
+
+    def child(slug: str, repository_page: int) -> None:
+        nonlocal read, failed, total
+        data = store.repo_data(scope.workspace, slug)
+        newest_first = sorted(data.pipelines.values(), key=lambda p: p["created_on"], reverse=True)
+        total += len(newest_first)
+        in_month = [p for p in newest_first if parse_time(p["created_on"]) >= start]
+        needed = min(len(newest_first), len(in_month) + 1)  # one more shows the month is over
+        read += needed
+        pages = plan.list_pages(needed, PAGE, repository_page)
+        for index, pipeline in enumerate(in_month):
+            if (pipeline["state"].get("result") or {}).get("name") == "FAILED":
+                failed += 1
+                steps = data.pipeline_steps.get(pipeline["uuid"], {})
+                plan.list_pages(len(steps), PAGE, pages[index // PAGE])
+
+    repositories = _per_repository(plan, store, scope, child)
+    return bound_of(
+        plan,
+        f"list {repositories} repositories, then each repository's pipelines sorted by `-created_on` "
+        f"({read:,} rows: this month's plus one older; no server-side result filter), then the steps of "
+        f"each of the {failed} failed pipelines (one request each, after the page that named it)",
+        connections,
+        rows_in_scope=total,
+    )
+
+
+def deployment_frequency(store: Any, scope: Scope, connections: int) -> Bound:
+    plan = RequestPlan()
+    total = 0
+
+    def child(slug: str, page: int) -> None:
+        nonlocal total
+        deployments = len(store.repo_data(scope.workspace, slug).deployments)
+        total += deployments
+        plan.list_pages(deployments, PAGE, page)
+
+    repositories = _per_repository(plan, store, scope, child)
+    return bound_of(
+        plan,
+        f"list {repositories} repositories, then each repository's deployments ({total:,} in pages of "
+        f"{PAGE}; the API has no filter for them)",
+        connections,
+        rows_in_scope=total,
+    )
+
+
+def repositories_by_language(store: Any, scope: Scope, connections: int) -> Bound:
+    slugs = _slugs(store, scope)
+    plan = RequestPlan()
+    plan.list_pages(len(slugs), PAGE)
+    return bound_of(
+        plan, f"{len(slugs)} repositories in pages of {PAGE}", connections, rows_in_scope=len(slugs)
+    )
+
+
+def main_branch_restrictions(store: Any, scope: Scope, connections: int) -> Bound:
+    repositories = store.workspaces[scope.workspace].repositories
+    plan = RequestPlan()
+    matched = total = 0
+
+    def child(slug: str, page: int) -> None:
+        nonlocal matched, total
+        main = repositories[slug]["mainbranch"]["name"]
+        restrictions = store.repo_data(scope.workspace, slug).branch_restrictions.values()
+        total += len(restrictions)
+        rows = sum(1 for r in restrictions if r.get("pattern") == main)
+        matched += rows
+        plan.list_pages(rows, PAGE, page)
+
+    count = _per_repository(plan, store, scope, child)
+    return bound_of(
+        plan,
+        f"list {count} repositories, then each one's branch restrictions with `pattern=<main branch>` "
+        f"({matched} rows)",
+        connections,
+        rows_in_scope=total + count,
+    )
+
+
+def workspace_admins(store: Any, scope: Scope, connections: int) -> Bound:
+    members = store.workspaces[scope.workspace].members.values()
+    owners = sum(1 for m in members if m["permission"] == "owner")
+    plan = RequestPlan()
+    plan.list_pages(owners, PAGE)
+    return bound_of(
+        plan,
+        f'`q=permission="owner"` returns {owners} members in one page',
+        connections,
+        rows_in_scope=len(members),
+    )
+
+
+def pr_comments_join(store: Any, scope: Scope, connections: int) -> Bound:
+    data = store.repo_data(scope.workspace, scope.repository)
+    merged = _merged_since(store, scope, scope.repository, scope.year_start)
+    per_pr = RequestPlan()
+    pages = per_pr.list_pages(len(merged), PR_PAGE)
+    comments = 0
+    for index, pr in enumerate(merged):
+        count = len(data.pr_comments.get(pr["id"], {}))
+        comments += count
+        per_pr.list_pages(count, PAGE, pages[index // PR_PAGE])
+    listing = bound_of(
+        per_pr,
+        f"{len(merged)} merged pull requests in pages of {PR_PAGE}, then one comment listing per pull "
+        f"request ({comments} comments)",
+        connections,
+        rows_in_scope=len(data.pullrequests) + sum(len(c) for c in data.pr_comments.values()),
+    )
+    activity_entries = sum(len(entries) for entries in data.pr_activity.values())
+    stream = RequestPlan()
+    stream.cursor_pages(activity_entries, PR_PAGE)
+    activity = bound_of(
+        stream,
+        f"the repository-wide activity stream ({activity_entries:,} entries: comments and merge updates, "
+        f"cursor pages of {PR_PAGE})",
+        connections,
+        rows_in_scope=activity_entries,
+    )
+    return cheapest(listing, activity)
+
+
+def latest_prs_everywhere(store: Any, scope: Scope, connections: int) -> Bound:
+    return _enumerated_pr_lists(
+        store,
+        scope,
+        connections,
+        f"pull requests (at most the {scope.everywhere_n} newest of each, sorted by `-updated_on`)",
+        lambda slug: min(scope.everywhere_n, len(_pull_requests(store, scope, slug))),
+    )
+
+
+def repeated(store: Any, scope: Scope, connections: int) -> Bound:
+    return Bound(0, 0, "a repeat within the cache's lifetime needs no request")
+
+
+BOUNDS: dict[str, BoundFunction] = {
+    "recent_prs": recent_prs,
+    "open_prs_by_author": open_prs_by_author,
+    "merged_per_week": merged_per_week,
+    "time_to_merge": time_to_merge,
+    "unapproved_open_prs": unapproved_open_prs,
+    "commits_per_author": commits_per_author,
+    "last_commits": last_commits,
+    "failed_pipelines_with_steps": failed_pipelines_with_steps,
+    "deployment_frequency": deployment_frequency,
+    "repositories_by_language": repositories_by_language,
+    "main_branch_restrictions": main_branch_restrictions,
+    "workspace_admins": workspace_admins,
+    "pr_comments_join": pr_comments_join,
+    "latest_prs_everywhere": latest_prs_everywhere,
+    "recent_prs_again": repeated,
+}

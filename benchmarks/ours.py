@@ -1,0 +1,53 @@
+"""Running a query through bitbucket-sql's engine and measuring it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from benchmarks.measure import SideResult
+
+DEMO_USER = "demo@example.com"
+DEMO_API_TOKEN = "demo-api-token"
+
+
+def connection_string(base_url: str, workspace: str, max_concurrency: int) -> str:
+    """The connection a user would write for the emulator's demo credentials.
+
+    ``RateLimitPerHour`` is raised because the emulator runs without a rate limit in the
+    benchmark: the client's own hourly budget (1,000 by default, as on Bitbucket Cloud) would
+    otherwise pace a long run and measure the budget instead of the queries.
+    """
+    return (
+        f"BaseURL={base_url};Workspace={workspace};AuthScheme=APIToken;User={DEMO_USER};"
+        f"APIToken={DEMO_API_TOKEN};MaxConcurrency={max_concurrency};RateLimitPerHour=1000000"
+    )
+
+
+def open_engine(base_url: str, workspace: str, max_concurrency: int) -> Any:
+    """A fresh engine (empty cache). Imported lazily: the baseline must run without the engine."""
+    from bitbucket_sql.api.settings import parse_connection_string
+    from bitbucket_sql.engine import Engine
+
+    return Engine(parse_connection_string(connection_string(base_url, workspace, max_concurrency)))
+
+
+def run_ours(engine: Any, sql: str, emulator: Any) -> SideResult:
+    """Execute ``sql`` and return its answer with the client's and the emulator's counts."""
+    emulator.reset_stats()
+    started = time.perf_counter()
+    result = engine.execute(sql)
+    wall = time.perf_counter() - started
+    server_requests = int(emulator.stats()["total"])
+    stats = result.stats
+    return SideResult(
+        requests=int(stats.requests),
+        emulator_requests=server_requests,
+        rows_fetched=int(stats.rows_fetched),
+        rows_returned=len(result.rows),
+        bytes=int(stats.bytes),
+        wall_s=wall,
+        local_s=float(stats.local_s),
+        rows=[tuple(row) for row in result.rows],
+        cache_hits=int(stats.cache_hits),
+    )

@@ -1,0 +1,281 @@
+"""Render a benchmark run as docs/benchmarks.md (Markdown tables plus the method in prose)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from benchmarks.machine import machine_description, package_versions
+from benchmarks.measure import QueryOutcome, RunSettings, ScalingPoint, SideResult
+
+NOT_MEASURED = "n/m"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return NOT_MEASURED
+    if value < 0.01:
+        return f"{value * 1000:.1f} ms"
+    if value < 10:
+        return f"{value:.2f} s"
+    return f"{value:.1f} s"
+
+
+def ratio(numerator: float | None, denominator: float | None) -> str:
+    if numerator is None or denominator is None:
+        return NOT_MEASURED
+    if denominator == 0:
+        return "=" if numerator == 0 else "∞"
+    return f"{numerator / denominator:.1f}×"
+
+
+def count(value: int | None) -> str:
+    return NOT_MEASURED if value is None else f"{value:,}"
+
+
+def size(value: int | None) -> str:
+    if value is None:
+        return NOT_MEASURED
+    if value < 1024:
+        return f"{value} B"
+    if value < 1024**2:
+        return f"{value / 1024:.1f} KiB"
+    return f"{value / 1024**2:.1f} MiB"
+
+
+def _requests(side: SideResult | None) -> int | None:
+    return side.requests if side else None
+
+
+def _wall(side: SideResult | None) -> float | None:
+    return side.wall_s if side else None
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_table(outcomes: Sequence[QueryOutcome], latency_ms: float) -> list[str]:
+    lines = [
+        "| # | query | our requests | bound | baseline requests | our time | latency bound | baseline time "
+        "| ours ÷ bound (req) | baseline ÷ ours (req) | ours ÷ bound (time) | baseline ÷ ours (time) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for number, outcome in enumerate(outcomes, 1):
+        ours_req, base_req = _requests(outcome.ours), _requests(outcome.baseline)
+        ours_s, base_s = _wall(outcome.ours), _wall(outcome.baseline)
+        bound_s = outcome.bound.latency_s(latency_ms)
+        title = outcome.title + (" ⚠ answers differ" if outcome.answers_differ else "")
+        lines.append(
+            f"| {number} | {_cell(title)} | {count(ours_req)} | {count(outcome.bound.requests)} "
+            f"| {count(base_req)} | {seconds(ours_s)} | {seconds(bound_s)} | {seconds(base_s)} "
+            f"| {ratio(ours_req, outcome.bound.requests)} | {ratio(base_req, ours_req)} "
+            f"| {ratio(ours_s, bound_s)} | {ratio(base_s, ours_s)} |"
+        )
+    return lines
+
+
+def detail_table(outcomes: Sequence[QueryOutcome]) -> list[str]:
+    lines = [
+        "| # | query | our rows fetched → returned | our bytes | our local time | cache hits "
+        "| baseline rows fetched → returned | baseline bytes | baseline local time |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for number, outcome in enumerate(outcomes, 1):
+        ours, base = outcome.ours, outcome.baseline
+        ours_rows = f"{ours.rows_fetched:,} → {ours.rows_returned:,}" if ours else NOT_MEASURED
+        base_rows = f"{base.rows_fetched:,} → {base.rows_returned:,}" if base else NOT_MEASURED
+        lines.append(
+            f"| {number} | {_cell(outcome.title)} | {ours_rows} | {size(ours.bytes if ours else None)} "
+            f"| {seconds(ours.local_s if ours else None)} | {count(ours.cache_hits if ours else None)} "
+            f"| {base_rows} | {size(base.bytes if base else None)} "
+            f"| {seconds(base.local_s if base else None)} |"
+        )
+    return lines
+
+
+def totals_line(outcomes: Sequence[QueryOutcome], latency_ms: float) -> str:
+    def total(values: list[float | None]) -> float | None:
+        return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+    ours_req = total([_requests(o.ours) for o in outcomes])
+    base_req = total([_requests(o.baseline) for o in outcomes])
+    bound_req = sum(o.bound.requests for o in outcomes)
+    ours_s = total([_wall(o.ours) for o in outcomes])
+    base_s = total([_wall(o.baseline) for o in outcomes])
+    bound_s = sum(o.bound.latency_s(latency_ms) for o in outcomes)
+    return (
+        f"Totals over the suite: ours {count(None if ours_req is None else int(ours_req))} requests in "
+        f"{seconds(ours_s)}, lower bound {bound_req:,} requests in {seconds(bound_s)}, baseline "
+        f"{count(None if base_req is None else int(base_req))} requests in {seconds(base_s)}."
+    )
+
+
+def queries_section(outcomes: Sequence[QueryOutcome]) -> list[str]:
+    lines: list[str] = []
+    for number, outcome in enumerate(outcomes, 1):
+        lines += [f"{number}. **{outcome.title}** (`{outcome.key}`). {outcome.scope_note}", ""]
+        lines += ["   ```sql", *(f"   {line}" for line in outcome.sql.strip().splitlines()), "   ```", ""]
+        lines += [
+            f"   Bound: {outcome.bound.requests:,} requests in {outcome.bound.rounds} rounds; "
+            f"{outcome.bound.explanation}.",
+            "",
+        ]
+        for label, error in (("ours", outcome.ours_error), ("baseline", outcome.baseline_error)):
+            if error:
+                lines += [f"   Not measured ({label}): {_cell(error)}", ""]
+        if outcome.difference:
+            lines += ["   **Answers differ:**", "", "   ```", outcome.difference.describe(), "   ```", ""]
+    return lines
+
+
+def scaling_table(points: Sequence[ScalingPoint]) -> list[str]:
+    lines = [
+        "| scale | query | rows in scope | our requests | bound | our time | latency bound "
+        "| rows fetched → returned | emulator start |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for point in points:
+        ours = point.ours
+        rows = f"{ours.rows_fetched:,} → {ours.rows_returned:,}" if ours else NOT_MEASURED
+        lines.append(
+            f"| {point.scale} | {_cell(point.title)} | {point.rows_in_scope:,} | {count(_requests(ours))} "
+            f"| {point.bound.requests:,} | {seconds(_wall(ours))} | {seconds(point.bound.latency_s(point.latency_ms))} "
+            f"| {rows} | {seconds(point.emulator_start_s)} |"
+        )
+    return lines
+
+
+METHOD = """\
+## How the numbers are measured
+
+* **Requests** are counted twice: by our client (`result.stats.requests`) or, for the baseline, by a
+  counting `requests.Session` handed to `atlassian-python-api`, and by the emulator itself
+  (`emu.stats()`, reset before every query). The run fails when the two counts differ.
+* **Rows fetched** are API items transferred (each element of a page's `values`, plus each
+  single-object GET); **rows returned** are the rows of the answer. **Bytes** are response bodies.
+* **Time** is wall-clock time of the whole query on the client; **local time** is the part not spent
+  waiting for HTTP responses (planning, JSON decoding, DuckDB or pandas work).
+* Every query of ours runs on a fresh connection (empty cache) except the cache query, which repeats
+  an earlier query on that query's connection.
+* The **baseline** answers the same questions the way a user of `atlassian-python-api` would:
+  `Cloud(url=root, username=e-mail, password=API token)`, then the library's idiomatic listings
+  (`workspace.repositories.each()`, `repository.pullrequests.each(q=...)`, `pipelines.each()`,
+  `commits.each()`, `branch_restrictions.each()`, `permissions.each()`, ...) with the library's own
+  paging (default page sizes; `pullrequests.each()` fetches every listed pull request again with
+  one GET, as the library does), generic `_get_paged` where it has no helper (deployments, PR
+  comments), and pandas for the grouping. It runs sequentially, as such scripts do. Our answers and
+  the baseline's are compared as sorted multisets (floats with a relative tolerance of 1e-6,
+  timestamps normalised to UTC seconds); any difference fails the run and is shown above.
+
+## How the lower bound is computed
+
+The bound is what *any* client would need with the API as it is, computed from the emulator's
+store (the ground truth) rather than from our client:
+
+1. **Rows the answer needs.** For each collection the query touches, count the items that
+   satisfy every predicate the API can evaluate itself (BBQL `q`, query parameters such as
+   pipelines' `sort`, the path keys), i.e. the rows a perfect client must still transfer. Where
+   the API can sort and the query only needs the first *N* rows, only *N* are needed. Where the
+   API cannot filter (commits have no `q`; their order is newest first), the rows needed are all
+   rows up to the last one in the range.
+2. **Pages of the maximum size.** Each collection costs `max(1, ceil(rows / max pagelen))`
+   requests: 100 per page, 50 for pull requests and pull-request activity. An empty collection
+   still costs one request (that is how a client learns it is empty).
+3. **Unavoidable enumeration.** A question that spans the workspace must first list its
+   repositories (`ceil(repositories / 100)` pages) and then ask every repository; a question
+   about the children of selected parents (steps of failed pipelines, comments of pull requests)
+   costs one listing per parent. Where two strategies exist (comments per pull request versus the
+   repository-wide activity stream) the bound takes the cheaper one.
+4. **Latency bound.** The requests form a forest of dependencies: the pages of a list-style
+   collection (responses carry `size`) can all be fetched once the first page has arrived, a
+   cursor-paged collection (commits, activity) must be read page after page, and a child
+   collection can only be requested after the parent page that named it. Hu's
+   highest-level-first schedule (optimal for unit-time jobs on a forest) gives the fewest
+   rounds in which `MaxConcurrency` = 8 connections complete the forest; the latency bound is
+   rounds × the emulator's mean latency. It ignores local work and transfer time, so no client
+   can beat it under this latency.
+5. A query that repeats an earlier one has a bound of 0 requests: a client with a cache need not
+   ask again.
+"""
+
+
+def render_report(
+    outcomes: Sequence[QueryOutcome],
+    settings: RunSettings,
+    *,
+    command: str,
+    chart_name: str | None,
+    scaling: Sequence[ScalingPoint] = (),
+    scaling_chart_name: str | None = None,
+    notes: Sequence[str] = (),
+    now: dt.datetime | None = None,
+) -> str:
+    """The whole Markdown document for one run."""
+    now = now or dt.datetime.now(dt.UTC)
+    machine = machine_description()
+    versions = package_versions()
+    lines = [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by `python -m benchmarks.run`; edit benchmarks/report.py, not this file. -->",
+        "",
+        "How many HTTP requests and how much time common data-engineering questions cost through",
+        "bitbucket-sql, compared with the lowest possible cost and with the same questions answered",
+        "by hand with `atlassian-python-api` and pandas. Everything runs against the local Bitbucket",
+        "Cloud emulator, so the numbers are reproducible.",
+        "",
+        "## Run it",
+        "",
+        "```sh",
+        'pip install -e ".[bench]" && python -m benchmarks.run',
+        "```",
+        "",
+        "Options: `--scale tiny|small|medium|large` (default `medium`), `--latency-ms` (default 100),",
+        "`--jitter-ms` (default 20), `--queries key,key,...` (a subset; keys below), `--output FILE`",
+        "(default `docs/benchmarks.md`; the chart is written next to it as a PNG), `--no-baseline`",
+        "(skip `atlassian-python-api`), `--scaling` (also run three queries at small, medium and",
+        "large). The command exits non-zero when our answers differ from the baseline's or when a",
+        "client's request count differs from the emulator's.",
+        "",
+        "## This run",
+        "",
+        f"* Date: {now:%Y-%m-%d %H:%M} UTC; command: `{command}`",
+        f"* Emulator: scale `{settings.scale}` (seed {settings.seed}), latency {settings.latency_ms:g} ms ± "
+        f"{settings.jitter_ms:g} ms jitter per request, started in {seconds(settings.emulator_start_s)}; "
+        + ", ".join(f"{n:,} {what}" for what, n in settings.emulator_counts.items()),
+        f"* Our connection: `MaxConcurrency={settings.max_concurrency}`; baseline: "
+        + ("sequential `atlassian-python-api`" if settings.baseline else "not run (`--no-baseline`)"),
+        f"* Machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory']} memory, "
+        f"{machine['os']}, {machine['python']}",
+        "* Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
+        "",
+        f"`{NOT_MEASURED}` = not measured (the reason is given under the query).",
+        "",
+        "## Requests and time",
+        "",
+        *summary_table(outcomes, settings.latency_ms),
+        "",
+        totals_line(outcomes, settings.latency_ms),
+        "",
+    ]
+    if chart_name:
+        lines += [f"![Requests and time per query]({chart_name})", ""]
+    lines += ["## Rows, bytes and local work", "", *detail_table(outcomes), ""]
+    if notes:
+        lines += ["## Notes", "", *(f"* {note}" for note in notes), ""]
+    lines += ["## The queries", "", *queries_section(outcomes)]
+    if scaling:
+        lines += [
+            "## Scaling",
+            "",
+            "The same three queries at growing data sizes (same latency), showing how requests and time",
+            "grow with the data. *Rows in scope* counts the API items of the collections the query reads.",
+            "",
+            *scaling_table(scaling),
+            "",
+        ]
+        if scaling_chart_name:
+            lines += [f"![Requests and time by scale]({scaling_chart_name})", ""]
+    lines += [METHOD]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,667 @@
+"""``BitbucketClient``: every HTTP request bitbucket-sql makes to Bitbucket goes through here.
+
+One client per connection, safe to share between threads. It owns one ``httpx.Client``
+(keep-alive pool limited to MaxConcurrency sockets) and one thread pool of MaxConcurrency
+workers used by everything it does concurrently, so a fan-out over 500 repositories never
+opens more than MaxConcurrency connections. Paging follows ``next`` verbatim; list-style
+collections (``size`` + ``page`` on the first page) fetch their remaining pages concurrently.
+Retries, credential renewal, redirects, accounting and the cross-host rule live in
+:meth:`BitbucketClient.request`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bitbucket_sql.api import accounting
+from bitbucket_sql.api.accounting import ClientStats, RateLimitStatus, Recording, RequestRecord
+from bitbucket_sql.api.auth import AuthScheme, build_auth
+from bitbucket_sql.api.errors import (
+    BitbucketError,
+    CrossHostError,
+    TransportError,
+    error_for_status,
+)
+from bitbucket_sql.api.redact import redact_headers, redact_url
+from bitbucket_sql.api.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from bitbucket_sql.api.settings import ConnectionSettings, origin_of, parse_connection_string
+from bitbucket_sql.api.transport import ssl_context, user_agent
+from bitbucket_sql.api.verbose_log import HEADERS_LOG, HTTP_LOG, RETRY_LOG, configure_logging
+
+Params = dict[str, Any] | None
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+#: Transport failures worth retrying (the request may not have reached the server, or its
+#: answer was lost). Certificate failures are not: retrying cannot fix them.
+RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+_worker = threading.local()
+
+
+class BitbucketClient:
+    """Thread-safe Bitbucket Cloud REST 2.0 client for one connection.
+
+    ``settings`` may be a :class:`ConnectionSettings` or a connection string. ``auth``
+    overrides the scheme built from the settings; ``interactive=False`` never opens a browser
+    for OAuth. ``retry_base_delay`` overrides RetryBaseDelay (tests use milliseconds);
+    ``transport`` is passed to httpx (tests may mount one).
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings | str | None = None,
+        *,
+        auth: AuthScheme | None = None,
+        interactive: bool = True,
+        retry_base_delay: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if settings is None or isinstance(settings, str):
+            settings = parse_connection_string(settings)
+        self.settings = settings
+        configure_logging(settings)
+        self.auth = auth if auth is not None else build_auth(settings, interactive=interactive)
+        self.retry_policy = RetryPolicy(
+            max_retries=settings.max_retries,
+            max_total_wait=settings.max_retry_wait,
+            base_delay=settings.retry_base_delay if retry_base_delay is None else retry_base_delay,
+        )
+        self._sleep = sleep
+        self._origin = settings.api_origin
+        self._base = settings.base_url.rstrip("/")
+        limits = httpx.Limits(
+            max_connections=settings.max_concurrency,
+            max_keepalive_connections=settings.max_concurrency,
+        )
+        self._http = httpx.Client(
+            timeout=settings.timeout,
+            limits=limits,
+            headers={"User-Agent": user_agent(settings), "Accept": "application/json"},
+            verify=ssl_context(settings),
+            follow_redirects=False,
+            transport=transport,
+        )
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._stats = ClientStats()
+        self._stats_lock = threading.Lock()
+        # Bitbucket counts per credential; the same credential on another host is another budget.
+        self._window = accounting.window_for("{}://{}:{}".format(*self._origin) + " " + self.auth.fingerprint())
+        self._rate_headers: dict[str, str] = {}
+        self._closed = False
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close sockets, stop the worker threads and release token clients."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+        self._http.close()
+        self.auth.close()
+
+    def __enter__(self) -> BitbucketClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<BitbucketClient {self._base} auth={self.auth.name}>"
+
+    # --- accounting -------------------------------------------------------------------------
+    @property
+    def stats(self) -> ClientStats:
+        """Totals for this client since it was created (a snapshot)."""
+        with self._stats_lock:
+            return self._stats.copy()
+
+    def recording(self) -> AbstractContextManager[Recording]:
+        """``with client.recording() as rec:`` collects the requests made for one query.
+
+        Requests made by this client's worker threads on behalf of the code inside the block
+        count too (work is submitted with a copy of the caller's context).
+        """
+        return accounting.recording()
+
+    @property
+    def rate_limit(self) -> RateLimitStatus:
+        """Requests in the last rolling hour for this credential, the limit and what remains."""
+        used = self._window.count()
+        limit = self.settings.rate_limit_per_hour
+        headers = dict(self._rate_headers)
+        remaining = max(0, limit - used)
+        near = headers.get("X-RateLimit-NearLimit", "").lower() == "true" or remaining < limit * 0.1
+        return RateLimitStatus(used_last_hour=used, limit=limit, remaining=remaining, near_limit=near, headers=headers)
+
+    def _record(self, record: RequestRecord, failed: bool) -> None:
+        with self._stats_lock:
+            stats = self._stats
+            stats.requests += 1
+            stats.attempts += record.retries + 1
+            stats.retries += record.retries
+            stats.bytes += record.bytes
+            stats.duration += record.duration
+            stats.errors += int(failed)
+            if record.status is not None:
+                stats.statuses[record.status] += 1
+        for rec in accounting.active_recordings():
+            rec.add(record)
+
+    # --- URLs -----------------------------------------------------------------------------
+    def url_for(self, path: str, params: Params = None) -> httpx.URL:
+        """The absolute URL for a path relative to BaseURL (or an absolute URL on the API host)."""
+        if path.startswith(("http://", "https://")):
+            url = httpx.URL(path)
+            self._require_api_origin(url, "URL")
+        else:
+            url = httpx.URL(self._base + ("" if path.startswith("/") else "/") + path)
+        if params:
+            clean = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items() if v is not None}
+            url = url.copy_merge_params(clean)
+        return url
+
+    def _same_origin(self, url: httpx.URL) -> bool:
+        return origin_of(str(url)) == self._origin
+
+    def _require_api_origin(self, url: httpx.URL, what: str) -> None:
+        if not self._same_origin(url):
+            scheme, host, port = origin_of(str(url))
+            api = "{}://{}:{}".format(*self._origin)
+            raise CrossHostError(
+                f"a {what} pointed to {scheme}://{host}:{port}, which is not the API host {api}",
+                url=str(url),
+                hint=(
+                    "bitbucket-sql only sends credentials to the BaseURL host and refuses to follow "
+                    "links elsewhere; check BaseURL (it must be the host that serves the API) or "
+                    "report the response as a server bug"
+                ),
+            )
+
+    # --- single requests ----------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        json: Any = None,
+        data: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one request with retries; return the final 2xx response or raise a BitbucketError.
+
+        GET, PUT and DELETE are retried on 429/5xx/timeouts/dropped connections; POST only when
+        ``idempotent=True``. A 401 triggers one credential renewal (OAuth refresh) and retry.
+        """
+        method = method.upper()
+        retry = idempotent if idempotent is not None else method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+        url = self.url_for(path, params)
+        return self._send(method, url, json=json, data=data, retry=retry)
+
+    def get(self, path: str, params: Params = None) -> dict[str, Any]:
+        """GET a JSON object (path relative to BaseURL, or an absolute URL on the API host)."""
+        return self._json(self.request("GET", path, params=params))
+
+    def post(self, path: str, json: Any = None, *, idempotent: bool = False, params: Params = None) -> Any:
+        """POST JSON; never retried automatically unless ``idempotent=True``."""
+        return self._json(self.request("POST", path, params=params, json=json, idempotent=idempotent), empty_ok=True)
+
+    def put(self, path: str, json: Any = None, *, params: Params = None) -> Any:
+        return self._json(self.request("PUT", path, params=params, json=json), empty_ok=True)
+
+    def delete(self, path: str, *, params: Params = None) -> Any:
+        return self._json(self.request("DELETE", path, params=params), empty_ok=True)
+
+    @staticmethod
+    def _json(response: httpx.Response, empty_ok: bool = False) -> Any:
+        if empty_ok and not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise BitbucketError(
+                f"expected JSON but got {response.headers.get('content-type', 'no content type')}",
+                status=response.status_code,
+                method=response.request.method,
+                url=str(response.request.url),
+                hint="Check that BaseURL points at the REST API root (for Bitbucket Cloud "
+                "https://api.bitbucket.org/2.0)",
+            ) from None
+
+    def _send(self, method: str, url: httpx.URL, *, json: Any, data: Any, retry: bool) -> httpx.Response:
+        self._require_api_origin(url, "request URL")
+        policy = self.retry_policy
+        started, started_wall = time.monotonic(), time.time()
+        attempts = 0  # HTTP attempts actually sent
+        waited = 0.0
+        received = 0
+        attempt_errors: list[str] = []
+        renewed = False
+        redirects = 0
+        response: httpx.Response | None = None
+        failure: BitbucketError | None = None
+        try:
+            while True:
+                header = self.auth.authorization() if self._same_origin(url) else None
+                attempts += 1
+                headers = {"Authorization": header} if header else {}
+                request = self._http.build_request(method, url, json=json, data=data, headers=headers)
+                if HEADERS_LOG.isEnabledFor(logging.DEBUG):
+                    HEADERS_LOG.debug("request %s %s headers=%s", method, redact_url(str(url)),
+                                      redact_headers(request.headers.multi_items()))
+                try:
+                    response = self._http.send(request)
+                    response.read()
+                except httpx.TransportError as error:
+                    self._window.hit()
+                    response = None
+                    reason = type(error).__name__
+                    attempt_errors.append(reason)
+                    retryable = isinstance(error, RETRYABLE_TRANSPORT) and "CERTIFICATE" not in str(error)
+                    delay = policy.next_delay(attempts, waited, None) if retry and retryable else None
+                    if delay is None:
+                        failure = self._transport_failure(method, url, error, attempts, retryable)
+                        raise failure from None
+                    RETRY_LOG.info("%s %s: %s; retry %d in %.2fs", method, redact_url(str(url)), reason,
+                                   attempts, delay)
+                    self._sleep(delay)
+                    waited += delay
+                    continue
+                self._window.hit()
+                received += len(response.content)
+                self._note_rate_headers(response.headers)
+                if HEADERS_LOG.isEnabledFor(logging.DEBUG):
+                    HEADERS_LOG.debug("response %s %s headers=%s", response.status_code, redact_url(str(url)),
+                                      redact_headers(response.headers.multi_items()))
+                status = response.status_code
+                if status in RETRYABLE_STATUSES and retry:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                    delay = policy.next_delay(attempts, waited, retry_after)
+                    if delay is not None:
+                        attempt_errors.append(f"HTTP {status}")
+                        RETRY_LOG.info("%s %s: HTTP %d; retry %d in %.2fs%s", method, redact_url(str(url)),
+                                       status, attempts, delay, " (Retry-After)" if retry_after is not None else "")
+                        self._sleep(delay)
+                        waited += delay
+                        continue
+                if status == 401 and header and not renewed and self.auth.recover(header):
+                    renewed = True
+                    attempt_errors.append("HTTP 401 (credential renewed)")
+                    RETRY_LOG.info("%s %s: HTTP 401; renewed the %s credential, retrying", method,
+                                   redact_url(str(url)), self.auth.name)
+                    continue
+                if status in REDIRECT_STATUSES and "location" in response.headers:
+                    target = url.join(response.headers["location"])
+                    self._require_api_origin(target, f"redirect from {redact_url(str(url))}")
+                    redirects += 1
+                    if redirects > MAX_REDIRECTS:
+                        failure = BitbucketError(f"more than {MAX_REDIRECTS} redirects", method=method, url=str(url))
+                        raise failure
+                    url = target
+                    if status == 303:
+                        method, json, data = "GET", None, None
+                    continue
+                if status >= 400:
+                    failure = error_for_status(
+                        status,
+                        method=method,
+                        url=str(url),
+                        body=_body_of(response),
+                        attempts=attempts,
+                        auth_scheme=self.auth.name,
+                        headers=dict(response.headers),
+                    )
+                    raise failure
+                return response
+        except BitbucketError as error:
+            failure = failure or error
+            raise
+        finally:
+            if attempts:
+                self._finish_record(method, url, response, failure, started, started_wall, received,
+                                    attempts, attempt_errors)
+
+    def _finish_record(
+        self,
+        method: str,
+        url: httpx.URL,
+        response: httpx.Response | None,
+        failure: BitbucketError | None,
+        started: float,
+        started_wall: float,
+        received: int,
+        attempts: int,
+        attempt_errors: list[str],
+    ) -> None:
+        record = RequestRecord(
+            method=method,
+            url=redact_url(str(url)),
+            status=response.status_code if response is not None else None,
+            duration=time.monotonic() - started,
+            bytes=received,
+            retries=attempts - 1,
+            attempt_errors=tuple(attempt_errors),
+            started_at=started_wall,
+        )
+        self._record(record, failed=failure is not None or response is None)
+        HTTP_LOG.debug("%s %s -> %s in %.0f ms, %d bytes, %d retries", method, record.url,
+                       record.status if record.status is not None else type(failure).__name__,
+                       record.duration * 1000, record.bytes, record.retries)
+
+    def _transport_failure(
+        self, method: str, url: httpx.URL, error: httpx.TransportError, attempts: int, retryable: bool
+    ) -> TransportError:
+        reason = type(error).__name__
+        if "CERTIFICATE" in str(error):
+            hint = "TLS certificate verification failed; if a proxy or private CA signs the certificate, set CABundle"
+        elif isinstance(error, httpx.TimeoutException):
+            hint = f"The server did not answer within Timeout={self.settings.timeout:g} seconds; retry later or raise Timeout"
+        else:
+            hint = "Check the network connection and BaseURL"
+        return TransportError(f"the request could not be completed ({reason})", method=method, url=str(url),
+                              attempts=attempts, hint=hint)
+
+    def _note_rate_headers(self, headers: httpx.Headers) -> None:
+        found = {k.title(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
+        if found:
+            self._rate_headers = {k.replace("Ratelimit", "RateLimit").replace("Nearlimit", "NearLimit"): v
+                                  for k, v in found.items()}
+
+    # --- concurrency ----------------------------------------------------------------------
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._closed:
+                raise BitbucketError("the client is closed", hint="Open a new connection")
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.settings.max_concurrency, thread_name_prefix="bbsql-http"
+                )
+            return self._pool
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn`` on the shared pool inside a copy of the caller's context (recordings)."""
+        context = contextvars.copy_context()
+        return self._executor().submit(context.run, _as_worker, fn, *args)
+
+    def get_many(
+        self, requests: Iterable[tuple[Any, str, Params]], *, return_errors: bool = False
+    ) -> Iterator[tuple[Any, Any]]:
+        """GET many objects concurrently; yields ``(key, object)`` in completion order.
+
+        With ``return_errors=True`` a failed request yields ``(key, BitbucketError)`` instead
+        of raising (the other requests continue).
+        """
+        jobs = ((key, self.url_for(path, params)) for key, path, params in requests)
+        yield from self._run_bounded(jobs, lambda url: self._json(self._send("GET", url, json=None, data=None,
+                                                                             retry=True)), return_errors)
+
+    def _run_bounded(
+        self, jobs: Iterator[tuple[Any, httpx.URL]], fn: Callable[[httpx.URL], Any], return_errors: bool
+    ) -> Iterator[tuple[Any, Any]]:
+        if getattr(_worker, "active", False):  # already on a pool thread: stay sequential
+            for key, url in jobs:
+                try:
+                    yield key, fn(url)
+                except BitbucketError as error:
+                    if not return_errors:
+                        raise
+                    yield key, error
+            return
+        window = self.settings.max_concurrency * 2
+        inflight: dict[Future[Any], Any] = {}
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(inflight) < window:
+                    try:
+                        key, url = next(jobs)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    inflight[self._submit(fn, url)] = key
+                if not inflight:
+                    return
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    key = inflight.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        yield key, future.result()
+                    elif isinstance(error, BitbucketError) and return_errors:
+                        yield key, error
+                    else:
+                        raise error
+        finally:
+            for future in inflight:
+                future.cancel()
+
+    # --- paging -----------------------------------------------------------------------------
+    def paginate(
+        self, path: str, params: Params = None, *, pagelen: int | None = None, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the ``values`` of a collection in order, following ``next`` verbatim.
+
+        ``pagelen`` is sent on the first request (pass the endpoint's maximum). When the first
+        page reports ``size`` and ``page``, the remaining pages are fetched concurrently; cursor
+        pages are followed one after another. ``limit`` stops once that many items were yielded.
+        """
+        for _, item in self.paginate_many([(None, path, params)], pagelen=pagelen, limit=limit):
+            yield item
+
+    def paginate_many(
+        self,
+        requests: Iterable[tuple[Any, str, Params]],
+        *,
+        pagelen: int | None = None,
+        limit: int | None = None,
+        return_errors: bool = False,
+    ) -> Iterator[tuple[Any, Any]]:
+        """Run many paginations concurrently on the shared pool; yields ``(key, item)``.
+
+        Items of one key arrive in page order; keys interleave as their pages complete.
+        ``limit`` applies per key. With ``return_errors=True`` a failing pagination yields
+        ``(key, BitbucketError)`` once and ends; otherwise the error is raised.
+        """
+        if limit is not None and limit <= 0:
+            return
+        sources = iter(requests)
+        scheduler = _PageScheduler(self, pagelen=pagelen, limit=limit, return_errors=return_errors)
+        yield from scheduler.run(sources)
+
+    def _fetch_page(self, url: httpx.URL) -> dict[str, Any]:
+        page = self._json(self._send("GET", url, json=None, data=None, retry=True))
+        if not isinstance(page, dict):
+            raise BitbucketError("expected a page object with 'values'", method="GET", url=str(url))
+        return page
+
+
+def _as_worker(fn: Callable[..., Any], *args: Any) -> Any:
+    _worker.active = True
+    try:
+        return fn(*args)
+    finally:
+        _worker.active = False
+
+
+def _body_of(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def with_page(url: httpx.URL, page: int) -> httpx.URL:
+    """``url`` with only its ``page`` query parameter set to ``page`` (other bytes untouched)."""
+    raw = url.query.decode("ascii")
+    parts = [part for part in raw.split("&") if part] if raw else []
+    out: list[str] = []
+    replaced = False
+    for part in parts:
+        if part.split("=", 1)[0] == "page":
+            if not replaced:
+                out.append(f"page={page}")
+                replaced = True
+            continue
+        out.append(part)
+    if not replaced:
+        out.append(f"page={page}")
+    return url.copy_with(query="&".join(out).encode("ascii"))
+
+
+@dataclass
+class _Stream:
+    """The state of one pagination inside :class:`_PageScheduler`."""
+
+    key: Any
+    first_url: httpx.URL
+    yielded: int = 0
+    next_to_yield: int = 0
+    ready: dict[int, list[Any]] = field(default_factory=dict)
+    scheduled_until: int = 0  # highest page index scheduled so far
+    final_index: int | None = None  # index of the last page, once known
+    plan_cut_by_limit: bool = False  # list style: fewer pages planned than exist, because of limit
+    finished: bool = False
+
+
+class _PageScheduler:
+    """Fetches pages of many collections on the client's pool, yielding items in page order."""
+
+    def __init__(self, client: BitbucketClient, *, pagelen: int | None, limit: int | None, return_errors: bool):
+        self.client = client
+        self.pagelen = pagelen
+        self.limit = limit
+        self.return_errors = return_errors
+        self.pending: deque[tuple[_Stream, int, httpx.URL]] = deque()
+        self.inflight: dict[Future[Any], tuple[_Stream, int]] = {}
+
+    def _first_url(self, path: str, params: Params) -> httpx.URL:
+        params = dict(params or {})
+        url = self.client.url_for(path)
+        existing = {k for k, _ in url.params.multi_items()}
+        if self.pagelen is not None and "pagelen" not in params and "pagelen" not in existing:
+            params["pagelen"] = self.pagelen
+        return self.client.url_for(path, params)
+
+    def run(self, sources: Iterator[tuple[Any, str, Params]]) -> Iterator[tuple[Any, Any]]:
+        client = self.client
+        sequential = getattr(_worker, "active", False)
+        window = 1 if sequential else client.settings.max_concurrency * 2
+        exhausted = False
+        try:
+            while True:
+                while len(self.inflight) < window and (self.pending or not exhausted):
+                    if not self.pending:
+                        try:
+                            key, path, params = next(sources)
+                        except StopIteration:
+                            exhausted = True
+                            break
+                        stream = _Stream(key=key, first_url=self._first_url(path, params))
+                        self.pending.append((stream, 0, stream.first_url))
+                        continue
+                    stream, index, url = self.pending.popleft()
+                    if stream.finished:
+                        continue
+                    if sequential:
+                        future: Future[Any] = Future()
+                        try:
+                            future.set_result(client._fetch_page(url))
+                        except BaseException as error:  # noqa: BLE001 - delivered below
+                            future.set_exception(error)
+                    else:
+                        future = client._submit(client._fetch_page, url)
+                    self.inflight[future] = (stream, index)
+                if not self.inflight:
+                    return
+                done, _ = wait(self.inflight, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: self.inflight[f][1]):
+                    stream, index = self.inflight.pop(future)
+                    if stream.finished:
+                        continue
+                    error = future.exception()
+                    if error is not None:
+                        if isinstance(error, BitbucketError) and self.return_errors:
+                            self._finish(stream)
+                            yield stream.key, error
+                            continue
+                        raise error
+                    self._plan_after(stream, index, future.result())
+                    yield from self._flush(stream)
+        finally:
+            for future in self.inflight:
+                future.cancel()
+
+    def _finish(self, stream: _Stream) -> None:
+        stream.finished = True
+        stream.ready.clear()
+
+    def _plan_after(self, stream: _Stream, index: int, page: dict[str, Any]) -> None:
+        """Store a fetched page and schedule whatever comes after it."""
+        values = page.get("values")
+        stream.ready[index] = list(values) if isinstance(values, list) else []
+        next_link = page.get("next")
+        next_url: httpx.URL | None = None
+        if next_link:
+            next_url = httpx.URL(str(next_link))
+            self.client._require_api_origin(next_url, "'next' link")
+        if index == 0 and next_url is not None and _is_list_style(page):
+            pagelen = int(page["pagelen"]) if page.get("pagelen") else len(stream.ready[0]) or 1
+            first_page, size = int(page["page"]), int(page["size"])
+            last_page = max(first_page, math.ceil(size / pagelen))
+            if self.limit is not None:
+                enough = first_page + math.ceil(max(0, self.limit - len(stream.ready[0])) / pagelen)
+                stream.plan_cut_by_limit = enough < last_page
+                last_page = min(last_page, enough)
+            upcoming = [(stream, n - first_page, with_page(next_url, n)) for n in range(first_page + 1, last_page + 1)]
+            stream.scheduled_until = last_page - first_page
+            self.pending.extendleft(reversed(upcoming))
+            if not upcoming:
+                stream.final_index = 0
+            return
+        wanted_more = not stream.plan_cut_by_limit and (
+            self.limit is None or stream.yielded + sum(map(len, stream.ready.values())) < self.limit
+        )
+        if next_url is not None and index >= stream.scheduled_until and wanted_more:
+            # cursor style, or list style that grew past the pages planned from ``size``
+            stream.scheduled_until = index + 1
+            self.pending.appendleft((stream, index + 1, next_url))
+            return
+        if index >= stream.scheduled_until:
+            stream.final_index = index
+
+    def _flush(self, stream: _Stream) -> Iterator[tuple[Any, Any]]:
+        while stream.next_to_yield in stream.ready and not stream.finished:
+            values = stream.ready.pop(stream.next_to_yield)
+            for item in values:
+                if self.limit is not None and stream.yielded >= self.limit:
+                    break
+                stream.yielded += 1
+                yield stream.key, item
+            if stream.final_index is not None and stream.next_to_yield >= stream.final_index:
+                self._finish(stream)
+            if self.limit is not None and stream.yielded >= self.limit:
+                self._finish(stream)
+            stream.next_to_yield += 1
+
+
+def _is_list_style(page: dict[str, Any]) -> bool:
+    try:
+        return int(page["size"]) >= 0 and int(page["page"]) >= 1
+    except (KeyError, TypeError, ValueError):
+        return False

@@ -1,0 +1,104 @@
+"""Removing secrets from URLs, headers and form bodies before they reach logs or errors.
+
+Every URL that ends up in a log line, an exception or a request record passes through
+:func:`redact_url`; header and form dumps in verbose logs go through :func:`redact_headers`
+and :func:`redact_form`. :class:`SecretScrubber` is a last line of defence on the handlers
+this package installs: it replaces any registered secret string in a formatted record.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "********"
+
+#: Query/form keys whose values are credentials (or one step away from one).
+SECRET_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "code",
+        "password",
+        "token",
+        "api_token",
+        "apitoken",
+        "secret",
+        "assertion",
+        "jwt",
+        "code_verifier",
+    }
+)
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+def redact_url(url: str) -> str:
+    """The URL without user-info and with secret query values masked."""
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(key.lower() in SECRET_KEYS for key, _ in pairs):
+            query = urlencode([(k, MASK if k.lower() in SECRET_KEYS else v) for k, v in pairs])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
+    """A copy of the headers with credential headers masked (the scheme word is kept)."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    result: dict[str, str] = {}
+    for name, value in items:
+        if name.lower() in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            result[name] = f"{scheme} {MASK}".strip()
+        else:
+            result[name] = value
+    return result
+
+
+def redact_form(form: Mapping[str, str]) -> dict[str, str]:
+    """A copy of a form body with credential fields masked."""
+    return {k: (MASK if k.lower() in SECRET_KEYS else v) for k, v in form.items()}
+
+
+class SecretScrubber(logging.Filter):
+    """Replaces every registered secret in a log record's message with a mask.
+
+    Installed on the handlers created for Verbosity/Logfile. Secrets are registered by the
+    auth schemes when they learn them (including rotated OAuth tokens).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def register(self, *secrets: str | None) -> None:
+        with self._lock:
+            self._secrets.update(s for s in secrets if s and len(s) >= 4)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        if not secrets:
+            return True
+        message = record.getMessage()
+        scrubbed = message
+        for secret in secrets:
+            scrubbed = scrubbed.replace(secret, MASK)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+#: One scrubber for the process: handlers share it, schemes register secrets in it.
+SCRUBBER = SecretScrubber()

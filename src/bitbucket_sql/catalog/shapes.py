@@ -1,0 +1,102 @@
+"""Column sets of API objects that more than one table lists.
+
+Commits appear in ``commits`` and ``pull_request_commits``, commit statuses in
+``commit_statuses`` and ``pull_request_statuses``, diffstat entries in two tables, webhooks
+and pipeline variables at workspace and repository level. Defining each shape once keeps
+the twin tables identical.
+"""
+
+from __future__ import annotations
+
+from .columns import col, html_url_column
+from .model import Column
+
+
+def commit_columns() -> tuple[Column, ...]:
+    """Columns of a ``commit`` object."""
+    return (
+        col("hash", "VARCHAR", "hash", "Full 40-character commit hash."),
+        col("date", "TIMESTAMPTZ", "date", "Author date of the commit (UTC)."),
+        col("message", "VARCHAR", "message", "Full commit message."),
+        col("summary_raw", "VARCHAR", "summary.raw", "Commit message as rendered-text source."),
+        col("author_raw", "VARCHAR", "author.raw", "Author as recorded by git: `Name <email>`."),
+        col(
+            "author_user_uuid",
+            "VARCHAR",
+            "author.user.uuid",
+            "UUID of the Bitbucket user matched to the author (null when unmatched).",
+        ),
+        col(
+            "author_user_account_id",
+            "VARCHAR",
+            "author.user.account_id",
+            "Atlassian account id of the Bitbucket user matched to the author.",
+        ),
+        col(
+            "author_user_display_name",
+            "VARCHAR",
+            "author.user.display_name",
+            "Display name of the Bitbucket user matched to the author.",
+        ),
+        col("parents", "JSON", "parents", "Parent commits (list of objects with `hash`)."),
+        html_url_column("the commit"),
+    )
+
+
+def commit_status_columns() -> tuple[Column, ...]:
+    """Columns of a ``commitstatus`` (build status) object."""
+    return (
+        col("key", "VARCHAR", "key", "Key of the status, unique per commit (e.g. the CI job id)."),
+        col("state", "VARCHAR", "state", "SUCCESSFUL, FAILED, INPROGRESS or STOPPED."),
+        col("name", "VARCHAR", "name", "Name shown for the status."),
+        col("description", "VARCHAR", "description", "Description shown for the status."),
+        col("url", "VARCHAR", "url", "Link to the build (may be a URI template)."),
+        col("refname", "VARCHAR", "refname", "Branch the status belongs to (ties it to pull requests)."),
+        col("created_on", "TIMESTAMPTZ", "created_on", "When the status was first reported (UTC)."),
+        col("updated_on", "TIMESTAMPTZ", "updated_on", "When the status last changed (UTC)."),
+    )
+
+
+def diffstat_columns() -> tuple[Column, ...]:
+    """Columns of a ``diffstat`` entry (one changed file)."""
+    return (
+        col("status", "VARCHAR", "status", "added, removed, modified or renamed."),
+        col("lines_added", "BIGINT", "lines_added", "Lines added to the file."),
+        col("lines_removed", "BIGINT", "lines_removed", "Lines removed from the file."),
+        col("old_path", "VARCHAR", "old.path", "Path before the change (null for added files)."),
+        col("new_path", "VARCHAR", "new.path", "Path after the change (null for removed files)."),
+    )
+
+
+def webhook_columns() -> tuple[Column, ...]:
+    """Columns of a ``webhook_subscription``."""
+    return (
+        col("uuid", "VARCHAR", "uuid", "UUID (with braces) of the webhook."),
+        col("url", "VARCHAR", "url", "Address the events are posted to."),
+        col("description", "VARCHAR", "description", "Description of the webhook."),
+        col("subject_type", "VARCHAR", "subject_type", "repository or workspace."),
+        col("active", "BOOLEAN", "active", "Whether events are delivered."),
+        col("created_at", "TIMESTAMPTZ", "created_at", "When the webhook was created (UTC)."),
+        col("events", "JSON", "events", "Event keys the webhook subscribes to (e.g. `repo:push`)."),
+        col("secret_set", "BOOLEAN", "secret_set", "Whether deliveries are signed with a secret."),
+    )
+
+
+def pipeline_variable_columns() -> tuple[Column, ...]:
+    """Columns of a ``pipeline_variable`` (secured values are never returned)."""
+    return (
+        col("uuid", "VARCHAR", "uuid", "UUID (with braces) of the variable."),
+        col("key", "VARCHAR", "key", "Name of the variable."),
+        col("value", "VARCHAR", "value", "Value (null for secured variables)."),
+        col("secured", "BOOLEAN", "secured", "Whether the value is secret."),
+    )
+
+
+def account_columns(who: str) -> tuple[Column, ...]:
+    """Columns of an ``account`` listed as a row (watchers, default reviewers)."""
+    return (
+        col("uuid", "VARCHAR", "uuid", f"UUID (with braces) of {who}."),
+        col("account_id", "VARCHAR", "account_id", f"Atlassian account id of {who}."),
+        col("display_name", "VARCHAR", "display_name", f"Display name of {who}."),
+        col("nickname", "VARCHAR", "nickname", f"Nickname of {who}."),
+    )

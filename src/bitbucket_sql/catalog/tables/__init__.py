@@ -1,0 +1,1 @@
+"""One module per table, each exporting ``TABLE`` (discovered by :mod:`..registry`)."""

@@ -1,0 +1,31 @@
+"""Explicit group permissions on a project (``.../projects/{project_key}/permissions-config/groups``)."""
+
+from ..columns import PROJECT_KEY, WORKSPACE_KEY, col, project_key_column, workspace_column
+from ..model import TableDef, WriteOp
+
+_LIST = "/workspaces/{workspace}/projects/{project_key}/permissions-config/groups"
+_ONE = _LIST + "/{group_slug}"
+
+TABLE = TableDef(
+    name="project_group_permissions",
+    description="Groups granted a permission on a project explicitly.",
+    path=_LIST,
+    scope="workspace",
+    keys=(WORKSPACE_KEY, PROJECT_KEY),
+    get_path=_ONE,
+    get_key=("group_slug",),
+    primary_key=("workspace", "project_key", "group_slug"),
+    columns=(
+        workspace_column(),
+        project_key_column(),
+        col("permission", "VARCHAR", "permission", "read, write, create-repo or admin."),
+        col("group_slug", "VARCHAR", "group.slug", "Slug of the group."),
+        col("group_name", "VARCHAR", "group.name", "Name of the group."),
+        col("group_full_slug", "VARCHAR", "group.full_slug", "Workspace and group slug: `workspace:group`."),
+    ),
+    writes=(
+        WriteOp("PUT", _ONE, "Grant or change a group's permission (body: permission)."),
+        WriteOp("DELETE", _ONE, "Revoke a group's explicit permission."),
+    ),
+    notes="permissions-config endpoints do not support BBQL; filters are evaluated locally.",
+)

@@ -1,0 +1,48 @@
+"""Tasks on pull requests (``GET .../pullrequests/{pull_request_id}/tasks``, BBQL)."""
+
+from ..columns import (
+    PULL_REQUEST_KEY,
+    REPOSITORY_KEYS,
+    col,
+    pull_request_id_column,
+    repository_scope_columns,
+    user_columns,
+    with_bbql,
+)
+from ..model import TableDef, WriteOp
+
+_LIST = "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/tasks"
+_ONE = _LIST + "/{id}"
+
+TABLE = TableDef(
+    name="pull_request_tasks",
+    description="Tasks (to-do items) on pull requests.",
+    path=_LIST,
+    keys=(*REPOSITORY_KEYS, PULL_REQUEST_KEY),
+    bbql=True,
+    get_path=_ONE,
+    get_key=("id",),
+    primary_key=("workspace", "repository", "pull_request_id", "id"),
+    columns=with_bbql(
+        (
+            *repository_scope_columns(),
+            pull_request_id_column(),
+            col("id", "BIGINT", "id", "Id of the task."),
+            col("state", "VARCHAR", "state", "RESOLVED or UNRESOLVED."),
+            col("content_raw", "VARCHAR", "content.raw", "Text of the task."),
+            *user_columns("creator", "creator", "the task's creator"),
+            col("created_on", "TIMESTAMPTZ", "created_on", "When the task was created (UTC)."),
+            col("updated_on", "TIMESTAMPTZ", "updated_on", "When the task last changed (UTC)."),
+            col("pending", "BOOLEAN", "pending", "True while the task is part of an unpublished review."),
+            col("resolved_on", "TIMESTAMPTZ", "resolved_on", "When the task was resolved (UTC)."),
+            *user_columns("resolved_by", "resolved_by", "the user who resolved the task"),
+            col("comment_id", "BIGINT", "comment.id", "Id of the comment the task is attached to."),
+        ),
+        not_sortable=("resolved_on", "comment_id"),
+    ),
+    writes=(
+        WriteOp("POST", _LIST, "Create a task (body: content.raw, optional comment.id)."),
+        WriteOp("PUT", _ONE, "Update a task (content, state RESOLVED/UNRESOLVED)."),
+        WriteOp("DELETE", _ONE, "Delete a task."),
+    ),
+)

@@ -1,0 +1,273 @@
+"""The interactive SQL shell behind ``bbsql shell`` (and the end of ``bbsql demo``).
+
+Input is gathered until a statement ends with ``;`` (dot commands are one line), then each
+statement runs through the engine; the result prints as a table followed by its row count,
+time and request count. An error prints as one paragraph and the shell carries on. With a
+terminal, prompt_toolkit supplies editing, history (``~/.bbsql/history``) and completion of
+table names, column names and SQL keywords; without one, statements are read from stdin.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from bitbucket_sql.cli._errors import one_paragraph
+from bitbucket_sql.cli._output import Tabular, render_table
+from bitbucket_sql.cli._progress import ProgressLine
+
+SQL_KEYWORDS: tuple[str, ...] = (
+    "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "BETWEEN",
+    "ORDER", "BY", "GROUP", "HAVING", "LIMIT", "OFFSET", "ASC", "DESC", "DISTINCT", "AS", "JOIN",
+    "LEFT", "RIGHT", "INNER", "OUTER", "FULL", "CROSS", "ON", "USING", "WITH", "UNION", "ALL",
+    "EXCEPT", "INTERSECT", "CASE", "WHEN", "THEN", "ELSE", "END", "COUNT", "SUM", "AVG", "MIN",
+    "MAX", "EXPLAIN", "ANALYZE", "TRUE", "FALSE", "CAST", "DATE_TRUNC", "NOW", "INTERVAL",
+    "CURRENT_DATE", "EXISTS", "COALESCE", "STARTS_WITH",
+)  # fmt: skip
+
+DOT_COMMANDS: dict[str, str] = {
+    ".tables": "list the tables",
+    ".schema TABLE": "show a table's columns, types and what is pushed down to the API",
+    ".help": "show this help",
+    ".quit": "leave the shell (also .exit or Ctrl-D)",
+}
+
+HISTORY_PATH = Path("~/.bbsql/history")
+
+
+def split_statements(text: str) -> list[str]:
+    """Statements of ``text`` split at semicolons outside string literals and comments."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.tokenize(text, read="duckdb")
+    except Exception:  # noqa: BLE001 - an untokenizable text is one statement; the engine reports why
+        return [text.strip().rstrip(";").strip()] if text.strip().rstrip(";").strip() else []
+    statements: list[str] = []
+    start = 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            statements.append(text[start : token.start])
+            start = token.end + 1
+    statements.append(text[start:])
+    return [statement.strip() for statement in statements if statement.strip()]
+
+
+def is_complete(text: str) -> bool:
+    """True when the input is ready to run: a dot command, or SQL ending with ``;`` (or nothing)."""
+    stripped = text.strip()
+    return not stripped or stripped.startswith(".") or stripped.endswith(";")
+
+
+class Shell:
+    """Runs complete inputs (SQL or dot commands) against an engine and prints to a console."""
+
+    def __init__(self, engine: Any, console: Console, *, debug: bool = False) -> None:
+        self.engine = engine
+        self.console = console
+        self.debug = debug
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def handle(self, text: str) -> bool:
+        """Run one complete input; False means the user asked to leave."""
+        stripped = text.strip()
+        if not stripped:
+            return True
+        if stripped.startswith("."):
+            return self._dot_command(stripped.rstrip(";").split())
+        for statement in split_statements(stripped):
+            self.run_sql(statement)
+        return True
+
+    def run_sql(self, sql: str) -> None:
+        try:
+            with ProgressLine(Console(stderr=True)) as progress:
+                result = self.engine.execute(sql, progress=progress)
+        except Exception as error:  # noqa: BLE001 - the shell reports and carries on
+            self._report(error)
+            return
+        from bitbucket_sql.cli.query_cmd import stats_line
+
+        data = Tabular.from_result(result)
+        is_plan = sql.lstrip().upper().startswith("EXPLAIN")
+        if is_plan:
+            for row in data.rows:
+                self.console.print(" ".join(str(value) for value in row), markup=False, highlight=False)
+        elif data.names:
+            self.console.print(render_table(data))
+        self.console.print(stats_line(result, plan=is_plan), style="dim", highlight=False)
+
+    def _report(self, error: BaseException) -> None:
+        if self.debug:
+            self.console.print("".join(traceback.format_exception(error)), style="red", highlight=False)
+        else:
+            self.console.print(f"error: {one_paragraph(error)}", style="red", highlight=False, markup=False)
+
+    # -- dot commands -------------------------------------------------------------------------
+
+    def _dot_command(self, words: list[str]) -> bool:
+        command, arguments = words[0].lower(), words[1:]
+        if command in {".quit", ".exit", ".q"}:
+            return False
+        if command == ".help":
+            self._help()
+        elif command == ".tables":
+            self._tables()
+        elif command == ".schema":
+            if len(arguments) != 1:
+                self.console.print("usage: .schema TABLE  (for example .schema pull_requests)", style="red")
+            else:
+                self._schema(arguments[0])
+        else:
+            known = ", ".join(name.split()[0] for name in DOT_COMMANDS)
+            self.console.print(f"unknown command {command!r}; known: {known}", style="red", markup=False)
+        return True
+
+    def _help(self) -> None:
+        self.console.print("End SQL statements with ';' (they may span lines). Commands:", highlight=False)
+        for name, meaning in DOT_COMMANDS.items():
+            self.console.print(f"  {name:<15} {meaning}", highlight=False, markup=False)
+
+    def _tables(self) -> None:
+        rows = [(t.name, t.scope, t.description) for t in self.engine.tables()]
+        self.console.print(render_table(Tabular(["name", "scope", "description"], ["VARCHAR"] * 3, rows)))
+
+    def _schema(self, name: str) -> None:
+        from bitbucket_sql.cli.catalog_cmd import pushdown_of
+
+        try:
+            table = self.engine.table(name.split(".")[-1])
+        except Exception as error:  # noqa: BLE001 - unknown table: report with the closest names
+            self._report(error)
+            return
+        rows = [(c.name, c.type, c.description, pushdown_of(table, c)) for c in table.columns]
+        self.console.print(f"{table.name}: {table.description}", highlight=False, markup=False)
+        self.console.print(
+            render_table(Tabular(["name", "type", "description", "pushdown"], ["VARCHAR"] * 4, rows))
+        )
+
+
+# -- input sources ----------------------------------------------------------------------------
+
+
+def inputs_from_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Complete inputs from plain lines (stdin without a terminal): dot lines, SQL up to ``;``."""
+    pending: list[str] = []
+    for line in lines:
+        if not pending and line.strip().startswith("."):
+            yield line.strip()
+            continue
+        pending.append(line.rstrip("\n"))
+        text = "\n".join(pending)
+        if is_complete(text):
+            pending = []
+            if text.strip():
+                yield text
+    leftover = "\n".join(pending)
+    if leftover.strip():
+        yield leftover
+
+
+def run_lines(shell: Shell, lines: Iterable[str]) -> None:
+    for text in inputs_from_lines(lines):
+        if not shell.handle(text):
+            return
+
+
+def completion_words(tables: Sequence[Any]) -> list[str]:
+    """Everything the completer offers: tables, columns and SQL keywords."""
+    words = {t.name for t in tables}
+    words.update(c.name for t in tables for c in t.columns)
+    return sorted(words) + list(SQL_KEYWORDS)
+
+
+def make_completer(tables: Sequence[Any]) -> Any:
+    """A prompt_toolkit completer for dot commands, table names, column names and keywords.
+
+    After FROM/JOIN (and ``.schema``) only tables are offered; elsewhere the columns of the
+    tables already named in the statement come first, then every other word.
+    """
+    from prompt_toolkit.completion import Completer, Completion
+
+    table_names = sorted(t.name for t in tables)
+    columns_by_table = {t.name: [c.name for c in t.columns] for t in tables}
+    everything = completion_words(tables)
+
+    class SqlCompleter(Completer):
+        def get_completions(self, document: Any, complete_event: Any) -> Iterator[Any]:
+            before = document.text_before_cursor
+            word = document.get_word_before_cursor(WORD=True)
+            stripped = before.lstrip()
+            if stripped.startswith(".") and " " not in stripped:
+                candidates: list[str] = [name.split()[0] for name in DOT_COMMANDS] + [".exit"]
+            else:
+                previous = before[: len(before) - len(word)].split()
+                last = previous[-1].lower() if previous else ""
+                if last in {"from", "join", ".schema"}:
+                    candidates = table_names
+                else:
+                    lowered = document.text.lower()
+                    named = [name for name in table_names if name in lowered]
+                    first = [column for name in named for column in columns_by_table[name]]
+                    candidates = list(dict.fromkeys(first + everything))
+            typed = word.lower()
+            for candidate in candidates:
+                if candidate.lower().startswith(typed) and candidate.lower() != typed:
+                    yield Completion(candidate, start_position=-len(word))
+
+    return SqlCompleter()
+
+
+def make_session(tables: Sequence[Any], *, history_path: Path | None = None, **session_options: Any) -> Any:
+    """A prompt_toolkit session: Enter runs a complete input, otherwise starts a new line."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.key_binding import KeyBindings
+
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _enter(event: Any) -> None:
+        buffer = event.current_buffer
+        if is_complete(buffer.text):
+            buffer.validate_and_handle()
+        else:
+            buffer.insert_text("\n")
+
+    history: Any = InMemoryHistory()
+    if history_path is not None:
+        try:
+            history_path.parent.mkdir(parents=True, exist_ok=True)
+            history = FileHistory(str(history_path))
+        except OSError:
+            history = InMemoryHistory()
+    return PromptSession(
+        message="bbsql> ",
+        prompt_continuation=lambda width, line_number, wrap_count: "...> ".rjust(width),
+        multiline=True,
+        key_bindings=bindings,
+        completer=make_completer(tables),
+        complete_while_typing=False,
+        history=history,
+        **session_options,
+    )
+
+
+def run_interactive(shell: Shell, session: Any) -> None:
+    """Prompt until ``.quit`` or Ctrl-D; Ctrl-C drops the current input."""
+    shell.console.print("Enter SQL ending with ';', or .help. Leave with .quit or Ctrl-D.", style="dim")
+    while True:
+        try:
+            text = session.prompt()
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            return
+        if not shell.handle(text):
+            return

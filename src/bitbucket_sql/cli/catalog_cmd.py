@@ -1,0 +1,112 @@
+"""``bbsql tables`` and ``bbsql describe``: the catalog as the engine sees it, without any API call.
+
+Both read the declarative table definitions directly, so they work offline and without a
+connection: the place to look up a column name before writing a query.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bitbucket_sql.cli._errors import QueryError
+from bitbucket_sql.cli._output import FORMATS, Tabular, emit
+
+TEXT_FORMATS = tuple(fmt for fmt in FORMATS if fmt != "parquet")
+
+
+def _format_option(command: Any) -> Any:
+    command = click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        help="Write to this file instead of standard output.",
+    )(command)
+    return click.option(
+        "-f", "--format", "fmt", type=click.Choice(TEXT_FORMATS), default="table", show_default=True
+    )(command)
+
+
+def _describe_table_row(table: Any) -> tuple[str, str, str, str]:
+    description = table.description
+    if table.removed:
+        description = f"[removed] {description}"
+    return table.name, description, table.scope, ", ".join(table.primary_key)
+
+
+def lookup_table(name: str) -> Any:
+    """The table called ``name``, or a QueryError that names the closest tables."""
+    from bitbucket_sql.catalog.registry import closest_tables, get_table, table_names
+
+    table = get_table(name.split(".")[-1])
+    if table is not None:
+        return table
+    closest = closest_tables(name.split(".")[-1])
+    if closest:
+        hint = "did you mean " + " or ".join(repr(n) for n in closest) + "?"
+    else:
+        hint = "known tables: " + ", ".join(table_names()) + "."
+    raise QueryError(f"unknown table {name!r}; {hint} List every table with 'bbsql tables'.")
+
+
+def pushdown_of(table: Any, column: Any) -> str:
+    """How a predicate or sort on ``column`` reaches the API (empty: evaluated locally only)."""
+    ways: list[str] = []
+    for key in table.keys:
+        if key.column == column.name:
+            ways.append("URL key (=, IN)" if key.placeholder != "workspace" else "URL key (the schema)")
+    if column.param:
+        ways.append(f"query parameter {column.param} (=)")
+    if column.filter_ops:
+        ways.append("q: " + _operators(column.filter_ops))
+    if column.sortable:
+        ways.append("sort")
+    if not column.default_field:
+        ways.append("fetched only when selected")
+    return "; ".join(ways)
+
+
+_OPERATOR_ORDER = ("=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL")
+
+
+def _operators(ops: frozenset[str]) -> str:
+    """``all comparisons, LIKE (superset)`` or the operators in their usual order."""
+    from bitbucket_sql.catalog.model import ALL_COMPARISONS
+
+    parts = ["all comparisons"] if ops >= ALL_COMPARISONS else [op for op in _OPERATOR_ORDER if op in ops]
+    if "LIKE" in ops:
+        parts.append("LIKE (superset, re-checked)")
+    return ", ".join(parts)
+
+
+@click.command()
+@_format_option
+def tables(fmt: str, output: Path | None) -> None:
+    """List the tables: name, description, scope and primary key."""
+    from bitbucket_sql.catalog.registry import all_tables
+
+    rows = [_describe_table_row(table) for table in all_tables()]
+    emit(
+        Tabular(["name", "description", "scope", "primary_key"], ["VARCHAR"] * 4, rows),
+        fmt,
+        output,
+    )
+
+
+@click.command()
+@_format_option
+@click.argument("table_name", metavar="TABLE")
+def describe(fmt: str, output: Path | None, table_name: str) -> None:
+    """List a table's columns: name, type, description and pushdown."""
+    table = lookup_table(table_name)
+    rows = [(c.name, c.type, c.description, pushdown_of(table, c)) for c in table.columns]
+    if fmt == "table" and output is None:
+        click.echo(f"{table.name}: {table.description}")
+        click.echo(
+            f"scope: {table.scope}; primary key: {', '.join(table.primary_key)}; API path: {table.path}"
+        )
+        if table.removed:
+            click.echo(f"removed: {table.removed}")
+    emit(Tabular(["name", "type", "description", "pushdown"], ["VARCHAR"] * 4, rows), fmt, output)

@@ -1,0 +1,140 @@
+"""``bbsql emulator``: serve the local Bitbucket Cloud emulator until interrupted.
+
+Prints the base URL and the demo credentials first, so a user can point any client at it.
+``--port 0`` picks a free port and prints the one chosen (tests use that).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+SCALE_CHOICES = ["tiny", "small", "medium", "large"]
+
+
+def _banner(base_url: str, root_url: str, scale: str, seed: int, data: str | None) -> str:
+    from bitbucket_sql.emulator.auth import (
+        DEMO_ACCESS_TOKEN,
+        DEMO_API_TOKEN,
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_EMAIL,
+        DEMO_READONLY_TOKEN,
+    )
+
+    source = f"data from {data}" if data else f"scale {scale}, seed {seed}"
+    return "\n".join(
+        [
+            f"Bitbucket Cloud emulator serving {base_url}  ({source})",
+            "Workspaces: acme, globex. Demo credentials (full access to acme):",
+            f"  API token (Basic):     {DEMO_EMAIL} / {DEMO_API_TOKEN}",
+            f"  Access token (Bearer): {DEMO_ACCESS_TOKEN}   read-only: {DEMO_READONLY_TOKEN}",
+            f"  OAuth consumer:        {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET}  at {root_url}/site/oauth2/",
+            f"Statistics: GET {root_url}/_emulator/stats. Press Ctrl-C to stop.",
+        ]
+    )
+
+
+@click.command(name="emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7990,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(SCALE_CHOICES),
+    default="tiny",
+    show_default=True,
+    help="Size of the demo data.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data and faults.")
+@click.option(
+    "--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True, help="Delay per request."
+)
+@click.option(
+    "--jitter-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Extra uniform random delay per request, up to this many ms.",
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Requests per credential per rolling hour (default: unlimited).",
+)
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Fraction of API requests that fail (500/502/503 or a dropped connection).",
+)
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve this data file instead of generated data.",
+)
+@click.option(
+    "--retry-after",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Add 'Retry-After: S' to 429 answers (real Bitbucket sends none).",
+)
+@click.option(
+    "--access-token-ttl",
+    type=click.IntRange(min=1),
+    default=7200,
+    show_default=True,
+    help="Lifetime of issued OAuth access tokens, in seconds.",
+)
+def emulator(
+    host: str,
+    port: int,
+    scale: str,
+    seed: int,
+    latency_ms: float,
+    jitter_ms: float,
+    rate_limit: int | None,
+    fault_rate: float,
+    data: Path | None,
+    retry_after: int | None,
+    access_token_ttl: int,
+) -> None:
+    """Run a local Bitbucket Cloud REST API emulator with demo data."""
+    from bitbucket_sql.emulator.server import EmulatorConfig, EmulatorHandle, serve
+
+    try:
+        config = EmulatorConfig(
+            host=host,
+            port=port,
+            scale=scale,
+            seed=seed,
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            rate_limit=rate_limit,
+            fault_rate=fault_rate,
+            data=str(data) if data is not None else None,
+            retry_after=retry_after,
+            access_token_ttl=access_token_ttl,
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+
+    def announce(handle: EmulatorHandle) -> None:
+        click.echo(_banner(handle.base_url, handle.root_url, scale, seed, config.data))
+
+    try:
+        serve(config, on_ready=announce)
+    except OSError as error:
+        raise click.ClickException(str(error)) from error
+    except KeyboardInterrupt:
+        pass
+    click.echo("Emulator stopped.")

@@ -1,0 +1,122 @@
+"""``bbsql query`` and ``bbsql explain``: run one statement and print its result or its plan."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bitbucket_sql.cli._connection import connection_options, opened_engine
+from bitbucket_sql.cli._errors import friendly_errors
+from bitbucket_sql.cli._output import FORMATS, Tabular, emit
+from bitbucket_sql.cli._progress import ProgressLine
+
+
+def read_sql(sql: str) -> str:
+    """The statement; ``-`` reads it from standard input."""
+    if sql == "-":
+        sql = sys.stdin.read()
+    if not sql.strip():
+        raise click.UsageError("the SQL statement is empty")
+    return sql
+
+
+def stats_line(result: Any, *, plan: bool = False) -> str:
+    """``5 rows in 0.42 s, 3 requests, 1 retry, 2 from cache``: what the query cost.
+
+    ``plan`` is for EXPLAIN output, whose rows are plan lines rather than data.
+    """
+    stats = result.stats
+    rows = len(result.rows)
+    parts = [f"{stats.requests} request{'s' if stats.requests != 1 else ''}"]
+    if stats.retries:
+        parts.append(f"{stats.retries} retr{'ies' if stats.retries != 1 else 'y'}")
+    if stats.cache_hits:
+        parts.append(f"{stats.cache_hits} from cache")
+    what = "plan" if plan else f"{rows} row{'s' if rows != 1 else ''}"
+    return f"{what} in {stats.elapsed_s:.2f} s, {', '.join(parts)}"
+
+
+def run_with_progress(engine: Any, sql: str, params: list[str] | None) -> Any:
+    """Execute with a status line on stderr once the query runs longer than a second."""
+    with ProgressLine() as progress, friendly_errors():
+        return engine.execute(sql, params, progress=progress)
+
+
+params_option = click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="VALUE",
+    help="Value for the next ? placeholder (repeat in order); always a value, never SQL.",
+)
+
+
+@click.command()
+@connection_options
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the result to this file instead of standard output (required for parquet).",
+)
+@params_option
+@click.argument("sql")
+def query(
+    connection: str | None,
+    profile: str | None,
+    fmt: str,
+    output: Path | None,
+    params: tuple[str, ...],
+    sql: str,
+) -> None:
+    """Run SQL against Bitbucket Cloud and print the result ('-' reads SQL from stdin).
+
+    Example: bbsql query -c "$CONN" "SELECT id, title FROM pull_requests WHERE repository = 'api'"
+    """
+    if fmt == "parquet" and output is None:
+        raise click.UsageError(
+            "--format parquet writes a binary file: add -o FILE (for example -o result.parquet)"
+        )
+    statement = read_sql(sql)
+    with opened_engine(connection, profile) as engine:
+        result = run_with_progress(engine, statement, list(params) or None)
+    emit(Tabular.from_result(result), fmt, output)
+    if fmt == "table" or output is not None or sys.stderr.isatty():
+        click.echo(stats_line(result), err=True)
+
+
+@click.command()
+@connection_options
+@click.option("--analyze", is_flag=True, help="Run the query too and report actual requests and rows.")
+@params_option
+@click.argument("sql")
+def explain(
+    connection: str | None, profile: str | None, analyze: bool, params: tuple[str, ...], sql: str
+) -> None:
+    """Show how a query is answered: which requests are made and what is pushed down to the API."""
+    statement = read_sql(sql)
+    with opened_engine(connection, profile) as engine, friendly_errors():
+        result = engine.explain(statement, list(params) or None, analyze=analyze)
+    print_plan(result)
+
+
+def print_plan(result: Any) -> None:
+    """A one-column plan prints as plain lines; a wider one as a table."""
+    if len(result.columns) == 1:
+        for (line,) in result.rows:
+            click.echo("" if line is None else str(line))
+        return
+    emit(Tabular.from_result(result), "table", None)

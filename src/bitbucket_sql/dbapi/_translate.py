@@ -1,0 +1,119 @@
+"""Map engine, API and DuckDB exceptions onto the PEP 249 hierarchy.
+
+The choice, in one place so it is easy to review:
+
+- ProgrammingError: the statement or its inputs are wrong. Engine SqlSyntaxError,
+  UnknownTableError, UnknownColumnError, NoWorkspaceError, ParameterError; API
+  ConfigurationError (bad connection properties); DuckDB parser/binder/catalog errors.
+- NotSupportedError: Bitbucket or the driver does not offer it. Engine RemovedTableError (the
+  issue tracker, removed 2026-08-20) and UnsupportedStatementError (writes, DDL); API
+  GoneError (410).
+- OperationalError: Bitbucket could not answer. Every other API BitbucketError (401, 403,
+  404, 429, 5xx, transport), httpx errors, and engine FanoutLimitError (the query would need
+  more requests than MaxFanout allows: narrow it or raise the limit).
+- DataError: DuckDB conversion / out-of-range errors while evaluating the query.
+- DatabaseError: any other engine error. InternalError: anything unexpected (a bug).
+
+The original exception is chained as ``__cause__`` and its text is the message, so nothing
+the engine or client explained is lost.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bitbucket_sql.dbapi import exceptions as dbapi_errors
+
+#: engine error class name -> DB-API class; looked up along the MRO, most specific first.
+_ENGINE_ERRORS: dict[str, type[dbapi_errors.Error]] = {
+    "SqlSyntaxError": dbapi_errors.ProgrammingError,
+    "UnknownTableError": dbapi_errors.ProgrammingError,
+    "UnknownColumnError": dbapi_errors.ProgrammingError,
+    "NoWorkspaceError": dbapi_errors.ProgrammingError,
+    "ParameterError": dbapi_errors.ProgrammingError,
+    "RemovedTableError": dbapi_errors.NotSupportedError,
+    "UnsupportedStatementError": dbapi_errors.NotSupportedError,
+    "FanoutLimitError": dbapi_errors.OperationalError,
+    "EngineError": dbapi_errors.DatabaseError,
+}
+
+_DUCKDB_ERRORS: dict[str, type[dbapi_errors.Error]] = {
+    "ConversionException": dbapi_errors.DataError,
+    "OutOfRangeException": dbapi_errors.DataError,
+    "InvalidInputException": dbapi_errors.DataError,
+    "ParserException": dbapi_errors.ProgrammingError,
+    "SyntaxException": dbapi_errors.ProgrammingError,
+    "BinderException": dbapi_errors.ProgrammingError,
+    "CatalogException": dbapi_errors.ProgrammingError,
+    "InternalException": dbapi_errors.InternalError,
+    "Error": dbapi_errors.DatabaseError,
+}
+
+
+def _classes_of(module_name: str, mapping: dict[str, type[dbapi_errors.Error]]) -> list[tuple[type, type]]:
+    """(exception class, DB-API class) pairs for the names ``module_name`` defines."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return []
+    return [
+        (getattr(module, name), target)
+        for name, target in mapping.items()
+        if isinstance(getattr(module, name, None), type)
+    ]
+
+
+_SOURCES: tuple[tuple[str, dict[str, type[dbapi_errors.Error]]], ...] = (
+    ("bitbucket_sql.engine.errors", _ENGINE_ERRORS),
+    (
+        "bitbucket_sql.api.errors",
+        {
+            "ConfigurationError": dbapi_errors.ProgrammingError,
+            "GoneError": dbapi_errors.NotSupportedError,
+            "BitbucketError": dbapi_errors.OperationalError,
+        },
+    ),
+    ("httpx", {"HTTPError": dbapi_errors.OperationalError}),
+    ("duckdb", _DUCKDB_ERRORS),
+)
+
+
+def _dbapi_class_for(error: BaseException) -> type[dbapi_errors.Error]:
+    targets: dict[type, type[dbapi_errors.Error]] = {}
+    for module_name, mapping in _SOURCES:
+        for source, target in _classes_of(module_name, mapping):
+            targets.setdefault(source, target)
+    # Walk the error's own MRO so that the most specific mapped class decides.
+    for klass in type(error).__mro__:
+        if klass in targets:
+            return targets[klass]
+    return dbapi_errors.InternalError
+
+
+def _message(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text
+
+
+def translate(error: BaseException) -> dbapi_errors.Error:
+    """The DB-API exception that stands for ``error`` (``error`` itself if it already is one)."""
+    if isinstance(error, dbapi_errors.Error):
+        return error
+    target = _dbapi_class_for(error)
+    if target is dbapi_errors.InternalError:
+        translated = target(f"internal error ({type(error).__name__}): {_message(error)}")
+    else:
+        translated = target(_message(error))
+    translated.__cause__ = error
+    return translated
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Re-raise any exception from the block as its DB-API counterpart, chained to the original."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - every failure must surface as a DB-API error
+        raise translate(error) from error

@@ -1,0 +1,220 @@
+"""The PEP 249 cursor: runs one statement at a time through the engine and hands out its rows.
+
+The engine answers a statement completely (every row fetched from Bitbucket and evaluated
+by DuckDB) before ``execute`` returns, so ``rowcount`` is known at once and fetching is a walk
+over an in-memory list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from bitbucket_sql.dbapi._translate import translated_errors
+from bitbucket_sql.dbapi.exceptions import InterfaceError, ProgrammingError
+from bitbucket_sql.dbapi.types import base_type_name
+
+if TYPE_CHECKING:
+    from bitbucket_sql.dbapi.connection import Connection
+
+#: (name, type_code, display_size, internal_size, precision, scale, null_ok)
+DescriptionRow = tuple[str, str, None, None, int | None, int | None, None]
+
+
+def _precision_and_scale(type_code: str) -> tuple[int | None, int | None]:
+    """``DECIMAL(18,3)`` -> (18, 3); other types have neither."""
+    if base_type_name(type_code) not in {"DECIMAL", "NUMERIC"} or "(" not in type_code:
+        return None, None
+    inside = type_code[type_code.index("(") + 1 : type_code.rindex(")")]
+    parts = [part.strip() for part in inside.split(",")]
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return None, None
+
+
+def _checked_parameters(parameters: Any) -> list[Any] | None:
+    """The parameters as a list, or a ProgrammingError saying what this driver accepts."""
+    if parameters is None:
+        return None
+    if isinstance(parameters, Mapping):
+        raise ProgrammingError(
+            "parameters were given as a mapping, but this driver's paramstyle is 'qmark': "
+            "write ? placeholders and pass the values as a list or tuple, in order"
+        )
+    if isinstance(parameters, str | bytes | bytearray) or not isinstance(parameters, Sequence):
+        raise ProgrammingError(
+            f"parameters must be a list or tuple of values for the ? placeholders, not "
+            f"{type(parameters).__name__}; for one value write (value,)"
+        )
+    return list(parameters)
+
+
+class Cursor:
+    """A PEP 249 cursor. Create it with :meth:`Connection.cursor`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        #: rows fetchmany() returns when called without a size (PEP 249).
+        self.arraysize = 1
+        self._closed = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self._rows: list[tuple[Any, ...]] | None = None
+        self._position = 0
+        self._description: tuple[DescriptionRow, ...] | None = None
+        self._rowcount = -1
+        self._result: Any = None
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self.connection.closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InterfaceError("the cursor is closed; create a new one with connection.cursor()")
+        if self.connection.closed:
+            raise InterfaceError("the connection of this cursor is closed; open a new one with connect()")
+
+    @property
+    def description(self) -> tuple[DescriptionRow, ...] | None:
+        """One 7-tuple per result column; the type code is the engine's DuckDB type name."""
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        """Rows in the last result, or -1 before the first ``execute``."""
+        return self._rowcount
+
+    @property
+    def rownumber(self) -> int | None:
+        """0-based index of the next row to fetch (an optional PEP 249 extension)."""
+        return None if self._rows is None else self._position
+
+    @property
+    def lastrowid(self) -> None:
+        """Always None: the driver only reads."""
+        return None
+
+    @property
+    def stats(self) -> Any:
+        """The engine's QueryStats of the last statement (requests, retries, timings), or None."""
+        return None if self._result is None else self._result.stats
+
+    # -- executing ---------------------------------------------------------------------
+
+    def execute(self, operation: str, parameters: Sequence[Any] | None = None) -> Cursor:
+        """Run one SQL statement with ``?`` placeholders bound to ``parameters`` (in order).
+
+        Parameter values are always values, never SQL: ``'x" OR name ~ "'`` is a string.
+        Returns the cursor so that ``cursor.execute(...).fetchall()`` works.
+        """
+        self._check_open()
+        if not isinstance(operation, str):
+            raise ProgrammingError(f"the statement must be a str, not {type(operation).__name__}")
+        bound = _checked_parameters(parameters)
+        self._reset()
+        with translated_errors():
+            result = self.connection._engine_for_cursor().execute(operation, bound)
+        self._accept(result)
+        return self
+
+    def executemany(self, operation: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Cursor:
+        """Run ``operation`` once per parameter sequence.
+
+        Every statement the driver supports is a query, so the cursor keeps the rows of the
+        last run (PEP 249 leaves result sets of ``executemany`` undefined); ``rowcount`` is the
+        total number of rows over all runs.
+        """
+        self._check_open()
+        total = 0
+        ran = False
+        for parameters in seq_of_parameters:
+            self.execute(operation, parameters)
+            total += max(self._rowcount, 0)
+            ran = True
+        if ran:
+            self._rowcount = total
+        return self
+
+    def _accept(self, result: Any) -> None:
+        self._result = result
+        self._rows = list(result.rows)
+        self._position = 0
+        self._rowcount = len(self._rows)
+        columns = list(result.columns)
+        self._description = (
+            tuple((column.name, column.type, None, None, *_precision_and_scale(column.type), None)
+                  for column in columns)
+            if columns
+            else None
+        )  # fmt: skip
+
+    # -- fetching ----------------------------------------------------------------------
+
+    def _remaining_rows(self) -> list[tuple[Any, ...]]:
+        self._check_open()
+        if self._rows is None:
+            raise ProgrammingError("no result set to fetch from: call execute() with a query first")
+        return self._rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        rows = self._remaining_rows()
+        if self._position >= len(rows):
+            return None
+        row = rows[self._position]
+        self._position += 1
+        return row
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        rows = self._remaining_rows()
+        count = self.arraysize if size is None else size
+        if count < 0:
+            raise ProgrammingError(f"fetchmany size must be zero or more, not {count}")
+        batch = rows[self._position : self._position + count]
+        self._position += len(batch)
+        return batch
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows = self._remaining_rows()
+        batch = rows[self._position :]
+        self._position = len(rows)
+        return batch
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return self
+
+    def __next__(self) -> tuple[Any, ...]:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    # -- the rest of PEP 249 -----------------------------------------------------------
+
+    def setinputsizes(self, sizes: Any) -> None:
+        """Accepted and ignored (PEP 249 allows it): parameters need no pre-declared sizes."""
+        self._check_open()
+
+    def setoutputsize(self, size: Any, column: int | None = None) -> None:
+        """Accepted and ignored (PEP 249 allows it): every value is fetched whole."""
+        self._check_open()
+
+    def close(self) -> None:
+        """Release the rows; later use raises InterfaceError. Closing twice is harmless."""
+        self._closed = True
+        self._reset()
+
+    def __enter__(self) -> Cursor:
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"rowcount={self._rowcount}"
+        return f"<bitbucket_sql.dbapi.Cursor {state}>"

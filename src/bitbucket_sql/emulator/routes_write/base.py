@@ -1,0 +1,187 @@
+"""What every write handler needs: body parsing, scope and permission checks, standard answers.
+
+A handler is ``def handler(ctx: WriteCtx) -> Response`` wrapped by :func:`write_endpoint`, which
+(in this order, as Bitbucket does) answers 401 for anonymous callers, 403 naming the missing
+OAuth scope, 411 for a body-less POST/PUT without ``Content-Length``, 400 for a body that is not
+JSON, then runs the handler under ``store.lock`` and maps :class:`ApiError` and
+:class:`ValidationError` to the error envelope. Reads reuse the read routes' :class:`Ctx`
+(visibility rules, lookups that 404) so both sides agree on who may see what.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..middleware.envelope import error_response
+from ..routes_read.context import ApiError, Ctx
+from ..serializers import objects as o
+from ..serializers.common import API_ROOT, JSON, now_iso
+from ..serializers.render import api_base, json_response
+from ..store import PERMISSION_RANK, Store
+
+BOT_UUID_NAMESPACE = "access-token-bot"
+
+
+class ValidationError(Exception):
+    """An invalid request body: answered 400 with ``fields`` naming each bad field."""
+
+    def __init__(self, fields: Mapping[str, Sequence[str]], detail: str | None = None) -> None:
+        super().__init__(detail or "invalid request body")
+        self.fields = {name: list(problems) for name, problems in fields.items()}
+        self.detail = detail
+
+
+class WriteCtx(Ctx):
+    """A read context plus the parsed body and helpers for writers."""
+
+    def __init__(self, request: Request, store: Store, body: Any) -> None:
+        super().__init__(request, store)
+        self.body: Any = body
+
+    # -------------------------------------------------------------- body access
+
+    def object_body(self) -> JSON:
+        if not isinstance(self.body, dict):
+            raise ValidationError({}, "The request body must be a JSON object.")
+        return self.body
+
+    def required_text(self, body: JSON, name: str, *, label: str | None = None) -> str:
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError({label or name: ["This field is required."]})
+        return value
+
+    def optional_text(self, body: JSON, name: str, default: str = "") -> str:
+        value = body.get(name, default)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise ValidationError({name: ["Expected a string."]})
+        return value
+
+    def optional_bool(self, body: JSON, name: str, default: bool) -> bool:
+        value = body.get(name, default)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise ValidationError({name: ["Expected true or false."]})
+        return value
+
+    # -------------------------------------------------------------- who is writing
+
+    def acting_user(self) -> JSON:
+        """The full user the caller acts as; an access token acts as a bot named after it."""
+        user = self.store.users.get(self.user_uuid or "")
+        if user is not None:
+            return user
+        name = self.principal.name
+        digest = hashlib.sha1(f"{BOT_UUID_NAMESPACE}:{name}".encode()).hexdigest()
+        uuid = f"{{{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}}}"
+        bot = o.user(uuid, f"bot:{digest[:12]}", name, name.replace(" ", "-"), now_iso())
+        bot["type"] = "app_user"
+        return bot
+
+    # -------------------------------------------------------------- permissions
+
+    def writable_repository(self, level: str = "write") -> tuple[str, JSON]:
+        """(workspace, repository) when the caller has at least ``level`` on it (else 403/404)."""
+        ws, repo = self.repository()
+        held = self.repo_permission(ws, repo) or "none"
+        if PERMISSION_RANK[held] < PERMISSION_RANK[level]:
+            raise ApiError(
+                403,
+                "Forbidden",
+                f"This action needs {level} access to {repo['full_name']}; you have {held} access.",
+            )
+        return ws, repo
+
+    def admin_workspace(self) -> str:
+        """The workspace when the caller may administer it: its owner, or its access token."""
+        ws = self.member_workspace()
+        if self.principal.workspaces is not None and self.user_uuid is None:
+            return ws
+        if self.store.workspace_permission(ws, self.user_uuid) not in ("owner", "collaborator"):
+            raise ApiError(403, "Forbidden", f"You must be an administrator of workspace {ws} to do this.")
+        return ws
+
+    # -------------------------------------------------------------- answers
+
+    def location_of(self, obj: JSON) -> str:
+        return str(obj["links"]["self"]["href"]).replace(API_ROOT, api_base(self.request))
+
+    def created(self, obj: JSON, status: int = 201, *, location: str | None = None) -> Response:
+        """201 with ``Location`` pointing at the new object's ``self`` link (or ``location``)."""
+        return json_response(
+            self.request, obj, status, headers={"Location": location or self.location_of(obj)}
+        )
+
+    def ok(self, obj: Any) -> Response:
+        return json_response(self.request, obj, 200)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def _parse_body(raw: bytes, content_type: str) -> Any:
+    if not raw.strip():
+        return {}
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+    return json.loads(raw)
+
+
+WriteHandler = Callable[[WriteCtx], Response]
+
+
+def write_endpoint(store: Store, handler: WriteHandler, scope: str) -> Callable[[Request], Any]:
+    """A starlette endpoint for ``handler`` that needs the classic OAuth ``scope``."""
+
+    async def asgi_endpoint(request: Request) -> Response:
+        principal = getattr(request.state, "principal", None)
+        if principal is None or principal.kind == "anonymous":
+            return error_response(401, "Unauthorized", detail="This API needs credentials; none were given.")
+        if not principal.has_scope(scope):
+            granted = sorted(principal.scopes)
+            return error_response(
+                403,
+                "Your credentials lack one or more required privilege scopes.",
+                detail=f"This API requires the scope {scope!r}; the credentials grant: {', '.join(granted) or 'none'}.",
+                data={"required": [scope], "granted": granted},
+            )
+        headers = request.headers
+        if (
+            request.method in ("POST", "PUT")
+            and "content-length" not in headers
+            and "transfer-encoding" not in headers
+        ):
+            return error_response(
+                411, "Length Required", detail="Send a Content-Length header (0 for no body)."
+            )
+        raw = await request.body()
+        try:
+            body = _parse_body(raw, headers.get("content-type", ""))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return error_response(400, "Bad request", detail="The request body is not valid JSON.")
+        with store.lock:
+            try:
+                return handler(WriteCtx(request, store, body))
+            except ApiError as exc:
+                return error_response(exc.status, exc.message, detail=exc.detail)
+            except ValidationError as exc:
+                return error_response(400, "Bad request", detail=exc.detail, fields=exc.fields or None)
+
+    return asgi_endpoint
+
+
+def route(store: Store, path: str, method: str, handler: WriteHandler, scope: str) -> Route:
+    """One write route; ``path`` is relative to ``/2.0``."""
+    return Route("/2.0" + path, write_endpoint(store, handler, scope), methods=[method])

@@ -1,0 +1,1 @@
+"""Object shapes (``objects``), shared value builders (``common``) and JSON responses (``render``)."""

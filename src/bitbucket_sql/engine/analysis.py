@@ -1,0 +1,236 @@
+"""What each table reference of a query needs: predicates, join keys, columns, order and limit.
+
+The query is qualified with sqlglot against the catalog's schemas (every column gets its table
+alias), then each SELECT scope is inspected. A predicate may go to a table's requests only if
+rows failing it can never reach the result:
+
+* WHERE conjuncts that mention one table, unless that table is on the nullable side of an
+  outer join (``b.x IS NULL`` after ``LEFT JOIN b`` must see the missing rows);
+* ON conjuncts of an inner join, of the joined table of a LEFT/SEMI/ANTI join, and of the
+  preserved tables of a RIGHT join (the "filterable" sides of that join).
+
+Equalities between two tables (``c.pull_request_id = p.id``) become *links*: the receiving
+side needs only rows whose key matches a row already fetched for the other side, so its
+requests can be limited to those keys. Everything else stays local; since DuckDB runs the
+whole original query over the fetched rows, the analysis only has to be conservative, never
+complete. If qualification fails for an exotic query, the query simply runs without pushdown.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from .pushdown import split_conjuncts
+from .references import REF_META, TableRef
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class Link:
+    """``column`` of this reference equals ``source_column`` of reference ``source_ref``."""
+
+    column: str
+    source_ref: int
+    source_column: str
+
+
+@dataclass
+class RefFacts:
+    """Everything the planner may use for one table reference."""
+
+    ref_id: int
+    alias: str = ""
+    conjuncts: list[exp.Expression] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    columns: set[str] | None = None  # None: every column
+    order_column: str | None = None
+    order_descending: bool = False
+    order_nulls_first: bool = False
+    limit: int | None = None  # rows needed for ORDER BY ... LIMIT (offset included)
+    only_table: bool = False  # the whole query is one SELECT over this reference alone
+    where_conjuncts: list[exp.Expression] = field(default_factory=list)  # all of them, when only_table
+    analyzed: bool = False
+
+
+def analyze(tree: exp.Expression, refs: dict[int, TableRef], schema: dict, default_db: str) -> dict[int, RefFacts]:
+    """Facts per catalog reference id; references it cannot analyze get empty facts."""
+    facts = {ref_id: RefFacts(ref_id) for ref_id, ref in refs.items() if ref.table is not None}
+    try:
+        qualified = qualify(
+            tree.copy(),
+            schema=schema,
+            db=default_db,
+            dialect="duckdb",
+            validate_qualify_columns=False,
+            quote_identifiers=False,
+            identify=False,
+            expand_stars=True,
+        )
+        scopes = traverse_scope(qualified)
+    except Exception as error:  # noqa: BLE001 - sqlglot raises many types; pushdown is optional
+        log.debug("no pushdown: qualification failed: %s", error)
+        return facts
+    try:
+        for scope in scopes:
+            _analyze_scope(scope, facts, refs)
+        _needed_columns(qualified, facts, refs)
+    except Exception as error:  # noqa: BLE001 - never let an analysis gap break a query
+        log.warning("no pushdown: query analysis failed: %s", error)
+        return {ref_id: RefFacts(ref_id) for ref_id in facts}
+    for item in facts.values():
+        item.analyzed = True
+    return facts
+
+
+def _table_sources(scope: Scope, facts: dict[int, RefFacts]) -> dict[str, int]:
+    sources: dict[str, int] = {}
+    for alias, source in scope.sources.items():
+        if isinstance(source, exp.Table) and source.meta.get(REF_META) in facts:
+            sources[alias] = source.meta[REF_META]
+            facts[source.meta[REF_META]].alias = alias
+    return sources
+
+
+def _analyze_scope(scope: Scope, facts: dict[int, RefFacts], refs: dict[int, TableRef]) -> None:
+    select = scope.expression
+    if not isinstance(select, exp.Select):
+        return
+    sources = _table_sources(scope, facts)
+    if not sources:
+        return
+    from_clause = select.args.get("from_") or select.args.get("from")
+    order: list[str] = []
+    if from_clause is not None and isinstance(from_clause.this, exp.Table):
+        order.append(from_clause.this.alias_or_name)
+    nullable: set[str] = set()
+    candidates: list[tuple[exp.Expression, set[str]]] = []
+    for join in select.args.get("joins") or []:
+        joined = join.this.alias_or_name if isinstance(join.this, exp.Table) else None
+        side = (join.args.get("side") or "").upper()
+        kind = (join.args.get("kind") or "").upper()
+        earlier = set(order)
+        if kind in ("SEMI", "ANTI") or side == "LEFT":
+            filterable = {joined} if joined else set()
+            if side == "LEFT" and joined:
+                nullable.add(joined)
+        elif side == "RIGHT":
+            filterable = set(earlier)
+            nullable |= earlier
+        elif side == "FULL" or join.args.get("method"):
+            filterable = set()
+            nullable |= earlier | ({joined} if joined else set())
+        else:
+            filterable = earlier | ({joined} if joined else set())
+        if join.args.get("using") or kind == "NATURAL" or kind in ("ASOF", "POSITIONAL"):
+            filterable = set()
+        for conjunct in split_conjuncts(join.args.get("on")):
+            candidates.append((conjunct, filterable))
+        if joined:
+            order.append(joined)
+    where = select.args.get("where")
+    if where is not None:
+        preserved = set(sources) - nullable
+        for conjunct in split_conjuncts(where.this):
+            candidates.append((conjunct, preserved | {"__where__"}))
+    for conjunct, filterable in candidates:
+        _classify(conjunct, filterable, sources, facts)
+    if len(scope.sources) == 1 and len(sources) == 1 and not select.args.get("joins"):
+        _order_limit(scope, select, facts[next(iter(sources.values()))])
+
+
+def _classify(conjunct: exp.Expression, filterable: set[str], sources: dict[str, int], facts: dict[int, RefFacts]) -> None:
+    if conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Placeholder, exp.Parameter):
+        return
+    columns = list(conjunct.find_all(exp.Column))
+    if not columns or any(not column.table for column in columns):
+        return
+    aliases = {column.table for column in columns}
+    in_where = "__where__" in filterable
+    if len(aliases) == 1:
+        alias = aliases.pop()
+        if alias in sources and alias in filterable:
+            facts[sources[alias]].conjuncts.append(conjunct)
+        return
+    if (
+        isinstance(conjunct, exp.EQ)
+        and isinstance(conjunct.this, exp.Column)
+        and isinstance(conjunct.expression, exp.Column)
+        and len(aliases) == 2
+    ):
+        left, right = conjunct.this, conjunct.expression
+        for receiver, giver in ((left, right), (right, left)):
+            if receiver.table in sources and giver.table in sources and (in_where or receiver.table in filterable):
+                facts[sources[receiver.table]].links.append(
+                    Link(receiver.name.lower(), sources[giver.table], giver.name.lower())
+                )
+
+
+def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts) -> None:
+    """ORDER BY one column + LIMIT on a single-table SELECT that is the whole query."""
+    if select.parent is not None:
+        return  # a CTE, subquery or UNION branch: other parts of the query may need more rows
+    if select.args.get("group") or select.args.get("having") or select.args.get("distinct"):
+        return
+    if select.args.get("qualify") or any(e.find(exp.AggFunc, exp.Window) for e in select.expressions):
+        return
+    facts.only_table = True
+    where = select.args.get("where")
+    facts.where_conjuncts = split_conjuncts(where.this) if where is not None else []
+    order = select.args.get("order")
+    limit = select.args.get("limit")
+    if order is None or limit is None or len(order.expressions) != 1:
+        return
+    ordered = order.expressions[0]
+    target = ordered.this
+    if isinstance(target, exp.Column) and not target.table:
+        aliased = {p.alias_or_name: p.unalias() for p in select.expressions}
+        target = aliased.get(target.name, target)
+    if not isinstance(target, exp.Column) or target.table != facts.alias:
+        return
+    try:
+        count = int(limit.expression.name) if isinstance(limit.expression, exp.Literal) else None
+        offset_node = select.args.get("offset")
+        offset = int(offset_node.expression.name) if offset_node is not None else 0
+    except (AttributeError, ValueError):
+        return
+    if count is None or count < 0 or offset < 0:
+        return
+    facts.order_column = target.name.lower()
+    facts.order_descending = bool(ordered.args.get("desc"))
+    facts.order_nulls_first = bool(ordered.args.get("nulls_first"))
+    facts.limit = count + offset
+
+
+def _needed_columns(qualified: exp.Expression, facts: dict[int, RefFacts], refs: dict[int, TableRef]) -> None:
+    by_alias: dict[str, list[int]] = {}
+    for ref_id, item in facts.items():
+        by_alias.setdefault(item.alias, []).append(ref_id)
+        item.columns = set()
+    for star in qualified.find_all(exp.Star):
+        if isinstance(star.parent, exp.Column) and star.parent.table:
+            for ref_id in by_alias.get(star.parent.table, []):
+                facts[ref_id].columns = None
+        elif not isinstance(star.parent, exp.AggFunc | exp.Count):
+            for item in facts.values():
+                item.columns = None
+    for column in qualified.find_all(exp.Column):
+        name = column.name.lower()
+        targets = by_alias.get(column.table, []) if column.table else list(facts)
+        if column.table and column.table not in by_alias:
+            targets = []
+        for ref_id in targets:
+            item = facts[ref_id]
+            table = refs[ref_id].table
+            if item.columns is not None and table is not None and table.column(name) is not None:
+                item.columns.add(name)
+    for ref_id, item in facts.items():
+        if not item.alias:
+            item.columns = None  # never seen in a scope: be safe
+        _ = refs[ref_id]

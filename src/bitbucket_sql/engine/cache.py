@@ -1,0 +1,93 @@
+"""Time-limited caches: whole results and fetched scans.
+
+Two levels, both with the connection's CacheTTL (0 turns both off):
+
+* the **result cache** maps (query text after parameter binding, default schema, pushdown)
+  to the finished result, so repeating a query inside the TTL makes no request at all;
+* the **scan cache** maps one request (path, parameters, page size, limit) to the items it
+  returned, so different queries that need the same listing (the repositories of a
+  workspace, the pull requests of one repository) share it.
+
+Entries are evicted least-recently-used beyond a size bound (counted in items for scans) so a
+long session cannot grow without limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class TTLCache(Generic[V]):
+    """A thread-safe LRU cache whose entries expire ``ttl`` seconds after being stored."""
+
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        max_weight: int,
+        weigh: Callable[[V], int] = lambda _: 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.max_weight = max_weight
+        self._weigh = weigh
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, int, V]] = OrderedDict()
+        self._weight = 0
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+    def get(self, key: Hashable) -> V | None:
+        if not self.enabled:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            expires, weight, value = entry
+            if expires <= self._clock():
+                del self._entries[key]
+                self._weight -= weight
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        if not self.enabled:
+            return
+        weight = max(1, self._weigh(value))
+        if weight > self.max_weight:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._weight -= old[1]
+            self._entries[key] = (self._clock() + self.ttl, weight, value)
+            self._weight += weight
+            while self._weight > self.max_weight and self._entries:
+                _, (_, dropped, _) = self._entries.popitem(last=False)
+                self._weight -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._weight = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+def request_key(path: str, params: dict[str, Any], pagelen: int | None, limit: int | None, kind: str) -> Hashable:
+    """A hashable identity of one request (repeated parameters as sorted tuples)."""
+    frozen = tuple(sorted((name, tuple(v) if isinstance(v, list | tuple) else v) for name, v in params.items()))
+    return kind, path, frozen, pagelen, limit

@@ -1,0 +1,134 @@
+"""The per-query in-memory DuckDB database that runs the user's original query.
+
+One fresh connection per query: a schema per workspace holding typed tables (empty until the
+fetched rows arrive), the engine's information_schema under a private schema name, and the
+connection's Workspace as the current schema. File and network access are switched off and
+the configuration locked before any user SQL runs, so a query cannot read local files
+(``read_csv('/etc/passwd')``) or change those settings. Binding the query against the empty
+tables *before* fetching turns unknown columns and type errors into clear errors without
+spending a single API request.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .errors import EngineError, SqlSyntaxError, UnknownColumnError
+from .system_tables import duckdb_type
+
+_MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
+_TABLE_COLUMN = re.compile(r'Table "([^"]+)" does not have a column named "([^"]+)"')
+_CANDIDATES = re.compile(r'Candidate bindings: (.*)', re.DOTALL)
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class LocalDatabase:
+    """An in-memory DuckDB connection prepared for one query."""
+
+    def __init__(self, threads: int = 2) -> None:
+        self.connection = duckdb.connect(
+            ":memory:",
+            config={"enable_external_access": False, "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False, "threads": threads},
+        )
+        self.connection.execute("SET TimeZone = 'UTC'")
+        self._schemas: set[str] = {"main"}
+        self._tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> LocalDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def create_table(self, schema: str, name: str, columns: Sequence[tuple[str, str]]) -> None:
+        """Create ``schema.name`` with (column, catalog type) pairs, once."""
+        if (schema, name) in self._tables:
+            return
+        if schema not in self._schemas:
+            self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
+            self._schemas.add(schema)
+        body = ", ".join(f"{quote_identifier(col)} {duckdb_type(kind)}" for col, kind in columns)
+        self.connection.execute(f"CREATE TABLE {quote_identifier(schema)}.{quote_identifier(name)} ({body})")
+        self._tables[(schema, name)] = list(columns)
+
+    def use(self, schema: str) -> None:
+        if schema not in self._schemas:
+            self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
+            self._schemas.add(schema)
+        self.connection.execute(f"USE {quote_identifier(schema)}")
+
+    def lock(self) -> None:
+        """Freeze the configuration: user SQL may not re-enable file access."""
+        self.connection.execute("SET lock_configuration = true")
+
+    def insert(self, schema: str, name: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        view = "__bbsql_rows"
+        self.connection.register(view, rows)
+        try:
+            self.connection.execute(
+                f"INSERT INTO {quote_identifier(schema)}.{quote_identifier(name)} SELECT * FROM {view}"
+            )
+        finally:
+            self.connection.unregister(view)
+
+    def bind(self, sql: str) -> None:
+        """Check the query against the (empty) tables; raise engine errors for mistakes."""
+        try:
+            self.connection.sql(sql)
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+
+    def run(self, sql: str, max_rows: int | None) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """Execute; (column names, DuckDB type names, rows) with at most ``max_rows`` rows."""
+        try:
+            result = self.connection.execute(sql)
+            names = [column[0] for column in result.description or []]
+            types = [str(column[1]) for column in result.description or []]
+            rows = result.fetchmany(max_rows) if max_rows is not None else result.fetchall()
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+        return names, types, rows
+
+    def translate_error(self, error: duckdb.Error) -> EngineError:
+        message = str(error).strip()
+        first_line = message.splitlines()[0] if message else type(error).__name__
+        match = _TABLE_COLUMN.search(message)
+        if match:
+            table, column = match.groups()
+            known = self._columns_of(table)
+            return UnknownColumnError(column, table, difflib.get_close_matches(column.lower(), known, n=3, cutoff=0.5))
+        match = _MISSING_COLUMN.search(message)
+        if match:
+            column = match.group(1)
+            candidates_match = _CANDIDATES.search(message)
+            candidates = []
+            if candidates_match:
+                candidates = [c.strip().strip('"') for c in candidates_match.group(1).split(",") if c.strip()]
+            known = sorted({col for cols in self._tables.values() for col, _ in cols})
+            closest = difflib.get_close_matches(column.split(".")[-1].lower(), known, n=3, cutoff=0.5)
+            return UnknownColumnError(column, None, closest or candidates[:3])
+        if isinstance(error, duckdb.ParserException):
+            return SqlSyntaxError(f"SQL syntax error: {first_line}. Check the SQL near the position DuckDB names.")
+        return EngineError(f"The query failed in the local SQL engine (DuckDB): {first_line}")
+
+    def _columns_of(self, table: str) -> list[str]:
+        lowered = table.lower()
+        for (_, name), columns in self._tables.items():
+            if name.lower() == lowered:
+                return [col for col, _ in columns]
+        return sorted({col for cols in self._tables.values() for col, _ in cols})

@@ -1,0 +1,386 @@
+"""``Engine``: SQL in, rows out, with the fewest requests that can answer the query.
+
+The path of one query (see docs/architecture.md for the reasoning):
+
+1. parse (sqlglot, DuckDB dialect) after binding ``?`` parameters; EXPLAIN is recognised;
+2. resolve table references (schemas are workspaces) and build an empty, typed local DuckDB
+   database; binding the query there catches unknown columns before any request;
+3. analyze the query per reference and plan the requests (pushdown), parents before children;
+4. fetch with the API client (concurrently, cached), load the rows into DuckDB;
+5. run the *original* query in DuckDB, rename computed columns PostgreSQL-style, cap MaxRows.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bitbucket_sql.api.client import BitbucketClient
+from bitbucket_sql.api.settings import ConnectionSettings
+from bitbucket_sql.catalog import registry
+from bitbucket_sql.catalog.model import TableDef
+
+from . import system_tables as meta
+from .analysis import RefFacts, analyze
+from .cache import TTLCache
+from .database import LocalDatabase
+from .errors import UnknownTableError
+from .explain import explain_lines
+from .fetcher import Fetcher, ScanReport
+from .naming import apply_private_aliases
+from .planner import ScanPlan, plan_fields, plan_scan
+from .references import DEFAULT_DUCKDB_SCHEMA, TableRef, resolve_references
+from .result import Progress, QueryResult, QueryStats, ResultColumn
+from .rows import Row, to_arrow
+from .statements import DIALECT, Statement, parse_statement
+
+#: Cache bounds: results by rows, scans by items (a few hundred MB at most).
+RESULT_CACHE_ROWS = 500_000
+SCAN_CACHE_ITEMS = 500_000
+
+
+@dataclass
+class _Prepared:
+    """A query ready to fetch: references, plans in fetch order, the local database."""
+
+    statement: Statement
+    refs: dict[int, TableRef]
+    facts: dict[int, RefFacts]
+    plans: list[tuple[int, ScanPlan]]
+    local_sql: str
+    names: dict[str, str]
+    database: LocalDatabase
+    reports: dict[int, ScanReport] = field(default_factory=dict)
+
+
+class Engine:
+    """The pushdown query engine of one connection.
+
+    ``pushdown=False`` fetches every scope without filter, sort, limit or projection (except
+    ``+values.x`` for fields the list endpoint omits): slower, but the reference for tests
+    that check pushdown never changes a result.
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings | None = None,
+        client: BitbucketClient | None = None,
+        *,
+        pushdown: bool = True,
+    ) -> None:
+        if settings is None:
+            settings = client.settings if client is not None else ConnectionSettings()
+        self.settings = settings
+        self._owns_client = client is None
+        self.client = client if client is not None else BitbucketClient(settings)
+        self.pushdown = pushdown
+        self.result_cache: TTLCache[QueryResult] = TTLCache(
+            settings.cache_ttl, max_weight=RESULT_CACHE_ROWS, weigh=lambda r: len(r.rows)
+        )
+        self.scan_cache: TTLCache[list[Any]] = TTLCache(settings.cache_ttl, max_weight=SCAN_CACHE_ITEMS, weigh=len)
+        self._known_schemas: list[str] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # --- catalog --------------------------------------------------------------------------
+    @property
+    def default_schema(self) -> str | None:
+        """The connection's Workspace (the schema of unqualified table names)."""
+        return self.settings.workspace
+
+    def tables(self) -> tuple[TableDef, ...]:
+        return registry.all_tables()
+
+    def table(self, name: str) -> TableDef:
+        table = registry.get_table(name)
+        if table is None:
+            raise UnknownTableError(name, registry.closest_tables(name))
+        return table
+
+    def close(self) -> None:
+        """Release caches, and the client when the engine created it."""
+        if self._closed:
+            return
+        self._closed = True
+        self.result_cache.clear()
+        self.scan_cache.clear()
+        if self._owns_client:
+            self.client.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- queries --------------------------------------------------------------------------
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> QueryResult:
+        """Run one query (or ``EXPLAIN [ANALYZE] <query>``) and return its result."""
+        statement = parse_statement(sql, params)
+        if statement.explain != "none":
+            return self._explain(statement, analyze=statement.explain == "analyze", progress=progress)
+        return self._run(statement, progress)
+
+    def explain(self, sql: str, params: Sequence[Any] | None = None, analyze: bool = False) -> QueryResult:
+        """The plan of a query as rows of text (``analyze=True`` runs it and adds the costs)."""
+        statement = parse_statement(sql, params)
+        return self._explain(statement, analyze=analyze or statement.explain == "analyze", progress=None)
+
+    def _cache_key(self, statement: Statement) -> tuple[Any, ...]:
+        return statement.sql, self.default_schema, self.pushdown
+
+    def _run(self, statement: Statement, progress: Callable[[Progress], None] | None) -> QueryResult:
+        started = time.monotonic()
+        cached = self.result_cache.get(self._cache_key(statement))
+        if cached is not None:
+            stats = QueryStats(rows_returned=len(cached.rows), cache_hits=1, elapsed_s=time.monotonic() - started)
+            return QueryResult(list(cached.columns), list(cached.rows), stats)
+        result, _ = self._execute(statement, progress, started)
+        self.result_cache.put(self._cache_key(statement), result)
+        return result
+
+    def _execute(
+        self, statement: Statement, progress: Callable[[Progress], None] | None, started: float
+    ) -> tuple[QueryResult, _Prepared]:
+        with self.client.recording() as recording:
+            prepared = self._prepare(statement)
+            try:
+                fetcher = self._fetcher(progress, started)
+                planned_at = time.monotonic()
+                rows_fetched = self._fetch(prepared, fetcher)
+                fetched_at = time.monotonic()
+                max_rows = self.settings.max_rows if self.settings.max_rows >= 0 else None
+                names, types, rows = prepared.database.run(prepared.local_sql, max_rows)
+            finally:
+                prepared.database.close()
+        finished = time.monotonic()
+        columns = [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
+        stats = QueryStats(
+            requests=recording.requests,
+            retries=recording.retries,
+            bytes=recording.bytes,
+            rows_fetched=rows_fetched,
+            rows_returned=len(rows),
+            elapsed_s=finished - started,
+            api_s=fetched_at - planned_at,
+            local_s=(planned_at - started) + (finished - fetched_at),
+            cache_hits=fetcher.cache_hits,
+        )
+        return QueryResult(columns, rows, stats), prepared
+
+    def _fetcher(self, progress: Callable[[Progress], None] | None, started: float) -> Fetcher:
+        return Fetcher(
+            self.client,
+            max_fanout=self.settings.max_fanout,
+            pushdown=self.pushdown,
+            scan_cache=self.scan_cache,
+            progress=progress,
+            started=started,
+        )
+
+    # --- preparation ----------------------------------------------------------------------
+    def _prepare(self, statement: Statement) -> _Prepared:
+        tree = statement.tree.copy()
+        refs = resolve_references(tree, self.default_schema)
+        names = apply_private_aliases(tree)
+        local_sql = tree.sql(dialect=DIALECT)
+        database = LocalDatabase()
+        try:
+            schema: dict[str, dict[str, dict[str, str]]] = {}
+            for ref in refs.values():
+                columns = _columns_of(ref)
+                database.create_table(ref.duckdb_schema, ref.name, columns)
+                schema.setdefault(ref.duckdb_schema, {})[ref.name] = {name: kind for name, kind in columns}
+            database.use(self.default_schema or DEFAULT_DUCKDB_SCHEMA)
+            database.lock()
+            database.bind(local_sql)
+            catalog_refs = {ref_id: ref for ref_id, ref in refs.items() if ref.kind == "catalog"}
+            facts = analyze(tree, catalog_refs, schema, self.default_schema or DEFAULT_DUCKDB_SCHEMA) if catalog_refs else {}
+            plans = self._plan(catalog_refs, facts)
+        except BaseException:
+            database.close()
+            raise
+        return _Prepared(statement, refs, facts, plans, local_sql, names, database)
+
+    def _plan(self, refs: dict[int, TableRef], facts: dict[int, RefFacts]) -> list[tuple[int, ScanPlan]]:
+        """Plans in fetch order: parents (fewer path keys, more keys fixed) before children."""
+
+        def rank(ref_id: int) -> tuple[int, int, int]:
+            table = refs[ref_id].table
+            assert table is not None
+            fixed = 0
+            if self.pushdown and ref_id in facts:
+                fixed = len(plan_scan(refs[ref_id], facts[ref_id], pushdown=True, links_allowed=set()).key_values)
+            return len(table.keys), -fixed, ref_id
+
+        order = sorted(refs, key=rank)
+        plans: list[tuple[int, ScanPlan]] = []
+        done: set[int] = set()
+        for ref_id in order:
+            plans.append((ref_id, plan_scan(refs[ref_id], facts.get(ref_id), pushdown=self.pushdown, links_allowed=done)))
+            done.add(ref_id)
+        if self.pushdown:
+            by_table: dict[tuple[str, str], list[ScanPlan]] = {}
+            for ref_id, plan in plans:
+                by_table.setdefault(refs[ref_id].physical, []).append(plan)
+            for physical, group in by_table.items():
+                if len(group) < 2:
+                    continue
+                if not group[0].table.primary_key:
+                    # rows without identity cannot be merged: every reference reads the whole table
+                    plans = [
+                        (ref_id, plan_scan(refs[ref_id], None, pushdown=False, links_allowed=set()))
+                        if refs[ref_id].physical == physical else (ref_id, plan)
+                        for ref_id, plan in plans
+                    ]
+                    continue
+                needed: set[str] | None = set()
+                for ref_id, _ in plans:
+                    if refs[ref_id].physical != physical:
+                        continue
+                    columns = facts[ref_id].columns if ref_id in facts else None
+                    needed = None if columns is None or needed is None else needed | columns
+                for plan in group:
+                    plan_fields(plan, needed)
+        return plans
+
+    # --- fetching -------------------------------------------------------------------------
+    def _fetch(self, prepared: _Prepared, fetcher: Fetcher) -> int:
+        """Fetch every scan and metadata table into the local database; returns rows fetched."""
+        ref_rows: dict[int, list[Row]] = {}
+        by_physical: dict[tuple[str, str], list[Row]] = {}
+        fetcher.ref_tables = {ref_id: ref.table for ref_id, ref in prepared.refs.items() if ref.table is not None}
+        fetched = 0
+        for ref_id, plan in prepared.plans:
+            report = ScanReport(plan=plan)
+            prepared.reports[ref_id] = report
+            physical = prepared.refs[ref_id].physical
+            if not plan.table.primary_key and physical in by_physical:
+                ref_rows[ref_id] = by_physical[physical]  # same whole-table scan (see _plan)
+                continue
+            rows = fetcher.fetch(plan, ref_rows, report)
+            ref_rows[ref_id] = rows
+            fetched += len(rows)
+            by_physical.setdefault(physical, []).extend(rows)
+        loaded: set[tuple[str, str]] = set()
+        for ref in prepared.refs.values():
+            if ref.physical in loaded:
+                continue
+            loaded.add(ref.physical)
+            if ref.kind == "catalog":
+                assert ref.table is not None
+                rows = _deduplicate(ref.table, by_physical.get(ref.physical, []))
+                prepared.database.insert(ref.duckdb_schema, ref.name, to_arrow(ref.table, rows))
+            else:
+                rows = self._metadata_rows(ref, fetcher)
+                prepared.database.insert(ref.duckdb_schema, ref.name, to_arrow(_columns_of(ref), rows))
+        return fetched
+
+    def _metadata_rows(self, ref: TableRef, fetcher: Fetcher) -> list[Row]:
+        tables = [t for t in registry.all_tables() if not t.removed]
+        if ref.name == "sys_schemas" and ref.kind == "system":
+            items = list(self.client.paginate("/user/workspaces", None, pagelen=_workspaces_pagelen()))
+            rows = meta.sys_schema_rows(items)
+            with self._lock:
+                for row in rows:
+                    if row[1] and row[1] not in self._known_schemas:
+                        self._known_schemas.append(row[1])
+            return rows
+        schemas = self._schemas_for_metadata()
+        if ref.kind == "system":
+            if ref.name == "sys_tables":
+                return meta.sys_table_rows(schemas, registry.all_tables())
+            return meta.sys_column_rows(schemas, registry.all_tables())
+        if ref.name == "tables":
+            return meta.info_table_rows(schemas, tables)
+        if ref.name == "columns":
+            return meta.info_column_rows(schemas, tables)
+        return meta.info_schemata_rows(schemas)
+
+    def _schemas_for_metadata(self) -> list[str | None]:
+        with self._lock:
+            known: list[str | None] = list(dict.fromkeys(
+                ([self.default_schema] if self.default_schema else []) + self._known_schemas
+            ))
+        return known or [None]
+
+    # --- EXPLAIN --------------------------------------------------------------------------
+    def _explain(
+        self, statement: Statement, *, analyze: bool, progress: Callable[[Progress], None] | None
+    ) -> QueryResult:
+        started = time.monotonic()
+        if analyze:
+            result, prepared = self._execute(statement, progress, started)
+            scans = [(prepared.reports[ref_id], prepared.facts.get(ref_id, RefFacts(ref_id)).alias)
+                     for ref_id, _ in prepared.plans]
+            system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
+            lines = explain_lines(scans, system, prepared.local_sql, analyze=True, enumeration_requests=0,
+                                  stats=result.stats)
+            return _text_result(lines, result.stats)
+        with self.client.recording() as recording:
+            prepared = self._prepare(statement)
+            try:
+                fetcher = self._fetcher(None, started)
+                fetcher.ref_tables = {i: r.table for i, r in prepared.refs.items() if r.table is not None}
+                scans = []
+                for ref_id, plan in prepared.plans:
+                    report = ScanReport(plan=plan)
+                    fetcher.count(plan, report)
+                    scans.append((report, prepared.facts.get(ref_id, RefFacts(ref_id)).alias))
+            finally:
+                prepared.database.close()
+        system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
+        lines = explain_lines(scans, system, prepared.local_sql, analyze=False,
+                              enumeration_requests=recording.requests)
+        stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
+                           elapsed_s=time.monotonic() - started, cache_hits=fetcher.cache_hits)
+        return _text_result(lines, stats)
+
+
+def _text_result(lines: list[str], stats: QueryStats) -> QueryResult:
+    stats = replace(stats, rows_returned=len(lines))
+    return QueryResult([ResultColumn("plan", "VARCHAR")], [(line,) for line in lines], stats)
+
+
+def _columns_of(ref: TableRef) -> list[tuple[str, str]]:
+    if ref.table is not None:
+        return [(column.name, column.type) for column in ref.table.columns]
+    assert ref.system is not None
+    return list(ref.system.columns)
+
+
+def _deduplicate(table: TableDef, rows: list[Row]) -> list[Row]:
+    """One row per primary key (several references of one table may fetch the same object)."""
+    names = table.column_names
+    indexes = [names.index(name) for name in table.primary_key if name in names]
+    if not indexes:
+        return rows  # one whole-table scan (see Engine._plan): nothing to merge
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for row in rows:
+        key = tuple(row[i] for i in indexes)
+        if any(value is None for value in key):
+            unique.append(row)  # no identity to compare: keep it
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(row)
+    return unique
+
+
+def _workspaces_pagelen() -> int:
+    table = registry.get_table("workspaces")
+    return table.max_pagelen if table is not None else 100
+
+
+

@@ -1,0 +1,101 @@
+"""Exceptions the engine raises, each carrying one readable paragraph.
+
+Every message names the table, column or value at fault and says what to do instead, so the
+DB-API and CLI outlets can show ``str(error)`` as is. API failures are not wrapped: they
+propagate as :mod:`bitbucket_sql.api.errors` exceptions, which already explain themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class EngineError(Exception):
+    """Base class of every engine error (one readable paragraph)."""
+
+
+class SqlSyntaxError(EngineError):
+    """The SQL text does not parse; ``line`` and ``column`` are 1-based (0 when unknown)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class UnknownTableError(EngineError):
+    """A table that is neither in the catalog nor a system table."""
+
+    def __init__(self, name: str, closest: Sequence[str] = ()) -> None:
+        self.name = name
+        self.closest = list(closest)
+        hint = f" Did you mean {_or_list(self.closest)}?" if self.closest else ""
+        super().__init__(
+            f"Unknown table {name!r}.{hint} List the tables with SELECT TableName FROM sys_tables "
+            f"(or `bbsql tables`)."
+        )
+
+
+class UnknownColumnError(EngineError):
+    """A column that none of the query's tables has."""
+
+    def __init__(self, name: str, table: str | None = None, closest: Sequence[str] = (), detail: str = "") -> None:
+        self.name = name
+        self.table = table
+        self.closest = list(closest)
+        where = f" in table {table!r}" if table else ""
+        hint = f" Did you mean {_or_list(self.closest)}?" if self.closest else ""
+        extra = f" {detail}" if detail else ""
+        super().__init__(
+            f"Unknown column {name!r}{where}.{hint}{extra} List a table's columns with "
+            f"SELECT ColumnName FROM sys_tablecolumns WHERE TableName = '<table>'."
+        )
+
+
+class NoWorkspaceError(EngineError):
+    """A workspace table was used without a schema and the connection has no Workspace."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(
+            f"Table {table!r} belongs to a workspace, but no workspace was given. Set one in the "
+            f"connection string (Workspace=acme) or write the workspace as the schema: "
+            f"SELECT ... FROM acme.{table}. List your workspaces with SELECT * FROM sys_schemas."
+        )
+
+
+class RemovedTableError(EngineError):
+    """The table's API is gone (the issue tracker, removed 2026-08-20)."""
+
+    def __init__(self, table: str, reason: str) -> None:
+        self.table = table
+        super().__init__(f"Table {table!r} is no longer available: {reason}")
+
+
+class FanoutLimitError(EngineError):
+    """Answering would need more requests than MaxFanout allows."""
+
+    def __init__(self, table: str, requests: int, limit: int, narrowing: str) -> None:
+        self.table = table
+        self.requests = requests
+        self.limit = limit
+        super().__init__(
+            f"Reading table {table!r} would need {requests} requests (one per scope), more than "
+            f"MaxFanout={limit}. Narrow the query with {narrowing}, or raise MaxFanout in the "
+            f"connection string if that many requests are intended."
+        )
+
+
+class ParameterError(EngineError):
+    """Wrong number or type of query parameters."""
+
+
+class UnsupportedStatementError(EngineError):
+    """Writes, DDL and other non-query statements (not supported yet)."""
+
+
+def _or_list(names: Sequence[str]) -> str:
+    quoted = [repr(name) for name in names]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]

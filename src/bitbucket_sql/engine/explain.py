@@ -1,0 +1,108 @@
+"""EXPLAIN and EXPLAIN ANALYZE output: one text column ``plan``, one row per line.
+
+For each scan: the request (method and path template), how many scopes it visits and where
+they come from, ``q``, ``sort``/``limit``, ``fields``, ``pagelen``, the predicates pushed and
+those evaluated locally, then the local DuckDB step. EXPLAIN makes no request except the
+parent enumerations needed to count scopes, and says how many it made. EXPLAIN ANALYZE runs
+the query and adds requests, retries, bytes, rows fetched and time per scan and in total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .fetcher import ScanReport
+from .result import QueryStats
+
+
+def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool) -> list[str]:
+    plan = report.plan
+    method = "GET"
+    title = f"Scan {index}: {plan.label}" + (f" AS {alias}" if alias and alias != plan.table.name else "")
+    lines = [title]
+    scopes = (
+        f"scopes: {report.scopes}" if report.scopes is not None
+        else f"scopes: one per key value from {report.deferred}" if report.deferred
+        else "scopes: ?"
+    )
+    lines.append(f"  request: {method} {report.path or plan.table.path}   {scopes}")
+    if plan.key_values:
+        fixed = ", ".join(f"{k} IN ({', '.join(repr(v) for v in sorted(vs, key=repr))})" for k, vs in plan.key_values.items())
+        lines.append(f"  keys from filters: {fixed}")
+    if plan.links:
+        linked = ", ".join(f"{k} = #{link.source_ref}.{link.source_column}" for k, link in plan.links.items())
+        lines.append(f"  keys from join: {linked} (fetched first)")
+    if plan.get_ids is not None:
+        lines.append(f"  get by {plan.table.get_key[0]}: {', '.join(repr(v) for v in plan.get_ids)}")
+    if plan.q and plan.get_ids is None:
+        lines.append(f"  q: {plan.q}")
+    if plan.sort:
+        lines.append(f"  sort: {plan.sort}   limit per scope: {plan.limit}")
+    other = {k: v for k, v in plan.request_params().items() if k not in ("q", "sort", "fields")}
+    if other:
+        shown = ", ".join(f"{k}={','.join(v) if isinstance(v, tuple | list) else v}" for k, v in other.items())
+        lines.append(f"  params: {shown}")
+    if plan.fields:
+        lines.append(f"  fields: {plan.fields}")
+    if plan.table.paging != "single" and plan.get_ids is None:
+        lines.append(f"  pagelen: {plan.pagelen}")
+    if plan.pushed:
+        lines.append(f"  pushed: {' AND '.join(plan.pushed)}")
+    if plan.local:
+        lines.append(f"  local: {' AND '.join(plan.local)}")
+    for sub in report.enumerations:
+        lines.extend(_enumeration_lines(sub, analyze, "  "))
+    if analyze:
+        lines.append(
+            f"  actual: {report.requests} requests ({report.retries} retries, {report.bytes} bytes, "
+            f"{report.seconds:.3f} s), {report.items} rows fetched, {report.cache_hits} cache hits"
+        )
+    return lines
+
+
+def _enumeration_lines(report: ScanReport, analyze: bool, indent: str) -> list[str]:
+    plan = report.plan
+    lines = [
+        f"{indent}{plan.purpose} via {plan.table.name}: GET {report.path or plan.table.path}   "
+        f"scopes: {report.scopes if report.scopes is not None else '?'}"
+        + (f"   fields: {plan.fields}" if plan.fields else "")
+    ]
+    if analyze:
+        lines.append(f"{indent}  actual: {report.requests} requests, {report.items} rows, {report.cache_hits} cache hits")
+    for sub in report.enumerations:
+        lines.extend(_enumeration_lines(sub, analyze, indent + "  "))
+    return lines
+
+
+def explain_lines(
+    scans: Sequence[tuple[ScanReport, str]],
+    system_tables: Sequence[str],
+    local_sql: str,
+    *,
+    analyze: bool,
+    enumeration_requests: int,
+    stats: QueryStats | None = None,
+) -> list[str]:
+    """The text of an EXPLAIN [ANALYZE] result."""
+    lines: list[str] = []
+    for index, (report, alias) in enumerate(scans, start=1):
+        lines.extend(_scan_lines(index, report, alias, analyze))
+    for name in system_tables:
+        source = "one /user/workspaces listing" if name == "sys_schemas" else "the catalog (no request)"
+        lines.append(f"Metadata: {name} from {source}")
+    lines.append("Local (DuckDB): the original query runs over the fetched rows, re-applying every predicate:")
+    lines.append(f"  {local_sql}")
+    if analyze and stats is not None:
+        lines.append(
+            f"Total: {stats.requests} requests, {stats.retries} retries, {stats.bytes} bytes, "
+            f"{stats.rows_fetched} rows fetched, {stats.rows_returned} rows returned, {stats.cache_hits} cache hits"
+        )
+        lines.append(
+            f"Time: {stats.elapsed_s:.3f} s total, {stats.api_s:.3f} s fetching, {stats.local_s:.3f} s planning and DuckDB"
+        )
+    else:
+        lines.append(
+            f"Note: EXPLAIN made {enumeration_requests} request(s), only to enumerate parents for counting "
+            f"scopes; no rows were fetched."
+        )
+    return lines

@@ -1,0 +1,366 @@
+"""Executing scan plans with the API client: scopes, fan-out limit, concurrency, caching.
+
+For one :class:`ScanPlan` the fetcher first works out its *scopes* (one dict of path-key
+values per request target: ``{"workspace": "acme", "repository": "api"}``), from literals,
+from the rows of an already fetched reference (join links), or by enumerating the key's
+source table (``repositories.slug`` for ``repository``). Enumeration is allowed before the
+fan-out check because it is what counts the scopes; the scan's own requests are refused with
+:class:`FanoutLimitError` when there would be more than MaxFanout of them. Requests run
+concurrently within MaxConcurrency through ``client.paginate_many`` / ``client.get_many``.
+
+A 404 for a child scope (a repository or pull request that does not exist, or a key value
+from a join that has no such parent) means "no rows", as SQL expects; a 404 for a
+workspace-level listing is raised, since it means the workspace itself is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from bitbucket_sql.api.errors import BitbucketError, NotFoundError
+from bitbucket_sql.catalog import registry
+from bitbucket_sql.catalog.model import PathKey, TableDef
+
+from .cache import TTLCache, request_key
+from .errors import EngineError, FanoutLimitError
+from .planner import ScanPlan, enumeration_plan
+from .result import Progress
+from .rows import Row, extract_row
+
+Scope = dict[str, Any]
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class ScanReport:
+    """What one scan did (or would do): for EXPLAIN and EXPLAIN ANALYZE."""
+
+    plan: ScanPlan
+    path: str = ""
+    scopes: int | None = None
+    requests: int = 0
+    retries: int = 0
+    bytes: int = 0
+    items: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+    deferred: str = ""
+    enumerations: list[ScanReport] = field(default_factory=list)
+
+
+@dataclass
+class _Request:
+    scope: Scope
+    path: str
+    params: dict[str, Any]
+    kind: str  # "list" or "get"
+
+
+class Fetcher:
+    """Runs scan plans for one query."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        max_fanout: int,
+        pushdown: bool,
+        scan_cache: TTLCache[list[Any]],
+        progress: Callable[[Progress], None] | None = None,
+        started: float | None = None,
+    ) -> None:
+        self.client = client
+        self.max_fanout = max_fanout
+        self.pushdown = pushdown
+        self.scan_cache = scan_cache
+        self.progress = progress
+        self.started = started if started is not None else time.monotonic()
+        self.requests_done = 0
+        self.rows_so_far = 0
+        self.cache_hits = 0
+        self._last_progress = 0.0
+        #: table of each reference id, for reading join-link values from its rows
+        self.ref_tables: dict[int, TableDef] = {}
+
+    # --- public -----------------------------------------------------------------------------
+    def fetch(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Row]:
+        """All rows of the plan (typed per the table's columns)."""
+        began = time.monotonic()
+        with self.client.recording() as recording:
+            scopes = self.scopes(plan, ref_rows, report)
+            requests = self.requests_for(plan, scopes, report)
+            self.check_fanout(plan, len(requests))
+            rows = []
+            short: list[_Request] = []
+            for request, items in self._run(plan, requests, report):
+                self._collect(plan, request, items, rows, report, recording.requests)
+                if plan.null_fill_q is not None and plan.limit is not None and len(items) < plan.limit:
+                    short.append(_Request(request.scope, request.path, request.params | {"q": plan.null_fill_q},
+                                          request.kind))
+            for request, items in self._run(plan, short, report):
+                self._collect(plan, request, items, rows, report, recording.requests)
+        report.requests += recording.requests
+        report.retries += recording.retries
+        report.bytes += recording.bytes
+        report.seconds += time.monotonic() - began
+        self._report_progress(0, force=True)
+        return rows
+
+    def _collect(
+        self, plan: ScanPlan, request: _Request, items: list[Any], rows: list[Row], report: ScanReport, requests: int
+    ) -> None:
+        for item in items:
+            rows.append(extract_row(item, plan.table.columns, request.scope))
+        report.items += len(items)
+        self.rows_so_far += len(items)
+        self._report_progress(requests)
+
+    def count(self, plan: ScanPlan, report: ScanReport) -> None:
+        """Fill ``report`` for EXPLAIN: scopes counted (enumerating parents), nothing else fetched."""
+        if plan.links:
+            sources = sorted({f"{key} from the rows of reference #{link.source_ref}" for key, link in plan.links.items()})
+            report.deferred = "; ".join(sources)
+            report.path = self._path_template(plan)
+            return
+        scopes = self.scopes(plan, {}, report)
+        requests = self.requests_for(plan, scopes, report)
+        report.scopes = len(requests)
+
+    # --- scopes -------------------------------------------------------------------------------
+    def scopes(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Scope]:
+        table = plan.table
+        base: Scope = {}
+        if any(key.column == "workspace" for key in table.keys):
+            base["workspace"] = plan.workspace
+        scopes = [base]
+        keys = _path_keys(table)
+        innermost = keys[-1] if keys else None
+        use_wide = self._use_wide(plan, innermost)
+        applied_links: set[int] = set()
+        for key in keys:
+            if use_wide and key is innermost:
+                break
+            if key.column in plan.key_values:
+                values = sorted(plan.key_values[key.column], key=repr)
+                scopes = [scope | {key.column: value} for scope in scopes for value in values]
+            elif key.column in plan.links:
+                link = plan.links[key.column]
+                if link.source_ref in applied_links:
+                    continue
+                applied_links.add(link.source_ref)
+                scopes = self._linked_scopes(plan, scopes, link.source_ref, ref_rows)
+            else:
+                scopes = self._enumerate(key, scopes, plan.workspace, report)
+        return scopes
+
+    def _use_wide(self, plan: ScanPlan, innermost: PathKey | None) -> bool:
+        if not plan.table.wide_path or innermost is None or plan.get_ids is not None:
+            return False
+        return innermost.column not in plan.key_values and innermost.column not in plan.links
+
+    def _linked_scopes(
+        self, plan: ScanPlan, scopes: list[Scope], source_ref: int, ref_rows: dict[int, list[Row]]
+    ) -> list[Scope]:
+        group = [(key, link) for key, link in plan.links.items() if link.source_ref == source_ref]
+        source_rows = ref_rows.get(source_ref, [])
+        source_table = self._source_table(plan, source_ref)
+        indexes = [source_table.column_names.index(link.source_column) for _, link in group]
+        tuples = sorted({tuple(row[i] for i in indexes) for row in source_rows}, key=repr)
+        combined = []
+        for scope in scopes:
+            for values in tuples:
+                if any(value is None for value in values):
+                    continue
+                extra = {key: value for (key, _), value in zip(group, values, strict=True)}
+                if any(key in scope and scope[key] != value for key, value in extra.items()):
+                    continue
+                combined.append(scope | extra)
+        return combined
+
+    def _source_table(self, plan: ScanPlan, source_ref: int) -> TableDef:
+        table = self.ref_tables.get(source_ref)
+        if table is None:
+            raise EngineError(f"internal error: reference #{source_ref} is not fetched before {plan.table.name}")
+        return table
+
+    def _enumerate(self, key: PathKey, scopes: list[Scope], workspace: str | None, report: ScanReport) -> list[Scope]:
+        source = registry.get_table(key.source_table or "")
+        if source is None or key.source_column is None:
+            raise EngineError(f"internal error: the catalog gives no source for key {key.column!r}")
+        helper = enumeration_plan(source, workspace, key.source_column, pushdown=self.pushdown)
+        helper.purpose = f"enumerate {key.column}"
+        sub_report = ScanReport(plan=helper)
+        report.enumerations.append(sub_report)
+        began = time.monotonic()
+        source_keys = [k.column for k in source.keys]
+        helper_scopes: list[Scope] = []
+        seen: set[tuple[Any, ...]] = set()
+        for scope in scopes:
+            restricted = {name: scope[name] for name in source_keys if name in scope}
+            identity = tuple(sorted(restricted.items(), key=repr))
+            if identity not in seen:
+                seen.add(identity)
+                helper_scopes.append(restricted)
+        missing = [k for k in _path_keys(source) if any(k.column not in s for s in helper_scopes)]
+        if missing:
+            helper_scopes = [s2 for s in helper_scopes for s2 in self._enumerate(missing[0], [s], workspace, sub_report)]
+        column_index = source.column_names.index(key.source_column)
+        values_by_scope: dict[tuple[Any, ...], list[Any]] = {}
+        with self.client.recording() as recording:
+            requests = self.requests_for(helper, helper_scopes, sub_report)
+            self.check_fanout(helper, len(requests))
+            sub_report.scopes = len(requests)
+            for request, items in self._run(helper, requests, sub_report):
+                identity = tuple(sorted(request.scope.items(), key=repr))
+                bucket = values_by_scope.setdefault(identity, [])
+                for item in items:
+                    value = extract_row(item, source.columns, request.scope)[column_index]
+                    if value is not None and value not in bucket:
+                        bucket.append(value)
+                sub_report.items += len(items)
+                self._report_progress(recording.requests)
+        sub_report.requests += recording.requests
+        sub_report.retries += recording.retries
+        sub_report.bytes += recording.bytes
+        sub_report.seconds += time.monotonic() - began
+        result = []
+        for scope in scopes:
+            restricted = {name: scope[name] for name in source_keys if name in scope}
+            identity = tuple(sorted(restricted.items(), key=repr))
+            for value in sorted(values_by_scope.get(identity, []), key=repr):
+                result.append(scope | {key.column: value})
+        return result
+
+    # --- requests -----------------------------------------------------------------------------
+    def requests_for(self, plan: ScanPlan, scopes: list[Scope], report: ScanReport) -> list[_Request]:
+        table = plan.table
+        params = plan.request_params()
+        if plan.get_ids is not None and table.get_path:
+            report.path = table.get_path
+            id_column = table.get_key[0]
+            return [
+                _Request(scope | {id_column: value}, _fill(table, table.get_path, scope | {id_column: value}), params, "get")
+                for scope in scopes
+                for value in plan.get_ids
+            ]
+        template = self._path_template(plan)
+        report.path = template
+        kind = "get" if table.paging == "single" else "list"
+        requests = []
+        for scope in scopes:
+            path = _fill(table, template, scope)
+            if path is not None:
+                requests.append(_Request(scope, path, params, kind))
+        return requests
+
+    def _path_template(self, plan: ScanPlan) -> str:
+        keys = _path_keys(plan.table)
+        if plan.get_ids is not None and plan.table.get_path:
+            return plan.table.get_path
+        if keys and self._use_wide(plan, keys[-1]) and plan.table.wide_path:
+            return plan.table.wide_path
+        return plan.table.path
+
+    def check_fanout(self, plan: ScanPlan, count: int) -> None:
+        if count <= self.max_fanout:
+            return
+        unfixed = [key.column for key in _path_keys(plan.table) if key.column not in plan.key_values]
+        if plan.get_ids is not None:
+            narrowing = f"fewer {plan.table.get_key[0]} values or a filter on {', '.join(unfixed) or 'the keys'}"
+        elif unfixed:
+            narrowing = " or ".join(f"a filter on {name} ({name} = '...' or {name} IN (...))" for name in unfixed)
+        else:
+            narrowing = "fewer values in the key filters"
+        raise FanoutLimitError(plan.label, count, self.max_fanout, narrowing)
+
+    # --- running ------------------------------------------------------------------------------
+    def _run(self, plan: ScanPlan, requests: list[_Request], report: ScanReport) -> Iterable[tuple[_Request, list[Any]]]:
+        """Yield (request, items) per request: from the cache, else fetched concurrently."""
+        pagelen = plan.pagelen if plan.table.paging != "single" else None
+        limit = plan.limit
+        pending: list[tuple[int, _Request, Any]] = []
+        for index, request in enumerate(requests):
+            key = request_key(request.path, request.params, pagelen if request.kind == "list" else None, limit, request.kind)
+            cached = self.scan_cache.get(key)
+            if cached is not None:
+                report.cache_hits += 1
+                self.cache_hits += 1
+                yield request, cached
+            else:
+                pending.append((index, request, key))
+        if not pending:
+            return
+        lists = [(i, r, k) for i, r, k in pending if r.kind == "list"]
+        gets = [(i, r, k) for i, r, k in pending if r.kind == "get"]
+        if lists:
+            collected: dict[int, list[Any]] = {i: [] for i, _, _ in lists}
+            failed: dict[int, BitbucketError] = {}
+            stream = self.client.paginate_many(
+                [(i, r.path, r.params) for i, r, _ in lists], pagelen=pagelen, limit=limit, return_errors=True
+            )
+            for index, item in stream:
+                if isinstance(item, BitbucketError):
+                    failed[index] = item
+                else:
+                    collected[index].append(item)
+            for index, request, key in lists:
+                if index in failed:
+                    self._tolerate(plan, request, failed[index])
+                    collected[index] = []
+                self.scan_cache.put(key, collected[index])
+                yield request, collected[index]
+        if gets:
+            by_index = {i: (r, k) for i, r, k in gets}
+            for index, obj in self.client.get_many([(i, r.path, r.params) for i, r, _ in gets], return_errors=True):
+                request, key = by_index[index]
+                if isinstance(obj, BitbucketError):
+                    self._tolerate(plan, request, obj)
+                    items: list[Any] = []
+                else:
+                    items = [obj] if obj is not None else []
+                self.scan_cache.put(key, items)
+                yield request, items
+
+    def _tolerate(self, plan: ScanPlan, request: _Request, error: BitbucketError) -> None:
+        """404 on a child scope or object: no rows. Anything else (or a workspace 404): raise."""
+        if not isinstance(error, NotFoundError):
+            raise error
+        depth = len([name for name in request.scope if name != "workspace"])
+        if request.kind == "list" and depth == 0:
+            raise error
+
+    def _report_progress(self, requests: int, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_progress < 0.2:
+            return
+        self._last_progress = now
+        self.requests_done = max(self.requests_done, requests)
+        self.progress(Progress(self.requests_done, self.rows_so_far, now - self.started))
+
+
+def _path_keys(table: TableDef) -> list[PathKey]:
+    return [key for key in table.keys if key.column != "workspace" and key.placeholder != "workspace"]
+
+
+def _fill(table: TableDef, template: str, scope: Scope) -> str | None:
+    """The path with placeholders filled (URL-encoded); None if a value cannot be a segment."""
+    by_placeholder = {key.placeholder: key.column for key in table.keys}
+    values: dict[str, str] = {}
+    for name in _PLACEHOLDER.findall(template):
+        column = by_placeholder.get(name, name)
+        value = scope.get(column)
+        if value is None:
+            raise EngineError(f"internal error: no value for {{{name}}} in {template} (scope {scope})")
+        text = str(value)
+        if not text or text in (".", ".."):
+            return None
+        values[name] = quote(text, safe="")
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)

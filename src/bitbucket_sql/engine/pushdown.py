@@ -1,0 +1,388 @@
+"""Translating single-table SQL predicates into what the API can evaluate.
+
+A predicate becomes one of: key values (``repository = 'api'`` fixes the URL), object ids for
+a GET (``id = 5``), a plain query parameter (``target.ref_name=main``), or a BBQL ``q`` term.
+Literals are coerced to the column's type first (``votes > '48'`` is a number), so the BBQL
+text is always well typed: strings double-quoted with ``\\`` and ``"`` escaped, timestamps
+unquoted ISO-8601 UTC, booleans ``true``/``false``. Anything that cannot be translated
+*exactly or as a superset* returns None and stays local; DuckDB re-applies every predicate
+anyway, so a superset (LIKE as ``~``) is always safe.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlglot import exp
+
+from bitbucket_sql.catalog.model import Column, TableDef
+
+from .rows import parse_timestamp
+
+
+class NotPushable(Exception):
+    """The expression cannot be sent to the API exactly (or as a superset)."""
+
+
+_NULL = object()
+
+
+@dataclass
+class Translation:
+    """What one conjunct contributes to a scan's requests."""
+
+    key_values: dict[str, frozenset[Any]] = field(default_factory=dict)  # key column -> allowed values
+    get_values: dict[str, frozenset[Any]] = field(default_factory=dict)  # get_key column -> ids
+    params: dict[str, str] = field(default_factory=dict)
+    bbql: str | None = None
+    superset: bool = False  # True when the API returns more rows than the predicate keeps
+
+
+_COMPARISONS: dict[type[exp.Expression], str] = {
+    exp.EQ: "=",
+    exp.NEQ: "!=",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
+_FLIPPED = {"=": "=", "!=": "!=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+
+# --- literals -----------------------------------------------------------------------------------
+
+
+def literal_value(node: exp.Expression) -> Any:
+    """The Python value of a constant expression (raises NotPushable for anything else)."""
+    if isinstance(node, exp.Paren):
+        return literal_value(node.this)
+    if isinstance(node, exp.Null):
+        return _NULL
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return str(node.this)
+        return _number(str(node.this))
+    if isinstance(node, exp.Neg):
+        value = literal_value(node.this)
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return -value
+        raise NotPushable
+    if isinstance(node, exp.Cast):
+        inner = literal_value(node.this)
+        target = node.to.this
+        if inner is _NULL:
+            return _NULL
+        if target in (exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMP,
+                      exp.DataType.Type.TIMESTAMPNTZ, exp.DataType.Type.TIMESTAMPLTZ):
+            stamp = parse_timestamp(inner) if isinstance(inner, str) else None
+            if stamp is None:
+                raise NotPushable
+            return stamp
+        if target == exp.DataType.Type.DATE:
+            try:
+                return datetime.date.fromisoformat(str(inner).strip())
+            except ValueError:
+                raise NotPushable from None
+        if target in exp.DataType.TEXT_TYPES and isinstance(inner, str):
+            return inner
+        if target in exp.DataType.NUMERIC_TYPES:
+            return _number(str(inner))
+        raise NotPushable
+    raise NotPushable
+
+
+def _number(text: str) -> int | float:
+    try:
+        if all(ch.isdigit() for ch in text.lstrip("+-")) and text.lstrip("+-"):
+            return int(text)
+        value = Decimal(text)
+    except InvalidOperation:
+        raise NotPushable from None
+    if not value.is_finite():
+        raise NotPushable
+    return float(value) if value != value.to_integral_value() else int(value)
+
+
+def coerce_for_column(value: Any, column: Column) -> Any:
+    """The literal as the column's type, the way DuckDB would cast it (NotPushable if unsure)."""
+    if value is _NULL:
+        return _NULL
+    sql_type = column.type
+    if sql_type == "VARCHAR":
+        if isinstance(value, str):
+            return value
+        raise NotPushable  # DuckDB would cast the column, not the literal: keep it local
+    if sql_type in ("BIGINT", "DOUBLE"):
+        if isinstance(value, bool):
+            raise NotPushable
+        if isinstance(value, str):
+            value = _number(value.strip())
+        if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
+            if sql_type == "BIGINT" and isinstance(value, float) and not value.is_integer():
+                return value  # compared numerically by both sides
+            return value
+        raise NotPushable
+    if sql_type == "BOOLEAN":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "t", "f"):
+            return value.strip().lower().startswith("t")
+        raise NotPushable
+    if sql_type == "TIMESTAMPTZ":
+        if isinstance(value, datetime.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+        if isinstance(value, datetime.date):
+            return datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.UTC)
+        if isinstance(value, str):
+            stamp = parse_timestamp(value)
+            if stamp is None:
+                raise NotPushable
+            return stamp
+        raise NotPushable
+    if sql_type == "DATE":
+        if isinstance(value, datetime.datetime):
+            raise NotPushable  # DuckDB compares as timestamps
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                raise NotPushable from None
+        raise NotPushable
+    raise NotPushable
+
+
+def bbql_string(text: str) -> str:
+    """A BBQL string literal: double quotes, with ``\\`` and ``"`` backslash-escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def bbql_literal(value: Any) -> str:
+    """A coerced value as BBQL text."""
+    if value is _NULL:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if not value.is_integer() else str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return bbql_string(str(value))
+
+
+def param_text(value: Any) -> str:
+    """A coerced value as a plain query parameter."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --- predicates ----------------------------------------------------------------------------------
+
+
+def like_fragment(pattern: str) -> str | None:
+    """The longest literal run of a LIKE pattern (the BBQL ``~`` superset), or None."""
+    best = ""
+    current = []
+    for char in pattern:
+        if char in "%_":
+            if len(current) > len(best):
+                best = "".join(current)
+            current = []
+        else:
+            current.append(char)
+    if len(current) > len(best):
+        best = "".join(current)
+    return best or None
+
+
+class Translator:
+    """Translates conjuncts on one table; ``key_columns`` are URL keys other than workspace."""
+
+    def __init__(self, table: TableDef) -> None:
+        self.table = table
+        self.key_columns = {key.column for key in table.keys if key.placeholder != "workspace"}
+        self.key_columns.discard("workspace")
+        self.can_get = bool(table.get_path and len(table.get_key) == 1)
+
+    def translate(self, conjunct: exp.Expression) -> Translation | None:
+        """The API form of one conjunct, or None when it must stay local."""
+        try:
+            return self._translate(conjunct)
+        except NotPushable:
+            return None
+
+    def _column(self, node: exp.Expression) -> Column:
+        if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
+            raise NotPushable
+        column = self.table.column(node.name)
+        if column is None:
+            raise NotPushable
+        return column
+
+    def _translate(self, node: exp.Expression) -> Translation:
+        if isinstance(node, exp.Paren):
+            return self._translate(node.this)
+        if isinstance(node, exp.Or):
+            return self._or(node)
+        if isinstance(node, exp.And):
+            left, right = self._translate(node.left), self._translate(node.right)
+            return _combine_and(left, right)
+        if isinstance(node, exp.Between) and not node.args.get("symmetric"):
+            low = exp.GTE(this=node.this.copy(), expression=node.args["low"].copy())
+            high = exp.LTE(this=node.this.copy(), expression=node.args["high"].copy())
+            return _combine_and(self._translate(low), self._translate(high))
+        negate = False
+        if isinstance(node, exp.Not):
+            negate = True
+            node = node.this
+            while isinstance(node, exp.Paren):
+                node = node.this
+        if isinstance(node, exp.Is):
+            if not isinstance(node.expression, exp.Null):
+                raise NotPushable
+            column = self._column(node.this)
+            return self._operator(column, "IS NOT NULL" if negate else "IS NULL", [_NULL])
+        if isinstance(node, exp.In):
+            if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+                raise NotPushable
+            column = self._column(node.this)
+            values = [literal_value(item) for item in node.expressions]
+            negate = negate != bool(node.args.get("is_global") and False)
+            return self._operator(column, "NOT IN" if negate else "IN", values)
+        if isinstance(node, exp.Like | exp.ILike):
+            if negate or node.args.get("negate") or node.args.get("escape"):
+                raise NotPushable
+            column = self._column(node.this)
+            pattern = literal_value(node.expression)
+            if not isinstance(pattern, str):
+                raise NotPushable
+            return self._like(column, pattern)
+        if isinstance(node, exp.Escape):
+            raise NotPushable
+        operator = _COMPARISONS.get(type(node))
+        if operator is None:
+            raise NotPushable
+        left, right = node.this, node.expression
+        if isinstance(left, exp.Column):
+            column, value = self._column(left), literal_value(right)
+        elif isinstance(right, exp.Column):
+            column, value, operator = self._column(right), literal_value(left), _FLIPPED[operator]
+        else:
+            raise NotPushable
+        if negate:
+            operator = {"=": "!=", "!=": "="}.get(operator) or _raise()
+        if value is _NULL:
+            raise NotPushable  # `x = NULL` is never true; leave it to DuckDB
+        return self._operator(column, operator, [value])
+
+    def _or(self, node: exp.Or) -> Translation:
+        branches = [self._translate(branch) for branch in _flatten(node, exp.Or)]
+        keys = [b for b in branches if b.key_values]
+        if len(keys) == len(branches):
+            names = {name for b in branches for name in b.key_values}
+            if len(names) == 1 and all(len(b.key_values) == 1 and not b.bbql for b in branches):
+                name = names.pop()
+                return Translation(key_values={name: frozenset().union(*(b.key_values[name] for b in branches))})
+            raise NotPushable
+        if any(b.key_values or b.get_values or b.params or not b.bbql for b in branches):
+            raise NotPushable
+        return Translation(
+            bbql="(" + " OR ".join(str(b.bbql) for b in branches) + ")",
+            superset=any(b.superset for b in branches),
+        )
+
+    def _like(self, column: Column, pattern: str) -> Translation:
+        if column.name in self.key_columns or not self.table.bbql or "LIKE" not in column.filter_ops:
+            raise NotPushable
+        fragment = like_fragment(pattern)
+        field_name = column.bbql_field
+        if fragment is None or field_name is None:
+            raise NotPushable
+        return Translation(bbql=f"{field_name} ~ {bbql_string(fragment)}", superset=True)
+
+    def _operator(self, column: Column, operator: str, raw_values: list[Any]) -> Translation:
+        values = [coerce_for_column(value, column) for value in raw_values]
+        if column.name in self.key_columns:
+            if operator not in ("=", "IN"):
+                raise NotPushable
+            kept = frozenset(v for v in values if v is not _NULL)
+            return Translation(key_values={column.name: kept})
+        translation = Translation()
+        if self.can_get and column.name == self.table.get_key[0] and operator in ("=", "IN"):
+            translation.get_values = {column.name: frozenset(v for v in values if v is not _NULL)}
+        if column.param and operator == "=" and operator in column.filter_ops:
+            translation.params = {column.param: param_text(values[0])}
+            return translation
+        if not self.table.bbql or column.bbql_field is None or operator not in column.filter_ops:
+            if translation.get_values:
+                return translation
+            raise NotPushable
+        field_name = column.bbql_field
+        if operator in ("IN", "NOT IN"):
+            non_null = [v for v in values if v is not _NULL]
+            if operator == "NOT IN" and len(non_null) != len(values):
+                raise NotPushable  # x NOT IN (.., NULL) is never true: DuckDB returns no rows
+            if not non_null:
+                raise NotPushable
+            listed = ", ".join(bbql_literal(v) for v in non_null)
+            translation.bbql = f"{field_name} {operator} ({listed})"
+            return translation
+        if operator == "IS NULL":
+            translation.bbql = f"{field_name} = null"
+            return translation
+        if operator == "IS NOT NULL":
+            translation.bbql = f"{field_name} != null"
+            return translation
+        translation.bbql = f"{field_name} {operator} {bbql_literal(values[0])}"
+        return translation
+
+
+def _raise() -> str:
+    raise NotPushable
+
+
+def _flatten(node: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
+    if isinstance(node, exp.Paren):
+        return _flatten(node.this, kind)
+    if isinstance(node, kind):
+        return _flatten(node.left, kind) + _flatten(node.right, kind)
+    return [node]
+
+
+def _combine_and(left: Translation, right: Translation) -> Translation:
+    combined = Translation(superset=left.superset or right.superset)
+    for source in (left, right):
+        for name, values in source.key_values.items():
+            combined.key_values[name] = combined.key_values.get(name, values) & values
+        for name, values in source.get_values.items():
+            combined.get_values[name] = combined.get_values.get(name, values) & values
+        for name, value in source.params.items():
+            if name in combined.params and combined.params[name] != value:
+                raise NotPushable
+            combined.params[name] = value
+    terms = [t for t in (left.bbql, right.bbql) if t]
+    combined.bbql = " AND ".join(terms) if terms else None
+    return combined
+
+
+def split_conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    """The AND-ed parts of a condition (parentheses around a conjunction are looked through)."""
+    if node is None:
+        return []
+    return _flatten(node, exp.And)

@@ -1,0 +1,132 @@
+"""A quick run of the benchmark harness on the emulator's tiny scale with zero latency.
+
+It checks the harness, not the speed: every query runs on both sides, the clients' request
+counts agree with the emulator's, no client beats the lower bound, the report and the chart
+render, and the command fails loudly when answers differ. No timing assertions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from benchmarks.chart import write_chart
+from benchmarks.harness import problems, run_suite
+from benchmarks.measure import QueryOutcome, RunSettings
+from benchmarks.queries import QUERIES, select_queries
+from benchmarks.report import render_report
+from benchmarks.run import main, prepare_store
+from benchmarks.scope import Scope
+
+from benchmarks import baseline as baseline_module
+from bitbucket_sql.emulator import run_emulator
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TINY = ["--scale", "tiny", "--latency-ms", "0", "--jitter-ms", "0"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run() -> tuple[list[QueryOutcome], Scope]:
+    store, scope, _ = prepare_store("tiny", 1)
+    with run_emulator(store=store, scale="tiny", seed=1) as emulator:
+        outcomes = run_suite(
+            emulator, QUERIES, scope, with_baseline=True, max_concurrency=8, log=lambda _: None
+        )
+    return outcomes, scope
+
+
+def test_every_query_runs_on_both_sides(tiny_run: tuple[list[QueryOutcome], Scope]) -> None:
+    outcomes, _ = tiny_run
+    assert [o.key for o in outcomes] == [q.key for q in QUERIES]
+    assert len(outcomes) >= 15
+    for outcome in outcomes:
+        assert outcome.ours_error is None, (outcome.key, outcome.ours_error)
+        assert outcome.baseline_error is None, (outcome.key, outcome.baseline_error)
+        assert outcome.ours is not None and outcome.baseline is not None
+        assert outcome.ours.rows_returned == len(outcome.ours.rows)
+        assert outcome.baseline.rows_returned == len(outcome.baseline.rows)
+
+
+def test_client_counts_agree_with_the_emulator(tiny_run: tuple[list[QueryOutcome], Scope]) -> None:
+    outcomes, _ = tiny_run
+    for outcome in outcomes:
+        for side in (outcome.ours, outcome.baseline):
+            assert side is not None
+            assert side.requests == side.emulator_requests, outcome.key
+    assert not [p for p in problems(outcomes) if "emulator counted" in p]
+
+
+def test_no_client_beats_the_lower_bound(tiny_run: tuple[list[QueryOutcome], Scope]) -> None:
+    outcomes, _ = tiny_run
+    for outcome in outcomes:
+        assert outcome.ours is not None and outcome.baseline is not None
+        assert outcome.ours.requests >= outcome.bound.requests, outcome.key
+        assert outcome.baseline.requests >= outcome.bound.requests, outcome.key
+        if outcome.key != "recent_prs_again":
+            assert outcome.bound.requests >= 1 and outcome.bound.rounds >= 1, outcome.key
+
+
+def test_the_repeated_query_is_answered_from_the_cache(tiny_run: tuple[list[QueryOutcome], Scope]) -> None:
+    outcomes, _ = tiny_run
+    by_key = {o.key: o for o in outcomes}
+    first, again = by_key["recent_prs"], by_key["recent_prs_again"]
+    assert first.ours is not None and again.ours is not None
+    assert first.ours.requests >= 1
+    assert again.ours.requests == 0
+    assert again.ours.rows == first.ours.rows
+    assert again.baseline is not None and again.baseline.requests == first.baseline.requests  # type: ignore[union-attr]
+
+
+def test_the_report_and_chart_render(tiny_run: tuple[list[QueryOutcome], Scope], tmp_path: Path) -> None:
+    outcomes, scope = tiny_run
+    settings = RunSettings(scale="tiny", latency_ms=0, jitter_ms=0, max_concurrency=8, seed=1, baseline=True)
+    text = render_report(
+        outcomes, settings, command="python -m benchmarks.run --scale tiny", chart_name="b.png"
+    )
+    for outcome in outcomes:
+        assert outcome.title in text
+        assert f"`{outcome.key}`" in text
+    assert "| # | query | our requests | bound | baseline requests |" in text
+    assert "## How the lower bound is computed" in text
+    assert "![Requests and time per query](b.png)" in text
+    assert "atlassian-python-api" in text and "duckdb" in text
+    chart = tmp_path / "b.png"
+    write_chart(outcomes, 100.0, chart)
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_the_command_writes_the_report_and_chart(tmp_path: Path) -> None:
+    output = tmp_path / "bench.md"
+    status = main(
+        [*TINY, "--queries", "recent_prs,workspace_admins,recent_prs_again", "--output", str(output)]
+    )
+    assert status == 0
+    text = output.read_text(encoding="utf-8")
+    assert "Recent pull requests of one repository" in text and "Members with admin permissions" in text
+    assert "Open pull requests across the workspace" not in text  # not selected
+    assert (tmp_path / "bench.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_the_command_fails_loudly_when_answers_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def wrong_admins(cloud: object, scope: Scope) -> list[tuple[object, ...]]:
+        return [("Nobody", "{00000000-0000-0000-0000-000000000000}")]
+
+    monkeypatch.setitem(baseline_module.BASELINES, "workspace_admins", wrong_admins)
+    output = tmp_path / "bench.md"
+    status = main([*TINY, "--queries", "workspace_admins", "--output", str(output), "--no-chart"])
+    assert status == 1
+    errors = capsys.readouterr().err
+    assert "BENCHMARK FAILED" in errors and "differs from the baseline" in errors
+    assert "Nobody" in errors
+    assert "answers differ" in output.read_text(encoding="utf-8")
+
+
+def test_unknown_query_keys_are_named() -> None:
+    with pytest.raises(ValueError, match="no_such_query"):
+        select_queries("recent_prs,no_such_query")
+    assert [q.key for q in select_queries("workspace_admins, recent_prs")] == [
+        "recent_prs",
+        "workspace_admins",
+    ]

@@ -1,0 +1,45 @@
+"""Filling path templates: placeholders found in order, values encoded the way Bitbucket expects."""
+
+from __future__ import annotations
+
+import pytest
+
+from bitbucket_sql.catalog.registry import get_table
+from bitbucket_sql.catalog.templates import fill, placeholders
+
+
+def test_placeholders_are_listed_in_order() -> None:
+    assert placeholders(get_table("pull_request_comments").path) == (
+        "workspace",
+        "repo_slug",
+        "pull_request_id",
+    )
+    assert placeholders("/user") == ()
+
+
+def test_fill_keeps_branch_slashes_and_encodes_uuid_braces() -> None:
+    branch = fill(
+        get_table("branches").get_path, {"workspace": "acme", "repo_slug": "api", "name": "feature/x y"}
+    )
+    assert branch == "/repositories/acme/api/refs/branches/feature/x%20y"
+    step = fill(
+        get_table("pipeline_steps").path,
+        {"workspace": "acme", "repo_slug": "api", "pipeline_uuid": "{0b1c}"},
+    )
+    assert step == "/repositories/acme/api/pipelines/%7B0b1c%7D/steps"
+
+
+def test_fill_names_a_missing_placeholder() -> None:
+    with pytest.raises(KeyError, match="repo_slug"):
+        fill(get_table("pull_requests").path, {"workspace": "acme"})
+    with pytest.raises(KeyError, match="pull_request_id"):
+        fill(
+            get_table("pull_request_tasks").path,
+            {"workspace": "acme", "repo_slug": "api", "pull_request_id": None},
+        )
+
+
+def test_fill_accepts_numbers() -> None:
+    assert fill(get_table("pull_requests").get_path, {"workspace": "a", "repo_slug": "b", "id": 7}).endswith(
+        "/pullrequests/7"
+    )

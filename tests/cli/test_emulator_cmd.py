@@ -1,0 +1,67 @@
+"""``bbsql emulator``: started as a real process, it prints its URL, serves, and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+URL_PATTERN = re.compile(r"(http://127\.0\.0\.1:\d+/2\.0)")
+
+
+def _bbsql(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bitbucket_sql", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_serves_on_a_free_port_prints_credentials_and_stops_cleanly_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bitbucket_sql", "emulator", "--port", "0", "--scale", "tiny", "--seed", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(6)]
+        match = URL_PATTERN.search(banner[0])
+        assert match, banner
+        base_url = match.group(1)
+        text = "".join(banner)
+        for secret in ("demo@example.com", "demo-api-token", "demo-access-token", "demo-client-id"):
+            assert secret in text
+        answer = httpx.get(
+            f"{base_url}/repositories/acme/api/issues", auth=("demo@example.com", "demo-api-token")
+        )
+        assert answer.status_code == 410
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--fault-rate", "2"], "--fault-rate"),
+        (["--scale", "huge"], "--scale"),
+        (["--port", "-1"], "--port"),
+        (["--rate-limit", "0"], "--rate-limit"),
+        (["--data", "/no/such/file.json"], "--data"),
+    ],
+)
+def test_bad_values_give_a_one_line_error(args: list[str], named: str) -> None:
+    result = _bbsql("emulator", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]

@@ -1,0 +1,90 @@
+"""Module-level PEP 249 interface: globals, exceptions, type objects and constructors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+import bitbucket_sql
+from bitbucket_sql import dbapi
+
+
+def test_globals_declare_the_interface() -> None:
+    assert dbapi.apilevel == "2.0"
+    assert dbapi.threadsafety == 1
+    assert dbapi.paramstyle == "qmark"
+
+
+def test_package_connect_is_the_driver_connect() -> None:
+    assert callable(bitbucket_sql.connect)
+    assert dbapi.connect.__module__ == "bitbucket_sql.dbapi"
+
+
+@pytest.mark.parametrize(
+    ("name", "parent"),
+    [
+        ("Warning", Exception),
+        ("Error", Exception),
+        ("InterfaceError", dbapi.Error),
+        ("DatabaseError", dbapi.Error),
+        ("DataError", dbapi.DatabaseError),
+        ("OperationalError", dbapi.DatabaseError),
+        ("IntegrityError", dbapi.DatabaseError),
+        ("InternalError", dbapi.DatabaseError),
+        ("ProgrammingError", dbapi.DatabaseError),
+        ("NotSupportedError", dbapi.DatabaseError),
+    ],
+)
+def test_exception_hierarchy_follows_pep_249(name: str, parent: type) -> None:
+    exception = getattr(dbapi, name)
+    assert issubclass(exception, parent)
+    assert getattr(dbapi.Connection, name) is exception
+
+
+def test_warning_is_not_an_error() -> None:
+    assert not issubclass(dbapi.Warning, dbapi.Error)
+
+
+@pytest.mark.parametrize(
+    ("type_code", "type_object"),
+    [
+        ("VARCHAR", dbapi.STRING),
+        ("JSON", dbapi.STRING),
+        ("BIGINT", dbapi.NUMBER),
+        ("INTEGER", dbapi.NUMBER),
+        ("DOUBLE", dbapi.NUMBER),
+        ("DECIMAL(18,3)", dbapi.NUMBER),
+        ("TIMESTAMP WITH TIME ZONE", dbapi.DATETIME),
+        ("DATE", dbapi.DATETIME),
+        ("BLOB", dbapi.BINARY),
+        ("BOOLEAN", dbapi.BOOLEAN),
+    ],
+)
+def test_type_codes_compare_equal_to_their_type_object(type_code: str, type_object: object) -> None:
+    assert type_code == type_object
+    assert type_object == type_code
+    others = {dbapi.STRING, dbapi.BINARY, dbapi.NUMBER, dbapi.DATETIME, dbapi.ROWID} - {type_object}
+    assert all(type_code != other for other in others)
+
+
+def test_no_result_type_is_a_rowid() -> None:
+    for type_code in ("VARCHAR", "BIGINT", "TIMESTAMP WITH TIME ZONE", "BLOB", "BOOLEAN"):
+        assert type_code != dbapi.ROWID
+
+
+def test_constructors_build_python_values() -> None:
+    assert dbapi.Date(2026, 11, 21) == dt.date(2026, 11, 21)
+    assert dbapi.Time(13, 5, 9) == dt.time(13, 5, 9)
+    assert dbapi.Timestamp(2026, 11, 21, 13, 5, 9) == dt.datetime(2026, 11, 21, 13, 5, 9)
+    assert dbapi.Binary("ä") == "ä".encode()
+    assert dbapi.Binary(bytearray(b"\x00\x01")) == b"\x00\x01"
+
+
+def test_tick_constructors_use_local_time() -> None:
+    ticks = 1_790_000_000.0
+    local = time.localtime(ticks)
+    assert dbapi.DateFromTicks(ticks) == dt.date(local.tm_year, local.tm_mon, local.tm_mday)
+    assert dbapi.TimeFromTicks(ticks) == dt.time(local.tm_hour, local.tm_min, local.tm_sec)
+    assert dbapi.TimestampFromTicks(ticks) == dt.datetime(*local[:6])
