@@ -132,9 +132,21 @@ def unapproved_open_prs(store: Any, scope: Scope, connections: int) -> Bound:
     )
 
 
-def _commits(store: Any, scope: Scope) -> list[dict[str, Any]]:
+def _commits(store: Any, scope: Scope, heads: list[str] | None = None) -> list[dict[str, Any]]:
+    """The commits ``/commits`` lists, newest first: those reachable from ``heads`` (default:
+    every branch and tag), as ``git log --all`` would."""
     data = store.repo_data(scope.workspace, scope.repository)
-    return [data.commits[sha] for sha in data.commit_order]
+    if heads is None:
+        heads = [ref["target"]["hash"] for ref in (*data.branches.values(), *data.tags.values())]
+    reachable: set[str] = set()
+    pending = list(heads)
+    while pending:
+        sha = pending.pop()
+        if sha in reachable or sha not in data.commits:
+            continue
+        reachable.add(sha)
+        pending.extend(parent["hash"] for parent in data.commits[sha]["parents"])
+    return [data.commits[sha] for sha in data.commit_order if sha in reachable]
 
 
 def commits_per_author(store: Any, scope: Scope, connections: int) -> Bound:

@@ -64,14 +64,20 @@ class OurConnections:
 
     def for_query(self, query: BenchQuery, scope: Scope) -> Any:
         if query.repeat_of is None:
-            engine = open_engine(self.emulator.base_url, self.workspace, self.max_concurrency)
+            engine = self._open(query)
         elif query.repeat_of in self.by_key:
             engine = self.by_key[query.repeat_of]
         else:  # the original was not selected: run it first, unmeasured, to fill the cache
-            engine = open_engine(self.emulator.base_url, self.workspace, self.max_concurrency)
-            engine.execute(QUERIES_BY_KEY[query.repeat_of].sql(scope))
+            original = QUERIES_BY_KEY[query.repeat_of]
+            engine = self._open(original)
+            engine.execute(original.sql(scope))
         self.by_key[query.key] = engine
         return engine
+
+    def _open(self, query: BenchQuery) -> Any:
+        return open_engine(
+            self.emulator.base_url, self.workspace, self.max_concurrency, query.connection_options
+        )
 
     def close(self) -> None:
         for engine in {id(e): e for e in self.by_key.values()}.values():
@@ -99,7 +105,14 @@ def run_suite(
         for number, query in enumerate(queries, 1):
             sql = query.sql(scope)
             bound = BOUNDS[query.key](store, scope, max_concurrency)
-            outcome = QueryOutcome(query.key, query.title, sql, query.scope_note, bound)
+            outcome = QueryOutcome(
+                query.key,
+                query.title,
+                sql,
+                query.scope_note,
+                bound,
+                connection_options=query.connection_options,
+            )
             try:
                 outcome.ours = run_ours(connections.for_query(query, scope), sql, emulator)
             except Exception as error:  # noqa: BLE001 - recorded in the report and fails the run

@@ -44,6 +44,7 @@ class QueryOutcome:
     baseline: SideResult | None = None
     baseline_error: str | None = None
     difference: Difference | None = None
+    connection_options: str = ""
 
     @property
     def answers_differ(self) -> bool:

@@ -11,7 +11,7 @@ DEMO_USER = "demo@example.com"
 DEMO_API_TOKEN = "demo-api-token"
 
 
-def connection_string(base_url: str, workspace: str, max_concurrency: int) -> str:
+def connection_string(base_url: str, workspace: str, max_concurrency: int, extra: str = "") -> str:
     """The connection a user would write for the emulator's demo credentials.
 
     ``RateLimitPerHour`` is raised because the emulator runs without a rate limit in the
@@ -21,15 +21,16 @@ def connection_string(base_url: str, workspace: str, max_concurrency: int) -> st
     return (
         f"BaseURL={base_url};Workspace={workspace};AuthScheme=APIToken;User={DEMO_USER};"
         f"APIToken={DEMO_API_TOKEN};MaxConcurrency={max_concurrency};RateLimitPerHour=1000000"
+        + (f";{extra}" if extra else "")
     )
 
 
-def open_engine(base_url: str, workspace: str, max_concurrency: int) -> Any:
+def open_engine(base_url: str, workspace: str, max_concurrency: int, extra: str = "") -> Any:
     """A fresh engine (empty cache). Imported lazily: the baseline must run without the engine."""
     from bitbucket_sql.api.settings import parse_connection_string
     from bitbucket_sql.engine import Engine
 
-    return Engine(parse_connection_string(connection_string(base_url, workspace, max_concurrency)))
+    return Engine(parse_connection_string(connection_string(base_url, workspace, max_concurrency, extra)))
 
 
 def run_ours(engine: Any, sql: str, emulator: Any) -> SideResult:

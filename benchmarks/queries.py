@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from benchmarks.scope import Scope
 
 #: The queries the ``--scaling`` run repeats at small, medium and large scale.
-SCALING_KEYS = ("recent_prs", "open_prs_by_author", "repositories_by_language")
+SCALING_KEYS = ("recent_prs", "commits_per_author", "open_prs_by_author")
+
+#: The repository the scaling run asks about (it exists at every scale).
+SCALING_REPOSITORY = "api"
 
 
 def literal(value: object) -> str:
@@ -27,6 +30,7 @@ class BenchQuery:
     template: str  # str.format fields: the Scope's attributes, already quoted as SQL literals
     scope_note: str = ""
     repeat_of: str | None = None  # run on the same connection right after this earlier query
+    connection_options: str = ""  # extra connection properties for our side ("MaxFanout=...")
 
     def sql(self, scope: Scope) -> str:
         values = {name: literal(getattr(scope, name)) for name in scope.__dataclass_fields__}

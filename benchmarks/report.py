@@ -25,7 +25,7 @@ def ratio(numerator: float | None, denominator: float | None) -> str:
     if numerator is None or denominator is None:
         return NOT_MEASURED
     if denominator == 0:
-        return "=" if numerator == 0 else "∞"
+        return "=" if numerator == 0 else "—"
     return f"{numerator / denominator:.1f}×"
 
 
@@ -115,6 +115,8 @@ def queries_section(outcomes: Sequence[QueryOutcome]) -> list[str]:
     lines: list[str] = []
     for number, outcome in enumerate(outcomes, 1):
         lines += [f"{number}. **{outcome.title}** (`{outcome.key}`). {outcome.scope_note}", ""]
+        if outcome.connection_options:
+            lines += [f"   Our connection adds `{outcome.connection_options}`.", ""]
         lines += ["   ```sql", *(f"   {line}" for line in outcome.sql.strip().splitlines()), "   ```", ""]
         lines += [
             f"   Bound: {outcome.bound.requests:,} requests in {outcome.bound.rounds} rounds; "

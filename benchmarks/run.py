@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.harness import problems, run_suite
 from benchmarks.measure import QueryOutcome, RunSettings, ScalingPoint
-from benchmarks.queries import QUERIES_BY_KEY, SCALING_KEYS, select_queries
+from benchmarks.queries import QUERIES_BY_KEY, SCALING_KEYS, SCALING_REPOSITORY, select_queries
 from benchmarks.report import render_report
 from benchmarks.scope import WORKSPACE, Scope, choose_scope
 
@@ -62,13 +62,14 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return arguments
 
 
-def prepare_store(scale: str, seed: int) -> tuple[Any, Scope, float]:
-    """Generate the data and every repository's history before timing anything."""
+def prepare_store(scale: str, seed: int, repository: str | None = None) -> tuple[Any, Scope, float]:
+    """Generate the data (and, unless ``repository`` is given, every repository's history, to
+    find the busiest) before timing anything."""
     from bitbucket_sql.emulator.server import EmulatorConfig, build_store
 
     started = time.perf_counter()
     store = build_store(EmulatorConfig(scale=scale, seed=seed))
-    scope = choose_scope(store, WORKSPACE)
+    scope = choose_scope(store, WORKSPACE, repository)
     return store, scope, time.perf_counter() - started
 
 
@@ -126,7 +127,7 @@ def run_scaling(arguments: argparse.Namespace) -> list[ScalingPoint]:
     for scale in SCALING_SCALES:
         log(f"scaling: generating {scale} ...")
         try:
-            store, scope, prepared_s = prepare_store(scale, arguments.seed)
+            store, scope, prepared_s = prepare_store(scale, arguments.seed, SCALING_REPOSITORY)
         except Exception as error:  # noqa: BLE001 - a scale that cannot be generated is reported
             log(f"scaling: {scale} could not be generated: {error}")
             continue

@@ -42,12 +42,13 @@ class Scope:
         )
 
 
-def choose_scope(store: Any, workspace: str = WORKSPACE) -> Scope:
-    """Pick the scope from the store (reads every repository's data, which also warms it)."""
+def choose_scope(store: Any, workspace: str = WORKSPACE, repository: str | None = None) -> Scope:
+    """Pick the scope from the store. Without ``repository`` the busiest repository (most pull
+    requests) is chosen, which reads every repository's data (and so warms it)."""
     repositories = store.workspaces[workspace].repositories
     newest = max(parse_time(repo["updated_on"]) for repo in repositories.values())
     data_end = newest.date() + dt.timedelta(days=1)
-    busiest = max(
+    busiest = repository or max(
         sorted(repositories),
         key=lambda slug: len(store.repo_data(workspace, slug).pullrequests),
     )

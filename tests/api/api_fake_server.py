@@ -43,6 +43,8 @@ class FakeState:
     items: int = 95
     failures: dict[str, list[Any]] = field(default_factory=dict)  # path -> scripted answers
     other_origin: str = "http://127.0.0.2:9"
+    active: int = 0  # requests being served right now (by /slow)
+    peak: int = 0  # the most /slow requests served at the same time
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -50,6 +52,7 @@ class FakeState:
             self.received.clear()
             self.failures.clear()
             self.items = 95
+            self.active = self.peak = 0
 
     def script(self, path: str, *answers: Any) -> None:
         """Answer the next requests to ``path`` with these (status int, (status, headers), 'drop')."""
@@ -165,7 +168,14 @@ def make_app(state: FakeState) -> Starlette:
         return PlainTextResponse("<html>not json</html>")
 
     async def slow(request: Request) -> Response:
-        await asyncio.sleep(float(request.query_params.get("s", "1")))
+        with state.lock:
+            state.active += 1
+            state.peak = max(state.peak, state.active)
+        try:
+            await asyncio.sleep(float(request.query_params.get("s", "1")))
+        finally:
+            with state.lock:
+                state.active -= 1
         return JSONResponse({"ok": True})
 
     async def echo(request: Request) -> Response:

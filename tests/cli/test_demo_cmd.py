@@ -30,3 +30,59 @@ def test_demo_runs_the_whole_tour_and_exits_without_a_terminal(tmp_path: Path) -
     assert "Tour done" in out
     assert "Open the SQL shell" not in out  # no terminal: no shell offered
     assert "Traceback" not in completed.stderr
+
+
+def _read_until(fd: int, marker: bytes, seen: bytearray, timeout_s: float = 60.0) -> None:
+    """Read the terminal's output into ``seen`` until ``marker`` appears (or fail after a while)."""
+    import select
+
+    limit = timeout_s
+    while marker not in seen:
+        ready, _, _ = select.select([fd], [], [], limit)
+        assert ready, f"waited for {marker!r}; got: {bytes(seen)[-2000:]!r}"
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            chunk = b""
+        assert chunk, f"the demo ended before {marker!r}; got: {bytes(seen)[-2000:]!r}"
+        seen.extend(chunk)
+
+
+def test_demo_in_a_terminal_offers_the_shell_on_the_demo_data(tmp_path: Path) -> None:
+    import pty
+
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "BBSQL_CONNECTION": "",
+        "COLUMNS": "160",
+        "TERM": "xterm",
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bitbucket_sql", "demo", "--scale", "tiny"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        cwd=tmp_path,
+        close_fds=True,
+    )
+    os.close(terminal)
+    seen = bytearray()
+    try:
+        _read_until(controller, b"Open the SQL shell", seen)
+        os.write(controller, b"y\r")
+        _read_until(controller, b"bbsql>", seen)
+        os.write(controller, b"SELECT count(*) AS repos FROM repositories;\r")
+        _read_until(controller, b"1 row in", seen)
+        os.write(controller, b".quit\r")
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)
+    assert b"repos" in seen
+    assert (tmp_path / ".bbsql" / "history").is_file()

@@ -50,3 +50,38 @@ def test_shell_help_lists_the_dot_commands(cli_connection: str) -> None:
     assert result.exit_code == 0, result.output
     for command in (".tables", ".schema", ".help", ".quit"):
         assert command in result.stdout
+
+
+def test_interactive_shell_keeps_history_and_continues_after_errors(emulator: Any, tmp_path: Any) -> None:
+    import io
+
+    from cli_helpers import connection_string_for
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    from rich.console import Console
+
+    from bitbucket_sql.api.settings import parse_connection_string
+    from bitbucket_sql.cli._repl import Shell, make_session, run_interactive
+    from bitbucket_sql.engine import Engine
+
+    engine = Engine(parse_connection_string(connection_string_for(emulator)))
+    printed = io.StringIO()
+    history = tmp_path / "bbsql" / "history"
+    try:
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            session = make_session(engine.tables(), history_path=history)
+            shell = Shell(engine, Console(file=printed, width=120))
+            pipe.send_text(
+                "SELECT count(*) AS n\rFROM repositories;\rSELECT nope FROM repositories;\r.quit\r"
+            )
+            run_interactive(shell, session)
+    finally:
+        engine.close()
+    out = printed.getvalue()
+    repositories = len(emulator.store.workspace("acme").repositories)
+    assert re.search(rf"│\s*{repositories}\s*│", out)
+    assert "1 row in" in out and "1 request" in out
+    assert "error: Unknown column 'nope'" in out
+    saved = history.read_text(encoding="utf-8")
+    assert "FROM repositories;" in saved and "SELECT nope FROM repositories;" in saved

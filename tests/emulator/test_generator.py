@@ -19,10 +19,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "bitbucket_sql" / "emula
 def snapshot(store: Store) -> str:
     """Everything in the store as one JSON text (repository data included)."""
     repos = {
-        f"{ws}/{repo['slug']}": dataclasses.asdict(store.repo_data(ws, repo["slug"]))
-        for ws, repo in store.repositories()
+        f"{ws}/{repo['slug']}": vars(store.repo_data(ws, repo["slug"])) for ws, repo in store.repositories()
     }
-    workspaces = {slug: dataclasses.asdict(data) for slug, data in store.workspaces.items()}
+    workspaces = {slug: vars(data) for slug, data in store.workspaces.items()}
     return json.dumps(
         {"users": store.users, "workspaces": workspaces, "repos": repos}, sort_keys=True, default=str
     )
@@ -99,8 +98,8 @@ def test_lazy_generation_does_not_depend_on_access_order() -> None:
     first = generate("medium", seed=3)
     second = generate("medium", seed=3)
     slugs = [repo["slug"] for ws, repo in first.repositories() if ws == "acme"][:4]
-    forward = [dataclasses.asdict(first.repo_data("acme", slug)) for slug in slugs]
-    backward = [dataclasses.asdict(second.repo_data("acme", slug)) for slug in reversed(slugs)]
+    forward = [first.repo_data("acme", slug) for slug in slugs]
+    backward = [second.repo_data("acme", slug) for slug in reversed(slugs)]
     assert forward == list(reversed(backward))
     assert first.loaded_repo_count() == 4  # nothing else was generated
 

@@ -11,16 +11,11 @@ Retries, credential renewal, redirects, accounting and the cross-host rule live 
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -34,11 +29,13 @@ from bitbucket_sql.api.errors import (
     TransportError,
     error_for_status,
 )
-from bitbucket_sql.api.redact import redact_headers, redact_url
+from bitbucket_sql.api.paging import PageScheduler
+from bitbucket_sql.api.pool import WorkerPool, run_bounded
+from bitbucket_sql.api.redact import install_library_filters, redact_headers, redact_url
 from bitbucket_sql.api.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from bitbucket_sql.api.settings import ConnectionSettings, origin_of, parse_connection_string
 from bitbucket_sql.api.transport import ssl_context, user_agent
-from bitbucket_sql.api.verbose_log import HEADERS_LOG, HTTP_LOG, RETRY_LOG, configure_logging
+from bitbucket_sql.api.verbose_log import HEADERS_LOG, HTTP_LOG, RETRY_LOG, configure_logging, release
 
 Params = dict[str, Any] | None
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -47,7 +44,7 @@ MAX_REDIRECTS = 5
 #: answer was lost). Certificate failures are not: retrying cannot fix them.
 RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
-_worker = threading.local()
+install_library_filters()
 
 
 class BitbucketClient:
@@ -72,8 +69,13 @@ class BitbucketClient:
         if settings is None or isinstance(settings, str):
             settings = parse_connection_string(settings)
         self.settings = settings
-        configure_logging(settings)
-        self.auth = auth if auth is not None else build_auth(settings, interactive=interactive)
+        verify = ssl_context(settings)
+        self._log_key = configure_logging(settings)
+        try:
+            self.auth = auth if auth is not None else build_auth(settings, interactive=interactive)
+        except BaseException:
+            release(self._log_key)
+            raise
         self.retry_policy = RetryPolicy(
             max_retries=settings.max_retries,
             max_total_wait=settings.max_retry_wait,
@@ -90,12 +92,13 @@ class BitbucketClient:
             timeout=settings.timeout,
             limits=limits,
             headers={"User-Agent": user_agent(settings), "Accept": "application/json"},
-            verify=ssl_context(settings),
+            verify=verify,
             follow_redirects=False,
             transport=transport,
         )
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._pool = WorkerPool(settings.max_concurrency)
+        #: pages/objects queued or running per fan-out: enough to keep every worker busy
+        self._window_size = settings.max_concurrency * 2
         self._stats = ClientStats()
         self._stats_lock = threading.Lock()
         # Bitbucket counts per credential; the same credential on another host is another budget.
@@ -109,11 +112,10 @@ class BitbucketClient:
         if self._closed:
             return
         self._closed = True
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
         self._http.close()
         self.auth.close()
+        release(self._log_key)
 
     def __enter__(self) -> BitbucketClient:
         return self
@@ -384,72 +386,21 @@ class BitbucketClient:
                                   for k, v in found.items()}
 
     # --- concurrency ----------------------------------------------------------------------
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._closed:
-                raise BitbucketError("the client is closed", hint="Open a new connection")
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self.settings.max_concurrency, thread_name_prefix="bbsql-http"
-                )
-            return self._pool
-
-    def _submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run ``fn`` on the shared pool inside a copy of the caller's context (recordings)."""
-        context = contextvars.copy_context()
-        return self._executor().submit(context.run, _as_worker, fn, *args)
-
     def get_many(
         self, requests: Iterable[tuple[Any, str, Params]], *, return_errors: bool = False
     ) -> Iterator[tuple[Any, Any]]:
-        """GET many objects concurrently; yields ``(key, object)`` in completion order.
+        """GET many objects concurrently on the shared pool; yields ``(key, object)`` as they complete.
 
         With ``return_errors=True`` a failed request yields ``(key, BitbucketError)`` instead
         of raising (the other requests continue).
         """
         jobs = ((key, self.url_for(path, params)) for key, path, params in requests)
-        yield from self._run_bounded(jobs, lambda url: self._json(self._send("GET", url, json=None, data=None,
-                                                                             retry=True)), return_errors)
+        yield from run_bounded(
+            self._pool, jobs, self._get_url, return_errors=return_errors, window=self._window_size
+        )
 
-    def _run_bounded(
-        self, jobs: Iterator[tuple[Any, httpx.URL]], fn: Callable[[httpx.URL], Any], return_errors: bool
-    ) -> Iterator[tuple[Any, Any]]:
-        if getattr(_worker, "active", False):  # already on a pool thread: stay sequential
-            for key, url in jobs:
-                try:
-                    yield key, fn(url)
-                except BitbucketError as error:
-                    if not return_errors:
-                        raise
-                    yield key, error
-            return
-        window = self.settings.max_concurrency * 2
-        inflight: dict[Future[Any], Any] = {}
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(inflight) < window:
-                    try:
-                        key, url = next(jobs)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    inflight[self._submit(fn, url)] = key
-                if not inflight:
-                    return
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    key = inflight.pop(future)
-                    error = future.exception()
-                    if error is None:
-                        yield key, future.result()
-                    elif isinstance(error, BitbucketError) and return_errors:
-                        yield key, error
-                    else:
-                        raise error
-        finally:
-            for future in inflight:
-                future.cancel()
+    def _get_url(self, url: httpx.URL) -> Any:
+        return self._json(self._send("GET", url, json=None, data=None, retry=True))
 
     # --- paging -----------------------------------------------------------------------------
     def paginate(
@@ -480,23 +431,30 @@ class BitbucketClient:
         """
         if limit is not None and limit <= 0:
             return
-        sources = iter(requests)
-        scheduler = _PageScheduler(self, pagelen=pagelen, limit=limit, return_errors=return_errors)
+        scheduler = PageScheduler(
+            self._pool,
+            self._fetch_page,
+            lambda url: self._require_api_origin(url, "'next' link"),
+            limit=limit,
+            return_errors=return_errors,
+            window=self._window_size,
+        )
+        sources = ((key, self._first_page_url(path, params, pagelen)) for key, path, params in requests)
         yield from scheduler.run(sources)
+
+    def _first_page_url(self, path: str, params: Params, pagelen: int | None) -> httpx.URL:
+        """The first request of a pagination: the caller's params plus ``pagelen`` unless given."""
+        params = dict(params or {})
+        present = {k.lower() for k in params} | {k for k, _ in self.url_for(path).params.multi_items()}
+        if pagelen is not None and "pagelen" not in present:
+            params["pagelen"] = pagelen
+        return self.url_for(path, params)
 
     def _fetch_page(self, url: httpx.URL) -> dict[str, Any]:
         page = self._json(self._send("GET", url, json=None, data=None, retry=True))
         if not isinstance(page, dict):
             raise BitbucketError("expected a page object with 'values'", method="GET", url=str(url))
         return page
-
-
-def _as_worker(fn: Callable[..., Any], *args: Any) -> Any:
-    _worker.active = True
-    try:
-        return fn(*args)
-    finally:
-        _worker.active = False
 
 
 def _body_of(response: httpx.Response) -> Any:
@@ -506,162 +464,3 @@ def _body_of(response: httpx.Response) -> Any:
         return response.text
 
 
-def with_page(url: httpx.URL, page: int) -> httpx.URL:
-    """``url`` with only its ``page`` query parameter set to ``page`` (other bytes untouched)."""
-    raw = url.query.decode("ascii")
-    parts = [part for part in raw.split("&") if part] if raw else []
-    out: list[str] = []
-    replaced = False
-    for part in parts:
-        if part.split("=", 1)[0] == "page":
-            if not replaced:
-                out.append(f"page={page}")
-                replaced = True
-            continue
-        out.append(part)
-    if not replaced:
-        out.append(f"page={page}")
-    return url.copy_with(query="&".join(out).encode("ascii"))
-
-
-@dataclass
-class _Stream:
-    """The state of one pagination inside :class:`_PageScheduler`."""
-
-    key: Any
-    first_url: httpx.URL
-    yielded: int = 0
-    next_to_yield: int = 0
-    ready: dict[int, list[Any]] = field(default_factory=dict)
-    scheduled_until: int = 0  # highest page index scheduled so far
-    final_index: int | None = None  # index of the last page, once known
-    plan_cut_by_limit: bool = False  # list style: fewer pages planned than exist, because of limit
-    finished: bool = False
-
-
-class _PageScheduler:
-    """Fetches pages of many collections on the client's pool, yielding items in page order."""
-
-    def __init__(self, client: BitbucketClient, *, pagelen: int | None, limit: int | None, return_errors: bool):
-        self.client = client
-        self.pagelen = pagelen
-        self.limit = limit
-        self.return_errors = return_errors
-        self.pending: deque[tuple[_Stream, int, httpx.URL]] = deque()
-        self.inflight: dict[Future[Any], tuple[_Stream, int]] = {}
-
-    def _first_url(self, path: str, params: Params) -> httpx.URL:
-        params = dict(params or {})
-        url = self.client.url_for(path)
-        existing = {k for k, _ in url.params.multi_items()}
-        if self.pagelen is not None and "pagelen" not in params and "pagelen" not in existing:
-            params["pagelen"] = self.pagelen
-        return self.client.url_for(path, params)
-
-    def run(self, sources: Iterator[tuple[Any, str, Params]]) -> Iterator[tuple[Any, Any]]:
-        client = self.client
-        sequential = getattr(_worker, "active", False)
-        window = 1 if sequential else client.settings.max_concurrency * 2
-        exhausted = False
-        try:
-            while True:
-                while len(self.inflight) < window and (self.pending or not exhausted):
-                    if not self.pending:
-                        try:
-                            key, path, params = next(sources)
-                        except StopIteration:
-                            exhausted = True
-                            break
-                        stream = _Stream(key=key, first_url=self._first_url(path, params))
-                        self.pending.append((stream, 0, stream.first_url))
-                        continue
-                    stream, index, url = self.pending.popleft()
-                    if stream.finished:
-                        continue
-                    if sequential:
-                        future: Future[Any] = Future()
-                        try:
-                            future.set_result(client._fetch_page(url))
-                        except BaseException as error:  # noqa: BLE001 - delivered below
-                            future.set_exception(error)
-                    else:
-                        future = client._submit(client._fetch_page, url)
-                    self.inflight[future] = (stream, index)
-                if not self.inflight:
-                    return
-                done, _ = wait(self.inflight, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: self.inflight[f][1]):
-                    stream, index = self.inflight.pop(future)
-                    if stream.finished:
-                        continue
-                    error = future.exception()
-                    if error is not None:
-                        if isinstance(error, BitbucketError) and self.return_errors:
-                            self._finish(stream)
-                            yield stream.key, error
-                            continue
-                        raise error
-                    self._plan_after(stream, index, future.result())
-                    yield from self._flush(stream)
-        finally:
-            for future in self.inflight:
-                future.cancel()
-
-    def _finish(self, stream: _Stream) -> None:
-        stream.finished = True
-        stream.ready.clear()
-
-    def _plan_after(self, stream: _Stream, index: int, page: dict[str, Any]) -> None:
-        """Store a fetched page and schedule whatever comes after it."""
-        values = page.get("values")
-        stream.ready[index] = list(values) if isinstance(values, list) else []
-        next_link = page.get("next")
-        next_url: httpx.URL | None = None
-        if next_link:
-            next_url = httpx.URL(str(next_link))
-            self.client._require_api_origin(next_url, "'next' link")
-        if index == 0 and next_url is not None and _is_list_style(page):
-            pagelen = int(page["pagelen"]) if page.get("pagelen") else len(stream.ready[0]) or 1
-            first_page, size = int(page["page"]), int(page["size"])
-            last_page = max(first_page, math.ceil(size / pagelen))
-            if self.limit is not None:
-                enough = first_page + math.ceil(max(0, self.limit - len(stream.ready[0])) / pagelen)
-                stream.plan_cut_by_limit = enough < last_page
-                last_page = min(last_page, enough)
-            upcoming = [(stream, n - first_page, with_page(next_url, n)) for n in range(first_page + 1, last_page + 1)]
-            stream.scheduled_until = last_page - first_page
-            self.pending.extendleft(reversed(upcoming))
-            if not upcoming:
-                stream.final_index = 0
-            return
-        wanted_more = not stream.plan_cut_by_limit and (
-            self.limit is None or stream.yielded + sum(map(len, stream.ready.values())) < self.limit
-        )
-        if next_url is not None and index >= stream.scheduled_until and wanted_more:
-            # cursor style, or list style that grew past the pages planned from ``size``
-            stream.scheduled_until = index + 1
-            self.pending.appendleft((stream, index + 1, next_url))
-            return
-        if index >= stream.scheduled_until:
-            stream.final_index = index
-
-    def _flush(self, stream: _Stream) -> Iterator[tuple[Any, Any]]:
-        while stream.next_to_yield in stream.ready and not stream.finished:
-            values = stream.ready.pop(stream.next_to_yield)
-            for item in values:
-                if self.limit is not None and stream.yielded >= self.limit:
-                    break
-                stream.yielded += 1
-                yield stream.key, item
-            if stream.final_index is not None and stream.next_to_yield >= stream.final_index:
-                self._finish(stream)
-            if self.limit is not None and stream.yielded >= self.limit:
-                self._finish(stream)
-            stream.next_to_yield += 1
-
-
-def _is_list_style(page: dict[str, Any]) -> bool:
-    try:
-        return int(page["size"]) >= 0 and int(page["page"]) >= 1
-    except (KeyError, TypeError, ValueError):
-        return False

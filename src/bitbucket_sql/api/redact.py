@@ -100,5 +100,25 @@ class SecretScrubber(logging.Filter):
         return True
 
 
+class UrlRedactingFilter(logging.Filter):
+    """Masks secret query values in URLs that libraries (httpx) put into their log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                redact_url(str(arg)) if "://" in str(arg) and "?" in str(arg) else arg for arg in record.args
+            )
+        elif isinstance(record.msg, str) and "://" in record.msg and "?" in record.msg and not record.args:
+            record.msg = " ".join(redact_url(w) if "://" in w else w for w in record.msg.split(" "))
+        return True
+
+
+def install_library_filters() -> None:
+    """Attach :class:`UrlRedactingFilter` to the httpx logger once (it logs every request URL)."""
+    library = logging.getLogger("httpx")
+    if not any(isinstance(f, UrlRedactingFilter) for f in library.filters):
+        library.addFilter(UrlRedactingFilter())
+
+
 #: One scrubber for the process: handlers share it, schemes register secrets in it.
 SCRUBBER = SecretScrubber()

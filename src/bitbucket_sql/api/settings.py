@@ -174,7 +174,11 @@ class ConnectionSettings:
 
     def with_overrides(self, **changes: Any) -> ConnectionSettings:
         """A copy with some properties replaced (validated like the original)."""
-        merged = {p.name: getattr(self, p.attr) for p in PROPERTIES if p.name in self.explicit}
+        merged = {
+            p.name: getattr(self, p.attr)
+            for p in PROPERTIES
+            if p.name in self.explicit or getattr(self, p.attr) != p.default
+        }
         merged.update({property_named(k).name: v for k, v in changes.items()})
         return _build(merged, use_profile=False)
 

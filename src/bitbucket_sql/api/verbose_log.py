@@ -27,38 +27,86 @@ HTTP_LOG = logging.getLogger("bitbucket_sql.api.http")
 HEADERS_LOG = logging.getLogger("bitbucket_sql.api.http.headers")
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
-_installed: dict[tuple[str, int], logging.Handler] = {}
+_LIBRARIES = ("httpx", "httpcore")
+
+
+class _Installed:
+    """One handler for one destination, shared by the clients that asked for it."""
+
+    def __init__(self, handler: logging.Handler, verbosity: int) -> None:
+        self.handler = handler
+        self.verbosity = verbosity
+        self.users = 0
+
+
+_installed: dict[str, _Installed] = {}
+_saved_levels: dict[str, int] = {}
 _lock = threading.Lock()
 
 
-def configure_logging(settings: ConnectionSettings) -> None:
-    """Install (once per destination and level) a handler for the configured verbosity."""
+def configure_logging(settings: ConnectionSettings) -> str | None:
+    """Install (or share) a handler for the configured verbosity; returns a key for :func:`release`."""
     verbosity = min(settings.verbosity, 5)
     if verbosity <= 0:
-        return
+        return None
     destination = os.path.expanduser(settings.logfile) if settings.logfile else "<stderr>"
     with _lock:
-        if (destination, verbosity) in _installed:
+        entry = _installed.get(destination)
+        if entry is None:
+            handler: logging.Handler
+            if settings.logfile:
+                handler = logging.FileHandler(destination, encoding="utf-8")
+            else:
+                handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter(_FORMAT))
+            handler.addFilter(SCRUBBER)
+            handler.setLevel(logging.DEBUG)
+            entry = _installed[destination] = _Installed(handler, verbosity)
+            logging.getLogger("bitbucket_sql").addHandler(handler)
+            for name in _LIBRARIES:
+                logging.getLogger(name).addHandler(handler)
+        entry.users += 1
+        entry.verbosity = max(entry.verbosity, verbosity)
+        _apply_levels()
+    return destination
+
+
+def release(key: str | None) -> None:
+    """Undo one :func:`configure_logging`; the last user removes the handler and levels."""
+    if key is None:
+        return
+    with _lock:
+        entry = _installed.get(key)
+        if entry is None:
             return
-        handler: logging.Handler
-        if settings.logfile:
-            handler = logging.FileHandler(destination, encoding="utf-8")
-        else:
-            handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(_FORMAT))
-        handler.addFilter(SCRUBBER)
-        handler.setLevel(logging.DEBUG)
-        _installed[(destination, verbosity)] = handler
-        package = logging.getLogger("bitbucket_sql")
-        package.addHandler(handler)
-        package.setLevel(logging.DEBUG)
-        RETRY_LOG.setLevel(logging.DEBUG)
-        HTTP_LOG.setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
-        HEADERS_LOG.setLevel(logging.DEBUG if verbosity >= 3 else logging.WARNING)
-        if verbosity >= 4:
-            for name in ("httpx", "httpcore"):
-                library = logging.getLogger(name)
-                library.addHandler(handler)
-                library.setLevel(logging.DEBUG if verbosity >= 5 or name == "httpx" else logging.WARNING)
-                if name == "httpx" and verbosity == 4:
-                    library.setLevel(logging.INFO)
+        entry.users -= 1
+        if entry.users > 0:
+            return
+        del _installed[key]
+        logging.getLogger("bitbucket_sql").removeHandler(entry.handler)
+        for name in _LIBRARIES:
+            logging.getLogger(name).removeHandler(entry.handler)
+        entry.handler.close()
+        _apply_levels()
+
+
+def _apply_levels() -> None:
+    """Set logger levels for the highest verbosity in use, or restore them when none is."""
+    verbosity = max((entry.verbosity for entry in _installed.values()), default=0)
+    wanted = {
+        "bitbucket_sql": logging.DEBUG,
+        RETRY_LOG.name: logging.DEBUG,
+        HTTP_LOG.name: logging.DEBUG if verbosity >= 2 else logging.WARNING,
+        HEADERS_LOG.name: logging.DEBUG if verbosity >= 3 else logging.WARNING,
+        "httpx": logging.DEBUG if verbosity >= 5 else logging.INFO if verbosity >= 4 else None,
+        "httpcore": logging.DEBUG if verbosity >= 5 else None,
+    }
+    for name, level in wanted.items():
+        logger = logging.getLogger(name)
+        if verbosity == 0:
+            if name in _saved_levels:
+                logger.setLevel(_saved_levels.pop(name))
+            continue
+        if name not in _saved_levels:
+            _saved_levels[name] = logger.level
+        logger.setLevel(level if level is not None else _saved_levels[name])

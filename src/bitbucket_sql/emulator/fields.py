@@ -18,69 +18,58 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+# Both helpers are copy-on-write: they build new containers along the path they touch and share
+# every untouched subtree with the input, so the store's objects are never modified and a page
+# costs only the copies its field selection needs.
 
-def _clone(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _clone(item) for key, item in value.items()}
+
+def _without(value: Any, segments: list[str]) -> Any:
+    """``value`` with the path ``segments`` removed (``*`` removes every key at that level)."""
     if isinstance(value, list):
-        return [_clone(item) for item in value]
-    return value
-
-
-def _without(value: Any, segments: list[str]) -> None:
-    """Delete the path ``segments`` from ``value`` in place (``*`` deletes every key)."""
-    if isinstance(value, list):
-        for element in value:
-            _without(element, segments)
-        return
+        return [_without(element, segments) for element in value]
     if not isinstance(value, dict) or not segments:
-        return
+        return value
     head, rest = segments[0], segments[1:]
     keys = list(value) if head == "*" else [head]
+    result = dict(value)
     for key in keys:
-        if key not in value:
+        if key not in result:
             continue
         if rest:
-            _without(value[key], rest)
+            result[key] = _without(result[key], rest)
         else:
-            del value[key]
+            del result[key]
+    return result
 
 
 def _with(target: Any, source: Any, segments: list[str]) -> Any:
-    """Copy the path ``segments`` from ``source`` into ``target``; returns the (new) target."""
+    """``target`` with the path ``segments`` copied in from ``source``."""
     if not segments:
-        return _clone(source)
+        return source
     if isinstance(source, list):
-        if not isinstance(target, list) or len(target) != len(source):
-            target = [{} if isinstance(item, dict) else None for item in source]
-        for index, element in enumerate(source):
-            if isinstance(element, dict):
-                target[index] = _with(
-                    target[index] if isinstance(target[index], dict) else {}, element, segments
-                )
-            else:
-                target[index] = element
-        return target
+        previous = target if isinstance(target, list) and len(target) == len(source) else [None] * len(source)
+        return [
+            _with(previous[index] if isinstance(previous[index], dict) else {}, element, segments)
+            if isinstance(element, dict)
+            else element
+            for index, element in enumerate(source)
+        ]
     if not isinstance(source, dict):
-        return _clone(source)
-    if not isinstance(target, dict):
-        target = {}
+        return source
+    result = dict(target) if isinstance(target, dict) else {}
     head, rest = segments[0], segments[1:]
     keys = list(source) if head == "*" else [head]
     for key in keys:
         if key in source:
-            target[key] = _with(target.get(key), source[key], rest)
-    return target
+            result[key] = _with(result.get(key), source[key], rest)
+    return result
 
 
 def default_view(full: Any, omitted: Sequence[str]) -> Any:
-    """``full`` without the ``omitted`` paths, copying only the containers it changes."""
-    if not omitted:
-        return full
-    result = _clone(full)
+    """``full`` without the ``omitted`` paths."""
     for path in omitted:
-        _without(result, path.split("."))
-    return result
+        full = _without(full, path.split("."))
+    return full
 
 
 def apply_fields(full: Any, spec: str | None, omitted: Sequence[str] = ()) -> Any:
@@ -89,10 +78,10 @@ def apply_fields(full: Any, spec: str | None, omitted: Sequence[str] = ()) -> An
     if not terms:
         return default_view(full, omitted)
     only = any(term[0] not in "+-" for term in terms)
-    result: Any = {} if only else _clone(default_view(full, omitted))
+    result: Any = {} if only else default_view(full, omitted)
     for term in terms:
         if term.startswith("-"):
-            _without(result, term[1:].split("."))
+            result = _without(result, term[1:].split("."))
         else:
             path = term[1:] if term.startswith("+") else term
             if path:

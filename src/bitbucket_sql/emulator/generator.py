@@ -496,6 +496,7 @@ class _RepoBuilder:
         self.commit_target = max(12, int(sizes.commits_per_repo * rng.uniform(0.6, 1.4)))
         self.pr_target = max(5, int(sizes.prs_per_repo * rng.uniform(0.6, 1.4)))
         self.mainbranch = repo["mainbranch"]["name"]
+        self.authors: dict[str | None, JSON] = {}  # one shared commit author object per person
 
     # -------------------------------------------------------------- commits
 
@@ -503,10 +504,14 @@ class _RepoBuilder:
         self, when: datetime, parents: list[str], message: str, who: JSON | None, files: list[JSON]
     ) -> str:
         sha = _sha(self.rng)
-        if who is None:
-            commit_author = o.author(None, "ci-bot", "ci-bot@example.com")
-        else:
-            commit_author = o.author(who, who["display_name"], f"{who['nickname']}@example.com")
+        key = None if who is None else who["uuid"]
+        commit_author = self.authors.get(key)
+        if commit_author is None:
+            if who is None:
+                commit_author = o.author(None, "ci-bot", "ci-bot@example.com")
+            else:
+                commit_author = o.author(who, who["display_name"], f"{who['nickname']}@example.com")
+            self.authors[key] = commit_author
         self.data.commits[sha] = o.commit(self.repo, sha, iso(when), commit_author, message, parents)
         self.data.commit_diffstats[sha] = files
         self.data.commit_order.append(sha)
@@ -1131,6 +1136,10 @@ class _DataLoader:
         data = WorkspaceData(workspace=full)
         self.store.workspaces[slug] = data
         members = entry.get("members") or {"demo": "owner"}
+        if not isinstance(members, dict):
+            raise self.fail(
+                f"{where}.members", "give a mapping of nickname to permission, e.g. {demo: owner}"
+            )
         for nickname, permission in members.items():
             if permission not in ("owner", "collaborator", "member"):
                 raise self.fail(

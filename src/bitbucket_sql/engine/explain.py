@@ -38,6 +38,9 @@ def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool) -> li
         lines.append(f"  q: {plan.q}")
     if plan.sort:
         lines.append(f"  sort: {plan.sort}   limit per scope: {plan.limit}")
+        if plan.nulls_last_fix:
+            again = f"q: {plan.nonnull_q}" if plan.nonnull_q else "the whole scope"
+            lines.append(f"  nulls last: a scope whose first {plan.limit} rows hold nulls is read again ({again})")
     other = {k: v for k, v in plan.request_params().items() if k not in ("q", "sort", "fields")}
     if other:
         shown = ", ".join(f"{k}={','.join(v) if isinstance(v, tuple | list) else v}" for k, v in other.items())

@@ -30,7 +30,7 @@ from .cache import TTLCache, request_key
 from .errors import EngineError, FanoutLimitError
 from .planner import ScanPlan, enumeration_plan
 from .result import Progress
-from .rows import Row, extract_row
+from .rows import Row, extract_row, read_path
 
 Scope = dict[str, Any]
 
@@ -96,21 +96,39 @@ class Fetcher:
             scopes = self.scopes(plan, ref_rows, report)
             requests = self.requests_for(plan, scopes, report)
             self.check_fanout(plan, len(requests))
-            rows = []
-            short: list[_Request] = []
+            rows: list[Row] = []
+            redo: list[_Request] = []
+            nulls_by_scope: dict[int, list[Any]] = {}
             for request, items in self._run(plan, requests, report):
-                self._collect(plan, request, items, rows, report, recording.requests)
-                if plan.null_fill_q is not None and plan.limit is not None and len(items) < plan.limit:
-                    short.append(_Request(request.scope, request.path, request.params | {"q": plan.null_fill_q},
-                                          request.kind))
-            for request, items in self._run(plan, short, report):
-                self._collect(plan, request, items, rows, report, recording.requests)
+                nulls = self._leading_nulls(plan, items)
+                if nulls is None:
+                    self._collect(plan, request, items, rows, report, recording.requests)
+                    continue
+                nulls_by_scope[id(request.scope)] = nulls
+                redo.append(self._without_nulls(plan, request))
+            for request, items in self._run(plan, redo, report, whole=plan.nonnull_q is None):
+                nulls = nulls_by_scope.get(id(request.scope), [])
+                self._collect(plan, request, nulls + items, rows, report, recording.requests)
         report.requests += recording.requests
         report.retries += recording.retries
         report.bytes += recording.bytes
         report.seconds += time.monotonic() - began
         self._report_progress(0, force=True)
         return rows
+
+    def _leading_nulls(self, plan: ScanPlan, items: list[Any]) -> list[Any] | None:
+        """For DESC NULLS LAST: the null rows of a full first batch (None if the batch is usable)."""
+        if not plan.nulls_last_fix or plan.limit is None or len(items) < plan.limit or plan.sort_path is None:
+            return None
+        nulls = [item for item in items if read_path(item, plan.sort_path) is None]
+        return nulls or None
+
+    def _without_nulls(self, plan: ScanPlan, request: _Request) -> _Request:
+        """The same request for the non-null rows (q), or for the whole scope without BBQL."""
+        if plan.nonnull_q is not None:
+            return _Request(request.scope, request.path, request.params | {"q": plan.nonnull_q}, request.kind)
+        params = {k: v for k, v in request.params.items() if k != (plan.table.sort_param or "sort")}
+        return _Request(request.scope, request.path, params, request.kind)
 
     def _collect(
         self, plan: ScanPlan, request: _Request, items: list[Any], rows: list[Row], report: ScanReport, requests: int
@@ -280,10 +298,17 @@ class Fetcher:
         raise FanoutLimitError(plan.label, count, self.max_fanout, narrowing)
 
     # --- running ------------------------------------------------------------------------------
-    def _run(self, plan: ScanPlan, requests: list[_Request], report: ScanReport) -> Iterable[tuple[_Request, list[Any]]]:
-        """Yield (request, items) per request: from the cache, else fetched concurrently."""
+    def _run(
+        self, plan: ScanPlan, requests: list[_Request], report: ScanReport, *, whole: bool = False
+    ) -> Iterable[tuple[_Request, list[Any]]]:
+        """Yield (request, items) per request: from the cache, else fetched concurrently.
+
+        ``whole`` drops the plan's limit (a full listing of the scope).
+        """
         pagelen = plan.pagelen if plan.table.paging != "single" else None
-        limit = plan.limit
+        limit = None if whole else plan.limit
+        if whole and pagelen is not None:
+            pagelen = plan.table.max_pagelen
         pending: list[tuple[int, _Request, Any]] = []
         for index, request in enumerate(requests):
             key = request_key(request.path, request.params, pagelen if request.kind == "list" else None, limit, request.kind)

@@ -53,9 +53,12 @@ class ScanPlan:
     pushed: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
     superset: bool = False
-    #: DESC NULLS LAST over the API's DESC NULLS FIRST: q excludes nulls, and scopes that
-    #: return fewer than ``limit`` rows are topped up with this q (the null rows)
-    null_fill_q: str | None = None
+    #: DESC NULLS LAST (DuckDB) over the API's DESC NULLS FIRST: when a scope's first ``limit``
+    #: rows contain nulls, the non-null top rows are fetched again with this q (or, without
+    #: BBQL, the whole scope); ``sort_path`` tells null rows apart
+    nonnull_q: str | None = None
+    nulls_last_fix: bool = False
+    sort_path: str | None = None
     purpose: str = "rows"  # "rows" or "enumerate <key>"
 
     @property
@@ -153,16 +156,12 @@ def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_al
             plan.get_ids = tuple(sorted(ids, key=repr))
     plan.superset = not exact
     null_term = _plan_sort(plan, facts, exact)
-    if null_term is not None:
-        q_fields.add(null_term[0])
-    if (q_terms or null_term) and table.bbql:
+    if q_terms and table.bbql:
         fixed = _fixed_params_term(table, q_fields)
-        base = ([fixed] if fixed else []) + q_terms
-        if null_term is not None:
-            plan.q = " AND ".join([*base, f"{null_term[1]} != null"])
-            plan.null_fill_q = " AND ".join([*base, f"{null_term[1]} = null"])
-        else:
-            plan.q = " AND ".join(base)
+        plan.q = " AND ".join(([fixed] if fixed else []) + q_terms)
+    if null_term is not None and table.bbql:
+        fixed = _fixed_params_term(table, q_fields | {null_term[0]})
+        plan.nonnull_q = " AND ".join(([fixed] if fixed else []) + q_terms + [f"{null_term[1]} != null"])
     plan_fields(plan, facts.columns)
     return plan
 
@@ -186,9 +185,10 @@ def _plan_sort(plan: ScanPlan, facts: RefFacts, exact: bool) -> tuple[str, str] 
     """Push ORDER BY <column> LIMIT n as sort + limit when the API's order equals SQL's.
 
     The API sorts nulls last ascending and first descending (PostgreSQL's default); DuckDB
-    puts them last in both directions. ASC NULLS LAST and DESC NULLS FIRST match directly;
-    DESC NULLS LAST (DuckDB's default) is pushed on BBQL endpoints as "non-null rows sorted,
-    then the null rows if a scope had fewer than n". Returns (column, field) in that case.
+    puts them last in both directions. ASC NULLS LAST and DESC NULLS FIRST match directly.
+    DESC NULLS LAST (DuckDB's default) is pushed too: a scope whose first n rows hold nulls is
+    fetched again without them (``nonnull_q``), which costs nothing for columns that are never
+    null (``created_on``). Returns (column, field) in that case.
     """
     if not (facts.only_table and exact and facts.order_column and facts.limit is not None):
         return None
@@ -200,11 +200,13 @@ def _plan_sort(plan: ScanPlan, facts: RefFacts, exact: bool) -> tuple[str, str] 
     if not (plan.table.bbql or plan.table.sort_param):
         return None
     descending, nulls_first = facts.order_descending, facts.order_nulls_first
-    if nulls_first != descending and not (descending and plan.table.bbql):
+    if nulls_first and not descending:
         return None
     plan.sort = ("-" if descending else "") + column.bbql_field
     plan.limit = facts.limit
+    plan.sort_path = column.path
     if descending and not nulls_first:
+        plan.nulls_last_fix = True
         return column.name, column.bbql_field
     return None
 

@@ -88,10 +88,8 @@ def _touches(data: RepoData, sha: str, paths: list[str]) -> bool:
         for side in (entry["new"], entry["old"]):
             if side is None:
                 continue
-            for path in paths:
-                wanted = path.rstrip("/")
-                if side["path"] == wanted or side["path"].startswith(wanted + "/"):
-                    return True
+            if any(_under(side["path"], path) for path in paths):
+                return True
     return False
 
 
@@ -194,16 +192,18 @@ def diffstat(ctx: Ctx) -> Response:
         entries = data.commit_diffstats.get(sha, [])
     paths = ctx.query.getlist("path")
     if paths:
-        entries = [
-            e
-            for e in entries
-            if any(
-                ((e["new"] or e["old"])["path"] + "/").startswith(p.rstrip("/") + "/")
-                or (e["new"] or e["old"])["path"] == p
-                for p in paths
-            )
-        ]
+        entries = [entry for entry in entries if any(_under(_entry_path(entry), path) for path in paths)]
     return ctx.listing(entries, default_pagelen=500, max_pagelen=5000)
+
+
+def _entry_path(entry: JSON) -> str:
+    return (entry["new"] or entry["old"])["path"]
+
+
+def _under(path: str, wanted: str) -> bool:
+    """True when ``path`` is the file ``wanted`` or lies in the directory ``wanted``."""
+    wanted = wanted.rstrip("/")
+    return path == wanted or path.startswith(wanted + "/")
 
 
 ROUTES: list[Route] = [

@@ -7,6 +7,8 @@ defined once. "Full" builders make the form a ``self`` or collection endpoint re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .common import JSON, api, avatar, braced, encoded, link, rendered, web
 
 MERGE_STRATEGIES = [
@@ -46,16 +48,41 @@ def user(
     }
 
 
+# Condensed forms are shared between the objects that embed them (thousands of commits carry the
+# same author and repository), which keeps medium/large stores several times smaller. A cached form
+# is reused only while the full object it came from still has the same identity and fields, so a
+# rename produces a fresh condensed form. Writers replace embedded objects; they never edit them
+# in place.
+_CONDENSED: dict[int, tuple[JSON, tuple[object, ...], JSON]] = {}
+
+
+def _shared(full: JSON, fields: tuple[str, ...], build: Callable[[], JSON]) -> JSON:
+    key = id(full)
+    signature = tuple(full.get(name) for name in fields)
+    cached = _CONDENSED.get(key)
+    if cached is not None and cached[0] is full and cached[1] == signature:
+        return cached[2]
+    value = build()
+    if len(_CONDENSED) > 200_000:
+        _CONDENSED.clear()
+    _CONDENSED[key] = (full, signature, value)
+    return value
+
+
 def user_summary(full_user: JSON) -> JSON:
-    """The condensed user embedded in other objects."""
-    return {
-        "type": "user",
-        "uuid": full_user["uuid"],
-        "account_id": full_user["account_id"],
-        "display_name": full_user["display_name"],
-        "nickname": full_user["nickname"],
-        "links": dict(full_user["links"]),
-    }
+    """The condensed user embedded in other objects (shared; see above)."""
+    return _shared(
+        full_user,
+        ("uuid", "account_id", "display_name", "nickname"),
+        lambda: {
+            "type": "user",
+            "uuid": full_user["uuid"],
+            "account_id": full_user["account_id"],
+            "display_name": full_user["display_name"],
+            "nickname": full_user["nickname"],
+            "links": dict(full_user["links"]),
+        },
+    )
 
 
 def author(full_user: JSON | None, name: str, email: str) -> JSON:
@@ -351,14 +378,19 @@ def repository(
 
 
 def repository_condensed(full_repository: JSON) -> JSON:
+    """The condensed repository embedded in other objects (shared; see ``user_summary``)."""
     links = full_repository["links"]
-    return {
-        "type": "repository",
-        "full_name": full_repository["full_name"],
-        "name": full_repository["name"],
-        "uuid": full_repository["uuid"],
-        "links": {"self": links["self"], "html": links["html"], "avatar": links["avatar"]},
-    }
+    return _shared(
+        full_repository,
+        ("uuid", "full_name", "name"),
+        lambda: {
+            "type": "repository",
+            "full_name": full_repository["full_name"],
+            "name": full_repository["name"],
+            "uuid": full_repository["uuid"],
+            "links": {"self": links["self"], "html": links["html"], "avatar": links["avatar"]},
+        },
+    )
 
 
 def repository_user_permission(full_repository: JSON, full_user: JSON, permission: str) -> JSON:
@@ -438,14 +470,15 @@ def commit(
 ) -> JSON:
     """A full ``commit``."""
     full_name = full_repository["full_name"]
+    summary = rendered(message)
     return {
         "type": "commit",
         "hash": sha,
         "date": date,
         "author": commit_author,
         "message": message,
-        "summary": rendered(message),
-        "rendered": {"message": rendered(message)},
+        "summary": summary,
+        "rendered": {"message": summary},
         "parents": [commit_ref(full_name, parent) for parent in parents],
         "repository": repository_condensed(full_repository),
         "links": commit_links(full_name, sha),
@@ -613,13 +646,14 @@ def pullrequest(
 ) -> JSON:
     """A full ``pullrequest`` (the single-object form, with reviewers and participants)."""
     full_name = full_repository["full_name"]
+    summary = rendered(description)
     return {
         "type": "pullrequest",
         "id": pr_id,
         "title": title,
         "description": description,
-        "rendered": {"title": rendered(title), "description": rendered(description)},
-        "summary": rendered(description),
+        "rendered": {"title": rendered(title), "description": summary},
+        "summary": summary,
         "state": state,
         "draft": draft,
         "queued": False,
@@ -641,13 +675,17 @@ def pullrequest(
 
 
 def pullrequest_ref(full_pr: JSON) -> JSON:
-    """The condensed pull request inside comments and activity."""
-    return {
-        "type": "pullrequest",
-        "id": full_pr["id"],
-        "title": full_pr["title"],
-        "links": {"self": full_pr["links"]["self"], "html": full_pr["links"]["html"]},
-    }
+    """The condensed pull request inside comments and activity (shared; see ``user_summary``)."""
+    return _shared(
+        full_pr,
+        ("id", "title"),
+        lambda: {
+            "type": "pullrequest",
+            "id": full_pr["id"],
+            "title": full_pr["title"],
+            "links": {"self": full_pr["links"]["self"], "html": full_pr["links"]["html"]},
+        },
+    )
 
 
 def pr_comment(
