@@ -167,12 +167,14 @@ def commits_per_author(store: Any, scope: Scope, connections: int) -> Bound:
 
 
 def last_commits(store: Any, scope: Scope, connections: int) -> Bound:
-    commits = _commits(store, scope)
+    branch = store.repo_data(scope.workspace, scope.repository).branches[scope.main_branch]
+    commits = _commits(store, scope, heads=[branch["target"]["hash"]])
     plan = RequestPlan()
     plan.cursor_pages(min(scope.top_n, len(commits)), PAGE)
     return bound_of(
         plan,
-        f"the first page (newest first) holds the {scope.top_n} commits",
+        f"`/commits/{scope.main_branch}` lists the branch's history newest first: its first page holds the "
+        f"{scope.top_n} commits",
         connections,
         rows_in_scope=len(commits),
     )

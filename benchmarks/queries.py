@@ -31,6 +31,7 @@ class BenchQuery:
     scope_note: str = ""
     repeat_of: str | None = None  # run on the same connection right after this earlier query
     connection_options: str = ""  # extra connection properties for our side ("MaxFanout=...")
+    workspace_wide: bool = False  # reads every repository of the workspace
 
     def sql(self, scope: Scope) -> str:
         values = {name: literal(getattr(scope, name)) for name in scope.__dataclass_fields__}
@@ -63,6 +64,7 @@ GROUP BY author_display_name
 ORDER BY open_pull_requests DESC, author_display_name
 """,
         "Every repository of the workspace.",
+        workspace_wide=True,
     ),
     BenchQuery(
         "merged_per_week",
@@ -88,6 +90,7 @@ GROUP BY repository
 ORDER BY repository
 """,
         "Every repository, pull requests merged in the last 90 days.",
+        workspace_wide=True,
     ),
     BenchQuery(
         "unapproved_open_prs",
@@ -100,6 +103,7 @@ WHERE state = 'OPEN'
 ORDER BY repository, id
 """,
         "Every repository of the workspace; approvals come from the `participants` of each pull request.",
+        workspace_wide=True,
     ),
     BenchQuery(
         "commits_per_author",
@@ -137,6 +141,7 @@ WHERE p.state_result_name = 'FAILED' AND p.created_on >= {month_start}
 ORDER BY p.repository, p.build_number, s.name
 """,
         'Every repository of the workspace; "this month" is the last month with data.',
+        workspace_wide=True,
     ),
     BenchQuery(
         "deployment_frequency",
@@ -150,6 +155,7 @@ GROUP BY environment_name, month
 ORDER BY environment_name, month
 """,
         "Every repository of the workspace, per environment and month.",
+        workspace_wide=True,
     ),
     BenchQuery(
         "repositories_by_language",
@@ -172,6 +178,7 @@ JOIN branch_restrictions AS b
 ORDER BY r.slug, b.kind
 """,
         "Every repository of the workspace.",
+        workspace_wide=True,
     ),
     BenchQuery(
         "workspace_admins",
@@ -208,6 +215,7 @@ ORDER BY updated_on DESC
 LIMIT {everywhere_n}
 """,
         "The 10 most recently updated pull requests: a LIMIT query sorted by date over every repository.",
+        workspace_wide=True,
     ),
     BenchQuery(
         "recent_prs_again",

@@ -159,7 +159,8 @@ METHOD = """\
 * **Time** is wall-clock time of the whole query on the client; **local time** is the part not spent
   waiting for HTTP responses (planning, JSON decoding, DuckDB or pandas work).
 * Every query of ours runs on a fresh connection (empty cache) except the cache query, which repeats
-  an earlier query on that query's connection.
+  an earlier query on that query's connection right after it (within the default `CacheTTL` of
+  300 s; the baseline's slow queries in between would otherwise outlast it).
 * The **baseline** answers the same questions the way a user of `atlassian-python-api` would:
   `Cloud(url=root, username=e-mail, password=API token)`, then the library's idiomatic listings
   (`workspace.repositories.each()`, `repository.pullrequests.each(q=...)`, `pipelines.each()`,

@@ -108,6 +108,18 @@ def test_faults_are_retried_and_every_page_arrives_exactly_once() -> None:
             prs = [p["id"] for p in client.paginate("/repositories/acme/data-pipeline/pullrequests", ALL_STATES,
                                                    pagelen=2)]
             commits = [c["hash"] for c in client.paginate("/repositories/acme/data-pipeline/commits", pagelen=5)]
+            repos = [r["slug"] for r in client.paginate("/repositories/acme", pagelen=2)]
+            fanned: dict[str, list[int]] = {}
+            for repo, pr in client.paginate_many(
+                [(repo, f"/repositories/acme/{repo}/pullrequests", ALL_STATES) for repo in repos], pagelen=3
+            ):
+                fanned.setdefault(repo, []).append(pr["id"])
+        with emu.store.lock:
+            truth_repos = sorted(r["slug"] for ws, r in emu.store.repositories() if ws == "acme")
+            truth_fanned = {r: sorted(emu.store.repo_data("acme", r).pullrequests) for r in truth_repos}
+        assert sorted(repos) == truth_repos
+        assert {r: sorted(ids) for r, ids in fanned.items()} == {r: ids for r, ids in truth_fanned.items() if ids}
+        assert all(len(ids) == len(set(ids)) for ids in fanned.values())
     assert sorted(prs) == truth_prs and len(prs) == len(set(prs))
     assert commits == truth_commits
     assert rec.retries > 0  # faults happened and were absorbed
@@ -169,3 +181,20 @@ def test_not_found_and_gone_from_the_emulator(emulator: Any) -> None:
             client.get("/repositories/acme/api/issues")
         with pytest.raises(errors.ValidationError, match="(?i)pagelen"):
             client.get("/repositories/acme/api/pullrequests", {"pagelen": 100})
+
+
+def test_writes_map_403_409_and_400_from_the_emulator() -> None:
+    """Writes get their own emulator: they change data other tests read."""
+    with run_emulator(scale="tiny", seed=1) as emu:
+        with client_for(emu, "AccessToken=demo-readonly-token") as reader, pytest.raises(
+            errors.PermissionDeniedError, match="repository:write"
+        ):
+            reader.post("/repositories/acme/api/refs/branches", {"name": "x", "target": {"hash": "0" * 40}})
+        with client_for(emu) as writer:
+            body = {"name": "Staging 2", "environment_type": {"name": "Staging"}}
+            created = writer.post("/repositories/acme/api/environments", body)
+            assert created["name"] == "Staging 2"
+            with pytest.raises(errors.ConflictError, match="already exists"):
+                writer.post("/repositories/acme/api/environments", body)
+            with pytest.raises(errors.ValidationError):
+                writer.post("/repositories/acme/api/environments", {"environment_type": {"name": "Staging"}})

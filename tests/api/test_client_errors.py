@@ -111,7 +111,7 @@ def test_timeouts_become_transport_errors(fake_server: tuple[str, FakeState], fa
     settings = f"BaseURL={root}/2.0;Timeout=0.05;MaxRetries=1"
     with (
         BitbucketClient(settings, retry_base_delay=0.001) as client,
-        pytest.raises(errors.TransportError, match="ReadTimeout.*tried 2 times.*Timeout=0.05"),
+        pytest.raises(errors.TransportError, match="Timeout.*tried 2 times.*Timeout=0.05"),
     ):
         client.get("/slow", {"s": "0.5"})
 

@@ -83,7 +83,7 @@ def test_concurrency_never_exceeds_max_concurrency(fake_server: tuple[str, FakeS
         assert len(results) == 9
         pool = client._http._transport._pool  # httpcore pool: the sockets actually opened
         assert len(pool.connections) <= 3
-    assert fake.peak == 3  # requests did overlap, but never more than MaxConcurrency
+    assert 2 <= fake.peak <= 3  # requests did overlap, but never more than MaxConcurrency
 
 
 def test_with_page_changes_only_the_page_parameter() -> None:

@@ -72,7 +72,8 @@ def test_authorization_code_flow_stores_a_private_token_file(emulator: Any, toke
     token = authorization_code_login(settings, open_browser=browser.open, announce=announced.append, timeout=30)
     assert browser.opened and browser.opened[0].startswith(emulator.root_url + "/site/oauth2/authorize?")
     assert "client_id=demo-client-id" in browser.opened[0] and "response_type=code" in browser.opened[0]
-    assert browser.redirected_to[0].startswith("http://127.0.0.1:")  # our listener received the code
+    callback = httpx.URL(browser.redirected_to[0])
+    assert callback.host == "127.0.0.1" and callback.port and callback.port > 1024  # port 0: a free port
     assert "code=" in browser.redirected_to[0]
     assert announced and browser.opened[0] in announced[0]
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
@@ -222,7 +223,7 @@ def test_token_file_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(OSError, match="disk full"):
         store.save("k", {"access_token": "a2", "refresh_token": "r2"})
     assert path.read_text() == original  # the only valid refresh token survived
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["oauth.json"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["oauth.json", "oauth.json.lock"]  # no temp file
     monkeypatch.undo()
     assert store.delete("k") and not path.exists()
 
@@ -240,3 +241,42 @@ def test_a_token_rotated_by_another_process_is_adopted(
         stale.auth._client.token["expires_at"] = 1
         assert stale.get("/user")["type"] == "user"  # took the rotated tokens from the file
         assert stale.auth._client.token["refresh_token"] == stored_token(token_file)["refresh_token"]
+
+
+def test_getandrefresh_signs_in_on_first_use(
+    emulator: Any, token_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bitbucket_sql.api.oauth as oauth_module
+
+    browser = ScriptedBrowser()
+    monkeypatch.setattr(oauth_module, "default_open_browser", browser.open)
+    with BitbucketClient(oauth_settings(emulator, token_file)) as client:
+        assert client.get("/user")["type"] == "user"
+    assert len(browser.opened) == 1 and stored_token(token_file)["access_token"]
+    with BitbucketClient(oauth_settings(emulator, token_file)) as client:  # the stored token is reused
+        assert client.get("/user")["type"] == "user"
+    assert len(browser.opened) == 1
+
+
+def test_non_interactive_clients_never_start_a_sign_in(emulator: Any, token_file: Path) -> None:
+    with (
+        BitbucketClient(oauth_settings(emulator, token_file), interactive=False) as client,
+        pytest.raises(errors.AuthenticationError, match="bbsql auth login"),
+    ):
+        client.get("/user")
+
+
+def test_getandrefresh_signs_in_again_when_the_refresh_token_died(
+    emulator: Any, signed_in: ConnectionSettings, token_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bitbucket_sql.api.oauth as oauth_module
+
+    token = stored_token(token_file)
+    assert refresh_is_accepted(emulator, token["refresh_token"])  # used elsewhere: now dead
+    TokenStore(token_file).save(TokenStore.key(signed_in), {**token, "expires_at": 1})
+    browser = ScriptedBrowser()
+    monkeypatch.setattr(oauth_module, "default_open_browser", browser.open)
+    with BitbucketClient(signed_in) as client:
+        assert client.get("/user")["type"] == "user"
+    assert len(browser.opened) == 1
+    assert stored_token(token_file)["refresh_token"] != token["refresh_token"]

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bitbucket_sql.api.errors import ConfigurationError
 from bitbucket_sql.api.settings import PROPERTIES, parse_connection_string, split_connection_string
@@ -142,3 +144,15 @@ def test_every_property_is_documented() -> None:
     text = DOCS.read_text()
     for prop in PROPERTIES:
         assert re.search(rf"\|\s*`{prop.name}`\s*\|", text), f"{prop.name} missing from {DOCS.name}"
+
+
+_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+
+
+@given(user=_values, token=_values, workspace=_values)
+def test_quoted_values_round_trip(user: str, token: str, workspace: str) -> None:
+    def quote(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    text = f"User={quote(user)};APIToken={quote(token)};Workspace={quote(workspace)}"
+    assert split_connection_string(text) == [("User", user), ("APIToken", token), ("Workspace", workspace)]

@@ -105,3 +105,15 @@ def test_parquet_keeps_the_engine_types(tmp_path: Path) -> None:
 def test_parquet_without_a_file_is_a_clear_error() -> None:
     with pytest.raises(OutputError, match="-o FILE"):
         emit(Tabular.from_result(_result()), "parquet", None)
+
+
+def test_stats_line_reports_rows_time_requests_retries_and_cache() -> None:
+    from bitbucket_sql.cli._output import stats_line
+    from bitbucket_sql.engine.result import QueryStats
+
+    result = _result()
+    result.stats = QueryStats(requests=1, elapsed_s=0.421)
+    assert stats_line(result) == "2 rows in 0.42 s, 1 request"
+    result.stats = QueryStats(requests=7, retries=2, cache_hits=1, elapsed_s=3.0)
+    assert stats_line(result) == "2 rows in 3.00 s, 7 requests, 2 retries, 1 from cache"
+    assert stats_line(result, plan=True).startswith("plan in 3.00 s")

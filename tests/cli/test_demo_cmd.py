@@ -48,7 +48,8 @@ def _read_until(fd: int, marker: bytes, seen: bytearray, timeout_s: float = 60.0
         seen.extend(chunk)
 
 
-def test_demo_in_a_terminal_offers_the_shell_on_the_demo_data(tmp_path: Path) -> None:
+def _demo_in_a_terminal(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``bbsql demo --scale tiny OPTIONS`` with a pseudo-terminal as stdin, stdout and stderr."""
     import pty
 
     env = {
@@ -61,7 +62,7 @@ def test_demo_in_a_terminal_offers_the_shell_on_the_demo_data(tmp_path: Path) ->
     }
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bitbucket_sql", "demo", "--scale", "tiny"],
+        [sys.executable, "-m", "bitbucket_sql", "demo", "--scale", "tiny", *options],
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
@@ -70,6 +71,18 @@ def test_demo_in_a_terminal_offers_the_shell_on_the_demo_data(tmp_path: Path) ->
         close_fds=True,
     )
     os.close(terminal)
+    return process, controller
+
+
+def _stop(process: subprocess.Popen[bytes], controller: int) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    os.close(controller)
+
+
+def test_demo_in_a_terminal_offers_the_shell_on_the_demo_data(tmp_path: Path) -> None:
+    process, controller = _demo_in_a_terminal(tmp_path)
     seen = bytearray()
     try:
         _read_until(controller, b"Open the SQL shell", seen)
@@ -80,9 +93,17 @@ def test_demo_in_a_terminal_offers_the_shell_on_the_demo_data(tmp_path: Path) ->
         os.write(controller, b".quit\r")
         assert process.wait(timeout=60) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(controller)
+        _stop(process, controller)
     assert b"repos" in seen
     assert (tmp_path / ".bbsql" / "history").is_file()
+
+
+def test_demo_with_no_shell_exits_after_the_tour_even_in_a_terminal(tmp_path: Path) -> None:
+    process, controller = _demo_in_a_terminal(tmp_path, "--no-shell")
+    seen = bytearray()
+    try:
+        _read_until(controller, b"Tour done", seen)
+        assert process.wait(timeout=60) == 0
+    finally:
+        _stop(process, controller)
+    assert b"Open the SQL shell" not in seen

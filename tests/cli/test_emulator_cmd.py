@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -65,3 +67,24 @@ def test_bad_values_give_a_one_line_error(args: list[str], named: str) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert named in lines[0]
+
+
+def test_a_busy_port_is_a_one_line_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _bbsql("emulator", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"bbsql: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
+def test_a_broken_data_file_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("workspaces:\n  - name: no slug here\n", encoding="utf-8")
+    result = _bbsql("emulator", "--port", "0", "--data", str(broken))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(broken) in lines[0]

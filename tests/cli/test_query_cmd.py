@@ -188,3 +188,37 @@ def test_removed_table_is_a_readable_error(cli_connection: str) -> None:
     result = invoke("query", "-c", cli_connection, "SELECT * FROM issues")
     assert result.exit_code == 1
     assert "issue tracker" in result.stderr.lower() and "Jira" in result.stderr
+
+
+def test_explain_analyze_reports_actual_requests(cli_connection: str, busiest_repository: Any) -> None:
+    slug, pull_requests = busiest_repository
+    result = invoke(
+        "explain",
+        "--analyze",
+        "-c",
+        cli_connection,
+        "-p",
+        slug,
+        "SELECT id FROM pull_requests WHERE repository = ?",
+    )
+    assert result.exit_code == 0, result.output
+    assert "actual: 1 requests" in result.stdout
+    assert f"{len(pull_requests)} rows fetched" in result.stdout
+
+
+def test_installed_command_prints_one_error_line_and_exits_1(cli_connection: str) -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "bitbucket_sql", "query", "-c", cli_connection, "SELECT * FROM pull_request"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 1
+    assert completed.stdout == ""
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("bbsql: error: Unknown table 'pull_request'")
+    assert "pull_requests" in lines[0]

@@ -78,3 +78,19 @@ def test_enter_submits_only_a_complete_statement() -> None:
         assert session.prompt() == "SELECT 1\nFROM t;"
         pipe.send_text(".tables\r")
         assert session.prompt() == ".tables"
+
+
+def _completions_at(text: str, cursor: int) -> list[str]:
+    completer = make_completer(all_tables())
+    return [c.text for c in completer.get_completions(Document(text, cursor), None)]
+
+
+def test_alias_dot_offers_the_columns_of_the_aliased_table() -> None:
+    text = "SELECT p.ti FROM pull_requests p JOIN commits AS c ON c.ha"
+    assert _completions_at(text, len("SELECT p.ti")) == ["p.title"]
+    assert _completions_at(text, len(text)) == ["c.hash"]
+
+
+def test_words_inside_function_calls_are_completed() -> None:
+    text = "SELECT count(author_d FROM pull_requests"
+    assert _completions_at(text, len("SELECT count(author_d"))[0] == "author_display_name"

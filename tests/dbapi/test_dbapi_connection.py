@@ -92,3 +92,10 @@ def test_repr_and_errors_never_show_the_token(emulator: Any) -> None:
     finally:
         conn.close()
     assert secret not in repr(conn)
+
+
+def test_connecting_sends_no_request(emulator: Any, connection_string: str) -> None:
+    emulator.reset_stats()
+    with bitbucket_sql.connect(connection_string) as conn:
+        conn.cursor()
+        assert emulator.stats()["total"] == 0

@@ -95,3 +95,32 @@ def test_removed_issue_tracker_is_not_supported_and_says_use_jira(conn: Any, emu
     assert isinstance(error, dbapi.NotSupportedError)
     assert "2026-08-20" in str(error) and "Jira" in str(error)
     assert emulator.stats()["total"] == 0  # refused before any request
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT CAST('abc' AS INTEGER) AS n", dbapi.DataError),
+        ("SELECT no_such_function(1) AS n", dbapi.ProgrammingError),
+    ],
+)
+def test_local_evaluation_errors_are_classified_by_their_duckdb_cause(
+    conn: Any, sql: str, expected: type
+) -> None:
+    error = _error_of(conn, sql)
+    assert type(error) is expected
+    assert "DuckDB" in str(error) or "no_such_function" in str(error)
+
+
+def test_a_parameter_that_does_not_fit_the_column_is_refused(conn: Any) -> None:
+    error = _error_of_params(
+        conn, "SELECT id FROM pull_requests WHERE repository = ? AND id = ?", ["api", "abc"]
+    )
+    assert isinstance(error, dbapi.ProgrammingError | dbapi.DataError)
+    assert "abc" in str(error)
+
+
+def _error_of_params(conn: Any, sql: str, params: list[Any]) -> dbapi.Error:
+    with pytest.raises(dbapi.Error) as raised:
+        conn.cursor().execute(sql, params)
+    return raised.value

@@ -86,3 +86,21 @@ def test_a_bare_string_is_refused_as_parameters(conn: Any) -> None:
 def test_wrong_number_of_parameters_is_a_programming_error(conn: Any, params: list[str]) -> None:
     with pytest.raises(dbapi.ProgrammingError):
         conn.cursor().execute("SELECT ? AS v", params)
+
+
+def test_constructor_values_work_as_parameters(conn: Any) -> None:
+    row = (
+        conn.cursor()
+        .execute(
+            "SELECT CAST(? AS DATE) AS d, CAST(? AS TIME) AS t, ? AS ts",
+            [
+                dbapi.Date(2026, 11, 21),
+                dbapi.Time(13, 5, 9),
+                dbapi.Timestamp(2026, 11, 21, 13, 5, 9, tzinfo=dt.UTC),
+            ],
+        )
+        .fetchone()
+    )
+    assert row[0] == dt.date(2026, 11, 21)
+    assert row[1] == dt.time(13, 5, 9)
+    assert row[2] == dt.datetime(2026, 11, 21, 13, 5, 9, tzinfo=dt.UTC)

@@ -145,3 +145,32 @@ def test_anonymous_writes_are_401(emulator: EmulatorHandle) -> None:
     answer = httpx.post(f"{emulator.base_url}/repositories/acme/web/refs/branches", json={"name": "x"})
     assert answer.status_code == 401
     assert answer.json()["type"] == "error"
+
+
+def test_reads_need_the_spec_scope_of_their_endpoint(emulator: EmulatorHandle) -> None:
+    emulator.credentials.add_access_token("repo-only-token", "acme", frozenset({"repository"}))
+    headers = {"Authorization": "Bearer repo-only-token"}
+    assert (
+        httpx.get(f"{emulator.base_url}/repositories/acme/api/refs/branches", headers=headers).status_code
+        == 200
+    )
+    for path, scope in [
+        ("/repositories/acme/api/pipelines", "pipeline"),
+        ("/repositories/acme/api/pullrequests", "pullrequest"),
+        ("/repositories/acme/api/hooks", "webhook"),
+        ("/workspaces/acme/projects", "project"),
+    ]:
+        answer = httpx.get(emulator.base_url + path, headers=headers)
+        assert answer.status_code == 403, path
+        assert answer.json()["error"]["data"]["required"] == [scope]
+        assert scope in answer.json()["error"]["detail"]
+
+
+def test_pullrequest_scope_implies_repository_for_reads(emulator: EmulatorHandle) -> None:
+    emulator.credentials.add_access_token("pr-only-token", "acme", frozenset({"pullrequest"}))
+    headers = {"Authorization": "Bearer pr-only-token"}
+    assert httpx.get(f"{emulator.base_url}/repositories/acme/api/commits", headers=headers).status_code == 200
+    assert (
+        httpx.get(f"{emulator.base_url}/repositories/acme/api/pullrequests", headers=headers).status_code
+        == 200
+    )

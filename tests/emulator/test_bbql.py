@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bitbucket_sql.emulator.bbql import BBQLError, compile_query, filter_items, parse, sort_items
 
@@ -200,3 +202,53 @@ def test_sort_rejects_unknown_and_compound_fields() -> None:
         sort_items(ITEMS, "colour", SCHEMA)
     with pytest.raises(BBQLError):
         sort_items(ITEMS, "id,title", SCHEMA)
+
+
+# ----------------------------------------------------------------------------- robustness
+
+FRAGMENTS = st.sampled_from(
+    [
+        "state",
+        "id",
+        "created_on",
+        "reviewers.uuid",
+        "title",
+        "=",
+        "!=",
+        "~",
+        ">",
+        "<=",
+        "IN",
+        "NOT",
+        "AND",
+        "OR",
+        "(",
+        ")",
+        ",",
+        '"OPEN"',
+        '"a\\"b"',
+        "1",
+        "-2.5",
+        "true",
+        "null",
+        "2025-01-01",
+        "2025-01-01T10:00:00+02:00",
+        '"',
+        "x.y",
+        "!",
+        "#",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=9))
+def test_any_input_is_either_a_valid_query_or_a_bbql_error(parts: list[str]) -> None:
+    """Whatever a client sends, the answer is a result or a clean 400 — never a crash."""
+    try:
+        predicate = compile_query(" ".join(parts), SCHEMA)
+    except BBQLError as exc:
+        assert exc.detail
+        return
+    for item in ITEMS:
+        assert predicate(item) in (True, False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -35,7 +36,8 @@ def _authorize(
     assert "pullrequest" in page.text  # the scopes are listed
     action = re.search(r"<form method='post' action='([^']+)'", page.text)
     assert action
-    fields = dict(re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text))
+    hidden = re.findall(r"<input type='hidden' name='([^']+)' value='([^']*)'>", page.text)
+    fields = {name: html.unescape(value) for name, value in hidden}  # as a browser would decode them
     fields["decision"] = "grant"
     answer = client.post(emu.root_url + action.group(1), data=fields)
     assert answer.status_code == 302
@@ -198,3 +200,15 @@ def test_token_endpoint_errors_are_oauth_json(
     assert answer.json()["error"] == error
     assert answer.json()["error_description"]
     assert "demo-client-secret" not in answer.text
+
+
+def test_state_is_escaped_in_the_page_and_returned_unchanged(emu: EmulatorHandle) -> None:
+    state = "<script>alert('x')</script>&more"
+    with httpx.Client() as browser:
+        page = browser.get(
+            f"{emu.root_url}/site/oauth2/authorize",
+            params={"client_id": "demo-client-id", "response_type": "code", "state": state},
+        )
+        assert "<script>" not in page.text
+        callback = httpx.URL(_authorize(emu, browser, state=state))
+    assert callback.params["state"] == state

@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 DEMO = ("demo@example.com", "demo-api-token")
 
@@ -108,3 +110,28 @@ def test_bad_cursor_is_a_clear_400(client: httpx.Client) -> None:
     response = client.get("/repositories/acme/api/commits?page=%%%")
     assert response.status_code == 400
     assert "next" in response.json()["error"]["detail"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pagelen=st.integers(min_value=1, max_value=50), cursor=st.booleans())
+def test_every_item_exactly_once_for_any_pagelen(
+    client: httpx.Client, emulator, pagelen: int, cursor: bool
+) -> None:  # type: ignore[no-untyped-def]
+    data = emulator.store.repo_data("acme", "data-pipeline")
+    if cursor:
+        _, values = walk(client, f"/repositories/acme/data-pipeline/commits?pagelen={pagelen}")
+        heads = [ref["target"]["hash"] for ref in [*data.branches.values(), *data.tags.values()]]
+        reachable: set[str] = set()
+        while heads:
+            sha = heads.pop()
+            if sha not in reachable:
+                reachable.add(sha)
+                heads.extend(parent["hash"] for parent in data.commits[sha]["parents"])
+        assert [c["hash"] for c in values] == [sha for sha in data.commit_order if sha in reachable]
+    else:
+        url = (
+            f"/repositories/acme/data-pipeline/pullrequests?state=MERGED&state=OPEN&sort=id&pagelen={pagelen}"
+        )
+        _, values = walk(client, url)
+        expected = sorted(pid for pid, pr in data.pullrequests.items() if pr["state"] in ("MERGED", "OPEN"))
+        assert [pr["id"] for pr in values] == expected

@@ -227,6 +227,7 @@ def test_members_email_filter(client: httpx.Client) -> None:
     ).json()
     assert [m["user"]["email"] for m in found["values"]] == ["demo@example.com"]
     assert client.get('/workspaces/acme/members?q=user.display_name="x"').status_code == 400
+    assert client.get('/workspaces/acme/members?q=user.email="x" OR permission="owner"').status_code == 400
 
 
 # ----------------------------------------------------------------------------- source
@@ -270,7 +271,14 @@ def test_pr_diffstat_redirects_to_repository_diffstat(client: httpx.Client) -> N
     assert response.status_code == 302
     followed = client.get(response.headers["location"])
     assert followed.status_code == 200
-    assert followed.json()["values"] and all(v["type"] == "diffstat" for v in followed.json()["values"])
+    entries = followed.json()["values"]
+    assert entries and all(v["type"] == "diffstat" for v in entries)
+    path = (entries[0]["new"] or entries[0]["old"])["path"]
+    directory = path.rsplit("/", 1)[0] if "/" in path else path
+    narrowed = client.get(response.headers["location"], params={"path": directory}).json()["values"]
+    assert narrowed and all(
+        ((v["new"] or v["old"])["path"] + "/").startswith(directory + "/") for v in narrowed
+    )
 
 
 def test_commit_statuses_filter(client: httpx.Client, emulator) -> None:  # type: ignore[no-untyped-def]
@@ -301,3 +309,21 @@ def test_settings_need_admin(globex_token: httpx.Client, client: httpx.Client) -
         == "push"
     )
     assert client.get("/repositories/globex/portal/hooks").status_code == 403
+
+
+def test_repository_permission_listings_need_admin(client: httpx.Client, emulator) -> None:  # type: ignore[no-untyped-def]
+    grants = all_values(client, "/workspaces/acme/permissions/repositories")
+    expected = sum(
+        len(per_repo) for per_repo in emulator.store.workspaces["acme"].repo_user_permissions.values()
+    )
+    assert len(grants) == expected and {g["type"] for g in grants} == {"repository_permission"}
+    assert client.get("/workspaces/globex/permissions/repositories").status_code == 403
+    assert client.get("/workspaces/globex/permissions/repositories/portal").status_code == 403
+
+
+def test_weak_etag_and_conditional_get(client: httpx.Client) -> None:
+    first = client.get("/repositories/acme/api")
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"')
+    assert client.get("/repositories/acme/api", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/repositories/acme/web", headers={"If-None-Match": etag}).status_code == 200

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
+import bitbucket_sql.emulator
 from bitbucket_sql.emulator import EmulatorConfig, EmulatorHandle, run_emulator
 
 
@@ -81,3 +83,13 @@ def test_latency_is_applied_to_concurrent_requests_without_serialising_them() ->
         assert statuses == [410] * 8
         assert emu.stats()["total"] == 8
         assert emu.peak_in_flight() > 1
+
+
+def test_data_file_is_served_instead_of_generated_data() -> None:
+    example = Path(bitbucket_sql.emulator.__file__).parent / "data" / "example.yaml"
+    with run_emulator(data=str(example)) as emu:
+        expected = set(emu.store.workspace_slugs())
+        answer = httpx.get(f"{emu.base_url}/user/workspaces", auth=("demo@example.com", "demo-api-token"))
+        assert answer.status_code == 200
+        served = {item["workspace"]["slug"] for item in answer.json()["values"]}
+        assert served and served <= expected

@@ -11,23 +11,32 @@ The spec's known defects are handled in ONE place, :data:`SPEC_FIXES` (per opera
 from __future__ import annotations
 
 import copy
+import gzip
+import hashlib
 import json
-import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
-from starlette.applications import Starlette
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.testclient import TestClient
 
 from bitbucket_sql.emulator.generator import DEMO_USER_UUID, generate
-from bitbucket_sql.emulator.principal import Principal
 from bitbucket_sql.emulator.routes_read import read_routes
 
-SPEC_PATH = Path(os.environ.get("BBSQL_SWAGGER", "/work/shared/reference/bitbucket-cloud-swagger.json"))
+# The official spec, byte-for-byte (see /work/shared/reference/README.md for provenance), shipped
+# gzip-compressed next to the emulator's sample data; the digest proves it is the unmodified file.
+SPEC_PATH = (
+    Path(__file__).resolve().parents[2]
+    / "src"
+    / "bitbucket_sql"
+    / "emulator"
+    / "data"
+    / "bitbucket-cloud-swagger.json.gz"
+)
+SPEC_SHA256 = "ecf7b8905dc6eab269040d04fa0766b9ca31d8f3b6105a2acedbf24665598705"
 
 # Operations whose 200 answer the spec leaves without a schema (or describes wrongly), mapped to
 # the definition the real API's payload follows, with the reason.
@@ -146,8 +155,9 @@ def relax_spec(definitions: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    assert SPEC_PATH.is_file(), f"the official spec is needed at {SPEC_PATH} (set BBSQL_SWAGGER to its path)"
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    raw = gzip.decompress(SPEC_PATH.read_bytes())
+    assert hashlib.sha256(raw).hexdigest() == SPEC_SHA256, f"{SPEC_PATH} is not the official spec"
+    return json.loads(raw)
 
 
 @pytest.fixture(scope="module")
@@ -157,22 +167,18 @@ def definitions(spec: dict[str, Any]) -> dict[str, Any]:
     return relax_spec(merged)
 
 
-class _AsDemoUser(BaseHTTPMiddleware):
-    async def dispatch(self, request, call_next):  # type: ignore[no-untyped-def]
-        request.state.principal = Principal(kind="api_token", user_uuid=DEMO_USER_UUID)
-        return await call_next(request)
+@pytest.fixture(scope="module")
+def store(emulator):  # type: ignore[no-untyped-def]
+    return emulator.store
 
 
 @pytest.fixture(scope="module")
-def store():  # type: ignore[no-untyped-def]
-    return generate("tiny", seed=1)
-
-
-@pytest.fixture(scope="module")
-def client(store) -> TestClient:  # type: ignore[no-untyped-def]
-    app = Starlette(routes=read_routes(store))
-    app.add_middleware(_AsDemoUser)
-    return TestClient(app)
+def client(emulator) -> Iterator[httpx.Client]:  # type: ignore[no-untyped-def]
+    """The shared tiny emulator, called as the demo user (API token)."""
+    with httpx.Client(
+        base_url=emulator.root_url, auth=("demo@example.com", "demo-api-token"), timeout=30
+    ) as http:
+        yield http
 
 
 def _sample_params(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -241,7 +247,7 @@ def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
 
 
 @pytest.mark.parametrize("template", _templates())
-def test_route_matches_spec(template: str, spec, definitions, client, store) -> None:  # type: ignore[no-untyped-def]
+def test_route_matches_spec(template: str, spec, definitions, client: httpx.Client, store) -> None:  # type: ignore[no-untyped-def]
     params = _sample_params(store)
     ws = store.workspaces["acme"]
     project_key = params["project_key"]

@@ -73,3 +73,15 @@ def test_add_rename_delete_repository_and_touch() -> None:
     assert renamed["updated_on"] == stamp != before and stamp.endswith("+00:00")
     store.delete_repository("acme", "renamed")
     assert store.repository("acme", "renamed") is None
+
+
+def test_materialize_all_loads_every_repository() -> None:
+    store = generate("medium", seed=1)
+    store.cache_limit = None
+    slugs = [repo["slug"] for _, repo in store.repositories()]
+    for ws in store.workspace_slugs():  # keep six repositories so the test stays fast
+        store.workspaces[ws].repositories = {
+            k: v for k, v in store.workspaces[ws].repositories.items() if k in slugs[:6]
+        }
+    assert store.loaded_repo_count() == 0
+    assert store.materialize_all() == len(list(store.repositories()))

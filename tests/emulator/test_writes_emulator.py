@@ -170,8 +170,11 @@ def test_pull_request_create_update_review_and_merge(emu: EmulatorHandle, client
     assert updated.status_code == 200
     assert updated.json()["updated_on"] > pr["updated_on"]  # type: ignore[operator]
 
+    watermark = client.get(one).json()["updated_on"]
     approval = client.post(f"{one}/approve")
     assert approval.status_code == 200 and approval.json()["approved"] is True
+    changed = client.get(f"{REPO}/pullrequests", params={"q": f'updated_on > "{watermark}"'}).json()["values"]
+    assert [item["id"] for item in changed] == [pr["id"]]  # incremental sync sees the approval
     demo_uuid = emu.store.user_by_email("demo@example.com")["uuid"]
     participants = client.get(one).json()["participants"]
     assert any(p["user"]["uuid"] == demo_uuid and p["approved"] for p in participants)

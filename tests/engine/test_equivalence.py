@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from engine_helpers import canonical
 
+from bitbucket_sql.catalog import registry
 from bitbucket_sql.engine import Engine
 
 PR = "pull_requests"
@@ -223,3 +224,11 @@ def test_ground_truth_from_the_store(engine: Engine, emulator: Any) -> None:
     assert sum(counted.values()) > 0
     assert set(counted) <= {"OPEN", "MERGED", "DECLINED", "SUPERSEDED"}
     assert len(counted) >= 3  # all states are listed, not only OPEN
+
+
+@pytest.mark.parametrize("table", [t.name for t in registry.all_tables() if not t.removed])
+def test_every_table_reads_the_same_with_and_without_pushdown(engine: Engine, reference: Engine, table: str) -> None:
+    expected = reference.execute(f"SELECT * FROM {table}")
+    actual = engine.execute(f"SELECT * FROM {table}")
+    assert [c.name for c in actual.columns] == list(engine.table(table).column_names)
+    assert canonical(actual.rows) == canonical(expected.rows)

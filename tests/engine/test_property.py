@@ -30,11 +30,12 @@ def samples(reference: Engine) -> dict[str, dict[str, list[Any]]]:
     for name in TABLES:
         table = reference.table(name)
         keys = {key.column for key in table.keys if key.column != "workspace"}
+        rows = reference.execute(f"SELECT * FROM {name}").rows
         found[name] = {}
-        for column in table.columns:
+        for index, column in enumerate(table.columns):
             if (column.filter_ops or column.name in keys) and column.type != "JSON":
-                rows = reference.execute(f"SELECT DISTINCT {column.name} FROM {name} LIMIT 12").rows
-                found[name][column.name] = [row[0] for row in rows if row[0] is not None]
+                distinct = sorted({row[index] for row in rows if row[index] is not None}, key=repr)
+                found[name][column.name] = distinct[:12]
     return found
 
 

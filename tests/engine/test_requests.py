@@ -224,3 +224,57 @@ def test_pushdown_off_sends_no_filters(reference: Engine, emulator: Any) -> None
                      "ORDER BY created_on LIMIT 2")
     assert all("q" not in query and "sort" not in query for _, query in sent)
     assert any(path == "/repositories/acme" for path, _ in sent)  # keys are not used either
+
+
+def test_key_predicates_narrow_the_parent_enumeration(fresh: Engine, emulator: Any, reference: Engine) -> None:
+    sql = "SELECT id, repository FROM pull_requests WHERE repository LIKE 'a%'"
+    result, sent, routes = run(fresh, emulator, sql)
+    enumeration = next(query for path, query in sent if path == "/repositories/acme")
+    assert enumeration["q"] == ['slug ~ "a"']
+    assert routes == {REPOS: 1, PRS: 1}  # only `api` passes the LIKE re-checked on the enumerated slugs
+    assert sorted(result.rows) == sorted(reference.execute(sql).rows)
+
+
+def test_pull_request_key_ranges_narrow_the_enumeration(fresh: Engine, emulator: Any, reference: Engine) -> None:
+    sql = "SELECT count(*) FROM pull_request_comments WHERE repository = 'api' AND pull_request_id > 5"
+    result, sent, routes = run(fresh, emulator, sql)
+    listing = next(query for path, query in sent if path.endswith("/pullrequests"))
+    assert listing["q"] == ['state IN ("OPEN", "MERGED", "DECLINED", "SUPERSEDED") AND id > 5']
+    prs_above_5 = fresh.execute("SELECT count(*) FROM pull_requests WHERE repository = 'api' AND id > 5").rows[0][0]
+    assert routes[COMMENTS] == prs_above_5
+    assert result.rows == reference.execute(sql).rows
+
+
+def test_limit_without_order_stops_early(fresh: Engine, emulator: Any, reference: Engine) -> None:
+    result, sent, routes = run(fresh, emulator, "SELECT id, title FROM pull_requests WHERE repository = 'api' LIMIT 2")
+    assert routes == {PRS: 1} and sent[0][1]["pagelen"] == ["10"] and "sort" not in sent[0][1]
+    assert len(result.rows) == 2 and result.stats.rows_fetched == 2
+    every = {row[0] for row in reference.execute("SELECT id FROM pull_requests WHERE repository = 'api'").rows}
+    assert {row[0] for row in result.rows} <= every
+    grouped = fresh.execute("SELECT count(*) FROM (SELECT id FROM pull_requests WHERE repository = 'api' LIMIT 3)")
+    assert grouped.rows == [(3,)]
+
+
+def test_join_on_a_filterable_column_sends_the_values(fresh: Engine, emulator: Any, reference: Engine) -> None:
+    sql = (
+        "SELECT p.id, c.id FROM pull_requests p JOIN pull_request_comments c ON c.repository = p.repository "
+        "AND c.pull_request_id = p.id AND c.user_uuid = p.author_uuid WHERE p.repository = 'api' AND p.state = 'MERGED'"
+    )
+    result, sent, _ = run(fresh, emulator, sql)
+    authors = {row[0] for row in fresh.execute(
+        "SELECT author_uuid FROM pull_requests WHERE repository = 'api' AND state = 'MERGED'").rows}
+    comment_queries = [query for path, query in sent if path.endswith("/comments")]
+    assert comment_queries
+    for query in comment_queries:
+        (q,) = query["q"]
+        assert q.startswith("user.uuid IN (") and all(author in q for author in authors)
+    assert sorted(result.rows) == sorted(reference.execute(sql).rows)
+
+
+def test_join_with_an_empty_side_makes_no_child_requests(fresh: Engine, emulator: Any) -> None:
+    sql = (
+        "SELECT p.id, c.id FROM pull_requests p JOIN pull_request_comments c ON c.repository = p.repository "
+        "AND c.pull_request_id = p.id WHERE p.repository = 'api' AND p.state = 'NO SUCH STATE'"
+    )
+    result, _, routes = run(fresh, emulator, sql)
+    assert result.rows == [] and routes == {PRS: 1}

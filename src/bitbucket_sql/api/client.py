@@ -250,7 +250,8 @@ class BitbucketClient:
         self._require_api_origin(url, "request URL")
         policy = self.retry_policy
         started, started_wall = time.monotonic(), time.time()
-        attempts = 0  # HTTP attempts actually sent
+        attempts = 0  # HTTP requests actually sent (retries and redirect hops included)
+        retries = 0  # repeats of the same request after a failure or a renewed credential
         waited = 0.0
         received = 0
         attempt_errors: list[str] = []
@@ -276,12 +277,13 @@ class BitbucketClient:
                     reason = type(error).__name__
                     attempt_errors.append(reason)
                     retryable = isinstance(error, RETRYABLE_TRANSPORT) and "CERTIFICATE" not in str(error)
-                    delay = policy.next_delay(attempts, waited, None) if retry and retryable else None
+                    delay = policy.next_delay(retries + 1, waited, None) if retry and retryable else None
                     if delay is None:
-                        failure = self._transport_failure(method, url, error, attempts, retryable)
+                        failure = self._transport_failure(method, url, error, retries + 1)
                         raise failure from None
+                    retries += 1
                     RETRY_LOG.info("%s %s: %s; retry %d in %.2fs", method, redact_url(str(url)), reason,
-                                   attempts, delay)
+                                   retries, delay)
                     self._sleep(delay)
                     waited += delay
                     continue
@@ -294,16 +296,18 @@ class BitbucketClient:
                 status = response.status_code
                 if status in RETRYABLE_STATUSES and retry:
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    delay = policy.next_delay(attempts, waited, retry_after)
+                    delay = policy.next_delay(retries + 1, waited, retry_after)
                     if delay is not None:
+                        retries += 1
                         attempt_errors.append(f"HTTP {status}")
                         RETRY_LOG.info("%s %s: HTTP %d; retry %d in %.2fs%s", method, redact_url(str(url)),
-                                       status, attempts, delay, " (Retry-After)" if retry_after is not None else "")
+                                       status, retries, delay, " (Retry-After)" if retry_after is not None else "")
                         self._sleep(delay)
                         waited += delay
                         continue
                 if status == 401 and header and not renewed and self.auth.recover(header):
                     renewed = True
+                    retries += 1
                     attempt_errors.append("HTTP 401 (credential renewed)")
                     RETRY_LOG.info("%s %s: HTTP 401; renewed the %s credential, retrying", method,
                                    redact_url(str(url)), self.auth.name)
@@ -325,7 +329,7 @@ class BitbucketClient:
                         method=method,
                         url=str(url),
                         body=_body_of(response),
-                        attempts=attempts,
+                        attempts=retries + 1,
                         auth_scheme=self.auth.name,
                         headers=dict(response.headers),
                     )
@@ -337,7 +341,7 @@ class BitbucketClient:
         finally:
             if attempts:
                 self._finish_record(method, url, response, failure, started, started_wall, received,
-                                    attempts, attempt_errors)
+                                    retries, attempt_errors)
 
     def _finish_record(
         self,
@@ -348,7 +352,7 @@ class BitbucketClient:
         started: float,
         started_wall: float,
         received: int,
-        attempts: int,
+        retries: int,
         attempt_errors: list[str],
     ) -> None:
         record = RequestRecord(
@@ -357,7 +361,7 @@ class BitbucketClient:
             status=response.status_code if response is not None else None,
             duration=time.monotonic() - started,
             bytes=received,
-            retries=attempts - 1,
+            retries=retries,
             attempt_errors=tuple(attempt_errors),
             started_at=started_wall,
         )
@@ -367,7 +371,7 @@ class BitbucketClient:
                        record.duration * 1000, record.bytes, record.retries)
 
     def _transport_failure(
-        self, method: str, url: httpx.URL, error: httpx.TransportError, attempts: int, retryable: bool
+        self, method: str, url: httpx.URL, error: httpx.TransportError, attempts: int
     ) -> TransportError:
         reason = type(error).__name__
         if "CERTIFICATE" in str(error):

@@ -208,8 +208,9 @@ def describe_target(url: str | None) -> str | None:
 
 _AUTH_HINTS = {
     "APIToken": (
-        "Check that User is your Atlassian account e-mail (not your Bitbucket username), that the API "
-        "token has not expired or been revoked, and that it has the scopes this request needs"
+        "Check that User is your Atlassian account e-mail (not your Bitbucket username), that APIToken is "
+        "an API token (app passwords stopped working on 2026-07-28) that has not expired or been revoked, "
+        "and that it has the scopes this request needs"
     ),
     "AccessToken": (
         "The access token was rejected: it may be revoked or expired, or belong to another workspace, "
@@ -243,7 +244,7 @@ def error_for_status(
     """Map a failed response (after retries) to the matching exception with a hint."""
     api_message, detail, fields = parse_error_envelope(body)
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    said = " ".join(part for part in (api_message, detail) if part)
+    said = " ".join(_sentence(part) for part in (api_message, detail) if part).rstrip(".")
     common: dict[str, Any] = {
         "status": status,
         "method": method,

@@ -104,6 +104,22 @@ def _objects(data: Tabular) -> list[dict[str, Any]]:
     ]
 
 
+def stats_line(result: Any, *, plan: bool = False) -> str:
+    """``5 rows in 0.42 s, 3 requests, 1 retry, 2 from cache``: what the query cost.
+
+    ``plan`` is for EXPLAIN output, whose rows are plan lines rather than data.
+    """
+    stats = result.stats
+    rows = len(result.rows)
+    parts = [f"{stats.requests} request{'s' if stats.requests != 1 else ''}"]
+    if stats.retries:
+        parts.append(f"{stats.retries} retr{'ies' if stats.retries != 1 else 'y'}")
+    if stats.cache_hits:
+        parts.append(f"{stats.cache_hits} from cache")
+    what = "plan" if plan else f"{rows} row{'s' if rows != 1 else ''}"
+    return f"{what} in {stats.elapsed_s:.2f} s, {', '.join(parts)}"
+
+
 def write_csv(data: Tabular, stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(data.names)
@@ -175,9 +191,13 @@ def emit(data: Tabular, fmt: str, output: Path | None) -> None:
         with output.open("w", encoding="utf-8", newline="") as stream:
             _write_text(data, fmt, stream, color=False)
         return
+    if fmt == "table" and sys.stdout.isatty():
+        from rich.console import Console
+
+        Console().print(render_table(data))  # the terminal's own width and colours
+        return
     buffer = io.StringIO()
-    stdout = sys.stdout
-    _write_text(data, fmt, buffer, color=fmt == "table" and stdout.isatty())
+    _write_text(data, fmt, buffer, color=False)
     click.echo(buffer.getvalue(), nl=False)
 
 

@@ -9,6 +9,7 @@ table names, column names and SQL keywords; without one, statements are read fro
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from bitbucket_sql.cli._errors import one_paragraph
-from bitbucket_sql.cli._output import Tabular, render_table
+from bitbucket_sql.cli._output import Tabular, render_table, stats_line
 from bitbucket_sql.cli._progress import ProgressLine
 
 SQL_KEYWORDS: tuple[str, ...] = (
@@ -71,6 +72,8 @@ class Shell:
         self.engine = engine
         self.console = console
         self.debug = debug
+        #: set by :func:`run_interactive`: Ctrl-C then cancels one query instead of the session
+        self.interactive = False
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -89,11 +92,14 @@ class Shell:
         try:
             with ProgressLine(Console(stderr=True)) as progress:
                 result = self.engine.execute(sql, progress=progress)
+        except KeyboardInterrupt:
+            if not self.interactive:
+                raise  # a script stops at Ctrl-C; a person at the prompt gets the prompt back
+            self.console.print("cancelled", style="yellow")
+            return
         except Exception as error:  # noqa: BLE001 - the shell reports and carries on
             self._report(error)
             return
-        from bitbucket_sql.cli.query_cmd import stats_line
-
         data = Tabular.from_result(result)
         is_plan = sql.lstrip().upper().startswith("EXPLAIN")
         if is_plan:
@@ -187,37 +193,67 @@ def completion_words(tables: Sequence[Any]) -> list[str]:
     return sorted(words) + list(SQL_KEYWORDS)
 
 
+_TABLE_REFERENCE = re.compile(
+    r"\b(?:from|join)\s+(?:\w+\.)?(\w+)(?:\s+(?:as\s+)?(?!(?:on|using|where|join|left|right|inner|full|cross|"
+    r"group|order|limit|natural)\b)(\w+))?",
+    re.IGNORECASE,
+)
+_WORD_BEFORE_CURSOR = re.compile(r"[\w.]+")
+
+
+def referenced_tables(text: str, known: set[str]) -> dict[str, str]:
+    """Names and aliases used in ``text`` -> the catalog table they stand for."""
+    found: dict[str, str] = {}
+    for match in _TABLE_REFERENCE.finditer(text):
+        table = match.group(1).lower()
+        if table not in known:
+            continue
+        found[table] = table
+        if match.group(2):
+            found[match.group(2).lower()] = table
+    return found
+
+
 def make_completer(tables: Sequence[Any]) -> Any:
     """A prompt_toolkit completer for dot commands, table names, column names and keywords.
 
-    After FROM/JOIN (and ``.schema``) only tables are offered; elsewhere the columns of the
-    tables already named in the statement come first, then every other word.
+    After FROM/JOIN (and ``.schema``) only tables are offered; ``alias.`` offers the columns of
+    the aliased table; elsewhere the columns of the tables in the statement come first, then
+    every other word.
     """
     from prompt_toolkit.completion import Completer, Completion
 
     table_names = sorted(t.name for t in tables)
+    known = set(table_names)
     columns_by_table = {t.name: [c.name for c in t.columns] for t in tables}
     everything = completion_words(tables)
 
+    def candidates_for(document: Any, word: str) -> list[str]:
+        before = document.text_before_cursor
+        stripped = before.lstrip()
+        if stripped.startswith(".") and " " not in stripped:
+            return [name.split()[0] for name in DOT_COMMANDS] + [".exit"]
+        previous = before[: len(before) - len(word)].split()
+        last = previous[-1].lower() if previous else ""
+        if last in {"from", "join", ".schema"}:
+            return table_names
+        references = referenced_tables(document.text, known)
+        if "." in word:
+            qualifier = word.rsplit(".", 1)[0]
+            table = references.get(qualifier.lower()) or (
+                qualifier.lower() if qualifier.lower() in known else None
+            )
+            return [f"{qualifier}.{column}" for column in columns_by_table.get(table or "", [])]
+        first = [column for table in dict.fromkeys(references.values()) for column in columns_by_table[table]]
+        return list(dict.fromkeys(first + everything))
+
     class SqlCompleter(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Iterator[Any]:
-            before = document.text_before_cursor
-            word = document.get_word_before_cursor(WORD=True)
-            stripped = before.lstrip()
-            if stripped.startswith(".") and " " not in stripped:
-                candidates: list[str] = [name.split()[0] for name in DOT_COMMANDS] + [".exit"]
-            else:
-                previous = before[: len(before) - len(word)].split()
-                last = previous[-1].lower() if previous else ""
-                if last in {"from", "join", ".schema"}:
-                    candidates = table_names
-                else:
-                    lowered = document.text.lower()
-                    named = [name for name in table_names if name in lowered]
-                    first = [column for name in named for column in columns_by_table[name]]
-                    candidates = list(dict.fromkeys(first + everything))
+            word = document.get_word_before_cursor(pattern=_WORD_BEFORE_CURSOR)
+            if not word:
+                return
             typed = word.lower()
-            for candidate in candidates:
+            for candidate in candidates_for(document, word):
                 if candidate.lower().startswith(typed) and candidate.lower() != typed:
                     yield Completion(candidate, start_position=-len(word))
 
@@ -261,6 +297,7 @@ def make_session(tables: Sequence[Any], *, history_path: Path | None = None, **s
 
 def run_interactive(shell: Shell, session: Any) -> None:
     """Prompt until ``.quit`` or Ctrl-D; Ctrl-C drops the current input."""
+    shell.interactive = True
     shell.console.print("Enter SQL ending with ';', or .help. Leave with .quit or Ctrl-D.", style="dim")
     while True:
         try:

@@ -25,7 +25,13 @@ def _format_option(command: Any) -> Any:
         help="Write to this file instead of standard output.",
     )(command)
     return click.option(
-        "-f", "--format", "fmt", type=click.Choice(TEXT_FORMATS), default="table", show_default=True
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(TEXT_FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format.",
     )(command)
 
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 
 from bitbucket_sql.cli._errors import QueryError, friendly_errors, one_paragraph
-from bitbucket_sql.cli._output import Tabular, render_table
+from bitbucket_sql.cli._output import Tabular, render_table, stats_line
 
 DEMO_WORKSPACE = "acme"
 DEMO_USER = "demo@example.com"
@@ -124,8 +124,6 @@ def pick_repository(engine: Any) -> str:
 
 def run_step(engine: Any, console: Console, number: int, step: TourStep, repo: str) -> bool:
     """Print one step (SQL, result, cost); False when it failed (the tour goes on)."""
-    from bitbucket_sql.cli.query_cmd import stats_line
-
     sql = step.sql.format(repo=repo)
     console.rule(f"[bold]{number}. {step.title}", align="left")
     console.print(Syntax(sql, "sql", theme="ansi_dark", background_color="default"))

@@ -13,7 +13,7 @@ import click
 SCALE_CHOICES = ["tiny", "small", "medium", "large"]
 
 
-def _banner(base_url: str, root_url: str, scale: str, seed: int, data: str | None) -> str:
+def _banner(base_url: str, root_url: str, workspaces: list[str], source: str) -> str:
     from bitbucket_sql.emulator.auth import (
         DEMO_ACCESS_TOKEN,
         DEMO_API_TOKEN,
@@ -23,13 +23,12 @@ def _banner(base_url: str, root_url: str, scale: str, seed: int, data: str | Non
         DEMO_READONLY_TOKEN,
     )
 
-    source = f"data from {data}" if data else f"scale {scale}, seed {seed}"
     return "\n".join(
         [
             f"Bitbucket Cloud emulator serving {base_url}  ({source})",
-            "Workspaces: acme, globex. Demo credentials (full access to acme):",
+            f"Workspaces: {', '.join(workspaces)}. Demo credentials:",
             f"  API token (Basic):     {DEMO_EMAIL} / {DEMO_API_TOKEN}",
-            f"  Access token (Bearer): {DEMO_ACCESS_TOKEN}   read-only: {DEMO_READONLY_TOKEN}",
+            f"  Access token (Bearer): {DEMO_ACCESS_TOKEN} (workspace acme; read-only: {DEMO_READONLY_TOKEN})",
             f"  OAuth consumer:        {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET}  at {root_url}/site/oauth2/",
             f"Statistics: GET {root_url}/_emulator/stats. Press Ctrl-C to stop.",
         ]
@@ -129,7 +128,8 @@ def emulator(
         raise click.BadParameter(str(error)) from error
 
     def announce(handle: EmulatorHandle) -> None:
-        click.echo(_banner(handle.base_url, handle.root_url, scale, seed, config.data))
+        source = f"data from {config.data}" if config.data else f"scale {scale}, seed {seed}"
+        click.echo(_banner(handle.base_url, handle.root_url, handle.store.workspace_slugs(), source))
 
     try:
         serve(config, on_ready=announce)

@@ -10,7 +10,7 @@ import click
 
 from bitbucket_sql.cli._connection import connection_options, opened_engine
 from bitbucket_sql.cli._errors import friendly_errors
-from bitbucket_sql.cli._output import FORMATS, Tabular, emit
+from bitbucket_sql.cli._output import FORMATS, Tabular, emit, stats_line
 from bitbucket_sql.cli._progress import ProgressLine
 
 
@@ -21,22 +21,6 @@ def read_sql(sql: str) -> str:
     if not sql.strip():
         raise click.UsageError("the SQL statement is empty")
     return sql
-
-
-def stats_line(result: Any, *, plan: bool = False) -> str:
-    """``5 rows in 0.42 s, 3 requests, 1 retry, 2 from cache``: what the query cost.
-
-    ``plan`` is for EXPLAIN output, whose rows are plan lines rather than data.
-    """
-    stats = result.stats
-    rows = len(result.rows)
-    parts = [f"{stats.requests} request{'s' if stats.requests != 1 else ''}"]
-    if stats.retries:
-        parts.append(f"{stats.retries} retr{'ies' if stats.retries != 1 else 'y'}")
-    if stats.cache_hits:
-        parts.append(f"{stats.cache_hits} from cache")
-    what = "plan" if plan else f"{rows} row{'s' if rows != 1 else ''}"
-    return f"{what} in {stats.elapsed_s:.2f} s, {', '.join(parts)}"
 
 
 def run_with_progress(engine: Any, sql: str, params: list[str] | None) -> Any:
@@ -84,7 +68,15 @@ def query(
 ) -> None:
     """Run SQL against Bitbucket Cloud and print the result ('-' reads SQL from stdin).
 
-    Example: bbsql query -c "$CONN" "SELECT id, title FROM pull_requests WHERE repository = 'api'"
+    The cost (rows, time, HTTP requests) goes to stderr for table output, with -o, or when
+    stderr is a terminal, so csv/json piped from stdout stay clean. Errors are one paragraph
+    and exit 1.
+
+    \b
+    Examples:
+      bbsql query -c "$CONN" "SELECT id, title FROM pull_requests WHERE repository = 'api'"
+      bbsql query -f csv -p OPEN "SELECT * FROM pull_requests WHERE state = ?" > open.csv
+      bbsql query -f parquet -o prs.parquet "SELECT * FROM pull_requests"
     """
     if fmt == "parquet" and output is None:
         raise click.UsageError(

@@ -12,7 +12,9 @@ The choice, in one place so it is easy to review:
   404, 429, 5xx, transport), httpx errors, and engine FanoutLimitError (the query would need
   more requests than MaxFanout allows: narrow it or raise the limit).
 - DataError: DuckDB conversion / out-of-range errors while evaluating the query.
-- DatabaseError: any other engine error. InternalError: anything unexpected (a bug).
+- DatabaseError: any other engine error. A generic engine error that wraps a DuckDB error
+  takes the DuckDB error's class instead (conversion -> DataError, binder -> ProgrammingError).
+- InternalError: anything unexpected (a bug).
 
 The original exception is chained as ``__cause__`` and its text is the message, so nothing
 the engine or client explained is lost.
@@ -80,7 +82,7 @@ _SOURCES: tuple[tuple[str, dict[str, type[dbapi_errors.Error]]], ...] = (
 )
 
 
-def _dbapi_class_for(error: BaseException) -> type[dbapi_errors.Error]:
+def _mapped_class(error: BaseException) -> type[dbapi_errors.Error] | None:
     targets: dict[type, type[dbapi_errors.Error]] = {}
     for module_name, mapping in _SOURCES:
         for source, target in _classes_of(module_name, mapping):
@@ -89,7 +91,23 @@ def _dbapi_class_for(error: BaseException) -> type[dbapi_errors.Error]:
     for klass in type(error).__mro__:
         if klass in targets:
             return targets[klass]
-    return dbapi_errors.InternalError
+    return None
+
+
+def _dbapi_class_for(error: BaseException) -> type[dbapi_errors.Error]:
+    target = _mapped_class(error)
+    if target is dbapi_errors.DatabaseError:
+        # A generic engine error that wraps a DuckDB error (a failed CAST, an unknown
+        # function): the DuckDB error says whether the data or the statement is at fault.
+        inner = error.__cause__ or error.__context__
+        for _ in range(3):
+            if inner is None:
+                break
+            specific = _mapped_class(inner)
+            if specific is not None and specific is not dbapi_errors.DatabaseError:
+                return specific
+            inner = inner.__cause__ or inner.__context__
+    return target or dbapi_errors.InternalError
 
 
 def _message(error: BaseException) -> str:

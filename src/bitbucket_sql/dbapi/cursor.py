@@ -7,6 +7,7 @@ over an in-memory list.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,15 @@ def _checked_parameters(parameters: Any) -> list[Any] | None:
             f"parameters must be a list or tuple of values for the ? placeholders, not "
             f"{type(parameters).__name__}; for one value write (value,)"
         )
-    return list(parameters)
+    return [_adapted(value) for value in parameters]
+
+
+def _adapted(value: Any) -> Any:
+    """A time of day (PEP 249's ``Time``) travels as ISO text, which SQL casts where a TIME is
+    needed; the engine binds every other supported type itself and names any it refuses."""
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return value
 
 
 class Cursor:

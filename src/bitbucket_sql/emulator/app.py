@@ -25,6 +25,7 @@ from bitbucket_sql.emulator.middleware.faults import FaultMiddleware
 from bitbucket_sql.emulator.middleware.latency import LatencyMiddleware
 from bitbucket_sql.emulator.middleware.paths import TrailingSlashMiddleware
 from bitbucket_sql.emulator.middleware.rate_limit import RateLimitMiddleware
+from bitbucket_sql.emulator.middleware.read_scopes import ReadScopeMiddleware
 from bitbucket_sql.emulator.middleware.stats import RequestStats, StatsMiddleware
 from bitbucket_sql.emulator.oauth import make_oauth_routes
 from bitbucket_sql.emulator.removed import removed_routes
@@ -105,6 +106,7 @@ def create_app(store: Any, config: EmulatorConfig) -> Starlette:
             Middleware(TrailingSlashMiddleware),
             Middleware(StatsMiddleware, stats=stats),
             Middleware(AuthenticationMiddleware, registry=registry),
+            Middleware(ReadScopeMiddleware),
             Middleware(RateLimitMiddleware, controls=controls),
             Middleware(LatencyMiddleware, controls=controls, stats=stats),
             Middleware(FaultMiddleware, controls=controls),

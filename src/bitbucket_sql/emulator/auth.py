@@ -179,9 +179,6 @@ class CredentialRegistry:
             user = finder(email)
         return _user_field(user, "uuid")
 
-    def _user_name(self, user_uuid: str | None, fallback: str) -> str:
-        return fallback if user_uuid is None else f"{fallback} ({user_uuid})"
-
     # -- authentication -------------------------------------------------------------------------
 
     def authenticate(self, authorization: str | None) -> Principal:

@@ -243,6 +243,13 @@ def parse(text: str) -> Node:
     return _Parser(text).parse()
 
 
+def fields_in(node: Node) -> set[str]:
+    """Every field path a query compares (routes use it for endpoint-specific rules)."""
+    if isinstance(node, Comparison):
+        return {node.path}
+    return set().union(*(fields_in(operand) for operand in node.operands))
+
+
 # ============================================================================= field checking
 
 

@@ -526,8 +526,31 @@ class _RepoBuilder:
         return changes
 
     def build(self) -> RepoData:
-        rng = self.rng
         prs = self._plan_pull_requests()
+        main_head, main_history = self._simulate_history(prs)
+        self._make_refs(main_head, main_history, prs)
+        for plan in prs:
+            self._make_pull_request(plan, main_head)
+        self._make_statuses(prs, main_history)
+        self._make_pipelines(main_history, prs)
+        self._make_settings()
+        self.data.counters.update(
+            {
+                "pullrequest": len(prs),
+                "comment": max(
+                    (cid for comments in self.data.pr_comments.values() for cid in comments), default=0
+                ),
+                "task": max((tid for tasks in self.data.pr_tasks.values() for tid in tasks), default=0),
+                "branch_restriction": max(self.data.branch_restrictions, default=0),
+                "deploy_key": max(self.data.deploy_keys, default=0),
+            }
+        )
+        return self.data
+
+    def _simulate_history(self, prs: list[dict[str, Any]]) -> tuple[str, list[tuple[datetime, str]]]:
+        """Replay main-line commits, PR branch commits and merges in time order; returns the
+        final main head and the main line as (date, hash) pairs, oldest first."""
+        rng = self.rng
         pr_commit_total = sum(
             len(plan["commit_times"]) + (1 if plan["state"] == "MERGED" else 0) for plan in prs
         )
@@ -580,25 +603,7 @@ class _RepoBuilder:
                 plan["merge_commit"] = main_head
                 main_history.append((when, main_head))
         self.data.commit_order.reverse()
-
-        self._make_refs(main_head, main_history, prs)
-        for plan in prs:
-            self._make_pull_request(plan, main_head)
-        self._make_statuses(prs, main_history)
-        self._make_pipelines(main_history, prs)
-        self._make_settings()
-        self.data.counters.update(
-            {
-                "pullrequest": len(prs),
-                "comment": max(
-                    (cid for comments in self.data.pr_comments.values() for cid in comments), default=0
-                ),
-                "task": max((tid for tasks in self.data.pr_tasks.values() for tid in tasks), default=0),
-                "branch_restriction": max(self.data.branch_restrictions, default=0),
-                "deploy_key": max(self.data.deploy_keys, default=0),
-            }
-        )
-        return self.data
+        return main_head, main_history
 
     # -------------------------------------------------------------- pull requests
 
@@ -880,47 +885,63 @@ class _RepoBuilder:
                 total,
             )
             self.data.pipelines[pipeline["uuid"]] = pipeline
-            steps: dict[str, JSON] = {}
-            failed_at = rng.randrange(step_count) if result in ("FAILED", "ERROR", "STOPPED") else None
-            clock = when + timedelta(seconds=10)
-            for step_index, name in enumerate(STEP_NAMES[:step_count]):
-                step_uuid = _uuid(rng)
-                if state_name == "PENDING":
-                    step_state, step_result, started, finished, duration = "PENDING", None, None, None, 0
-                elif state_name == "IN_PROGRESS":
-                    step_state = "IN_PROGRESS" if step_index == 0 else "PENDING"
-                    step_result, started, finished, duration = (
-                        None,
-                        (iso(clock) if step_index == 0 else None),
-                        None,
-                        0,
-                    )
-                else:
-                    if failed_at is None or step_index < failed_at:
-                        step_result = "SUCCESSFUL"
-                    elif step_index == failed_at:
-                        step_result = result
-                    else:
-                        step_result = "NOT_RUN"
-                    step_state = "COMPLETED"
-                    duration = 0 if step_result == "NOT_RUN" else durations[step_index]
-                    started = None if step_result == "NOT_RUN" else iso(clock)
-                    clock += timedelta(seconds=duration)
-                    finished = None if step_result == "NOT_RUN" else iso(clock)
-                step = o.pipeline_step(
-                    pipeline,
-                    step_uuid,
-                    name,
-                    rng.choice(["python:3.12", "node:20", "golang:1.23", "atlassian/default-image:4"]),
-                    [f"make {name.lower().split()[0]}"],
-                    o.pipeline_step_state(step_state, step_result),
-                    started,
-                    finished,
-                    duration,
-                )
-                steps[step["uuid"]] = step
-            self.data.pipeline_steps[pipeline["uuid"]] = steps
+            self.data.pipeline_steps[pipeline["uuid"]] = self._make_steps(
+                pipeline, state_name, result, durations, when
+            )
+        self._make_pipeline_config()
+        self._make_deployments()
 
+    def _make_steps(
+        self, pipeline: JSON, state_name: str, result: str | None, durations: list[int], when: datetime
+    ) -> dict[str, JSON]:
+        """Steps of one pipeline: all pending, the first running, or completed in sequence with
+        the failing step (if any) followed by NOT_RUN steps."""
+        rng = self.rng
+        steps: dict[str, JSON] = {}
+        step_count = len(durations)
+        failed_at = rng.randrange(step_count) if result in ("FAILED", "ERROR", "STOPPED") else None
+        clock = when + timedelta(seconds=10)
+        for step_index, name in enumerate(STEP_NAMES[:step_count]):
+            step_uuid = _uuid(rng)
+            step_result: str | None = None
+            started: str | None = None
+            finished: str | None = None
+            duration = 0
+            if state_name == "PENDING":
+                step_state = "PENDING"
+            elif state_name == "IN_PROGRESS":
+                step_state = "IN_PROGRESS" if step_index == 0 else "PENDING"
+                started = iso(clock) if step_index == 0 else None
+            else:
+                if failed_at is None or step_index < failed_at:
+                    step_result = "SUCCESSFUL"
+                elif step_index == failed_at:
+                    step_result = result
+                else:
+                    step_result = "NOT_RUN"
+                step_state = "COMPLETED"
+                if step_result != "NOT_RUN":
+                    duration = durations[step_index]
+                    started = iso(clock)
+                    clock += timedelta(seconds=duration)
+                    finished = iso(clock)
+            step = o.pipeline_step(
+                pipeline,
+                step_uuid,
+                name,
+                rng.choice(["python:3.12", "node:20", "golang:1.23", "atlassian/default-image:4"]),
+                [f"make {name.lower().split()[0]}"],
+                o.pipeline_step_state(step_state, step_result),
+                started,
+                finished,
+                duration,
+            )
+            steps[step["uuid"]] = step
+        return steps
+
+    def _make_pipeline_config(self) -> None:
+        """Repository pipeline variables (one secured) and a nightly schedule."""
+        rng = self.rng
         for key, value, secured in (
             ("ENV", "production", False),
             ("API_KEY", "s3cr3t-api-key", True),
@@ -938,6 +959,10 @@ class _RepoBuilder:
             rng.random() < 0.8,
             iso(_between(rng, self.start, self.end)),
         )
+
+    def _make_deployments(self) -> None:
+        """Test/Staging/Production environments, each deployed from recent successful main builds."""
+        rng = self.rng
         successes = [
             p
             for p in self.data.pipelines.values()

@@ -98,10 +98,6 @@ class Principal:
         """True when the caller holds ``scope`` directly or through a scope that implies it."""
         return scope in implied_scopes(self.scopes)
 
-    def can_see_workspace(self, workspace: str) -> bool:
-        """False only when the token is confined to other workspaces (membership is the store's job)."""
-        return self.workspaces is None or workspace in self.workspaces
-
     @property
     def identity(self) -> str:
         """A stable key for per-credential accounting (rate limits); never a secret."""

@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -105,6 +105,11 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _url_host(host: str) -> str:
+    """The host part of URLs that reach the server (a wildcard bind is reached over loopback)."""
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
     return f"[{host}]" if ":" in host else host
 
 
@@ -180,7 +185,9 @@ def _wait_until_answering(server: uvicorn.Server, thread: threading.Thread, root
         if time.monotonic() > deadline:
             raise RuntimeError(f"the emulator did not start within {STARTUP_TIMEOUT_S:.0f} s")
         time.sleep(0.01)
-    with urllib.request.urlopen(f"{root_url}/_emulator/stats", timeout=STARTUP_TIMEOUT_S) as answer:
+    # No proxies: an HTTP(S)_PROXY in the environment must not intercept a loopback check.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{root_url}/_emulator/stats", timeout=STARTUP_TIMEOUT_S) as answer:
         answer.read()
 
 
@@ -237,8 +244,3 @@ def serve(config: EmulatorConfig, *, on_ready: Callable[[EmulatorHandle], None] 
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:
     """Installed for SIGTERM while serving; uvicorn handles the real shutdown."""
-
-
-def config_summary(config: EmulatorConfig) -> dict[str, Any]:
-    """The configuration as a plain dict (for logs and the CLI banner; holds no secrets)."""
-    return asdict(config)

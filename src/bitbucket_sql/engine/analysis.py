@@ -185,7 +185,10 @@ def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts) -> None:
     facts.where_conjuncts = split_conjuncts(where.this) if where is not None else []
     order = select.args.get("order")
     limit = select.args.get("limit")
-    if order is None or limit is None or len(order.expressions) != 1:
+    if limit is None or (order is not None and len(order.expressions) != 1):
+        return
+    if order is None:
+        facts.limit = _limit_value(select)  # any n rows will do: an early stop per scope
         return
     ordered = order.expressions[0]
     target = ordered.this
@@ -194,18 +197,27 @@ def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts) -> None:
         target = aliased.get(target.name, target)
     if not isinstance(target, exp.Column) or target.table != facts.alias:
         return
-    try:
-        count = int(limit.expression.name) if isinstance(limit.expression, exp.Literal) else None
-        offset_node = select.args.get("offset")
-        offset = int(offset_node.expression.name) if offset_node is not None else 0
-    except (AttributeError, ValueError):
+    needed = _limit_value(select)
+    if needed is None:
         return
-    if count is None or count < 0 or offset < 0:
-        return
+    facts.limit = needed
     facts.order_column = target.name.lower()
     facts.order_descending = bool(ordered.args.get("desc"))
     facts.order_nulls_first = bool(ordered.args.get("nulls_first"))
-    facts.limit = count + offset
+
+
+def _limit_value(select: exp.Select) -> int | None:
+    """LIMIT + OFFSET as one number of rows, when both are plain non-negative integers."""
+    limit = select.args.get("limit")
+    offset_node = select.args.get("offset")
+    try:
+        count = int(limit.expression.name) if limit is not None and isinstance(limit.expression, exp.Literal) else None
+        offset = int(offset_node.expression.name) if offset_node is not None else 0
+    except (AttributeError, ValueError):
+        return None
+    if count is None or count < 0 or offset < 0:
+        return None
+    return count + offset
 
 
 def _needed_columns(qualified: exp.Expression, facts: dict[int, RefFacts], refs: dict[int, TableRef]) -> None:

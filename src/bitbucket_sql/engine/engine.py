@@ -192,7 +192,9 @@ class Engine:
         tree = statement.tree.copy()
         refs = resolve_references(tree, self.default_schema)
         names = apply_private_aliases(tree)
-        local_sql = tree.sql(dialect=DIALECT)
+        rewritten = names or any(ref.kind == "information_schema" for ref in refs.values())
+        # the user's own text unless it had to change: no sqlglot round trip can alter its meaning
+        local_sql = tree.sql(dialect=DIALECT) if rewritten else statement.sql
         database = LocalDatabase()
         try:
             schema: dict[str, dict[str, dict[str, str]]] = {}

@@ -15,7 +15,7 @@ from .fetcher import ScanReport
 from .result import QueryStats
 
 
-def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool) -> list[str]:
+def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool, names: dict[int, str]) -> list[str]:
     plan = report.plan
     method = "GET"
     title = f"Scan {index}: {plan.label}" + (f" AS {alias}" if alias and alias != plan.table.name else "")
@@ -30,12 +30,15 @@ def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool) -> li
         fixed = ", ".join(f"{k} IN ({', '.join(repr(v) for v in sorted(vs, key=repr))})" for k, vs in plan.key_values.items())
         lines.append(f"  keys from filters: {fixed}")
     if plan.links:
-        linked = ", ".join(f"{k} = #{link.source_ref}.{link.source_column}" for k, link in plan.links.items())
+        linked = ", ".join(f"{k} = {names.get(link.source_ref, '?')}.{link.source_column}" for k, link in plan.links.items())
         lines.append(f"  keys from join: {linked} (fetched first)")
     if plan.get_ids is not None:
         lines.append(f"  get by {plan.table.get_key[0]}: {', '.join(repr(v) for v in plan.get_ids)}")
     if plan.q and plan.get_ids is None:
         lines.append(f"  q: {plan.q}")
+    for link in plan.link_terms:
+        source = names.get(link.source_ref, "?")
+        lines.append(f"  q also: {link.column} IN (the {source}.{link.source_column} values, fetched first)")
     if plan.sort:
         lines.append(f"  sort: {plan.sort}   limit per scope: {plan.limit}")
         if plan.nulls_last_fix:
@@ -68,6 +71,7 @@ def _enumeration_lines(report: ScanReport, analyze: bool, indent: str) -> list[s
     lines = [
         f"{indent}{plan.purpose} via {plan.table.name}: GET {report.path or plan.table.path}   "
         f"scopes: {report.scopes if report.scopes is not None else '?'}"
+        + (f"   q: {plan.q}" if plan.q else "")
         + (f"   fields: {plan.fields}" if plan.fields else "")
     ]
     if analyze:
@@ -88,8 +92,9 @@ def explain_lines(
 ) -> list[str]:
     """The text of an EXPLAIN [ANALYZE] result."""
     lines: list[str] = []
+    names = {report.plan.ref.ref_id: alias or report.plan.table.name for report, alias in scans if report.plan.ref}
     for index, (report, alias) in enumerate(scans, start=1):
-        lines.extend(_scan_lines(index, report, alias, analyze))
+        lines.extend(_scan_lines(index, report, alias, analyze, names))
     for name in system_tables:
         source = "one /user/workspaces listing" if name == "sys_schemas" else "the catalog (no request)"
         lines.append(f"Metadata: {name} from {source}")

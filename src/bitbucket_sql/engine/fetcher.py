@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -27,10 +27,12 @@ from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import PathKey, TableDef
 
 from .cache import TTLCache, request_key
+from .database import LocalDatabase
 from .errors import EngineError, FanoutLimitError
-from .planner import ScanPlan, enumeration_plan
+from .planner import ScanPlan, enumeration_plan, fixed_params_term
+from .pushdown import MAX_IN_VALUES, NotPushable, bbql_literal, coerce_for_column
 from .result import Progress
-from .rows import Row, extract_row, read_path
+from .rows import Row, extract_row, read_path, to_arrow
 
 Scope = dict[str, Any]
 
@@ -92,10 +94,17 @@ class Fetcher:
     def fetch(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Row]:
         """All rows of the plan (typed per the table's columns)."""
         began = time.monotonic()
+        if plan.link_terms:
+            narrowed = self._with_link_terms(plan, ref_rows)
+            if narrowed is None:
+                return []  # the other side of the join has no rows: nothing here can match
+            plan = narrowed
+            report.plan = plan
         with self.client.recording() as recording:
             scopes = self.scopes(plan, ref_rows, report)
             requests = self.requests_for(plan, scopes, report)
             self.check_fanout(plan, len(requests))
+            report.scopes = len(requests)
             rows: list[Row] = []
             redo: list[_Request] = []
             nulls_by_scope: dict[int, list[Any]] = {}
@@ -107,7 +116,8 @@ class Fetcher:
                 nulls_by_scope[id(request.scope)] = nulls
                 redo.append(self._without_nulls(plan, request))
             for request, items in self._run(plan, redo, report, whole=plan.nonnull_q is None):
-                nulls = nulls_by_scope.get(id(request.scope), [])
+                # the non-null top rows plus the nulls seen first; a whole-scope read has both
+                nulls = nulls_by_scope.get(id(request.scope), []) if plan.nonnull_q else []
                 self._collect(plan, request, nulls + items, rows, report, recording.requests)
         report.requests += recording.requests
         report.retries += recording.retries
@@ -115,6 +125,30 @@ class Fetcher:
         report.seconds += time.monotonic() - began
         self._report_progress(0, force=True)
         return rows
+
+    def _with_link_terms(self, plan: ScanPlan, ref_rows: dict[int, list[Row]]) -> ScanPlan | None:
+        """The plan with ``column IN (values of the other side)`` added to q; None if a side is empty."""
+        terms: list[str] = []
+        fields: set[str] = set()
+        for link in plan.link_terms:
+            source_table = self._source_table(plan, link.source_ref)
+            index = source_table.column_names.index(link.source_column)
+            raw = {row[index] for row in ref_rows.get(link.source_ref, [])} - {None}
+            if not raw:
+                return None
+            column = plan.table.column(link.column)
+            if column is None or len(raw) > MAX_IN_VALUES:
+                continue
+            try:
+                values = sorted({coerce_for_column(value, column) for value in raw}, key=repr)
+            except NotPushable:
+                continue
+            terms.append(f"{column.bbql_field} IN ({', '.join(bbql_literal(value) for value in values)})")
+            fields.add(column.name)
+        if not terms:
+            return plan
+        base = plan.q or fixed_params_term(plan.table, fields)
+        return replace(plan, q=" AND ".join(([base] if base else []) + terms))
 
     def _leading_nulls(self, plan: ScanPlan, items: list[Any]) -> list[Any] | None:
         """For DESC NULLS LAST: the null rows of a full first batch (None if the batch is usable)."""
@@ -142,8 +176,7 @@ class Fetcher:
     def count(self, plan: ScanPlan, report: ScanReport) -> None:
         """Fill ``report`` for EXPLAIN: scopes counted (enumerating parents), nothing else fetched."""
         if plan.links:
-            sources = sorted({f"{key} from the rows of reference #{link.source_ref}" for key, link in plan.links.items()})
-            report.deferred = "; ".join(sources)
+            report.deferred = "the rows fetched first (see keys from join)"
             report.path = self._path_template(plan)
             return
         scopes = self.scopes(plan, {}, report)
@@ -174,7 +207,8 @@ class Fetcher:
                 applied_links.add(link.source_ref)
                 scopes = self._linked_scopes(plan, scopes, link.source_ref, ref_rows)
             else:
-                scopes = self._enumerate(key, scopes, plan.workspace, report)
+                scopes = self._enumerate(key, scopes, plan.workspace, report, plan.enumeration_terms.get(key.column))
+                scopes = self._check_enumerated(key, scopes, plan.enumeration_checks.get(key.column, []))
         return scopes
 
     def _use_wide(self, plan: ScanPlan, innermost: PathKey | None) -> bool:
@@ -207,11 +241,14 @@ class Fetcher:
             raise EngineError(f"internal error: reference #{source_ref} is not fetched before {plan.table.name}")
         return table
 
-    def _enumerate(self, key: PathKey, scopes: list[Scope], workspace: str | None, report: ScanReport) -> list[Scope]:
+    def _enumerate(
+        self, key: PathKey, scopes: list[Scope], workspace: str | None, report: ScanReport,
+        terms: list[str] | None = None,
+    ) -> list[Scope]:
         source = registry.get_table(key.source_table or "")
         if source is None or key.source_column is None:
             raise EngineError(f"internal error: the catalog gives no source for key {key.column!r}")
-        helper = enumeration_plan(source, workspace, key.source_column, pushdown=self.pushdown)
+        helper = enumeration_plan(source, workspace, key.source_column, pushdown=self.pushdown, terms=terms)
         helper.purpose = f"enumerate {key.column}"
         sub_report = ScanReport(plan=helper)
         report.enumerations.append(sub_report)
@@ -229,18 +266,18 @@ class Fetcher:
         if missing:
             helper_scopes = [s2 for s in helper_scopes for s2 in self._enumerate(missing[0], [s], workspace, sub_report)]
         column_index = source.column_names.index(key.source_column)
-        values_by_scope: dict[tuple[Any, ...], list[Any]] = {}
+        values_by_scope: dict[tuple[Any, ...], dict[Any, None]] = {}  # ordered sets
         with self.client.recording() as recording:
             requests = self.requests_for(helper, helper_scopes, sub_report)
             self.check_fanout(helper, len(requests))
             sub_report.scopes = len(requests)
             for request, items in self._run(helper, requests, sub_report):
                 identity = tuple(sorted(request.scope.items(), key=repr))
-                bucket = values_by_scope.setdefault(identity, [])
+                bucket = values_by_scope.setdefault(identity, {})
                 for item in items:
                     value = extract_row(item, source.columns, request.scope)[column_index]
-                    if value is not None and value not in bucket:
-                        bucket.append(value)
+                    if value is not None:
+                        bucket[value] = None
                 sub_report.items += len(items)
                 self._report_progress(recording.requests)
         sub_report.requests += recording.requests
@@ -251,9 +288,31 @@ class Fetcher:
         for scope in scopes:
             restricted = {name: scope[name] for name in source_keys if name in scope}
             identity = tuple(sorted(restricted.items(), key=repr))
-            for value in sorted(values_by_scope.get(identity, []), key=repr):
+            for value in sorted(values_by_scope.get(identity, {}), key=repr):
                 result.append(scope | {key.column: value})
         return result
+
+    def _check_enumerated(self, key: PathKey, scopes: list[Scope], checks: list[str]) -> list[Scope]:
+        """Keep the scopes whose enumerated key value passes the query's own predicates on that key.
+
+        The predicates are evaluated by DuckDB (same semantics as the final query); a failure
+        to evaluate keeps every scope, which is always safe.
+        """
+        if not checks or not scopes:
+            return scopes
+        column = _source_column_type(key)
+        values = sorted({scope[key.column] for scope in scopes}, key=repr)
+        try:
+            with LocalDatabase(threads=1) as database:
+                database.create_table("main", "enumerated", [(key.column, column)])
+                database.insert("main", "enumerated", to_arrow([(key.column, column)], [(v,) for v in values]))
+                database.lock()
+                sql = f'SELECT "{key.column}" FROM main.enumerated WHERE ' + " AND ".join(f"({c})" for c in checks)
+                _, _, rows = database.run(sql, None)
+        except EngineError:
+            return scopes
+        kept = {row[0] for row in rows}
+        return [scope for scope in scopes if scope[key.column] in kept]
 
     # --- requests -----------------------------------------------------------------------------
     def requests_for(self, plan: ScanPlan, scopes: list[Scope], report: ScanReport) -> list[_Request]:
@@ -369,6 +428,12 @@ class Fetcher:
         self._last_progress = now
         self.requests_done = max(self.requests_done, requests)
         self.progress(Progress(self.requests_done, self.rows_so_far, now - self.started))
+
+
+def _source_column_type(key: PathKey) -> str:
+    source = registry.get_table(key.source_table or "")
+    column = source.column(key.source_column or "") if source is not None else None
+    return column.type if column is not None else "VARCHAR"
 
 
 def _path_keys(table: TableDef) -> list[PathKey]:

@@ -22,7 +22,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from bitbucket_sql.catalog.model import Column, TableDef
+from bitbucket_sql.catalog import registry
+from bitbucket_sql.catalog.model import TableDef
 
 from .analysis import Link, RefFacts
 from .pushdown import Translator, bbql_literal
@@ -48,11 +49,18 @@ class ScanPlan:
     params: dict[str, Any] = field(default_factory=dict)
     sort: str | None = None
     limit: int | None = None
-    columns: tuple[Column, ...] = ()
     fields: str | None = None
     pushed: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
     superset: bool = False
+    #: key column -> BBQL terms on its source table that narrow the parents enumerated
+    #: (``repository LIKE 'api%'`` lists only repositories with ``slug ~ "api"``)
+    enumeration_terms: dict[str, list[str]] = field(default_factory=dict)
+    #: joins on filterable non-key columns: ``column IN (values fetched for the other side)``
+    #: is added to q at fetch time (and no request is made when the other side has no rows)
+    link_terms: list[Link] = field(default_factory=list)
+    #: key column -> SQL predicates on a column named like the key, applied to enumerated values
+    enumeration_checks: dict[str, list[str]] = field(default_factory=dict)
     #: DESC NULLS LAST (DuckDB) over the API's DESC NULLS FIRST: when a scope's first ``limit``
     #: rows contain nulls, the non-null top rows are fetched again with this q (or, without
     #: BBQL, the whole scope); ``sort_path`` tells null rows apart
@@ -63,10 +71,8 @@ class ScanPlan:
 
     @property
     def label(self) -> str:
-        name = f"{self.workspace}.{self.table.name}" if self.workspace else self.table.name
-        if self.ref is not None and self.ref.kind == "catalog":
-            return name
-        return name
+        """``workspace.table`` (or the table name for global tables), for messages."""
+        return f"{self.workspace}.{self.table.name}" if self.workspace else self.table.name
 
     @property
     def pagelen(self) -> int:
@@ -85,7 +91,8 @@ class ScanPlan:
         if self.get_ids is None and self.q is None:
             for name, values in self.table.fixed_params:
                 params[name] = values if len(values) > 1 else values[0]
-        params.update(self.params)
+        if self.get_ids is None:
+            params.update(self.params)
         if self.q is not None and self.get_ids is None:
             params["q"] = self.q
         if self.sort is not None and self.get_ids is None:
@@ -103,7 +110,7 @@ def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_al
     """
     table = ref.table
     assert table is not None
-    plan = ScanPlan(ref=ref, table=table, workspace=ref.workspace, columns=table.columns)
+    plan = ScanPlan(ref=ref, table=table, workspace=ref.workspace)
     if not pushdown or facts is None:
         if facts is not None:
             plan.local = [c.sql(dialect="duckdb") for c in facts.conjuncts]
@@ -121,6 +128,7 @@ def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_al
         text = conjunct.sql(dialect="duckdb")
         if result is None:
             plan.local.append(text)
+            _narrow_enumeration(plan, conjunct)
             continue
         translated.add(id(conjunct))
         for name, values in result.key_values.items():
@@ -150,6 +158,18 @@ def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_al
             if link.column == key_column and link.source_ref in links_allowed:
                 plan.links[key_column] = link
                 break
+    for link in facts.links:
+        column = table.column(link.column)
+        if (
+            link.source_ref in links_allowed
+            and column is not None
+            and link.column not in plan.path_keys
+            and table.bbql
+            and column.bbql_field
+            and "IN" in column.filter_ops
+            and all(existing.column != link.column for existing in plan.link_terms)
+        ):
+            plan.link_terms.append(link)
     if get_candidates and table.get_key:
         ids = get_candidates.get(table.get_key[0])
         if ids is not None and len(ids) <= MAX_GETS_PER_SCOPE and all(_pathable(v) for v in ids):
@@ -157,10 +177,10 @@ def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_al
     plan.superset = not exact
     null_term = _plan_sort(plan, facts, exact)
     if q_terms and table.bbql:
-        fixed = _fixed_params_term(table, q_fields)
+        fixed = fixed_params_term(table, q_fields)
         plan.q = " AND ".join(([fixed] if fixed else []) + q_terms)
     if null_term is not None and table.bbql:
-        fixed = _fixed_params_term(table, q_fields | {null_term[0]})
+        fixed = fixed_params_term(table, q_fields | {null_term[0]})
         plan.nonnull_q = " AND ".join(([fixed] if fixed else []) + q_terms + [f"{null_term[1]} != null"])
     plan_fields(plan, facts.columns)
     return plan
@@ -171,7 +191,7 @@ def _pathable(value: Any) -> bool:
     return bool(text) and "/" not in text and text not in (".", "..")
 
 
-def _fixed_params_term(table: TableDef, q_fields: set[str]) -> str | None:
+def fixed_params_term(table: TableDef, q_fields: set[str]) -> str | None:
     """``state IN (...)`` for fixed params the q does not filter already (q disables them)."""
     terms = []
     for name, values in table.fixed_params:
@@ -190,9 +210,12 @@ def _plan_sort(plan: ScanPlan, facts: RefFacts, exact: bool) -> tuple[str, str] 
     fetched again without them (``nonnull_q``), which costs nothing for columns that are never
     null (``created_on``). Returns (column, field) in that case.
     """
-    if not (facts.only_table and exact and facts.order_column and facts.limit is not None):
+    if not (facts.only_table and exact and facts.limit is not None):
         return None
     if plan.get_ids is not None or plan.links:
+        return None
+    if facts.order_column is None:
+        plan.limit = facts.limit  # LIMIT without ORDER BY: any rows, so stop early per scope
         return None
     column = plan.table.column(facts.order_column)
     if column is None or not column.sortable or column.bbql_field is None:
@@ -239,13 +262,48 @@ def plan_fields(plan: ScanPlan, needed: set[str] | None) -> None:
         plan.fields = ",".join(paths)
     else:
         plan.fields = ",".join([f"values.{p}" for p in paths] + list(ENVELOPE_FIELDS))
-    plan.columns = table.columns
 
 
-def enumeration_plan(table: TableDef, workspace: str | None, column_name: str, *, pushdown: bool) -> ScanPlan:
-    """A scan listing only ``column_name`` of ``table`` (to learn the keys of child scopes)."""
-    plan = ScanPlan(ref=None, table=table, workspace=workspace, columns=table.columns, purpose="enumerate")
+def _narrow_enumeration(plan: ScanPlan, conjunct: exp.Expression) -> None:
+    """A local-only predicate on one path key, rewritten onto the key's source table, if BBQL takes it."""
+    names = {column.name.lower() for column in conjunct.find_all(exp.Column)}
+    if len(names) != 1:
+        return
+    key_name = names.pop()
+    key = next((k for k in plan.table.keys if k.column == key_name and k.source_table), None)
+    source = registry.get_table(key.source_table) if key is not None and key.source_table else None
+    if key is None or source is None or key.source_column is None:
+        return
+    if conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Anonymous):
+        return
+    check = conjunct.copy()
+    for column in check.find_all(exp.Column):
+        column.set("table", None)
+    plan.enumeration_checks.setdefault(key_name, []).append(check.sql(dialect="duckdb"))
+    if not source.bbql:
+        return
+    renamed = conjunct.copy()
+    for column in renamed.find_all(exp.Column):
+        column.set("this", exp.to_identifier(key.source_column))
+        column.set("table", None)
+    result = Translator(source).translate(renamed)
+    if result is not None and result.bbql and not (result.key_values or result.params):
+        plan.enumeration_terms.setdefault(key_name, []).append(result.bbql)
+
+
+def enumeration_plan(
+    table: TableDef, workspace: str | None, column_name: str, *, pushdown: bool, terms: list[str] | None = None
+) -> ScanPlan:
+    """A scan listing only ``column_name`` of ``table`` (to learn the keys of child scopes).
+
+    ``terms`` are BBQL terms on ``table`` that narrow the listing (a superset: DuckDB re-checks
+    the original predicate on the child rows).
+    """
+    plan = ScanPlan(ref=None, table=table, workspace=workspace, purpose="enumerate")
     column = table.column(column_name)
     if pushdown and column is not None and column.path and table.paging != "single":
         plan.fields = ",".join([f"values.{column.path}", *ENVELOPE_FIELDS])
+    if pushdown and terms and table.bbql:
+        fixed = fixed_params_term(table, set())
+        plan.q = " AND ".join(([fixed] if fixed else []) + list(terms))
     return plan

@@ -30,6 +30,9 @@ class NotPushable(Exception):
 
 _NULL = object()
 
+#: Longest IN list sent in ``q`` (longer lists stay local: URLs have practical length limits).
+MAX_IN_VALUES = 50
+
 
 @dataclass
 class Translation:
@@ -262,6 +265,8 @@ class Translator:
             if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
                 raise NotPushable
             column = self._column(node.this)
+            if len(node.expressions) > MAX_IN_VALUES:
+                raise NotPushable
             values = [literal_value(item) for item in node.expressions]
             negate = negate != bool(node.args.get("is_global") and False)
             return self._operator(column, "NOT IN" if negate else "IN", values)

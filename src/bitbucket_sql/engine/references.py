@@ -57,7 +57,11 @@ def resolve_references(tree: exp.Expression, default_schema: str | None) -> dict
         if not isinstance(node.this, exp.Identifier):
             continue  # table functions such as range(10) are DuckDB's business
         name = node.name.lower()
+        db_identifier = node.args.get("db")
         db = node.db
+        if db and isinstance(db_identifier, exp.Identifier) and not db_identifier.quoted:
+            db = db.lower()  # unquoted identifiers are case-insensitive; workspace slugs are lower case
+            node.set("db", exp.to_identifier(db))
         if not db and name in cte_names:
             continue
         ref_id = len(refs)

@@ -32,7 +32,7 @@ ExplainMode = Literal["none", "explain", "analyze"]
 _EXPLAIN = re.compile(r"^\s*explain(\s+analy[sz]e)?\b", re.IGNORECASE)
 
 #: Query shapes the engine answers; anything else is a write, DDL or session command.
-_QUERY_TYPES = (exp.Query,)
+_QUERY_TYPES = (exp.Query, exp.Values)
 
 
 @dataclass(frozen=True)

@@ -113,8 +113,9 @@ def sys_column_rows(schemas: Sequence[str | None], tables: Sequence[TableDef]) -
         key_columns = {key.column for key in table.keys}
         for ordinal, column in enumerate(table.columns, start=1):
             operators = sorted(column.filter_ops) if (table.bbql or column.param) else []
-            if column.name in key_columns or (column.name == "workspace" and table.scope != "global"):
-                operators = ["=", "IN"]
+            if column.name in key_columns:
+                # path keys: = and IN choose the URLs; the workspace comes from the schema instead
+                operators = [] if column.name == "workspace" else ["=", "IN"]
             rows.append((
                 CATALOG_NAME, schema, table.name, column.name, column.type, column.description, ordinal,
                 column.name not in table.primary_key, column.name in table.primary_key, True,

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bitbucket_sql.emulator.middleware.scoping import is_admin_request
 
 UNMATCHED = "<unmatched>"
+#: where the matched route template is left in the ASGI scope for inner middleware.
+TEMPLATE_KEY = "bitbucket_sql.route_template"
 
 
 class RequestStats:
@@ -99,5 +101,6 @@ class StatsMiddleware:
             await self.app(scope, receive, send)
             return
         template = route_template(self._routes(scope), scope)
+        scope[TEMPLATE_KEY] = template
         self.stats.record(f"{scope['method']} {template}")
         await self.app(scope, receive, send)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from starlette.responses import RedirectResponse, Response
 
-from ..bbql import BoolOp, Comparison, Node, parse
+from ..bbql import fields_in, parse
 from ..serializers.render import api_base
 from . import schemas
 from .context import JSON, ApiError, Ctx
@@ -25,18 +25,11 @@ PR_LIST_OMITTED = ("values.reviewers", "values.participants")
 MAX_PR_PAGELEN = 50
 
 
-def _mentions_state(node: Node) -> bool:
-    if isinstance(node, Comparison):
-        return node.path == "state"
-    assert isinstance(node, BoolOp)
-    return any(_mentions_state(operand) for operand in node.operands)
-
-
 def _state_filter(ctx: Ctx) -> set[str] | None:
     """The states the list keeps before ``q`` runs, or None for "whatever q says"."""
     q = ctx.query.get("q")
     if q:
-        return None if _mentions_state(parse(q)) else {"OPEN"}
+        return None if "state" in fields_in(parse(q)) else {"OPEN"}
     states = [value.upper() for value in ctx.query.getlist("state")]
     for state in states:
         if state not in PR_STATES:

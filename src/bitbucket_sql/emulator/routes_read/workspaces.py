@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from starlette.responses import Response
 
-from ..bbql import BBQLError
+from ..bbql import BBQLError, fields_in, parse
 from ..serializers import objects as o
 from ..store import PERMISSION_RANK
 from . import schemas
@@ -135,7 +135,7 @@ def get_workspace(ctx: Ctx) -> Response:
 def members(ctx: Ctx) -> Response:
     slug = ctx.member_workspace()
     q = ctx.query.get("q")
-    if q is not None and "user.email" not in q:
+    if q is not None and fields_in(parse(q)) != {"user.email"}:
         raise BBQLError("workspace members can only be filtered on user.email")
     items = []
     for uuid, membership in ctx.store.workspaces[slug].members.items():
@@ -174,11 +174,21 @@ def permissions(ctx: Ctx) -> Response:
 
 
 def repository_permissions(ctx: Ctx) -> Response:
+    """Every user x repository grant: workspace admins only (one repository: its admins)."""
     slug = ctx.member_workspace()
     only = ctx.params.get("repo_slug")
     data = ctx.store.workspaces[slug]
     if only is not None and only not in data.repositories:
         raise ApiError(404, f"Repository {slug}/{only} not found")
+    if only is not None:
+        allowed = ctx.repo_permission(slug, data.repositories[only]) == "admin"
+    else:
+        allowed = (
+            ctx.principal.kind == "access_token"
+            or ctx.store.workspace_permission(slug, ctx.user_uuid) == "owner"
+        )
+    if not allowed:
+        raise ApiError(403, "Forbidden", "Listing repository permissions needs administrator access.")
     items = []
     for repo_slug in sorted(data.repositories) if only is None else [only]:
         repo = data.repositories[repo_slug]

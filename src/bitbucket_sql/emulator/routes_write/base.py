@@ -104,7 +104,7 @@ class WriteCtx(Ctx):
         return ws, repo
 
     def admin_workspace(self) -> str:
-        """The workspace when the caller may administer it: its owner, or its access token."""
+        """The workspace when the caller may administer it: an owner or collaborator, or its access token."""
         ws = self.member_workspace()
         if self.principal.workspaces is not None and self.user_uuid is None:
             return ws
@@ -182,6 +182,17 @@ def write_endpoint(store: Store, handler: WriteHandler, scope: str) -> Callable[
     return asgi_endpoint
 
 
-def route(store: Store, path: str, method: str, handler: WriteHandler, scope: str) -> Route:
+class WriteRoute(Route):
+    """A write route that remembers the OAuth scope it requires (checked against the spec in tests)."""
+
+    def __init__(
+        self, path: str, endpoint: Callable[[Request], Any], method: str, required_scope: str
+    ) -> None:
+        super().__init__(path, endpoint, methods=[method])
+        self.method = method
+        self.required_scope = required_scope
+
+
+def route(store: Store, path: str, method: str, handler: WriteHandler, scope: str) -> WriteRoute:
     """One write route; ``path`` is relative to ``/2.0``."""
-    return Route("/2.0" + path, write_endpoint(store, handler, scope), methods=[method])
+    return WriteRoute("/2.0" + path, write_endpoint(store, handler, scope), method, scope)

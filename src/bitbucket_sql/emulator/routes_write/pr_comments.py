@@ -96,7 +96,8 @@ def create_task(ctx: WriteCtx) -> Response:
     reference = body.get("comment")
     if reference is not None:
         comment_id = reference.get("id") if isinstance(reference, dict) else None
-        attached = data.pr_comments.get(pr["id"], {}).get(comment_id)  # type: ignore[arg-type]
+        if isinstance(comment_id, int):
+            attached = data.pr_comments.get(pr["id"], {}).get(comment_id)
         if attached is None:
             raise ValidationError({"comment": [f"No comment {comment_id!r} on pull request {pr['id']}."]})
     stamp = now_iso()

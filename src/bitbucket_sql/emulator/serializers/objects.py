@@ -49,31 +49,35 @@ def user(
 
 
 # Condensed forms are shared between the objects that embed them (thousands of commits carry the
-# same author and repository), which keeps medium/large stores several times smaller. A cached form
-# is reused only while the full object it came from still has the same identity and fields, so a
-# rename produces a fresh condensed form. Writers replace embedded objects; they never edit them
-# in place.
-_CONDENSED: dict[int, tuple[JSON, tuple[object, ...], JSON]] = {}
+# same author and repository), which keeps medium/large stores several times smaller. The caches
+# are keyed by the values a condensed form is made of (never by object identity, so they keep no
+# store object alive), and bounded. Writers replace embedded objects; they never edit them in place.
+_CONDENSED: dict[tuple[object, ...], JSON] = {}
+_CONDENSED_LIMIT = 50_000
 
 
-def _shared(full: JSON, fields: tuple[str, ...], build: Callable[[], JSON]) -> JSON:
-    key = id(full)
-    signature = tuple(full.get(name) for name in fields)
-    cached = _CONDENSED.get(key)
-    if cached is not None and cached[0] is full and cached[1] == signature:
-        return cached[2]
-    value = build()
-    if len(_CONDENSED) > 200_000:
-        _CONDENSED.clear()
-    _CONDENSED[key] = (full, signature, value)
+def _shared(key: tuple[object, ...], build: Callable[[], JSON]) -> JSON:
+    value = _CONDENSED.get(key)
+    if value is None:
+        if len(_CONDENSED) >= _CONDENSED_LIMIT:
+            _CONDENSED.clear()
+        value = _CONDENSED[key] = build()
     return value
 
 
 def user_summary(full_user: JSON) -> JSON:
     """The condensed user embedded in other objects (shared; see above)."""
+    key = (
+        "user",
+        full_user["uuid"],
+        full_user["account_id"],
+        full_user["display_name"],
+        full_user["nickname"],
+        full_user["links"]["self"]["href"],
+        full_user["links"]["avatar"]["href"],
+    )
     return _shared(
-        full_user,
-        ("uuid", "account_id", "display_name", "nickname"),
+        key,
         lambda: {
             "type": "user",
             "uuid": full_user["uuid"],
@@ -380,9 +384,9 @@ def repository(
 def repository_condensed(full_repository: JSON) -> JSON:
     """The condensed repository embedded in other objects (shared; see ``user_summary``)."""
     links = full_repository["links"]
+    key = ("repository", full_repository["uuid"], full_repository["full_name"], full_repository["name"])
     return _shared(
-        full_repository,
-        ("uuid", "full_name", "name"),
+        key,
         lambda: {
             "type": "repository",
             "full_name": full_repository["full_name"],
@@ -676,9 +680,9 @@ def pullrequest(
 
 def pullrequest_ref(full_pr: JSON) -> JSON:
     """The condensed pull request inside comments and activity (shared; see ``user_summary``)."""
+    key = ("pullrequest", full_pr["links"]["self"]["href"], full_pr["title"])
     return _shared(
-        full_pr,
-        ("id", "title"),
+        key,
         lambda: {
             "type": "pullrequest",
             "id": full_pr["id"],

@@ -1,0 +1,202 @@
+"""The OAuth authorization-code sign-in: consent in a browser, the code caught on loopback.
+
+A one-shot listener on CallbackURL receives Bitbucket's redirect (``?code=&state=``). The
+browser is opened when there is a graphical one; otherwise the URL is printed and the user may
+paste the address the browser was redirected to (headless machines). The code is exchanged by
+authlib and the tokens are stored in the token file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import sys
+import threading
+import webbrowser
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+from bitbucket_sql.api.errors import ConfigurationError, OAuthFlowError
+from bitbucket_sql.api.oauth_client import TOKEN_ERRORS, token_client, token_failure
+from bitbucket_sql.api.redact import SCRUBBER
+from bitbucket_sql.api.settings import ConnectionSettings
+from bitbucket_sql.api.token_store import TokenStore
+
+
+class CallbackListener:
+    """A one-shot HTTP listener on the loopback CallbackURL that receives ``?code=&state=``.
+
+    Port 0 in CallbackURL binds a free port (the redirect URI then names the bound port).
+    Requests are never logged (the query holds the authorization code).
+    """
+
+    def __init__(self, callback_url: str) -> None:
+        parts = urlsplit(callback_url)
+        host = parts.hostname or "localhost"
+        bind_host = "127.0.0.1" if host == "localhost" else host
+        self._path = parts.path or "/"
+        self._result: str | None = None
+        self._arrived = threading.Event()
+        listener = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server naming
+                split = urlsplit(self.path)
+                query = parse_qs(split.query)
+                if (split.path or "/") != listener._path or not ({"code", "error"} & query.keys()):
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                ok = "code" in query
+                body = (
+                    "<html><body><h1>bitbucket-sql is signed in</h1><p>You can close this window.</p>"
+                    if ok
+                    else "<html><body><h1>Sign-in was not completed</h1><p>Return to the terminal.</p>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                listener.offer(f"{listener.redirect_uri}?{split.query}")
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return  # the request line holds the authorization code
+
+        try:
+            self._server = http.server.HTTPServer((bind_host, 80 if parts.port is None else parts.port), Handler)
+        except OSError as error:
+            raise OAuthFlowError(
+                f"cannot listen on CallbackURL {callback_url} ({error.strerror or error})",
+                hint="Another program uses that port; set CallbackURL to a free loopback port that is "
+                "registered as the consumer's callback URL",
+            ) from None
+        port = self._server.server_address[1]
+        netloc = f"{host}:{port}"
+        self.redirect_uri = urlunsplit(("http", netloc, parts.path or "", "", ""))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="oauth-callback", daemon=True
+        )
+
+    def offer(self, redirected_url: str) -> None:
+        """Accept a redirect URL (from the listener or pasted by the user); the first one wins."""
+        if not self._arrived.is_set():
+            self._result = redirected_url.strip()
+            self._arrived.set()
+
+    def __enter__(self) -> CallbackListener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def wait(self, timeout: float) -> str | None:
+        self._arrived.wait(timeout)
+        return self._result
+
+
+def has_browser() -> bool:
+    """Whether a graphical browser can be opened (text browsers would hijack the terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def default_open_browser(url: str) -> bool:
+    if not has_browser():
+        return False
+    try:
+        return webbrowser.open(url, new=1)
+    except webbrowser.Error:
+        return False
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def authorization_code_login(
+    settings: ConnectionSettings,
+    *,
+    open_browser: Callable[[str], bool] | None = default_open_browser,
+    announce: Callable[[str], None] = _stderr,
+    read_pasted: Callable[[], str] | None = None,
+    timeout: float = 300.0,
+    store: TokenStore | None = None,
+) -> dict[str, Any]:
+    """Run the authorization-code flow and return (and store) the token.
+
+    The browser is opened when ``open_browser`` manages to; the URL is always announced. On
+    a headless machine the user opens the URL elsewhere and pastes the address the browser
+    was redirected to (``read_pasted`` reads it); whichever arrives first is used.
+    """
+    if not (settings.oauth_client_id and settings.oauth_client_secret):
+        raise ConfigurationError(
+            "OAuth sign-in needs OAuthClientId and OAuthClientSecret",
+            hint="Create an OAuth consumer in Bitbucket workspace settings and add both to the connection",
+        )
+    store = store or TokenStore(settings.token_file)
+    with (
+        CallbackListener(settings.callback_url) as listener,
+        token_client(settings, redirect_uri=listener.redirect_uri) as client,
+    ):
+        url, state = client.create_authorization_url(settings.authorization_url)
+        opened = bool(open_browser(url)) if open_browser else False
+        if opened:
+            announce(f"Opened your browser to sign in to Bitbucket. If it did not open, visit:\n  {url}")
+        else:
+            announce(
+                "Sign in to Bitbucket by opening this URL in a browser:\n"
+                f"  {url}\n"
+                f"After you grant access, the browser is sent to {listener.redirect_uri}. If that "
+                "page does not load (the browser runs on another machine), copy the address from "
+                "the browser's address bar and paste it here."
+            )
+            if read_pasted is not None:
+                threading.Thread(
+                    target=lambda: _offer_pasted(listener, read_pasted), name="oauth-paste", daemon=True
+                ).start()
+        redirected = listener.wait(timeout)
+        if redirected is None:
+            raise OAuthFlowError(
+                f"no authorization arrived at {listener.redirect_uri} within {timeout:g} seconds",
+                hint="Run 'bbsql auth login' again and complete the consent page in time",
+            )
+        query = parse_qs(urlsplit(redirected).query)
+        if "error" in query:
+            reason = " ".join(query.get("error_description", query["error"]))
+            raise OAuthFlowError(
+                f"Bitbucket did not grant access: {reason}",
+                hint="Run 'bbsql auth login' again and choose 'Grant access'",
+            )
+        if query.get("state", [None])[0] != state:
+            raise OAuthFlowError(
+                "the authorization response does not belong to this sign-in (state mismatch)",
+                hint="Run 'bbsql auth login' again and use the newest URL only",
+            )
+        SCRUBBER.register(*query.get("code", []))
+        try:
+            token = client.fetch_token(settings.token_url, authorization_response=redirected, state=state)
+        except TOKEN_ERRORS as error:
+            raise token_failure("Exchanging the authorization code", error, settings) from None
+    token = dict(token)
+    SCRUBBER.register(token.get("access_token"), token.get("refresh_token"))
+    store.save(TokenStore.key(settings), token)
+    return token
+
+
+def _offer_pasted(listener: CallbackListener, read_pasted: Callable[[], str]) -> None:
+    with contextlib.suppress(EOFError, OSError, ValueError):
+        pasted = read_pasted()
+        if pasted and ("code=" in pasted or "error=" in pasted):
+            listener.offer(pasted)
