@@ -130,6 +130,21 @@ QUERIES: list[tuple[str, int | None]] = [
         "ON a.pull_request_id = p.id AND a.repository = p.repository WHERE p.repository = 'api' AND p.id < 3",
         None,
     ),
+    (
+        "SELECT p.id, c.id FROM pull_requests p JOIN pull_request_comments c ON c.repository = p.repository "
+        "AND c.pull_request_id = p.id AND c.user_uuid = p.author_uuid",
+        None,
+    ),
+    (
+        "SELECT r.slug, p.id FROM repositories r JOIN pull_requests p "
+        "ON p.destination_repository_full_name = r.full_name WHERE r.slug IN ('api', 'web')",
+        None,
+    ),
+    (
+        "SELECT p.id, c.id FROM pull_requests p LEFT JOIN pull_request_comments c ON c.repository = p.repository "
+        "AND c.pull_request_id = p.id AND c.user_uuid = p.author_uuid WHERE p.state = 'OPEN'",
+        None,
+    ),
     # CTEs, subqueries, windows, grouping, set operations
     (
         "WITH open_prs AS (SELECT * FROM pull_requests WHERE state = 'OPEN') "
