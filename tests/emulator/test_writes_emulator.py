@@ -248,6 +248,24 @@ def test_comments_and_tasks(emu: EmulatorHandle, client: httpx.Client) -> None:
     assert client.get(one).json()["comment_count"] == 0
 
 
+def test_inline_comments_resolve_once_and_reopen(emu: EmulatorHandle, client: httpx.Client) -> None:
+    pr = _new_pr(emu, client, "feature/resolving", "Resolving")
+    comments = f"{REPO}/pullrequests/{pr['id']}/comments"
+    inline = client.post(
+        comments, json={"content": {"raw": "Typo here"}, "inline": {"path": "README.md", "to": 3}}
+    )
+    assert inline.status_code == 201
+    resolve = f"{comments}/{inline.json()['id']}/resolve"
+    resolved = client.post(resolve)
+    assert resolved.status_code == 200 and resolved.json()["type"] == "comment_resolution"
+    assert client.get(f"{comments}/{inline.json()['id']}").json()["resolution"]["created_on"]
+    _assert_error(client.post(resolve), 409)
+    assert client.delete(resolve).status_code == 204
+    assert "resolution" not in client.get(f"{comments}/{inline.json()['id']}").json()
+    general = client.post(comments, json={"content": {"raw": "Overall fine"}})
+    _assert_error(client.post(f"{comments}/{general.json()['id']}/resolve"), 400)
+
+
 # ----------------------------------------------------------------------------- commit statuses
 
 

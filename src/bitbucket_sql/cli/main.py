@@ -97,3 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"bbsql: error: {message}", err=True)
         sys.exit(1)
     sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

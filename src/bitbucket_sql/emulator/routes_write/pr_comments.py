@@ -85,6 +85,30 @@ def delete_comment(ctx: WriteCtx) -> Response:
     return no_content()
 
 
+def resolve_comment(ctx: WriteCtx) -> Response:
+    pr, comment = _comment(ctx)
+    if "resolution" in comment:
+        raise ApiError(409, "Conflict", f"Comment {comment['id']} is already resolved.")
+    if "inline" not in comment or "parent" in comment:
+        raise ApiError(400, "Bad request", "Only top-level inline (diff) comments can be resolved.")
+    stamp = now_iso()
+    comment["resolution"] = {
+        "type": "comment_resolution",
+        "user": o.user_summary(ctx.acting_user()),
+        "created_on": stamp,
+    }
+    pr["updated_on"] = stamp
+    return ctx.ok(comment["resolution"])
+
+
+def reopen_comment(ctx: WriteCtx) -> Response:
+    pr, comment = _comment(ctx)
+    if comment.pop("resolution", None) is None:
+        raise ApiError(404, f"Comment {comment['id']} is not resolved.")
+    pr["updated_on"] = now_iso()
+    return no_content()
+
+
 # ----------------------------------------------------------------------------- tasks
 
 
@@ -153,6 +177,8 @@ def pr_comment_routes(store: Store) -> list[Route]:
         route(store, f"{one}/comments", "POST", create_comment, "pullrequest"),
         route(store, f"{one}/comments/{{comment_id}}", "PUT", update_comment, "pullrequest"),
         route(store, f"{one}/comments/{{comment_id}}", "DELETE", delete_comment, "pullrequest"),
+        route(store, f"{one}/comments/{{comment_id}}/resolve", "POST", resolve_comment, "pullrequest"),
+        route(store, f"{one}/comments/{{comment_id}}/resolve", "DELETE", reopen_comment, "pullrequest"),
         route(store, f"{one}/tasks", "POST", create_task, "pullrequest"),
         route(store, f"{one}/tasks/{{task_id}}", "PUT", update_task, "pullrequest"),
         route(store, f"{one}/tasks/{{task_id}}", "DELETE", delete_task, "pullrequest"),
