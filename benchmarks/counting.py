@@ -3,8 +3,8 @@
 ``atlassian-python-api`` accepts a ready session (``Cloud(..., session=...)``) and shares it
 with every object it creates, so one counting session sees every request the library makes.
 The counting itself (decoding a body again to count its ``values``) is timed separately and
-subtracted, so it does not inflate the baseline's time. One emulator difference is smoothed
-over here, see :func:`without_trailing_slash`.
+subtracted, so it does not inflate the baseline's time. Requests go out exactly as the library
+builds them (including its trailing slashes, which Bitbucket and the emulator both accept).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -39,7 +38,6 @@ class CountingSession(requests.Session):
         return finished
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        request.url = without_trailing_slash(request.url or "")
         started = time.perf_counter()
         response = super().send(request, **kwargs)
         _ = response.content  # read the body inside the timed section
@@ -50,21 +48,6 @@ class CountingSession(requests.Session):
         self.tally.rows_fetched += _items_in(response)
         self.tally.accounting_s += time.perf_counter() - received
         return response
-
-
-def without_trailing_slash(url: str) -> str:
-    """``.../pullrequests/?q=..`` -> ``.../pullrequests?q=..``.
-
-    The library adds a trailing slash to many list URLs (``pullrequests/``, ``commits/``,
-    ``pipelines/``). Bitbucket Cloud answers those directly (atlassian-python-api issue #801 logs
-    ``GET /2.0/repositories/../pullrequests/ 200``), but the emulator redirects them (307, a second
-    request) or reads ``commits/`` as an empty revision. Dropping the slash gives the request
-    Bitbucket would answer, so the baseline is charged what it would cost there.
-    """
-    parts = urlsplit(url)
-    if len(parts.path) > 1 and parts.path.endswith("/"):
-        return urlunsplit(parts._replace(path=parts.path.rstrip("/")))
-    return url
 
 
 def _items_in(response: requests.Response) -> int:

@@ -12,16 +12,10 @@ DEMO_API_TOKEN = "demo-api-token"
 
 
 def connection_string(base_url: str, workspace: str, max_concurrency: int, extra: str = "") -> str:
-    """The connection a user would write for the emulator's demo credentials.
-
-    ``RateLimitPerHour`` is raised because the emulator runs without a rate limit in the
-    benchmark: the client's own hourly budget (1,000 by default, as on Bitbucket Cloud) would
-    otherwise pace a long run and measure the budget instead of the queries.
-    """
+    """The connection a user would write for the emulator's demo credentials (plus ``extra``)."""
     return (
         f"BaseURL={base_url};Workspace={workspace};AuthScheme=APIToken;User={DEMO_USER};"
-        f"APIToken={DEMO_API_TOKEN};MaxConcurrency={max_concurrency};RateLimitPerHour=1000000"
-        + (f";{extra}" if extra else "")
+        f"APIToken={DEMO_API_TOKEN};MaxConcurrency={max_concurrency}" + (f";{extra}" if extra else "")
     )
 
 

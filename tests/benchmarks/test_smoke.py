@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from benchmarks.chart import write_chart
+from benchmarks.chart import write_chart, write_scaling_chart
 from benchmarks.harness import problems, run_suite
-from benchmarks.measure import QueryOutcome, RunSettings
-from benchmarks.queries import QUERIES, select_queries
+from benchmarks.measure import QueryOutcome, RunSettings, ScalingPoint
+from benchmarks.queries import QUERIES, SCALING_KEYS, select_queries
 from benchmarks.report import render_report
-from benchmarks.run import main, prepare_store
+from benchmarks.run import keep_workspace_in_memory, main, prepare_store
 from benchmarks.scope import Scope
 
 from benchmarks import baseline as baseline_module
@@ -130,3 +130,44 @@ def test_unknown_query_keys_are_named() -> None:
         "recent_prs",
         "workspace_admins",
     ]
+
+
+def test_the_scaling_section_and_chart_render(
+    tiny_run: tuple[list[QueryOutcome], Scope], tmp_path: Path
+) -> None:
+    outcomes, _ = tiny_run
+    points = [
+        ScalingPoint(
+            scale,
+            o.key,
+            o.title,
+            o.bound.rows_in_scope,
+            o.ours if scale == "tiny" else None,
+            None if scale == "tiny" else "not run: too big",
+            o.bound,
+            100.0,
+            0.1,
+        )
+        for scale in ("tiny", "huge")
+        for o in outcomes
+        if o.key in SCALING_KEYS
+    ]
+    settings = RunSettings(scale="tiny", latency_ms=0, jitter_ms=0, max_concurrency=8, seed=1, baseline=True)
+    text = render_report(
+        outcomes, settings, command="x", chart_name=None, scaling=points, scaling_chart_name="s.png"
+    )
+    assert "## Scaling" in text and "![Requests and time by scale](s.png)" in text
+    assert "`huge` open_prs_by_author: not run: too big." in text
+    chart = tmp_path / "s.png"
+    write_scaling_chart(points, chart)
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_keeping_a_workspace_in_memory_respects_the_budget() -> None:
+    store, scope, _ = prepare_store("tiny", 1, repository="api")
+    assert scope.repository == "api"
+    limit = store.cache_limit
+    fits, _ = keep_workspace_in_memory(store, scope.workspace, budget_mib=-1)
+    assert not fits and store.cache_limit == limit
+    fits, _ = keep_workspace_in_memory(store, scope.workspace, budget_mib=10_000)
+    assert fits and store.cache_limit is None

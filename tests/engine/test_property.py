@@ -113,3 +113,29 @@ def test_random_predicates(data: Any, engine: Engine, reference: Engine, samples
         assert [row[0] for row in actual.rows] == [row[0] for row in expected.rows], sql
     else:
         assert canonical(actual.rows) == canonical(expected.rows), sql
+
+
+@st.composite
+def join_queries(draw: Any, samples: dict[str, dict[str, list[Any]]], engine: Engine) -> str:
+    """Pull requests joined to their comments with random join kinds and predicate placement."""
+    kind = draw(st.sampled_from(["JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"]))
+    on = ["c.repository = p.repository", "c.pull_request_id = p.id"]
+    where: list[str] = []
+    for alias, name in (("p", "pull_requests"), ("c", "pull_request_comments")):
+        table = engine.table(name)
+        pools = samples[name]
+        for column in draw(st.lists(st.sampled_from(sorted(pools)), max_size=2)):
+            leaf = _leaf(draw, table.column(column), pools[column]).replace(f"{column} ", f"{alias}.{column} ", 1)
+            (on if draw(st.booleans()) else where).append(leaf)
+    if draw(st.booleans()):
+        on.append("c.user_uuid = p.author_uuid")
+    sql = f"SELECT p.repository, p.id, c.id FROM pull_requests p {kind} pull_request_comments c ON {' AND '.join(on)}"
+    return sql + (f" WHERE {' AND '.join(where)}" if where else "")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_joins(data: Any, engine: Engine, reference: Engine, samples: Any) -> None:
+    sql = data.draw(join_queries(samples, engine))
+    assert canonical(engine.execute(sql).rows) == canonical(reference.execute(sql).rows), sql

@@ -278,3 +278,37 @@ def test_join_with_an_empty_side_makes_no_child_requests(fresh: Engine, emulator
     )
     result, _, routes = run(fresh, emulator, sql)
     assert result.rows == [] and routes == {PRS: 1}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH merged AS (SELECT * FROM pull_requests WHERE repository = 'web' AND state = 'MERGED') "
+        "SELECT count(*) FROM merged",
+        "SELECT count(*) FROM (SELECT id FROM pull_requests WHERE repository = 'web' AND state = 'MERGED') t",
+        "SELECT id FROM pull_requests WHERE repository = 'web' AND state = 'MERGED' "
+        "UNION ALL SELECT id FROM pull_requests WHERE repository = 'web' AND state = 'MERGED' AND id > 1000",
+    ],
+)
+def test_predicates_in_ctes_subqueries_and_unions_are_pushed(fresh: Engine, emulator: Any, sql: str) -> None:
+    _, sent, _ = run(fresh, emulator, sql)
+    assert all(path == "/repositories/acme/web/pullrequests" for path, _ in sent)
+    assert all(query["q"][0].startswith('state = "MERGED"') for _, query in sent)
+
+
+def test_limit_zero_fetches_nothing(fresh: Engine, emulator: Any) -> None:
+    result, _, routes = run(fresh, emulator, "SELECT * FROM pull_requests WHERE repository = 'web' LIMIT 0")
+    assert result.rows == [] and routes == {}
+
+
+def test_fanout_limit_on_a_parent_enumeration_names_the_query_table(
+    make_engine: Callable[..., Engine], emulator: Any
+) -> None:
+    limited = make_engine(MaxFanout=3)
+    emulator.reset_stats()
+    with pytest.raises(FanoutLimitError) as raised:
+        limited.execute("SELECT count(*) FROM pull_request_comments")
+    message = str(raised.value)
+    assert "acme.pull_requests" in message and "pull_request_id values of acme.pull_request_comments" in message
+    assert "repository" in message
+    assert COMMENTS not in emulator.stats()["routes"] and PRS not in emulator.stats()["routes"]

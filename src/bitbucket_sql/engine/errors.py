@@ -80,7 +80,7 @@ class FanoutLimitError(EngineError):
         self.requests = requests
         self.limit = limit
         super().__init__(
-            f"Reading table {table!r} would need {requests} requests (one per scope), more than "
+            f"Reading table {table} would need {requests} requests (one per scope), more than "
             f"MaxFanout={limit}. Narrow the query with {narrowing}, or raise MaxFanout in the "
             f"connection string if that many requests are intended."
         )

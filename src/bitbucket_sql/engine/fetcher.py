@@ -89,6 +89,8 @@ class Fetcher:
         self._last_progress = 0.0
         #: table of each reference id, for reading join-link values from its rows
         self.ref_tables: dict[int, TableDef] = {}
+        #: the reference being fetched (for messages about its parent enumerations)
+        self.current: str | None = None
 
     # --- public -----------------------------------------------------------------------------
     def fetch(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Row]:
@@ -185,7 +187,10 @@ class Fetcher:
 
     # --- scopes -------------------------------------------------------------------------------
     def scopes(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Scope]:
+        """One dict of path-key values per request target (enumerating parents where needed)."""
         table = plan.table
+        if plan.ref is not None:
+            self.current = plan.label
         base: Scope = {}
         if any(key.column == "workspace" for key in table.keys):
             base["workspace"] = plan.workspace
@@ -354,7 +359,11 @@ class Fetcher:
             narrowing = " or ".join(f"a filter on {name} ({name} = '...' or {name} IN (...))" for name in unfixed)
         else:
             narrowing = "fewer values in the key filters"
-        raise FanoutLimitError(plan.label, count, self.max_fanout, narrowing)
+        label = plan.label
+        if plan.ref is None and self.current is not None:
+            # a parent enumeration: name the table the user asked for
+            label = f"{label} (listed to find the {plan.purpose.removeprefix('enumerate ')} values of {self.current})"
+        raise FanoutLimitError(label, count, self.max_fanout, narrowing)
 
     # --- running ------------------------------------------------------------------------------
     def _run(

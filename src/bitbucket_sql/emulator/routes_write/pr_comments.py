@@ -89,8 +89,6 @@ def resolve_comment(ctx: WriteCtx) -> Response:
     pr, comment = _comment(ctx)
     if "resolution" in comment:
         raise ApiError(409, "Conflict", f"Comment {comment['id']} is already resolved.")
-    if "inline" not in comment or "parent" in comment:
-        raise ApiError(400, "Bad request", "Only top-level inline (diff) comments can be resolved.")
     stamp = now_iso()
     comment["resolution"] = {
         "type": "comment_resolution",
