@@ -228,7 +228,9 @@ store (the ground truth) rather than from our client:
    repositories (`ceil(repositories / 100)` pages) and then ask every repository; a question
    about the children of selected parents (steps of failed pipelines, comments of pull requests)
    costs one listing per parent. Where two strategies exist (comments per pull request versus the
-   repository-wide activity stream) the bound takes the cheaper one.
+   repository-wide activity stream) the bound takes the cheaper one. Listing pull requests per
+   author (`/workspaces/{workspace}/pullrequests/{user}`) is not counted as a strategy: it cannot
+   be complete, because it misses pull requests by people who are no longer members.
 4. **Latency bound.** The requests form a forest of dependencies: the pages of a list-style
    collection (responses carry `size`) can all be fetched once the first page has arrived, a
    cursor-paged collection (commits, activity) must be read page after page, and a child

@@ -35,6 +35,7 @@ QUERIES: list[tuple[str, int | None]] = [
     (f"SELECT id, repository, comment_count FROM {PR} WHERE comment_count > 3", None),
     (f"SELECT id, repository FROM {PR} WHERE comment_count >= '3'", None),
     (f"SELECT id, repository FROM {PR} WHERE comment_count < 2.5", None),
+    (f"SELECT id, repository FROM {PR} WHERE comment_count <= '2.5' OR comment_count = '3.5'", None),
     (f"SELECT id, repository FROM {PR} WHERE comment_count <= 1 OR task_count > 1", None),
     (f"SELECT id, repository FROM {PR} WHERE comment_count BETWEEN 2 AND 4", None),
     (f"SELECT id, repository FROM {PR} WHERE -1 < comment_count AND 5 > task_count", None),
@@ -62,6 +63,11 @@ QUERIES: list[tuple[str, int | None]] = [
     (f"SELECT id, repository FROM {PR} WHERE created_on < '2026-01-01T02:00:00+02:00'", None),
     (f"SELECT id, repository FROM {PR} WHERE created_on BETWEEN '2025-06-01' AND '2026-06-01T00:00:00-05:00'", None),
     (f"SELECT id, repository FROM {PR} WHERE updated_on > DATE '2026-06-01'", None),
+    # constant expressions, evaluated in the query's own transaction
+    (f"SELECT id, repository FROM {PR} WHERE created_on > now() - INTERVAL 300 DAY", None),
+    (f"SELECT id, repository FROM {PR} WHERE created_on <= current_date - 200 AND state = upper('merged')", None),
+    (f"SELECT id, repository FROM {PR} WHERE comment_count > 2 + random() * 0", None),
+    (f"SELECT id, repository FROM {PR} WHERE repository = lower('API') OR repository = 'W' || 'EB'", None),
     # booleans
     (f"SELECT id, repository FROM {PR} WHERE draft = true", None),
     (f"SELECT id, repository FROM {PR} WHERE draft = 'false'", None),

@@ -27,6 +27,7 @@ def test_explain_lists_requests_without_fetching(engine: Engine, emulator: Any) 
     assert "sort:" not in plan  # a superset filter (LIKE) remains
     assert "local: pull_requests.title LIKE '%CSV%'" in plan
     assert "made 0 request(s)" in plan
+    assert "requests used in the last hour" in plan
 
 
 def test_explain_counts_scopes_by_enumerating_parents(engine: Engine, emulator: Any) -> None:

@@ -66,6 +66,8 @@ def test_bbql_translation(where: str, bbql: str) -> None:
         "repository = 'api' OR state = 'OPEN'",
         "id IN (SELECT 1)",
         "created_on > 'yesterday'",
+        "comment_count <= '4.5'",  # DuckDB rounds the string to the BIGINT column's type
+        "draft = 'yes'",
     ],
 )
 def test_not_pushable(where: str) -> None:

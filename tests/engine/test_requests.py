@@ -312,3 +312,21 @@ def test_fanout_limit_on_a_parent_enumeration_names_the_query_table(
     assert "acme.pull_requests" in message and "pull_request_id values of acme.pull_request_comments" in message
     assert "repository" in message
     assert COMMENTS not in emulator.stats()["routes"] and PRS not in emulator.stats()["routes"]
+
+
+def test_constant_expressions_are_folded_into_bbql(fresh: Engine, emulator: Any) -> None:
+    import datetime
+
+    before = datetime.datetime.now(datetime.UTC)
+    _, sent, _ = run(fresh, emulator, "SELECT id FROM pull_requests WHERE repository = 'api' "
+                     "AND created_on > now() - INTERVAL 7 DAY AND state = upper('open')")
+    (q,) = sent[0][1]["q"]
+    prefix = "created_on > "
+    assert q.startswith(prefix) and q.endswith(' AND state = "OPEN"')
+    bound = datetime.datetime.fromisoformat(q[len(prefix):].split(" AND ")[0])
+    assert abs((before - datetime.timedelta(days=7)) - bound) < datetime.timedelta(minutes=5)
+
+
+def test_volatile_expressions_stay_local(fresh: Engine, emulator: Any) -> None:
+    _, sent, _ = run(fresh, emulator, "SELECT id FROM pull_requests WHERE repository = 'api' AND comment_count > random()")
+    assert "q" not in sent[0][1]

@@ -74,6 +74,32 @@ class LocalDatabase:
         """Freeze the configuration: user SQL may not re-enable file access."""
         self.connection.execute("SET lock_configuration = true")
 
+    def begin(self) -> None:
+        """Start the one transaction the query runs in: ``now()`` is the same in planning and execution."""
+        self.connection.execute("BEGIN TRANSACTION")
+
+    def evaluate(self, expression_sql: str) -> Any:
+        """The value of a constant SQL expression (``now() - INTERVAL 7 DAY``), as DuckDB computes it."""
+        try:
+            rows = self.connection.execute(f"SELECT ({expression_sql})").fetchall()
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+        return rows[0][0] if rows else None
+
+    def filter_values(self, name: str, sql_type: str, values: Sequence[Any], predicates: Sequence[str]) -> set[Any]:
+        """The ``values`` for which every predicate (on a column called ``name``) is true."""
+        schema, table = "bbsql_work", f"values_{len(self._tables)}"
+        self.create_table(schema, table, [(name, sql_type)])
+        arrow_type = pa.string() if sql_type in ("VARCHAR", "JSON") else None
+        column = pa.array(list(values), type=arrow_type) if arrow_type else pa.array(list(values))
+        self.insert(schema, table, pa.Table.from_arrays([column], names=[name]))
+        where = " AND ".join(f"({predicate})" for predicate in predicates)
+        sql = f"SELECT {quote_identifier(name)} FROM {quote_identifier(schema)}.{quote_identifier(table)} WHERE {where}"
+        try:
+            return {row[0] for row in self.connection.execute(sql).fetchall()}
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+
     def insert(self, schema: str, name: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return

@@ -32,6 +32,7 @@ from .explain import explain_lines
 from .fetcher import Fetcher, ScanReport
 from .naming import apply_private_aliases
 from .planner import ScanPlan, plan_fields, plan_scan
+from .pushdown import Folder
 from .references import DEFAULT_DUCKDB_SCHEMA, TableRef, resolve_references
 from .result import Progress, QueryResult, QueryStats, ResultColumn
 from .rows import Row, to_arrow
@@ -154,7 +155,7 @@ class Engine:
         with self.client.recording() as recording:
             prepared = self._prepare(statement)
             try:
-                fetcher = self._fetcher(progress, started)
+                fetcher = self._fetcher(progress, started, recording, prepared.database)
                 planned_at = time.monotonic()
                 rows_fetched = self._fetch(prepared, fetcher)
                 fetched_at = time.monotonic()
@@ -177,7 +178,13 @@ class Engine:
         )
         return QueryResult(columns, rows, stats), prepared
 
-    def _fetcher(self, progress: Callable[[Progress], None] | None, started: float) -> Fetcher:
+    def _fetcher(
+        self,
+        progress: Callable[[Progress], None] | None,
+        started: float,
+        recording: Any = None,
+        database: LocalDatabase | None = None,
+    ) -> Fetcher:
         return Fetcher(
             self.client,
             max_fanout=self.settings.max_fanout,
@@ -185,6 +192,8 @@ class Engine:
             scan_cache=self.scan_cache,
             progress=progress,
             started=started,
+            recording=recording,
+            value_filter=database.filter_values if database is not None else None,
         )
 
     # --- preparation ----------------------------------------------------------------------
@@ -204,16 +213,19 @@ class Engine:
                 schema.setdefault(ref.duckdb_schema, {})[ref.name] = {name: kind for name, kind in columns}
             database.use(self.default_schema or DEFAULT_DUCKDB_SCHEMA)
             database.lock()
+            database.begin()
             database.bind(local_sql)
             catalog_refs = {ref_id: ref for ref_id, ref in refs.items() if ref.kind == "catalog"}
             facts = analyze(tree, catalog_refs, schema, self.default_schema or DEFAULT_DUCKDB_SCHEMA) if catalog_refs else {}
-            plans = self._plan(catalog_refs, facts)
+            plans = self._plan(catalog_refs, facts, lambda node: database.evaluate(node.sql(dialect=DIALECT)))
         except BaseException:
             database.close()
             raise
         return _Prepared(statement, refs, facts, plans, local_sql, names, database)
 
-    def _plan(self, refs: dict[int, TableRef], facts: dict[int, RefFacts]) -> list[tuple[int, ScanPlan]]:
+    def _plan(
+        self, refs: dict[int, TableRef], facts: dict[int, RefFacts], fold: Folder | None = None
+    ) -> list[tuple[int, ScanPlan]]:
         """Plans in fetch order: parents (fewer path keys, more keys fixed) before children."""
 
         def rank(ref_id: int) -> tuple[int, int, int]:
@@ -221,14 +233,16 @@ class Engine:
             assert table is not None
             fixed = 0
             if self.pushdown and ref_id in facts:
-                fixed = len(plan_scan(refs[ref_id], facts[ref_id], pushdown=True, links_allowed=set()).key_values)
+                fixed = len(plan_scan(refs[ref_id], facts[ref_id], pushdown=True, links_allowed=set(),
+                                      fold=fold).key_values)
             return len(table.keys), -fixed, ref_id
 
         order = sorted(refs, key=rank)
         plans: list[tuple[int, ScanPlan]] = []
         done: set[int] = set()
         for ref_id in order:
-            plans.append((ref_id, plan_scan(refs[ref_id], facts.get(ref_id), pushdown=self.pushdown, links_allowed=done)))
+            plans.append((ref_id, plan_scan(refs[ref_id], facts.get(ref_id), pushdown=self.pushdown,
+                                            links_allowed=done, fold=fold)))
             done.add(ref_id)
         if self.pushdown:
             by_table: dict[tuple[str, str], list[ScanPlan]] = {}
@@ -326,12 +340,12 @@ class Engine:
                      for ref_id, _ in prepared.plans]
             system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
             lines = explain_lines(scans, system, prepared.local_sql, analyze=True, enumeration_requests=0,
-                                  stats=result.stats)
+                                  stats=result.stats, rate_limit=self._rate_limit())
             return _text_result(lines, result.stats)
         with self.client.recording() as recording:
             prepared = self._prepare(statement)
             try:
-                fetcher = self._fetcher(None, started)
+                fetcher = self._fetcher(None, started, recording, prepared.database)
                 fetcher.ref_tables = {i: r.table for i, r in prepared.refs.items() if r.table is not None}
                 scans = []
                 for ref_id, plan in prepared.plans:
@@ -342,10 +356,18 @@ class Engine:
                 prepared.database.close()
         system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
         lines = explain_lines(scans, system, prepared.local_sql, analyze=False,
-                              enumeration_requests=recording.requests)
+                              enumeration_requests=recording.requests, rate_limit=self._rate_limit())
         stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
                            elapsed_s=time.monotonic() - started, cache_hits=fetcher.cache_hits)
         return _text_result(lines, stats)
+
+
+    def _rate_limit(self) -> Any:
+        """The client's rate-limit figures, or None when the client does not provide them."""
+        try:
+            return self.client.rate_limit
+        except AttributeError:
+            return None
 
 
 def _text_result(lines: list[str], stats: QueryStats) -> QueryResult:

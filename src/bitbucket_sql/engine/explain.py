@@ -10,6 +10,7 @@ the query and adds requests, retries, bytes, rows fetched and time per scan and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from .fetcher import ScanReport
 from .result import QueryStats
@@ -39,6 +40,8 @@ def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool, names
     for link in plan.link_terms:
         source = names.get(link.source_ref, "?")
         lines.append(f"  q also: {link.column} IN (the {source}.{link.source_column} values, fetched first)")
+    if plan.limit is not None and not plan.sort:
+        lines.append(f"  limit per scope: {plan.limit} (LIMIT without ORDER BY: any rows will do)")
     if plan.sort:
         lines.append(f"  sort: {plan.sort}   limit per scope: {plan.limit}")
         if plan.nulls_last_fix:
@@ -89,6 +92,7 @@ def explain_lines(
     analyze: bool,
     enumeration_requests: int,
     stats: QueryStats | None = None,
+    rate_limit: Any = None,
 ) -> list[str]:
     """The text of an EXPLAIN [ANALYZE] result."""
     lines: list[str] = []
@@ -112,5 +116,11 @@ def explain_lines(
         lines.append(
             f"Note: EXPLAIN made {enumeration_requests} request(s), only to enumerate parents for counting "
             f"scopes; no rows were fetched."
+        )
+    if rate_limit is not None:
+        warning = " (near the limit)" if getattr(rate_limit, "near_limit", False) else ""
+        lines.append(
+            f"Rate limit: {rate_limit.used_last_hour} of {rate_limit.limit} requests used in the last hour, "
+            f"{rate_limit.remaining} left{warning}"
         )
     return lines

@@ -27,12 +27,11 @@ from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import PathKey, TableDef
 
 from .cache import TTLCache, request_key
-from .database import LocalDatabase
 from .errors import EngineError, FanoutLimitError
 from .planner import ScanPlan, enumeration_plan, fixed_params_term
 from .pushdown import MAX_IN_VALUES, NotPushable, bbql_literal, coerce_for_column
 from .result import Progress
-from .rows import Row, extract_row, read_path, to_arrow
+from .rows import Row, extract_row, read_path
 
 Scope = dict[str, Any]
 
@@ -76,6 +75,8 @@ class Fetcher:
         scan_cache: TTLCache[list[Any]],
         progress: Callable[[Progress], None] | None = None,
         started: float | None = None,
+        recording: Any = None,
+        value_filter: Callable[[str, str, list[Any], list[str]], set[Any]] | None = None,
     ) -> None:
         self.client = client
         self.max_fanout = max_fanout
@@ -83,7 +84,10 @@ class Fetcher:
         self.scan_cache = scan_cache
         self.progress = progress
         self.started = started if started is not None else time.monotonic()
-        self.requests_done = 0
+        #: the whole query's recording (``client.recording()``), for progress reports
+        self.recording = recording
+        #: evaluates SQL predicates on enumerated key values in the query's own DuckDB transaction
+        self.value_filter = value_filter
         self.rows_so_far = 0
         self.cache_hits = 0
         self._last_progress = 0.0
@@ -113,19 +117,19 @@ class Fetcher:
             for request, items in self._run(plan, requests, report):
                 nulls = self._leading_nulls(plan, items)
                 if nulls is None:
-                    self._collect(plan, request, items, rows, report, recording.requests)
+                    self._collect(plan, request, items, rows, report)
                     continue
                 nulls_by_scope[id(request.scope)] = nulls
                 redo.append(self._without_nulls(plan, request))
             for request, items in self._run(plan, redo, report, whole=plan.nonnull_q is None):
                 # the non-null top rows plus the nulls seen first; a whole-scope read has both
                 nulls = nulls_by_scope.get(id(request.scope), []) if plan.nonnull_q else []
-                self._collect(plan, request, nulls + items, rows, report, recording.requests)
+                self._collect(plan, request, nulls + items, rows, report)
         report.requests += recording.requests
         report.retries += recording.retries
         report.bytes += recording.bytes
         report.seconds += time.monotonic() - began
-        self._report_progress(0, force=True)
+        self._report_progress(force=True)
         return rows
 
     def _with_link_terms(self, plan: ScanPlan, ref_rows: dict[int, list[Row]]) -> ScanPlan | None:
@@ -166,14 +170,12 @@ class Fetcher:
         params = {k: v for k, v in request.params.items() if k != (plan.table.sort_param or "sort")}
         return _Request(request.scope, request.path, params, request.kind)
 
-    def _collect(
-        self, plan: ScanPlan, request: _Request, items: list[Any], rows: list[Row], report: ScanReport, requests: int
-    ) -> None:
+    def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: list[Row], report: ScanReport) -> None:
         for item in items:
             rows.append(extract_row(item, plan.table.columns, request.scope))
         report.items += len(items)
         self.rows_so_far += len(items)
-        self._report_progress(requests)
+        self._report_progress()
 
     def count(self, plan: ScanPlan, report: ScanReport) -> None:
         """Fill ``report`` for EXPLAIN: scopes counted (enumerating parents), nothing else fetched."""
@@ -284,7 +286,7 @@ class Fetcher:
                     if value is not None:
                         bucket[value] = None
                 sub_report.items += len(items)
-                self._report_progress(recording.requests)
+                self._report_progress()
         sub_report.requests += recording.requests
         sub_report.retries += recording.retries
         sub_report.bytes += recording.bytes
@@ -300,23 +302,16 @@ class Fetcher:
     def _check_enumerated(self, key: PathKey, scopes: list[Scope], checks: list[str]) -> list[Scope]:
         """Keep the scopes whose enumerated key value passes the query's own predicates on that key.
 
-        The predicates are evaluated by DuckDB (same semantics as the final query); a failure
-        to evaluate keeps every scope, which is always safe.
+        The predicates are evaluated by DuckDB in the query's transaction (same semantics and the
+        same ``now()`` as the final query); a failure to evaluate keeps every scope, which is safe.
         """
-        if not checks or not scopes:
+        if not checks or not scopes or self.value_filter is None:
             return scopes
-        column = _source_column_type(key)
         values = sorted({scope[key.column] for scope in scopes}, key=repr)
         try:
-            with LocalDatabase(threads=1) as database:
-                database.create_table("main", "enumerated", [(key.column, column)])
-                database.insert("main", "enumerated", to_arrow([(key.column, column)], [(v,) for v in values]))
-                database.lock()
-                sql = f'SELECT "{key.column}" FROM main.enumerated WHERE ' + " AND ".join(f"({c})" for c in checks)
-                _, _, rows = database.run(sql, None)
+            kept = self.value_filter(key.column, _source_column_type(key), values, checks)
         except EngineError:
             return scopes
-        kept = {row[0] for row in rows}
         return [scope for scope in scopes if scope[key.column] in kept]
 
     # --- requests -----------------------------------------------------------------------------
@@ -428,15 +423,15 @@ class Fetcher:
         if request.kind == "list" and depth == 0:
             raise error
 
-    def _report_progress(self, requests: int, force: bool = False) -> None:
+    def _report_progress(self, force: bool = False) -> None:
         if self.progress is None:
             return
         now = time.monotonic()
         if not force and now - self._last_progress < 0.2:
             return
         self._last_progress = now
-        self.requests_done = max(self.requests_done, requests)
-        self.progress(Progress(self.requests_done, self.rows_so_far, now - self.started))
+        done = self.recording.requests if self.recording is not None else 0
+        self.progress(Progress(done, self.rows_so_far, now - self.started))
 
 
 def _source_column_type(key: PathKey) -> str:

@@ -26,7 +26,7 @@ from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import TableDef
 
 from .analysis import Link, RefFacts
-from .pushdown import Translator, bbql_literal
+from .pushdown import Folder, Translator, bbql_literal
 from .references import TableRef
 
 #: Use GETs of single objects for ``get_key IN (...)`` lists up to this size; longer lists go into q.
@@ -102,7 +102,9 @@ class ScanPlan:
         return params
 
 
-def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_allowed: set[int]) -> ScanPlan:
+def plan_scan(
+    ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_allowed: set[int], fold: Folder | None = None
+) -> ScanPlan:
     """The scan plan of one catalog reference.
 
     ``links_allowed`` holds the reference ids already planned to be fetched earlier; only links
@@ -116,7 +118,7 @@ def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_al
             plan.local = [c.sql(dialect="duckdb") for c in facts.conjuncts]
         plan_fields(plan, None)  # completeness only: fields the list leaves out by default
         return plan
-    translator = Translator(table)
+    translator = Translator(table, fold)
     exact = True
     q_terms: list[str] = []
     q_fields: set[str] = set()
@@ -128,7 +130,7 @@ def plan_scan(ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_al
         text = conjunct.sql(dialect="duckdb")
         if result is None:
             plan.local.append(text)
-            _narrow_enumeration(plan, conjunct)
+            _narrow_enumeration(plan, conjunct, fold)
             continue
         translated.add(id(conjunct))
         for name, values in result.key_values.items():
@@ -264,7 +266,7 @@ def plan_fields(plan: ScanPlan, needed: set[str] | None) -> None:
         plan.fields = ",".join([f"values.{p}" for p in paths] + list(ENVELOPE_FIELDS))
 
 
-def _narrow_enumeration(plan: ScanPlan, conjunct: exp.Expression) -> None:
+def _narrow_enumeration(plan: ScanPlan, conjunct: exp.Expression, fold: Folder | None) -> None:
     """A local-only predicate on one path key, rewritten onto the key's source table, if BBQL takes it."""
     names = {column.name.lower() for column in conjunct.find_all(exp.Column)}
     if len(names) != 1:
@@ -286,7 +288,7 @@ def _narrow_enumeration(plan: ScanPlan, conjunct: exp.Expression) -> None:
     for column in renamed.find_all(exp.Column):
         column.set("this", exp.to_identifier(key.source_column))
         column.set("table", None)
-    result = Translator(source).translate(renamed)
+    result = Translator(source, fold).translate(renamed)
     if result is not None and result.bbql and not (result.key_values or result.params):
         plan.enumeration_terms.setdefault(key_name, []).append(result.bbql)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -126,10 +127,10 @@ def coerce_for_column(value: Any, column: Column) -> Any:
             raise NotPushable
         if isinstance(value, str):
             value = _number(value.strip())
+            if sql_type == "BIGINT" and isinstance(value, float):
+                raise NotPushable  # DuckDB casts '4.5' to the column's BIGINT (rounding): keep it local
         if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
-            if sql_type == "BIGINT" and isinstance(value, float) and not value.is_integer():
-                return value  # compared numerically by both sides
-            return value
+            return value  # a numeric literal is compared numerically by DuckDB and by BBQL
         raise NotPushable
     if sql_type == "BOOLEAN":
         if isinstance(value, bool):
@@ -214,11 +215,33 @@ def like_fragment(pattern: str) -> str | None:
     return best or None
 
 
-class Translator:
-    """Translates conjuncts on one table; ``key_columns`` are URL keys other than workspace."""
+#: Functions whose value changes between calls: never folded into a constant.
+VOLATILE_FUNCTIONS = frozenset({"random", "uuid", "gen_random_uuid", "uuidv4", "uuidv7", "nextval", "currval", "setseed"})
 
-    def __init__(self, table: TableDef) -> None:
+
+def is_constant(node: exp.Expression) -> bool:
+    """No columns, subqueries, aggregates, windows, placeholders or volatile functions."""
+    if node.find(exp.Column, exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Placeholder, exp.Parameter,
+                 exp.Rand, exp.Star):
+        return False
+    names = {func.sql_name().lower() for func in node.find_all(exp.Func)}
+    names |= {str(func.this).lower() for func in node.find_all(exp.Anonymous)}
+    return not (names & VOLATILE_FUNCTIONS)
+
+
+Folder = Callable[[exp.Expression], Any]
+
+
+class Translator:
+    """Translates conjuncts on one table; ``key_columns`` are URL keys other than workspace.
+
+    ``fold`` evaluates a constant expression (``now() - INTERVAL 7 DAY``, ``lower('API')``) in
+    the query's own DuckDB transaction, so such bounds can be pushed like literals.
+    """
+
+    def __init__(self, table: TableDef, fold: Folder | None = None) -> None:
         self.table = table
+        self.fold = fold
         self.key_columns = {key.column for key in table.keys if key.placeholder != "workspace"}
         self.key_columns.discard("workspace")
         self.can_get = bool(table.get_path and len(table.get_key) == 1)
@@ -229,6 +252,25 @@ class Translator:
             return self._translate(conjunct)
         except NotPushable:
             return None
+
+    def _value(self, node: exp.Expression) -> Any:
+        """A literal's value, or a constant expression's value computed by ``fold``."""
+        try:
+            return literal_value(node)
+        except NotPushable:
+            if self.fold is None or not is_constant(node):
+                raise
+        try:
+            value = self.fold(node)
+        except Exception:  # noqa: BLE001 - whatever DuckDB says, the predicate just stays local
+            raise NotPushable from None
+        if value is None:
+            return _NULL
+        if isinstance(value, Decimal):
+            return float(value) if value != value.to_integral_value() else int(value)
+        if isinstance(value, str | bool | int | float | datetime.date):
+            return value
+        raise NotPushable
 
     def _column(self, node: exp.Expression) -> Column:
         if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
@@ -267,14 +309,14 @@ class Translator:
             column = self._column(node.this)
             if len(node.expressions) > MAX_IN_VALUES:
                 raise NotPushable
-            values = [literal_value(item) for item in node.expressions]
+            values = [self._value(item) for item in node.expressions]
             negate = negate != bool(node.args.get("is_global") and False)
             return self._operator(column, "NOT IN" if negate else "IN", values)
         if isinstance(node, exp.Like | exp.ILike):
             if negate or node.args.get("negate") or node.args.get("escape"):
                 raise NotPushable
             column = self._column(node.this)
-            pattern = literal_value(node.expression)
+            pattern = self._value(node.expression)
             if not isinstance(pattern, str):
                 raise NotPushable
             return self._like(column, pattern)
@@ -285,9 +327,9 @@ class Translator:
             raise NotPushable
         left, right = node.this, node.expression
         if isinstance(left, exp.Column):
-            column, value = self._column(left), literal_value(right)
+            column, value = self._column(left), self._value(right)
         elif isinstance(right, exp.Column):
-            column, value, operator = self._column(right), literal_value(left), _FLIPPED[operator]
+            column, value, operator = self._column(right), self._value(left), _FLIPPED[operator]
         else:
             raise NotPushable
         if negate:
