@@ -139,10 +139,9 @@ def test_rate_limit_429_after_retries_and_recovery_when_the_window_rolls() -> No
                 client.get("/user")
             assert slept == [1.0, 1.0]  # Retry-After honoured
             assert client.rate_limit.used_last_hour == 6
-        clock = emu.app.state.controls.clock
         with BitbucketClient(
             f"BaseURL={emu.base_url};{API_TOKEN};MaxRetries=2;MaxRetryWait=5000",
-            sleep=lambda seconds: clock.advance(3600),  # the backoff outlasts the rolling hour
+            sleep=lambda seconds: emu.advance_time(3600),  # the backoff outlasts the rolling hour
         ) as client, client.recording() as rec:
             assert client.get("/user")["type"] == "user"
         assert rec.retries == 1 and rec.records[0].attempt_errors == ("HTTP 429",)

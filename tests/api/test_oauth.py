@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ import httpx
 import pytest
 from oauth_browser import ScriptedBrowser
 
+import bitbucket_sql.api.oauth as oauth_module
 from bitbucket_sql.api import errors
 from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.api.oauth import TokenStore, authorization_code_login
+from bitbucket_sql.api.oauth_login import CallbackListener
 from bitbucket_sql.api.settings import ConnectionSettings, parse_connection_string
 from bitbucket_sql.emulator import run_emulator
 
@@ -47,6 +50,26 @@ def stored_token(token_file: Path) -> dict[str, Any]:
 @pytest.fixture
 def token_file(tmp_path: Path) -> Path:
     return tmp_path / "bbsql" / "oauth.json"
+
+
+@pytest.fixture
+def desktop(monkeypatch: pytest.MonkeyPatch) -> ScriptedBrowser:
+    """A machine with a graphical browser, played by the scripted one (it consents when opened)."""
+    browser = ScriptedBrowser()
+    monkeypatch.setattr(oauth_module, "has_browser", lambda: True)
+    monkeypatch.setattr(oauth_module, "default_open_browser", browser.open)
+    return browser
+
+
+@pytest.fixture
+def unattended(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A cron/CI run: stdin is /dev/null and there is no display for a browser."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    with open(os.devnull) as devnull:
+        monkeypatch.setattr(sys, "stdin", devnull)
+        yield
 
 
 @pytest.fixture
@@ -147,7 +170,7 @@ def test_token_rejected_by_the_server_is_refreshed_once(
     emulator: Any, signed_in: ConnectionSettings, token_file: Path
 ) -> None:
     before = stored_token(token_file)
-    emulator.app.state.controls.clock.advance(7300)  # the server's view: the token expired
+    emulator.advance_time(7300)  # the server's view: the token expired
     with BitbucketClient(signed_in) as client, client.recording() as rec:
         assert client.get("/user")["type"] == "user"
     assert rec.records[0].attempt_errors == ("HTTP 401 (credential renewed)",)
@@ -243,13 +266,8 @@ def test_a_token_rotated_by_another_process_is_adopted(
         assert stale.auth._client.token["refresh_token"] == stored_token(token_file)["refresh_token"]
 
 
-def test_getandrefresh_signs_in_on_first_use(
-    emulator: Any, token_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import bitbucket_sql.api.oauth as oauth_module
-
-    browser = ScriptedBrowser()
-    monkeypatch.setattr(oauth_module, "default_open_browser", browser.open)
+def test_getandrefresh_signs_in_on_first_use(emulator: Any, token_file: Path, desktop: ScriptedBrowser) -> None:
+    browser = desktop
     with BitbucketClient(oauth_settings(emulator, token_file)) as client:
         assert client.get("/user")["type"] == "user"
     assert len(browser.opened) == 1 and stored_token(token_file)["access_token"]
@@ -267,16 +285,66 @@ def test_non_interactive_clients_never_start_a_sign_in(emulator: Any, token_file
 
 
 def test_getandrefresh_signs_in_again_when_the_refresh_token_died(
-    emulator: Any, signed_in: ConnectionSettings, token_file: Path, monkeypatch: pytest.MonkeyPatch
+    emulator: Any, signed_in: ConnectionSettings, token_file: Path, desktop: ScriptedBrowser
 ) -> None:
-    import bitbucket_sql.api.oauth as oauth_module
-
     token = stored_token(token_file)
     assert refresh_is_accepted(emulator, token["refresh_token"])  # used elsewhere: now dead
     TokenStore(token_file).save(TokenStore.key(signed_in), {**token, "expires_at": 1})
-    browser = ScriptedBrowser()
-    monkeypatch.setattr(oauth_module, "default_open_browser", browser.open)
     with BitbucketClient(signed_in) as client:
         assert client.get("/user")["type"] == "user"
-    assert len(browser.opened) == 1
+    assert len(desktop.opened) == 1
     assert stored_token(token_file)["refresh_token"] != token["refresh_token"]
+
+
+def test_an_unattended_run_without_a_token_fails_at_once(emulator: Any, token_file: Path, unattended: None) -> None:
+    """Default InitiateOAuth=GETANDREFRESH under cron/CI: no sign-in URL and 5-minute wait, an error."""
+    settings = oauth_settings(emulator, token_file)
+    assert settings.initiate_oauth == "GETANDREFRESH"
+    emulator.reset_stats()
+    with (
+        BitbucketClient(settings) as client,
+        pytest.raises(errors.AuthenticationError, match="no OAuth token is stored.*Run 'bbsql auth login' first")
+        as caught,
+    ):
+        client.get("/user")
+    assert "stdin is not a terminal" in str(caught.value)
+    assert not token_file.exists()
+    assert emulator.stats()["total"] == 0  # not even the consent page was asked for
+
+
+def test_an_unattended_run_with_a_dead_refresh_token_reports_it(
+    emulator: Any, signed_in: ConnectionSettings, token_file: Path, unattended: None
+) -> None:
+    token = stored_token(token_file)
+    assert refresh_is_accepted(emulator, token["refresh_token"])  # used elsewhere: now dead
+    TokenStore(token_file).save(TokenStore.key(signed_in), {**token, "expires_at": 1})
+    with (
+        BitbucketClient(signed_in) as client,
+        pytest.raises(errors.OAuthFlowError, match="invalid_grant.*bbsql auth login"),
+    ):
+        client.get("/user")
+    assert stored_token(token_file)["refresh_token"] == token["refresh_token"]  # kept for a human to see
+
+
+def test_the_callback_port_can_be_bound_again_right_after_a_sign_in() -> None:
+    """SO_REUSEADDR and a closed socket: a second login on the same port works at once."""
+    with CallbackListener("http://127.0.0.1:0/cb") as first:
+        port = httpx.URL(first.redirect_uri).port
+        assert httpx.get(first.redirect_uri, params={"code": "c", "state": "s"}).status_code == 200
+        assert first.wait(5) == f"{first.redirect_uri}?code=c&state=s"
+    with CallbackListener(f"http://127.0.0.1:{port}/cb") as second:  # the old connection is in TIME_WAIT
+        assert httpx.get(second.redirect_uri, params={"error": "access_denied"}).status_code == 200
+        assert second.wait(5) == f"http://127.0.0.1:{port}/cb?error=access_denied"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/cb")  # closed on leaving the block
+
+
+def test_a_busy_callback_port_is_a_clear_error() -> None:
+    with CallbackListener("http://localhost:0/cb") as busy:
+        port = httpx.URL(busy.redirect_uri).port
+        assert busy.redirect_uri == f"http://localhost:{port}/cb"
+        with (
+            pytest.raises(errors.OAuthFlowError, match=f"cannot listen on CallbackURL http://localhost:{port}/cb.*free"),
+            CallbackListener(f"http://localhost:{port}/cb"),
+        ):
+            pass

@@ -98,7 +98,7 @@ def test_no_secret_in_any_output_of_any_auth_flow(
     secrets.extend([first["access_token"], first["refresh_token"]])
     TokenStore(token_file).save(TokenStore.key(settings), {**first, "expires_at": 1})
     use(oauth)
-    emulator.app.state.controls.clock.advance(7300)
+    emulator.advance_time(7300)
     use(oauth)
     stored = next(iter(json.loads(token_file.read_text())["tokens"].values()))
     secrets.extend([stored["access_token"], stored["refresh_token"]])

@@ -1,19 +1,17 @@
-"""The generator: determinism, coverage of every collection and state, a real commit graph,
-lazy per-repository generation, and ``--data`` loading."""
+"""The generator: determinism, coverage of every collection and state, a real commit graph and
+lazy per-repository generation. (``--data`` files: test_loader.py.)"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-from bitbucket_sql.emulator.generator import DEMO_EMAIL, DataError, generate, load, load_document
+from bitbucket_sql.emulator.generator import generate
+from bitbucket_sql.emulator.sampling import DEMO_EMAIL
 from bitbucket_sql.emulator.store import Store
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "bitbucket_sql" / "emulator" / "data" / "example.yaml"
 
 
 def snapshot(store: Store) -> str:
@@ -115,62 +113,3 @@ def test_unknown_scale_is_rejected() -> None:
 
 
 # ----------------------------------------------------------------------------- --data
-
-
-def test_example_data_file_loads() -> None:
-    store = load(EXAMPLE)
-    assert store.workspace_slugs() == ["acme", "globex"]
-    api = store.repo_data("acme", "api")
-    assert {pr["state"] for pr in api.pullrequests.values()} == {"MERGED", "OPEN", "DECLINED"}
-    merged = api.pullrequests[1]
-    assert merged["participants"][0]["approved"] is True and merged["comment_count"] == 2
-    assert api.pr_comments[1][2]["parent"]["id"] == 1
-    assert store.repository("globex", "api")["parent"]["full_name"] == "acme/api"
-    assert store.user_by_email("bob@example.org")["display_name"] == "Bob Smith"
-    assert store.repository("acme", "web")["is_private"] is False
-    assert "v1.0.0" in api.tags and "develop" in api.branches
-
-
-def test_json_data_files_load_too(tmp_path: Path) -> None:
-    path = tmp_path / "data.json"
-    path.write_text(
-        json.dumps({"workspaces": [{"slug": "solo", "repositories": [{"slug": "one", "commits": 2}]}]})
-    )
-    store = load(path)
-    assert store.workspace_permission("solo", store.user_by_email(DEMO_EMAIL)["uuid"]) == "owner"
-    assert len(store.repo_data("solo", "one").commits) == 2
-
-
-@pytest.mark.parametrize(
-    ("document", "message"),
-    [
-        ([], "top level"),
-        ({"workspaces": []}, "workspaces"),
-        ({"workspaces": [{"name": "x"}]}, "slug"),
-        ({"workspaces": [{"slug": "w", "members": {"ghost": "owner"}}]}, "ghost"),
-        (
-            {
-                "workspaces": [
-                    {
-                        "slug": "w",
-                        "repositories": [{"slug": "r", "pull_requests": [{"title": "t", "state": "DONE"}]}],
-                    }
-                ]
-            },
-            "DONE",
-        ),
-        ({"workspaces": [{"slug": "w", "repositories": [{"slug": "r", "project": "NOPE"}]}]}, "NOPE"),
-    ],
-)
-def test_bad_data_is_reported_clearly(document: object, message: str) -> None:
-    with pytest.raises(DataError, match=message):
-        load_document(document, source="test.yaml")
-
-
-def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="cannot read"):
-        load(tmp_path / "missing.yaml")
-    broken = tmp_path / "broken.yaml"
-    broken.write_text("workspaces: [\n")
-    with pytest.raises(DataError, match="not valid YAML"):
-        load(broken)

@@ -23,8 +23,9 @@ import httpx
 import jsonschema
 import pytest
 
-from bitbucket_sql.emulator.generator import DEMO_USER_UUID, generate
+from bitbucket_sql.emulator.generator import generate
 from bitbucket_sql.emulator.routes_read import read_routes
+from bitbucket_sql.emulator.sampling import DEMO_USER_UUID
 
 # The official spec, byte-for-byte (see /work/shared/reference/README.md for provenance), shipped
 # gzip-compressed next to the emulator's sample data; the digest proves it is the unmodified file.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bitbucket_sql.emulator.generator import DEMO_EMAIL, generate
+from bitbucket_sql.emulator.generator import generate
+from bitbucket_sql.emulator.sampling import DEMO_EMAIL
 from bitbucket_sql.emulator.serializers import objects as o
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from engine_helpers import settings_for
 
 from bitbucket_sql.api.client import BitbucketClient
-from bitbucket_sql.engine import Engine, QueryResult
+from bitbucket_sql.engine import Engine, EngineError, QueryResult
 
 
 def test_engine_with_a_shared_client_leaves_it_open(emulator: Any) -> None:
@@ -20,6 +21,8 @@ def test_engine_with_a_shared_client_leaves_it_open(emulator: Any) -> None:
         assert isinstance(result, QueryResult) and result.rows == [("api",)]
         engine.close()
         engine.close()  # closing twice is harmless
+        with pytest.raises(EngineError, match="closed"):
+            engine.execute("SELECT 1")
         assert client.get("/repositories/acme/api")["slug"] == "api"  # still usable
     finally:
         client.close()

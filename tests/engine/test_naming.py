@@ -23,6 +23,7 @@ from bitbucket_sql.engine import Engine
         ("SELECT (SELECT max(size) FROM repositories), 'x'", ["max", "?column?"]),
         ("SELECT count(*) FROM repositories UNION ALL SELECT 1", ["count"]),
         ("SELECT count(*) FROM repositories ORDER BY count(*)", ["count"]),
+        ("VALUES (1, 'a'), (2, 'b')", ["column1", "column2"]),
     ],
 )
 def test_postgres_style_names(engine: Engine, sql: str, names: list[str]) -> None:

@@ -330,3 +330,11 @@ def test_constant_expressions_are_folded_into_bbql(fresh: Engine, emulator: Any)
 def test_volatile_expressions_stay_local(fresh: Engine, emulator: Any) -> None:
     _, sent, _ = run(fresh, emulator, "SELECT id FROM pull_requests WHERE repository = 'api' AND comment_count > random()")
     assert "q" not in sent[0][1]
+
+
+def test_limit_without_order_stops_all_scopes_once_reached(make_engine: Callable[..., Engine], emulator: Any) -> None:
+    sequential = make_engine(MaxConcurrency=1)
+    repositories = sequential.execute("SELECT count(*) FROM repositories").rows[0][0]
+    result, _, routes = run(sequential, emulator, "SELECT id, repository FROM pull_requests LIMIT 2")
+    assert len(result.rows) == 2
+    assert routes[PRS] < repositories  # the remaining repositories were never asked

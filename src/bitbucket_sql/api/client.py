@@ -33,7 +33,7 @@ from bitbucket_sql.api.paging import PageScheduler
 from bitbucket_sql.api.pool import WorkerPool, run_bounded
 from bitbucket_sql.api.redact import install_library_filters, redact_headers, redact_url
 from bitbucket_sql.api.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from bitbucket_sql.api.settings import ConnectionSettings, origin_of, parse_connection_string
+from bitbucket_sql.api.settings import ConnectionSettings, is_loopback, origin_of, parse_connection_string
 from bitbucket_sql.api.transport import ssl_context, user_agent
 from bitbucket_sql.api.verbose_log import HEADERS_LOG, HTTP_LOG, RETRY_LOG, configure_logging, release
 
@@ -276,10 +276,10 @@ class BitbucketClient:
                     response = None
                     reason = type(error).__name__
                     attempt_errors.append(reason)
-                    retryable = isinstance(error, RETRYABLE_TRANSPORT) and "CERTIFICATE" not in str(error)
-                    delay = policy.next_delay(retries + 1, waited, None) if retry and retryable else None
+                    delay = policy.next_delay(retries + 1, waited, None) if retry and _retryable(error, url) else None
                     if delay is None:
-                        failure = self._transport_failure(method, url, error, retries + 1)
+                        failure = self._transport_failure(method, url, error, retries + 1,
+                                                          time.monotonic() - started)
                         raise failure from None
                     retries += 1
                     RETRY_LOG.info("%s %s: %s; retry %d in %.2fs", method, redact_url(str(url)), reason,
@@ -332,6 +332,8 @@ class BitbucketClient:
                         attempts=retries + 1,
                         auth_scheme=self.auth.name,
                         headers=dict(response.headers),
+                        elapsed=time.monotonic() - started,
+                        base_url=self._base,
                     )
                     raise failure
                 return response
@@ -371,17 +373,22 @@ class BitbucketClient:
                        record.duration * 1000, record.bytes, record.retries)
 
     def _transport_failure(
-        self, method: str, url: httpx.URL, error: httpx.TransportError, attempts: int
+        self, method: str, url: httpx.URL, error: httpx.TransportError, attempts: int, elapsed: float
     ) -> TransportError:
         reason = type(error).__name__
-        if "CERTIFICATE" in str(error):
+        if _certificate_failure(error):
             hint = "TLS certificate verification failed; if a proxy or private CA signs the certificate, set CABundle"
+        elif _refused_on_loopback(error, url):
+            _, host, port = origin_of(str(url))
+            reason = "connection refused"
+            hint = f"Nothing is listening on {host}:{port}; start the server or fix BaseURL"
         elif isinstance(error, httpx.TimeoutException):
-            hint = f"The server did not answer within Timeout={self.settings.timeout:g} seconds; retry later or raise Timeout"
+            hint = (f"The server did not answer within Timeout={self.settings.timeout:g} seconds; retry later "
+                    "or raise Timeout (MaxRetries=0 fails at once)")
         else:
-            hint = "Check the network connection and BaseURL"
+            hint = "Check the network connection and BaseURL (MaxRetries=0 fails at once)"
         return TransportError(f"the request could not be completed ({reason})", method=method, url=str(url),
-                              attempts=attempts, hint=hint)
+                              attempts=attempts, elapsed=elapsed, hint=hint)
 
     def _note_rate_headers(self, headers: httpx.Headers) -> None:
         found = {k.title(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit-")}
@@ -459,6 +466,41 @@ class BitbucketClient:
         if not isinstance(page, dict):
             raise BitbucketError("expected a page object with 'values'", method="GET", url=str(url))
         return page
+
+
+def _certificate_failure(error: httpx.TransportError) -> bool:
+    return "CERTIFICATE" in str(error)
+
+
+def _refused_on_loopback(error: httpx.TransportError, url: httpx.URL) -> bool:
+    """A refused connection to this machine: no server listens there, and retrying will not start one.
+
+    (A remote host may refuse briefly while a load balancer restarts, so that is retried.)
+    """
+    return (
+        isinstance(error, httpx.ConnectError)
+        and is_loopback(url.host)
+        and any(isinstance(cause, ConnectionRefusedError) for cause in _causes(error))
+    )
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and the exceptions it was raised from (httpx wraps httpcore wraps OSError)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _retryable(error: httpx.TransportError, url: httpx.URL) -> bool:
+    """Timeouts and dropped connections are; certificate failures and refusals on loopback are not."""
+    return (
+        isinstance(error, RETRYABLE_TRANSPORT)
+        and not _certificate_failure(error)
+        and not _refused_on_loopback(error, url)
+    )
 
 
 def _body_of(response: httpx.Response) -> Any:

@@ -30,8 +30,9 @@ class BitbucketError(Exception):
 
     ``status`` is the HTTP status (None for transport and configuration errors), ``method`` and
     ``url`` identify the request (``url`` is redacted), ``hint`` says what to do, ``attempts``
-    how many times the request was sent, ``api_message``/``detail``/``fields`` carry the API's
-    own error envelope when there was one.
+    how many times the request was sent and ``elapsed`` over how many seconds (retries
+    included), ``api_message``/``detail``/``fields`` carry the API's own error envelope when
+    there was one.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class BitbucketError(Exception):
         url: str | None = None,
         hint: str | None = None,
         attempts: int = 1,
+        elapsed: float | None = None,
         api_message: str | None = None,
         detail: str | None = None,
         fields: dict[str, Any] | None = None,
@@ -53,6 +55,7 @@ class BitbucketError(Exception):
         self.url = redact_url(url) if url else url
         self.hint = hint
         self.attempts = attempts
+        self.elapsed = elapsed
         self.api_message = api_message
         self.detail = detail
         self.fields = fields or {}
@@ -64,7 +67,8 @@ class BitbucketError(Exception):
             parts.append(f"{self.method} {self.url} failed:")
         parts.append(_sentence(self.summary))
         if self.attempts > 1:
-            parts.append(f"The request was tried {self.attempts} times.")
+            over = f" over {self.elapsed:.1f} s" if self.elapsed is not None else ""
+            parts.append(f"The request was tried {self.attempts} times{over}.")
         if self.hint:
             parts.append(_sentence(self.hint))
         return " ".join(parts)
@@ -240,8 +244,14 @@ def error_for_status(
     attempts: int,
     auth_scheme: str,
     headers: dict[str, str] | None = None,
+    elapsed: float | None = None,
+    base_url: str | None = None,
 ) -> BitbucketError:
-    """Map a failed response (after retries) to the matching exception with a hint."""
+    """Map a failed response (after retries) to the matching exception with a hint.
+
+    ``base_url`` (the connection's BaseURL) lets a 404 point at a BaseURL without ``/2.0``,
+    the usual cause when every request is "not found".
+    """
     api_message, detail, fields = parse_error_envelope(body)
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     said = " ".join(_sentence(part) for part in (api_message, detail) if part).rstrip(".")
@@ -250,6 +260,7 @@ def error_for_status(
         "method": method,
         "url": url,
         "attempts": attempts,
+        "elapsed": elapsed,
         "api_message": api_message,
         "detail": detail,
         "fields": fields,
@@ -282,6 +293,11 @@ def error_for_status(
             "Check the workspace and repository slugs (they are case-sensitive) and that your "
             "credential can see them; Bitbucket answers 404 for private objects you may not read"
         )
+        if base_url and not urlsplit(base_url).path.rstrip("/").endswith("/2.0"):
+            hint = (
+                f"BaseURL usually ends with /2.0 (https://api.bitbucket.org/2.0), but it is {redact_url(base_url)}; "
+                f"add /2.0 unless this server serves the API elsewhere. Otherwise: {hint}"
+            )
         return NotFoundError(f"404 Not Found: {what}; {api_said}", hint=hint, **common)
     if status == 410:
         return GoneError(f"410 Gone; {api_said}", hint=TRACKER_REMOVED, **common)

@@ -24,7 +24,12 @@ from bitbucket_sql.api.oauth_client import (
     token_failure,
     token_scopes,
 )
-from bitbucket_sql.api.oauth_login import authorization_code_login, default_open_browser
+from bitbucket_sql.api.oauth_login import (
+    authorization_code_login,
+    default_open_browser,
+    has_browser,
+    stdin_is_terminal,
+)
 from bitbucket_sql.api.redact import SCRUBBER
 from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.api.token_store import TokenStore
@@ -171,20 +176,37 @@ class OAuthScheme(_TokenScheme):
                 given["expires_at"] = 0  # only a refresh token: refresh at once
             self._install(given)
             return
-        if settings.initiate_oauth == "REFRESH" or not self.interactive:
-            raise AuthenticationError(
-                f"no OAuth token is stored in {settings.token_file} for this consumer",
-                hint="Run 'bbsql auth login' first (InitiateOAuth=REFRESH never opens a browser)",
+        if settings.initiate_oauth == "REFRESH":
+            why = "InitiateOAuth=REFRESH never opens a browser"
+        elif not self.interactive:
+            why = "this connection was opened with interactive=False, so it never starts a sign-in"
+        elif not self._can_sign_in():
+            why = (
+                "this run cannot sign in by itself: stdin is not a terminal to paste into and no "
+                "browser can be opened, as under cron, in CI or with '</dev/null'"
             )
-        interactive_terminal = bool(sys.stdin and sys.stdin.isatty())
-        self._install(
-            authorization_code_login(
-                settings,
-                open_browser=default_open_browser,
-                read_pasted=sys.stdin.readline if interactive_terminal else None,
-                store=self.store,
+        else:
+            self._install(
+                authorization_code_login(
+                    settings,
+                    open_browser=default_open_browser,
+                    read_pasted=sys.stdin.readline if stdin_is_terminal() else None,
+                    store=self.store,
+                )
             )
+            return
+        raise AuthenticationError(
+            f"no OAuth token is stored in {settings.token_file} for this consumer",
+            hint=f"Run 'bbsql auth login' first ({why})",
         )
+
+    def _can_sign_in(self) -> bool:
+        """Whether a browser sign-in could finish here rather than wait minutes for nobody.
+
+        It needs someone at a terminal (to paste the redirect on a headless machine) or a
+        browser to open; a cron job or CI run with neither fails at once instead.
+        """
+        return self.interactive and (stdin_is_terminal() or has_browser())
 
     def _current_access_token(self) -> str:
         with self._lock:
@@ -198,7 +220,7 @@ class OAuthScheme(_TokenScheme):
             try:
                 return super()._current_access_token()
             except OAuthFlowError:
-                if self.settings.initiate_oauth != "GETANDREFRESH" or not self.interactive:
+                if self.settings.initiate_oauth != "GETANDREFRESH" or not self._can_sign_in():
                     raise
                 # GETANDREFRESH: the refresh token is dead (revoked, expired, rotated away): sign in again
                 log.warning("The stored OAuth refresh token no longer works; starting a new sign-in.")

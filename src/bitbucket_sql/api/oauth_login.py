@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import http.server
 import os
+import socket
+import socketserver
 import sys
 import threading
 import webbrowser
@@ -25,60 +27,65 @@ from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.api.token_store import TokenStore
 
 
+class _CallbackHandler(http.server.BaseHTTPRequestHandler):
+    """Answers the browser's redirect and hands its query to the listener; never logs it."""
+
+    server: _CallbackServer
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        listener = self.server.listener
+        split = urlsplit(self.path)
+        query = parse_qs(split.query)
+        if (split.path or "/") != listener.path or not ({"code", "error"} & query.keys()):
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = (
+            "<html><body><h1>bitbucket-sql is signed in</h1><p>You can close this window.</p>"
+            if "code" in query
+            else "<html><body><h1>Sign-in was not completed</h1><p>Return to the terminal.</p>"
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        listener.offer(f"{listener.redirect_uri}?{split.query}")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return  # the request line holds the authorization code
+
+
+class _CallbackServer(socketserver.TCPServer):
+    # SO_REUSEADDR: a sign-in right after another must not fail because the last one's
+    # connection still lingers in TIME_WAIT on the same port.
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], listener: CallbackListener) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.listener = listener
+        super().__init__(address, _CallbackHandler)
+
+
 class CallbackListener:
     """A one-shot HTTP listener on the loopback CallbackURL that receives ``?code=&state=``.
 
-    Port 0 in CallbackURL binds a free port (the redirect URI then names the bound port).
-    Requests are never logged (the query holds the authorization code).
+    The port is bound on entering the ``with`` block and closed on leaving it. Port 0 in
+    CallbackURL binds a free port (``redirect_uri`` then names the bound port). Requests are
+    never logged (the query holds the authorization code).
     """
 
     def __init__(self, callback_url: str) -> None:
+        self.callback_url = callback_url
         parts = urlsplit(callback_url)
-        host = parts.hostname or "localhost"
-        bind_host = "127.0.0.1" if host == "localhost" else host
-        self._path = parts.path or "/"
+        self._host = parts.hostname or "localhost"
+        self._port = 80 if parts.port is None else parts.port
+        self.path = parts.path or "/"
+        self.redirect_uri = callback_url
         self._result: str | None = None
         self._arrived = threading.Event()
-        listener = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server naming
-                split = urlsplit(self.path)
-                query = parse_qs(split.query)
-                if (split.path or "/") != listener._path or not ({"code", "error"} & query.keys()):
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                ok = "code" in query
-                body = (
-                    "<html><body><h1>bitbucket-sql is signed in</h1><p>You can close this window.</p>"
-                    if ok
-                    else "<html><body><h1>Sign-in was not completed</h1><p>Return to the terminal.</p>"
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                listener.offer(f"{listener.redirect_uri}?{split.query}")
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                return  # the request line holds the authorization code
-
-        try:
-            self._server = http.server.HTTPServer((bind_host, 80 if parts.port is None else parts.port), Handler)
-        except OSError as error:
-            raise OAuthFlowError(
-                f"cannot listen on CallbackURL {callback_url} ({error.strerror or error})",
-                hint="Another program uses that port; set CallbackURL to a free loopback port that is "
-                "registered as the consumer's callback URL",
-            ) from None
-        port = self._server.server_address[1]
-        netloc = f"{host}:{port}"
-        self.redirect_uri = urlunsplit(("http", netloc, parts.path or "", "", ""))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="oauth-callback", daemon=True
-        )
+        self._server: _CallbackServer | None = None
+        self._thread: threading.Thread | None = None
 
     def offer(self, redirected_url: str) -> None:
         """Accept a redirect URL (from the listener or pasted by the user); the first one wins."""
@@ -87,16 +94,41 @@ class CallbackListener:
             self._arrived.set()
 
     def __enter__(self) -> CallbackListener:
+        bind_host = "127.0.0.1" if self._host == "localhost" else self._host
+        try:
+            self._server = _CallbackServer((bind_host, self._port), self)
+        except OSError as error:
+            raise OAuthFlowError(
+                f"cannot listen on CallbackURL {self.callback_url} ({error.strerror or error})",
+                hint="Another program uses that port; set CallbackURL to a free loopback port that is "
+                "registered as the consumer's callback URL",
+            ) from None
+        port = self._server.server_address[1]
+        netloc = f"[{self._host}]:{port}" if ":" in self._host else f"{self._host}:{port}"
+        self.redirect_uri = urlunsplit(("http", netloc, urlsplit(self.callback_url).path, "", ""))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="oauth-callback", daemon=True
+        )
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
     def wait(self, timeout: float) -> str | None:
         self._arrived.wait(timeout)
         return self._result
+
+
+def stdin_is_terminal() -> bool:
+    """Whether someone could paste the redirect address (stdin is a terminal, not a pipe or /dev/null)."""
+    try:
+        return bool(sys.stdin and sys.stdin.isatty())
+    except (OSError, ValueError):  # closed or replaced stdin
+        return False
 
 
 def has_browser() -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -271,10 +272,40 @@ def split_connection_string(text: str) -> list[tuple[str, str]]:
             end = n if end == -1 else end
             value = text[i:end].strip()
             i = end
+            _reject_forgotten_separator(key, value)
         if not key:
             raise ConfigurationError("a connection string segment has an empty key", hint="Write Key=Value")
         pairs.append((key, value))
     return pairs
+
+
+_EMBEDDED_KEY = re.compile(r"\s([A-Za-z][A-Za-z_-]*)\s*=")
+
+
+def _forgotten_separator(value: str) -> tuple[str, Property] | None:
+    """The `` Key=`` of a known property inside a value (``http://x/2.0 Workspace=acme``), if any."""
+    for match in _EMBEDDED_KEY.finditer(value):
+        other = _BY_KEY.get(_normalize(match.group(1)))
+        if other is not None:
+            return match.group(1), other
+    return None
+
+
+def _reject_forgotten_separator(key: str, value: str) -> None:
+    """Refuse an unquoted value that holds `` Key=``: the ``;`` before Key was forgotten.
+
+    Otherwise the next property silently becomes part of this value and fails much later with
+    a confusing error (a 404 for a mangled BaseURL). A value really meant so can be quoted.
+    """
+    found = _forgotten_separator(value)
+    if found is None:
+        return
+    prop = _BY_KEY.get(_normalize(key))
+    shown = MASK if prop is not None and prop.secret else repr(value)
+    raise ConfigurationError(
+        f"the value of {key} ({shown}) contains '{found[0]}='",
+        hint=f"Did you forget a ';' before {found[1].name}?",
+    )
 
 
 def parse_connection_string(s: str | None = None, **kwargs: Any) -> ConnectionSettings:
@@ -362,6 +393,13 @@ def _convert(prop: Property, value: Any) -> Any:
         if text == "":
             return None
         if prop.kind == "url":
+            if any(char.isspace() for char in text):
+                found = _forgotten_separator(text)
+                raise ConfigurationError(
+                    f"{prop.name} must not contain spaces, got {shown}",
+                    hint=f"Did you forget a ';' before {found[1].name}?" if found
+                    else "Remove the space; inside a URL write a space as %20",
+                )
             parts = urlsplit(text)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigurationError(

@@ -1,9 +1,9 @@
 """Result formats of ``bbsql query`` (and of the catalog commands): table, csv, json, jsonl, parquet.
 
 Every format takes the same :class:`Tabular` (column names, DuckDB type names, Python rows),
-so engine results and catalog listings print the same way. ``table`` is for people (rich);
-the others are for programs: csv with a header row, json as one array of objects, jsonl one
-object per line, parquet (a file only) with the engine's Arrow types.
+so engine results and catalog listings print the same way. ``table`` is for people (see
+:mod:`._display`); the others are for programs: csv with a header row, json as one array of
+objects, jsonl one object per line, parquet (a file only) with the engine's Arrow types.
 """
 
 from __future__ import annotations
@@ -14,58 +14,22 @@ import datetime as dt
 import decimal
 import io
 import json
-import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import click
 
+from bitbucket_sql.cli._tabular import Tabular, text_of
+
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "jsonl", "parquet")
+PARQUET_NEEDS_A_FILE = "--format parquet writes a binary file: add -o FILE (for example -o result.parquet)"
 
-
-@dataclass(frozen=True)
-class Tabular:
-    """Rows to print; ``arrow`` builds a pyarrow.Table (the engine's own for query results)."""
-
-    names: Sequence[str]
-    types: Sequence[str]
-    rows: Sequence[tuple[Any, ...]]
-    arrow: Callable[[], Any] | None = None
-
-    @classmethod
-    def from_result(cls, result: Any) -> Tabular:
-        return cls(
-            names=[column.name for column in result.columns],
-            types=[column.type for column in result.columns],
-            rows=result.rows,
-            arrow=result.to_arrow,
-        )
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class OutputError(click.ClickException):
-    """A format/output combination that cannot work (parquet to a terminal)."""
-
-
-def _text(value: Any) -> str:
-    """A value as csv and the table show it: ISO-8601 times, lower-case booleans, NULL as ''."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    return str(value)
-
-
-def _display(value: Any) -> str:
-    """A value as the table shows it to people: like csv, but timestamps to the second."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    return _text(value)
+    """The result cannot be written: parquet to a terminal, a file that cannot be created."""
 
 
 def _json_value(value: Any, sql_type: str) -> Any:
@@ -104,27 +68,11 @@ def _objects(data: Tabular) -> list[dict[str, Any]]:
     ]
 
 
-def stats_line(result: Any, *, plan: bool = False) -> str:
-    """``5 rows in 0.42 s, 3 requests, 1 retry, 2 from cache``: what the query cost.
-
-    ``plan`` is for EXPLAIN output, whose rows are plan lines rather than data.
-    """
-    stats = result.stats
-    rows = len(result.rows)
-    parts = [f"{stats.requests} request{'s' if stats.requests != 1 else ''}"]
-    if stats.retries:
-        parts.append(f"{stats.retries} retr{'ies' if stats.retries != 1 else 'y'}")
-    if stats.cache_hits:
-        parts.append(f"{stats.cache_hits} from cache")
-    what = "plan" if plan else f"{rows} row{'s' if rows != 1 else ''}"
-    return f"{what} in {stats.elapsed_s:.2f} s, {', '.join(parts)}"
-
-
 def write_csv(data: Tabular, stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(data.names)
     for row in data.rows:
-        writer.writerow([_text(value) for value in row])
+        writer.writerow([text_of(value) for value in row])
 
 
 def write_json(data: Tabular, stream: TextIO) -> None:
@@ -138,33 +86,13 @@ def write_jsonl(data: Tabular, stream: TextIO) -> None:
         stream.write("\n")
 
 
-def _is_numeric(sql_type: str) -> bool:
-    from bitbucket_sql.dbapi.types import NUMBER
-
-    return sql_type == NUMBER
-
-
-def render_table(data: Tabular, *, title: str | None = None) -> Any:
-    """A rich Table: NULL shown dimmed, numbers right-aligned, long text wrapped."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
-    for name, sql_type in zip(data.names, data.types, strict=True):
-        table.add_column(name, justify="right" if _is_numeric(sql_type) else "left", overflow="fold")
-    for row in data.rows:
-        table.add_row(
-            *(Text("NULL", style="dim") if value is None else Text(_display(value)) for value in row)
-        )
-    return table
-
-
-def write_table(data: Tabular, stream: TextIO, *, color: bool) -> None:
+def write_table(data: Tabular, stream: TextIO) -> None:
+    """The table as plain text (no colours): one line per row, see :func:`._display.print_table`."""
     from rich.console import Console
 
-    console = Console(file=stream, force_terminal=color, no_color=not color, soft_wrap=False,
-                      width=None if color else 200)  # fmt: skip
-    console.print(render_table(data))
+    from bitbucket_sql.cli._display import print_table
+
+    print_table(Console(file=stream, force_terminal=False, no_color=True), data)
 
 
 def write_parquet(data: Tabular, path: Path) -> None:
@@ -178,38 +106,76 @@ def write_parquet(data: Tabular, path: Path) -> None:
     pq.write_table(arrow_table, str(path))
 
 
+_TEXT_WRITERS: dict[str, Callable[[Tabular, TextIO], None]] = {
+    "table": write_table,
+    "csv": write_csv,
+    "json": write_json,
+    "jsonl": write_jsonl,
+}
+
+
+def _text_writer(fmt: str) -> Callable[[Tabular, TextIO], None]:
+    try:
+        return _TEXT_WRITERS[fmt]
+    except KeyError:
+        raise OutputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
+
+
 def emit(data: Tabular, fmt: str, output: Path | None) -> None:
     """Write ``data`` in ``fmt`` to ``output`` (a file) or standard output."""
-    if fmt == "parquet":
-        if output is None:
-            raise OutputError(
-                "--format parquet writes a binary file: add -o FILE (for example -o result.parquet)"
-            )
-        write_parquet(data, output)
-        return
     if output is not None:
-        with output.open("w", encoding="utf-8", newline="") as stream:
-            _write_text(data, fmt, stream, color=False)
+        _write_file(data, fmt, output)
         return
-    if fmt == "table" and sys.stdout.isatty():
+    if fmt == "parquet":
+        raise OutputError(PARQUET_NEEDS_A_FILE)
+    if fmt == "table":
         from rich.console import Console
 
-        Console().print(render_table(data))  # the terminal's own width and colours
-        return
+        from bitbucket_sql.cli._display import print_table
+
+        console = Console()
+        if console.is_terminal:
+            print_table(console, data)  # the terminal's own width and colours
+            return
     buffer = io.StringIO()
-    _write_text(data, fmt, buffer, color=False)
+    _text_writer(fmt)(data, buffer)
     click.echo(buffer.getvalue(), nl=False)
 
 
-def _write_text(data: Tabular, fmt: str, stream: TextIO, *, color: bool) -> None:
-    writers: dict[str, Callable[[Tabular, TextIO], None]] = {
-        "csv": write_csv,
-        "json": write_json,
-        "jsonl": write_jsonl,
-    }
-    if fmt == "table":
-        write_table(data, stream, color=color)
-    elif fmt in writers:
-        writers[fmt](data, stream)
-    else:
-        raise OutputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+def _write_file(data: Tabular, fmt: str, output: Path) -> None:
+    try:
+        if fmt == "parquet":
+            write_parquet(data, output)
+        else:
+            writer = _text_writer(fmt)
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                writer(data, stream)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(
+            f"cannot write {str(output)!r}: {reason}; check that its directory exists and is writable, "
+            "or choose another file with -o"
+        ) from error
+
+
+def _existing_directory(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Refuse ``-o`` into a directory that does not exist before any request is made."""
+    if value is not None and not value.parent.is_dir():
+        raise click.BadParameter(
+            f"cannot write {str(value)!r}: the directory {str(value.parent)!r} does not exist; "
+            "create it first or choose another file",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+def output_option(help_text: str) -> Callable[[F], F]:
+    """``-o/--output FILE``, checked up front: not a directory, in a directory that exists."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        callback=_existing_directory,
+        help=help_text,
+    )

@@ -12,18 +12,14 @@ from typing import Any
 import click
 
 from bitbucket_sql.cli._errors import QueryError
-from bitbucket_sql.cli._output import FORMATS, Tabular, emit
+from bitbucket_sql.cli._output import FORMATS, emit, output_option
+from bitbucket_sql.cli._tabular import Tabular
 
 TEXT_FORMATS = tuple(fmt for fmt in FORMATS if fmt != "parquet")
 
 
 def _format_option(command: Any) -> Any:
-    command = click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, writable=True, path_type=Path),
-        help="Write to this file instead of standard output.",
-    )(command)
+    command = output_option("Write to this file instead of standard output.")(command)
     return click.option(
         "-f",
         "--format",
@@ -55,6 +51,15 @@ def lookup_table(name: str) -> Any:
     else:
         hint = "known tables: " + ", ".join(table_names()) + "."
     raise QueryError(f"unknown table {name!r}; {hint} List every table with 'bbsql tables'.")
+
+
+#: The columns of a column listing (``bbsql describe``, the shell's ``.schema``).
+COLUMN_LISTING = ("name", "type", "description", "pushdown")
+
+
+def column_rows(table: Any) -> list[tuple[str, str, str, str]]:
+    """One row per column of ``table``: name, type, description, pushdown."""
+    return [(c.name, c.type, c.description, pushdown_of(table, c)) for c in table.columns]
 
 
 def pushdown_of(table: Any, column: Any) -> str:
@@ -94,11 +99,7 @@ def tables(fmt: str, output: Path | None) -> None:
     from bitbucket_sql.catalog.registry import all_tables
 
     rows = [_describe_table_row(table) for table in all_tables()]
-    emit(
-        Tabular(["name", "description", "scope", "primary_key"], ["VARCHAR"] * 4, rows),
-        fmt,
-        output,
-    )
+    emit(Tabular.of_text(["name", "description", "scope", "primary_key"], rows), fmt, output)
 
 
 @click.command()
@@ -107,7 +108,6 @@ def tables(fmt: str, output: Path | None) -> None:
 def describe(fmt: str, output: Path | None, table_name: str) -> None:
     """List a table's columns: name, type, description and pushdown."""
     table = lookup_table(table_name)
-    rows = [(c.name, c.type, c.description, pushdown_of(table, c)) for c in table.columns]
     if fmt == "table" and output is None:
         click.echo(f"{table.name}: {table.description}")
         click.echo(
@@ -115,4 +115,4 @@ def describe(fmt: str, output: Path | None, table_name: str) -> None:
         )
         if table.removed:
             click.echo(f"removed: {table.removed}")
-    emit(Tabular(["name", "type", "description", "pushdown"], ["VARCHAR"] * 4, rows), fmt, output)
+    emit(Tabular.of_text(COLUMN_LISTING, column_rows(table)), fmt, output)

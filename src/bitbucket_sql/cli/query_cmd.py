@@ -9,9 +9,11 @@ from typing import Any
 import click
 
 from bitbucket_sql.cli._connection import connection_options, opened_engine
+from bitbucket_sql.cli._display import is_explain, stats_line
 from bitbucket_sql.cli._errors import friendly_errors
-from bitbucket_sql.cli._output import FORMATS, Tabular, emit, stats_line
+from bitbucket_sql.cli._output import FORMATS, PARQUET_NEEDS_A_FILE, emit, output_option
 from bitbucket_sql.cli._progress import ProgressLine
+from bitbucket_sql.cli._tabular import Tabular, text_of
 
 
 def read_sql(sql: str) -> str:
@@ -50,12 +52,7 @@ params_option = click.option(
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write the result to this file instead of standard output (required for parquet).",
-)
+@output_option("Write the result to this file instead of standard output (required for parquet).")
 @params_option
 @click.argument("sql")
 def query(
@@ -79,15 +76,17 @@ def query(
       bbsql query -f parquet -o prs.parquet "SELECT * FROM pull_requests"
     """
     if fmt == "parquet" and output is None:
-        raise click.UsageError(
-            "--format parquet writes a binary file: add -o FILE (for example -o result.parquet)"
-        )
+        raise click.UsageError(PARQUET_NEEDS_A_FILE)
     statement = read_sql(sql)
     with opened_engine(connection, profile) as engine:
         result = run_with_progress(engine, statement, list(params) or None)
-    emit(Tabular.from_result(result), fmt, output)
+    plan = is_explain(statement)
+    if plan and fmt == "table" and output is None:
+        print_plan(result)
+    else:
+        emit(Tabular.from_result(result), fmt, output)
     if fmt == "table" or output is not None or sys.stderr.isatty():
-        click.echo(stats_line(result), err=True)
+        click.echo(stats_line(result, plan=plan), err=True)
 
 
 @click.command()
@@ -109,6 +108,6 @@ def print_plan(result: Any) -> None:
     """A one-column plan prints as plain lines; a wider one as a table."""
     if len(result.columns) == 1:
         for (line,) in result.rows:
-            click.echo("" if line is None else str(line))
+            click.echo(text_of(line))
         return
     emit(Tabular.from_result(result), "table", None)

@@ -81,10 +81,10 @@ class EmulatorConfig:
 
 def build_store(config: EmulatorConfig) -> Any:
     """The data the emulator serves: loaded from ``config.data`` or generated from scale and seed."""
-    from bitbucket_sql.emulator import generator
+    from bitbucket_sql.emulator import generator, loader
 
     if config.data is not None:
-        return generator.load(config.data)
+        return loader.load(config.data)
     return generator.generate(config.scale, config.seed)
 
 

@@ -27,7 +27,7 @@ from . import system_tables as meta
 from .analysis import RefFacts, analyze
 from .cache import TTLCache
 from .database import LocalDatabase
-from .errors import UnknownTableError
+from .errors import EngineError, UnknownTableError
 from .explain import explain_lines
 from .fetcher import Fetcher, ScanReport
 from .naming import apply_private_aliases
@@ -126,6 +126,7 @@ class Engine:
         progress: Callable[[Progress], None] | None = None,
     ) -> QueryResult:
         """Run one query (or ``EXPLAIN [ANALYZE] <query>``) and return its result."""
+        self._check_open()
         statement = parse_statement(sql, params)
         if statement.explain != "none":
             return self._explain(statement, analyze=statement.explain == "analyze", progress=progress)
@@ -133,8 +134,13 @@ class Engine:
 
     def explain(self, sql: str, params: Sequence[Any] | None = None, analyze: bool = False) -> QueryResult:
         """The plan of a query as rows of text (``analyze=True`` runs it and adds the costs)."""
+        self._check_open()
         statement = parse_statement(sql, params)
         return self._explain(statement, analyze=analyze or statement.explain == "analyze", progress=None)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise EngineError("This connection's engine is closed; open a new connection to run queries.")
 
     def _cache_key(self, statement: Statement) -> tuple[Any, ...]:
         return statement.sql, self.default_schema, self.pushdown

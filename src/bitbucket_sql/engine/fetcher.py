@@ -366,12 +366,15 @@ class Fetcher:
     ) -> Iterable[tuple[_Request, list[Any]]]:
         """Yield (request, items) per request: from the cache, else fetched concurrently.
 
-        ``whole`` drops the plan's limit (a full listing of the scope).
+        ``whole`` drops the plan's limit (a full listing of the scope). For LIMIT without ORDER
+        BY (a limit but no sort) any rows will do, so fetching stops for *all* scopes once the
+        limit is reached in total: pending requests are cancelled and nothing partial is cached.
         """
         pagelen = plan.pagelen if plan.table.paging != "single" else None
         limit = None if whole else plan.limit
         if whole and pagelen is not None:
             pagelen = plan.table.max_pagelen
+        remaining = limit if (limit is not None and plan.sort is None) else None
         pending: list[tuple[int, _Request, Any]] = []
         for index, request in enumerate(requests):
             key = request_key(request.path, request.params, pagelen if request.kind == "list" else None, limit, request.kind)
@@ -379,10 +382,12 @@ class Fetcher:
             if cached is not None:
                 report.cache_hits += 1
                 self.cache_hits += 1
+                if remaining is not None:
+                    remaining -= len(cached)
                 yield request, cached
             else:
                 pending.append((index, request, key))
-        if not pending:
+        if not pending or (remaining is not None and remaining <= 0):
             return
         lists = [(i, r, k) for i, r, k in pending if r.kind == "list"]
         gets = [(i, r, k) for i, r, k in pending if r.kind == "get"]
@@ -392,16 +397,25 @@ class Fetcher:
             stream = self.client.paginate_many(
                 [(i, r.path, r.params) for i, r, _ in lists], pagelen=pagelen, limit=limit, return_errors=True
             )
+            stopped = False
             for index, item in stream:
                 if isinstance(item, BitbucketError):
                     failed[index] = item
-                else:
-                    collected[index].append(item)
+                    continue
+                collected[index].append(item)
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining <= 0:
+                        stopped = True
+                        break
+            if stopped:
+                stream.close()  # cancels the requests still in flight
             for index, request, key in lists:
                 if index in failed:
                     self._tolerate(plan, request, failed[index])
                     collected[index] = []
-                self.scan_cache.put(key, collected[index])
+                if not stopped:
+                    self.scan_cache.put(key, collected[index])
                 yield request, collected[index]
         if gets:
             by_index = {i: (r, k) for i, r, k in gets}

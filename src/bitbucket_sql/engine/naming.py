@@ -58,6 +58,10 @@ def _outermost_select(tree: exp.Expression) -> exp.Select | None:
 
 def apply_private_aliases(tree: exp.Expression) -> dict[str, str]:
     """Alias computed projections privately (in place); returns private alias -> PostgreSQL name."""
+    if isinstance(tree, exp.Values) and tree.expressions:
+        # a bare VALUES list: DuckDB says col0, col1, ...; PostgreSQL column1, column2, ...
+        width = len(tree.expressions[0].expressions) if isinstance(tree.expressions[0], exp.Tuple) else 1
+        return {f"col{index}": f"column{index + 1}" for index in range(width)}
     select = _outermost_select(tree)
     if select is None:
         return {}

@@ -24,7 +24,8 @@ class QueryStats:
 
     ``requests``/``retries``/``bytes`` come from the API client's accounting; ``rows_fetched``
     counts rows read from the API (before local filtering), ``rows_returned`` the result rows.
-    ``api_s`` is the time spent fetching, ``local_s`` the time in DuckDB and planning.
+    ``api_s`` is the time spent fetching (requests, turning JSON into rows, loading them into
+    DuckDB), ``local_s`` everything else: parsing, planning and running the query in DuckDB.
     ``cache_hits`` counts scans (or the whole result) answered from the cache.
     """
 
