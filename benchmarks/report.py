@@ -137,7 +137,7 @@ def summary_points(outcomes: Sequence[QueryOutcome]) -> list[str]:
         points.append(
             f"On the {len(both)} queries both sides answered, the atlassian-python-api baseline made "
             f"{base_req:,} requests in {seconds(base_s)}, bitbucket-sql {ours_req:,} in {seconds(ours_s)} "
-            f"({ratio(base_req, ours_req)} fewer requests, {ratio(base_s, ours_s)} less time)."
+            f"(baseline ÷ ours: {ratio(base_req, ours_req)} the requests, {ratio(base_s, ours_s)} the time)."
         )
     differing = [o.key for o in outcomes if o.answers_differ]
     if differing:

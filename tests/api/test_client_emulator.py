@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -123,8 +122,8 @@ def test_faults_are_retried_and_every_page_arrives_exactly_once() -> None:
     assert sorted(prs) == truth_prs and len(prs) == len(set(prs))
     assert commits == truth_commits
     assert rec.retries > 0  # faults happened and were absorbed
-    kinds = Counter(e.split(" ")[0] for r in rec.records for e in r.attempt_errors)
-    assert kinds  # e.g. HTTP (5xx) and transport errors
+    seen = {e for r in rec.records for e in r.attempt_errors}
+    assert seen <= {"HTTP 500", "HTTP 502", "HTTP 503", "HTTP 504", "RemoteProtocolError", "ReadError"}, seen
 
 
 def test_rate_limit_429_after_retries_and_recovery_when_the_window_rolls() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cli_helpers import connection_string_for, pull_requests_of
+
+from _helpers_connect import busiest_repository as busiest_repository_of
+from _helpers_connect import connection_string_for
 
 
 @pytest.fixture
@@ -15,6 +17,4 @@ def cli_connection(emulator: Any) -> str:
 
 @pytest.fixture
 def busiest_repository(emulator: Any) -> tuple[str, dict[int, dict[str, Any]]]:
-    by_repo = pull_requests_of(emulator)
-    slug = max(sorted(by_repo), key=lambda name: len(by_repo[name]))
-    return slug, by_repo[slug]
+    return busiest_repository_of(emulator)

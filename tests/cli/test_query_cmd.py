@@ -10,7 +10,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from cli_helpers import DEMO_TOKEN, DEMO_USER, connection_string_for, invoke
+from cli_helpers import invoke
+
+from _helpers_connect import DEMO_TOKEN, DEMO_USER, connection_string_for
 
 SQL = "SELECT id, title, created_on FROM pull_requests WHERE repository = '{slug}' ORDER BY id"
 

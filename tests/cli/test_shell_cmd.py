@@ -55,12 +55,12 @@ def test_shell_help_lists_the_dot_commands(cli_connection: str) -> None:
 def test_interactive_shell_keeps_history_and_continues_after_errors(emulator: Any, tmp_path: Any) -> None:
     import io
 
-    from cli_helpers import connection_string_for
     from prompt_toolkit.application import create_app_session
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
     from rich.console import Console
 
+    from _helpers_connect import connection_string_for
     from bitbucket_sql.api.settings import parse_connection_string
     from bitbucket_sql.cli._repl import Shell, make_session, run_interactive
     from bitbucket_sql.engine import Engine

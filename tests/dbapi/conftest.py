@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dbapi_helpers import connection_string_for, pull_requests_by_repository
 
 import bitbucket_sql
+from _helpers_connect import busiest_repository as busiest_repository_of
+from _helpers_connect import connection_string_for
 
 
 @pytest.fixture
@@ -26,7 +27,4 @@ def conn(connection_string: str) -> Iterator[Any]:
 @pytest.fixture
 def busiest_repository(emulator: Any) -> tuple[str, dict[int, dict[str, Any]]]:
     """The acme repository with the most pull requests, and those pull requests."""
-    by_repo = pull_requests_by_repository(emulator)
-    slug = max(sorted(by_repo), key=lambda name: len(by_repo[name]))
-    assert by_repo[slug], "the tiny emulator data should have pull requests in acme"
-    return slug, by_repo[slug]
+    return busiest_repository_of(emulator)

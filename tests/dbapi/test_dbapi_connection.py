@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dbapi_helpers import DEMO_TOKEN, DEMO_USER
 
 import bitbucket_sql
+from _helpers_connect import DEMO_TOKEN, DEMO_USER
 from bitbucket_sql import dbapi
 
 

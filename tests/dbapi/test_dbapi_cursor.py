@@ -83,7 +83,7 @@ def test_execute_again_replaces_the_result(conn: Any) -> None:
 
 
 def test_executemany_runs_every_parameter_set(conn: Any, emulator: Any) -> None:
-    from dbapi_helpers import pull_requests_by_repository
+    from _helpers_connect import pull_requests_by_repository
 
     by_repo = pull_requests_by_repository(emulator)
     slugs = sorted(by_repo)[:3]
@@ -137,9 +137,8 @@ def test_stats_report_the_requests_of_the_last_query(
 
 
 def test_max_rows_caps_the_rows_returned(emulator: Any) -> None:
-    from dbapi_helpers import connection_string_for, pull_requests_by_repository
-
     import bitbucket_sql
+    from _helpers_connect import connection_string_for, pull_requests_by_repository
 
     total = sum(len(prs) for prs in pull_requests_by_repository(emulator).values())
     assert total > 3

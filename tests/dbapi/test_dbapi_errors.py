@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dbapi_helpers import DEMO_USER, connection_string_for
 
 import bitbucket_sql
+from _helpers_connect import DEMO_USER, connection_string_for
 from bitbucket_sql import dbapi
 
 

@@ -34,7 +34,7 @@ def test_read_sql_with_parameters_and_datetimes(conn: Any, busiest_repository: A
 
 
 def test_read_sql_aggregates_across_repositories(conn: Any, emulator: Any) -> None:
-    from dbapi_helpers import pull_requests_by_repository
+    from _helpers_connect import pull_requests_by_repository
 
     by_repo = pull_requests_by_repository(emulator)
     frame = _read_sql("SELECT repository, count(*) AS n FROM pull_requests GROUP BY repository", conn)

@@ -4,7 +4,9 @@ Input is gathered until a statement ends with ``;`` (dot commands are one line),
 statement runs through the engine; the result prints as a table followed by its row count,
 time and request count. An error prints as one paragraph and the shell carries on. With a
 terminal, prompt_toolkit supplies editing, history (``~/.bbsql/history``) and completion of
-table names, column names and SQL keywords; without one, statements are read from stdin.
+table names, column names and SQL keywords; without one, statements are read from stdin as a
+script: errors then go to stderr with their line number, the script carries on (like psql
+without ON_ERROR_STOP), and ``bbsql shell`` exits 1 when any input failed.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Any
 
 from rich.console import Console
 
+from bitbucket_sql.cli._display import print_result, print_table
 from bitbucket_sql.cli._errors import one_paragraph
-from bitbucket_sql.cli._output import Tabular, render_table, stats_line
 from bitbucket_sql.cli._progress import ProgressLine
+from bitbucket_sql.cli._tabular import Tabular
 
 SQL_KEYWORDS: tuple[str, ...] = (
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE", "BETWEEN",
@@ -68,12 +71,20 @@ def is_complete(text: str) -> bool:
 class Shell:
     """Runs complete inputs (SQL or dot commands) against an engine and prints to a console."""
 
-    def __init__(self, engine: Any, console: Console, *, debug: bool = False) -> None:
+    def __init__(
+        self, engine: Any, console: Console, *, debug: bool = False, errors: Console | None = None
+    ) -> None:
         self.engine = engine
         self.console = console
+        #: where error paragraphs go: the console itself at a prompt, stderr for a script
+        self.errors = errors if errors is not None else console
         self.debug = debug
         #: set by :func:`run_interactive`: Ctrl-C then cancels one query instead of the session
         self.interactive = False
+        #: inputs (statements, dot commands) that failed so far: a script's exit status
+        self.failures = 0
+        #: where the current input starts (``line 12``), named in errors of a script
+        self.location: str | None = None
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -100,20 +111,19 @@ class Shell:
         except Exception as error:  # noqa: BLE001 - the shell reports and carries on
             self._report(error)
             return
-        data = Tabular.from_result(result)
-        is_plan = sql.lstrip().upper().startswith("EXPLAIN")
-        if is_plan:
-            for row in data.rows:
-                self.console.print(" ".join(str(value) for value in row), markup=False, highlight=False)
-        elif data.names:
-            self.console.print(render_table(data))
-        self.console.print(stats_line(result, plan=is_plan), style="dim", highlight=False)
+        print_result(self.console, result, sql)
 
     def _report(self, error: BaseException) -> None:
         if self.debug:
-            self.console.print("".join(traceback.format_exception(error)), style="red", highlight=False)
+            self._complain("".join(traceback.format_exception(error)))
         else:
-            self.console.print(f"error: {one_paragraph(error)}", style="red", highlight=False, markup=False)
+            self._complain(one_paragraph(error))
+
+    def _complain(self, message: str) -> None:
+        """Print an error paragraph (unwrapped, so it stays one line in a log) and count it."""
+        self.failures += 1
+        where = f" ({self.location})" if self.location else ""
+        self.errors.print(f"error{where}: {message}", style="red", highlight=False, markup=False, soft_wrap=True)
 
     # -- dot commands -------------------------------------------------------------------------
 
@@ -127,12 +137,12 @@ class Shell:
             self._tables()
         elif command == ".schema":
             if len(arguments) != 1:
-                self.console.print("usage: .schema TABLE  (for example .schema pull_requests)", style="red")
+                self._complain("usage: .schema TABLE  (for example .schema pull_requests)")
             else:
                 self._schema(arguments[0])
         else:
             known = ", ".join(name.split()[0] for name in DOT_COMMANDS)
-            self.console.print(f"unknown command {command!r}; known: {known}", style="red", markup=False)
+            self._complain(f"unknown command {command!r}; known: {known}")
         return True
 
     def _help(self) -> None:
@@ -142,46 +152,54 @@ class Shell:
 
     def _tables(self) -> None:
         rows = [(t.name, t.scope, t.description) for t in self.engine.tables()]
-        self.console.print(render_table(Tabular(["name", "scope", "description"], ["VARCHAR"] * 3, rows)))
+        print_table(self.console, Tabular.of_text(["name", "scope", "description"], rows))
 
     def _schema(self, name: str) -> None:
-        from bitbucket_sql.cli.catalog_cmd import pushdown_of
+        from bitbucket_sql.cli.catalog_cmd import COLUMN_LISTING, column_rows
 
         try:
             table = self.engine.table(name.split(".")[-1])
         except Exception as error:  # noqa: BLE001 - unknown table: report with the closest names
             self._report(error)
             return
-        rows = [(c.name, c.type, c.description, pushdown_of(table, c)) for c in table.columns]
-        self.console.print(f"{table.name}: {table.description}", highlight=False, markup=False)
-        self.console.print(
-            render_table(Tabular(["name", "type", "description", "pushdown"], ["VARCHAR"] * 4, rows))
-        )
+        self.console.print(f"{table.name}: {table.description}", highlight=False, markup=False, soft_wrap=True)
+        print_table(self.console, Tabular.of_text(COLUMN_LISTING, column_rows(table)))
 
 
 # -- input sources ----------------------------------------------------------------------------
 
 
-def inputs_from_lines(lines: Iterable[str]) -> Iterator[str]:
-    """Complete inputs from plain lines (stdin without a terminal): dot lines, SQL up to ``;``."""
+def numbered_inputs(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """Complete inputs from plain lines (stdin without a terminal): dot lines, SQL up to ``;``;
+    each with the 1-based number of the line it starts on."""
     pending: list[str] = []
-    for line in lines:
+    first = 0
+    for number, line in enumerate(lines, start=1):
         if not pending and line.strip().startswith("."):
-            yield line.strip()
+            yield number, line.strip()
             continue
+        if not pending:
+            first = number
         pending.append(line.rstrip("\n"))
         text = "\n".join(pending)
         if is_complete(text):
             pending = []
             if text.strip():
-                yield text
+                yield first, text
     leftover = "\n".join(pending)
     if leftover.strip():
-        yield leftover
+        yield first, leftover
+
+
+def inputs_from_lines(lines: Iterable[str]) -> Iterator[str]:
+    """The inputs of :func:`numbered_inputs` without their line numbers."""
+    return (text for _, text in numbered_inputs(lines))
 
 
 def run_lines(shell: Shell, lines: Iterable[str]) -> None:
-    for text in inputs_from_lines(lines):
+    """Run a script: every input in turn, errors named by line, until the end or ``.quit``."""
+    for number, text in numbered_inputs(lines):
+        shell.location = f"line {number}"
         if not shell.handle(text):
             return
 

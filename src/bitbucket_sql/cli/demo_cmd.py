@@ -18,8 +18,8 @@ import click
 from rich.console import Console
 from rich.syntax import Syntax
 
+from bitbucket_sql.cli._display import print_result
 from bitbucket_sql.cli._errors import QueryError, friendly_errors, one_paragraph
-from bitbucket_sql.cli._output import Tabular, render_table, stats_line
 
 DEMO_WORKSPACE = "acme"
 DEMO_USER = "demo@example.com"
@@ -89,6 +89,10 @@ TOUR: tuple[TourStep, ...] = (
 )
 
 
+#: Where ``bbsql emulator`` serves by default (its --port 7990), as the README says.
+STANDALONE_BASE_URL = "http://127.0.0.1:7990/2.0"
+
+
 def demo_connection_string(base_url: str) -> str:
     return (
         f"BaseURL={base_url};Workspace={DEMO_WORKSPACE};AuthScheme=APIToken;"
@@ -132,14 +136,7 @@ def run_step(engine: Any, console: Console, number: int, step: TourStep, repo: s
     except Exception as error:  # noqa: BLE001 - a failed step is reported and the tour continues
         console.print(f"error: {one_paragraph(error)}", style="red", markup=False, highlight=False)
         return False
-    data = Tabular.from_result(result)
-    is_plan = sql.lstrip().upper().startswith("EXPLAIN")
-    if is_plan:
-        for row in data.rows:
-            console.print(" ".join(str(value) for value in row), markup=False, highlight=False)
-    else:
-        console.print(render_table(data))
-    console.print(stats_line(result, plan=is_plan), style="dim", highlight=False)
+    print_result(console, result, sql)
     console.print(step.why.format(repo=repo), style="italic", markup=False, highlight=False)
     return True
 
@@ -152,6 +149,24 @@ def run_tour(engine: Any, console: Console) -> int:
         if not run_step(engine, console, number, step, repo):
             failures += 1
     return failures
+
+
+def print_next_steps(console: Console) -> None:
+    """How to go on once the demo (and with it its emulator) has ended: a standalone emulator."""
+    console.print(
+        "This emulator stops when the demo ends. To keep querying demo data, run 'bbsql emulator' in "
+        "another terminal and connect to it with:",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  bbsql shell -c '{demo_connection_string(STANDALONE_BASE_URL)}'", markup=False, soft_wrap=True
+    )
+    console.print(
+        "For your own workspace, see the README (API tokens: docs/authentication.md).",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _offer_shell(engine: Any, connection_string: str, debug: bool, confirm: Callable[[str], bool]) -> None:
@@ -193,16 +208,14 @@ def demo(ctx: click.Context, scale: str, seed: int, no_shell: bool) -> None:
                 f"Connection string: {connection_string}",
                 style="dim",
                 markup=False,
+                soft_wrap=True,  # one line however narrow the terminal, so it copies whole
             )
             failures = run_tour(engine, console)
             console.rule()
             if failures:
                 raise QueryError(f"{failures} of {len(TOUR)} tour queries failed (see above)")
-            console.print(
-                f"Tour done: {len(TOUR)} queries. Try your own with 'bbsql shell' or "
-                "'bbsql query -c CONNECTION SQL' against your workspace.",
-                style="bold",
-            )
+            console.print(f"Tour done: {len(TOUR)} queries.", style="bold")
+            print_next_steps(console)
             if not no_shell and sys.stdin.isatty():
                 _offer_shell(engine, connection_string, debug, lambda text: click.confirm(text, default=True))
         finally:

@@ -9,19 +9,27 @@ import click
 from rich.console import Console
 
 from bitbucket_sql.cli._connection import connection_options, opened_engine
+from bitbucket_sql.cli._display import plural
+from bitbucket_sql.cli._errors import QueryError
 from bitbucket_sql.cli._repl import HISTORY_PATH, Shell, make_session, run_interactive, run_lines
 
 
 def start_shell(engine: Any, *, debug: bool) -> None:
-    """Run the shell on ``engine``: prompt_toolkit with a terminal, plain stdin lines otherwise."""
-    console = Console()
-    shell = Shell(engine, console, debug=debug)
+    """Run the shell on ``engine``: prompt_toolkit with a terminal, plain stdin lines otherwise.
+
+    A script (no terminal) runs to its end even when inputs fail, then raises a QueryError
+    (exit 1) that counts them, so ``bbsql shell < script.sql`` can be checked by its status.
+    """
     stdin = sys.stdin
     if stdin.isatty() and sys.stdout.isatty():
+        shell = Shell(engine, Console(), debug=debug)
         session = make_session(engine.tables(), history_path=HISTORY_PATH.expanduser())
         run_interactive(shell, session)
-    else:
-        run_lines(shell, stdin)
+        return
+    shell = Shell(engine, Console(), debug=debug, errors=Console(stderr=True))
+    run_lines(shell, stdin)
+    if shell.failures:
+        raise QueryError(f"{plural(shell.failures, 'input')} of the script failed (see the errors above)")
 
 
 @click.command()
@@ -32,6 +40,8 @@ def shell(ctx: click.Context, connection: str | None, profile: str | None) -> No
 
     Without a terminal, statements are read from standard input, so the shell also runs scripts:
     bbsql shell -c "$CONN" < queries.sql
+    A script carries on after a failed statement (its error goes to stderr with the line number)
+    and the shell then exits 1.
     """
     debug = bool((ctx.find_root().obj or {}).get("debug"))
     with opened_engine(connection, profile) as engine:

@@ -1,4 +1,8 @@
-"""Helpers shared by the DB-API tests (imported by name: pytest puts this folder on sys.path)."""
+"""Connecting to the test emulator and reading its ground truth: shared by the CLI and DB-API tests.
+
+Imported by name (``from _helpers_connect import ...``): pytest puts ``tests/`` on ``sys.path``
+because of ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ DEMO_TOKEN = "demo-api-token"
 
 
 def connection_string_for(emulator: Any, **extra: str) -> str:
+    """The demo credentials' connection string to ``emulator`` (workspace acme), plus ``extra`` keys."""
     parts = {
         "BaseURL": emulator.base_url,
         "Workspace": "acme",
@@ -28,3 +33,11 @@ def pull_requests_by_repository(
     with store.lock:
         slugs = list(store.workspace(workspace).repositories)
         return {slug: dict(store.repo_data(workspace, slug).pullrequests) for slug in slugs}
+
+
+def busiest_repository(emulator: Any) -> tuple[str, dict[int, dict[str, Any]]]:
+    """The acme repository with the most pull requests (first by name on a tie), and those."""
+    by_repo = pull_requests_by_repository(emulator)
+    slug = max(sorted(by_repo), key=lambda name: len(by_repo[name]))
+    assert by_repo[slug], "the tiny emulator data should have pull requests in acme"
+    return slug, by_repo[slug]
