@@ -26,7 +26,12 @@ def ratio(numerator: float | None, denominator: float | None) -> str:
         return NOT_MEASURED
     if denominator == 0:
         return "=" if numerator == 0 else "—"
-    return f"{numerator / denominator:.1f}×"
+    value = numerator / denominator
+    return f"{value:.2f}×" if value < 0.1 else f"{value:.1f}×"
+
+
+def plural(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def count(value: int | None) -> str:
@@ -155,7 +160,7 @@ def queries_section(outcomes: Sequence[QueryOutcome]) -> list[str]:
             lines += [f"   Our connection adds `{outcome.connection_options}`.", ""]
         lines += ["   ```sql", *(f"   {line}" for line in outcome.sql.strip().splitlines()), "   ```", ""]
         lines += [
-            f"   Bound: {outcome.bound.requests:,} requests in {outcome.bound.rounds} rounds; "
+            f"   Bound: {plural(outcome.bound.requests, 'request')} in {plural(outcome.bound.rounds, 'round')}; "
             f"{outcome.bound.explanation}.",
             "",
         ]
@@ -220,7 +225,7 @@ store (the ground truth) rather than from our client:
    pipelines' `sort`, the path keys), i.e. the rows a perfect client must still transfer. Where
    the API can sort and the query only needs the first *N* rows, only *N* are needed. Where the
    API cannot filter (commits have no `q`; their order is newest first), the rows needed are all
-   rows up to the last one in the range.
+   rows up to and including the first one past the range: a client must see it to know it may stop.
 2. **Pages of the maximum size.** Each collection costs `max(1, ceil(rows / max pagelen))`
    requests: 100 per page, 50 for pull requests and pull-request activity. An empty collection
    still costs one request (that is how a client learns it is empty).
@@ -237,8 +242,8 @@ store (the ground truth) rather than from our client:
    collection can only be requested after the parent page that named it. Hu's
    highest-level-first schedule (optimal for unit-time jobs on a forest) gives the fewest
    rounds in which `MaxConcurrency` = 8 connections complete the forest; the latency bound is
-   rounds × the emulator's mean latency. It ignores local work and transfer time, so no client
-   can beat it under this latency.
+   rounds × the emulator's base latency (jitter only adds to it). It ignores local work and
+   transfer time, so no client can beat it under this latency.
 5. A query that repeats an earlier one has a bound of 0 requests: a client with a cache need not
    ask again.
 
@@ -288,14 +293,16 @@ def render_report(
         "`--jitter-ms` (default 20), `--queries key,key,...` (a subset; keys below), `--output FILE`",
         "(default `docs/benchmarks.md`; the chart is written next to it as a PNG), `--no-baseline`",
         "(skip `atlassian-python-api`), `--scaling` (also run three queries at small, medium and",
-        "large). The command exits non-zero when our answers differ from the baseline's or when a",
-        "client's request count differs from the emulator's.",
+        "large), `--seed`, `--max-concurrency` (default 8), `--no-chart`. Run it from the repository",
+        "root. The whole run takes about 20 minutes, most of it the sequential baseline. The command",
+        "exits non-zero when our answers differ from the baseline's, when a client's request count",
+        "differs from the emulator's, or when a query fails.",
         "",
         "## This run",
         "",
         f"* Date: {now:%Y-%m-%d %H:%M} UTC; command: `{command}`",
-        f"* Emulator: scale `{settings.scale}` (seed {settings.seed}), latency {settings.latency_ms:g} ms ± "
-        f"{settings.jitter_ms:g} ms jitter per request, started in {seconds(settings.emulator_start_s)}; "
+        f"* Emulator: scale `{settings.scale}` (seed {settings.seed}), latency {settings.latency_ms:g} ms plus "
+        f"0–{settings.jitter_ms:g} ms jitter per request, started in {seconds(settings.emulator_start_s)}; "
         + ", ".join(f"{n:,} {what}" for what, n in settings.emulator_counts.items()),
         f"* Our connection: `MaxConcurrency={settings.max_concurrency}`; baseline: "
         + ("sequential `atlassian-python-api`" if settings.baseline else "not run (`--no-baseline`)"),

@@ -196,3 +196,21 @@ def test_writes_map_403_409_and_400_from_the_emulator() -> None:
                 writer.post("/repositories/acme/api/environments", body)
             with pytest.raises(errors.ValidationError):
                 writer.post("/repositories/acme/api/environments", {"environment_type": {"name": "Staging"}})
+
+
+def test_a_base_url_without_the_api_version_is_named_on_404(emulator: Any) -> None:
+    with (
+        BitbucketClient(f"BaseURL={emulator.root_url};AccessToken=demo-access-token") as client,
+        pytest.raises(errors.NotFoundError) as caught,
+    ):
+        client.get("/repositories/acme")
+    assert f"BaseURL usually ends with /2.0 (https://api.bitbucket.org/2.0), but it is {emulator.root_url}" in str(
+        caught.value
+    )
+    with (
+        BitbucketClient(f"BaseURL={emulator.base_url};AccessToken=demo-access-token") as client,
+        pytest.raises(errors.NotFoundError) as caught,
+    ):
+        client.get("/repositories/no-such-workspace")
+    assert "workspace 'no-such-workspace' was not found" in str(caught.value)
+    assert "BaseURL" not in str(caught.value)  # the right BaseURL is not blamed for a wrong slug

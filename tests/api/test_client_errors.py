@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import socket
+
 import pytest
 from api_fake_server import FAKE_TOKEN, FakeState, make_app, serve
 
@@ -111,9 +114,38 @@ def test_timeouts_become_transport_errors(fake_server: tuple[str, FakeState], fa
     settings = f"BaseURL={root}/2.0;Timeout=0.05;MaxRetries=1"
     with (
         BitbucketClient(settings, retry_base_delay=0.001) as client,
-        pytest.raises(errors.TransportError, match="Timeout.*tried 2 times.*Timeout=0.05"),
+        pytest.raises(
+            errors.TransportError, match=r"Timeout.*tried 2 times over \d+\.\d s.*Timeout=0.05.*MaxRetries=0 fails at once"
+        ),
     ):
         client.get("/slow", {"s": "0.5"})
+
+
+def test_connections_dropped_every_time_say_how_long_and_how_to_fail_faster(
+    fake_client: BitbucketClient, fake: FakeState
+) -> None:
+    fake.script("/2.0/user", "drop", "drop", "drop", "drop")
+    with pytest.raises(errors.TransportError) as caught:
+        fake_client.get("/user")
+    assert len(fake.requests_to("/2.0/user")) == 4  # MaxRetries=3: dropped connections are retried
+    assert re.search(r"tried 4 times over \d+\.\d s\.", str(caught.value))
+    assert "Check the network connection and BaseURL (MaxRetries=0 fails at once)" in str(caught.value)
+    assert caught.value.attempts == 4 and caught.value.elapsed is not None
+
+
+def test_a_refused_connection_on_this_machine_fails_at_once() -> None:
+    """Nothing listens on the port: six retries over 15-20 s would not start a server."""
+    with socket.socket() as reserved:  # bound but not listening: connecting is refused
+        reserved.bind(("127.0.0.1", 0))
+        port = reserved.getsockname()[1]
+        with (
+            BitbucketClient(f"BaseURL=http://127.0.0.1:{port}/2.0;MaxRetries=5") as client,
+            client.recording() as rec,
+            pytest.raises(errors.TransportError, match="connection refused") as caught,
+        ):
+            client.get("/user")
+    assert rec.retries == 0 and caught.value.attempts == 1
+    assert f"Nothing is listening on 127.0.0.1:{port}; start the server or fix BaseURL" in str(caught.value)
 
 
 def test_post_is_not_retried_unless_marked_idempotent(fake_client: BitbucketClient, fake: FakeState) -> None:

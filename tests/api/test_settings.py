@@ -58,6 +58,13 @@ def test_unknown_key_names_the_closest_property() -> None:
         ("AuthScheme=Client;OAuthClientId=x", "needs OAuthClientSecret"),
         ("AuthScheme=OAuth", "needs OAuthClientId and OAuthClientSecret"),
         ("AuthScheme=OAuth;OAuthClientId=a;OAuthClientSecret=b;CallbackURL=http://example.com:1", "loopback"),
+        (
+            "BaseURL=http://127.0.0.1:7990/2.0 Workspace=acme;AccessToken=t",
+            r"value of BaseURL \('http://127.0.0.1:7990/2.0 Workspace=acme'\).*forget a ';' before Workspace\?",
+        ),
+        ("Workspace=acme maxretries = 3", r"'acme maxretries = 3'.*forget a ';' before MaxRetries\?"),
+        ("BaseURL='https://h/2.0 x'", r"BaseURL must not contain spaces, got 'https://h/2.0 x'.*%20"),
+        ("BaseURL='https://h/2.0\tWorkspace=acme'", r"BaseURL must not contain spaces.*before Workspace\?"),
     ],
 )
 def test_bad_values_are_clear_errors(text: str, pattern: str) -> None:
@@ -156,3 +163,18 @@ def test_quoted_values_round_trip(user: str, token: str, workspace: str) -> None
 
     text = f"User={quote(user)};APIToken={quote(token)};Workspace={quote(workspace)}"
     assert split_connection_string(text) == [("User", user), ("APIToken", token), ("Workspace", workspace)]
+
+
+def test_a_forgotten_separator_after_a_secret_does_not_echo_it() -> None:
+    with pytest.raises(ConfigurationError, match=r"value of APIToken \(\*+\).*before Workspace\?") as caught:
+        parse_connection_string("User=me@example.com;APIToken=tok-98765 Workspace=acme")
+    assert "tok-98765" not in str(caught.value)
+
+
+def test_spaces_that_are_no_forgotten_separator_stay_allowed() -> None:
+    settings = parse_connection_string("Scope=repository account;UserAgent=ci job 7;Workspace='a Repository=b'")
+    assert settings.scope == "repository account"
+    assert settings.user_agent == "ci job 7"
+    assert settings.workspace == "a Repository=b"  # quoted: meant literally
+    with pytest.raises(ConfigurationError, match="BaseURL must not contain spaces.*before Workspace"):
+        parse_connection_string(base_url="https://h/2.0 Workspace=acme")  # keywords are checked too

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from ..bbql import BBQLError, Schema, filter_items, sort_items
 from ..fields import apply_fields
 from ..paging import PagingError, cursor_page, list_page
+from ..serializers.common import braced
 from ..serializers.render import error_response, json_response
 from ..store import PERMISSION_RANK, RepoData, Store
 
@@ -141,6 +142,24 @@ class Ctx:
     def repo_data(self) -> tuple[str, JSON, RepoData]:
         ws, repo = self.repository()
         return ws, repo, self.store.repo_data(ws, repo["slug"])
+
+    @staticmethod
+    def found(value: JSON | None, missing: str) -> JSON:
+        """``value``, or a 404 whose message is ``missing`` (what was looked for, and where)."""
+        if value is None:
+            raise ApiError(404, missing)
+        return value
+
+    def by_user(self, entries: dict[str, JSON], param: str, missing: str) -> JSON:
+        """The entry of ``entries`` (keyed by user UUID) for the user that path parameter ``param``
+        names by UUID or account_id; 404 ``missing`` when there is none."""
+        user = self.store.user(self.params[param])
+        return self.found(None if user is None else entries.get(user["uuid"]), missing)
+
+    def by_uuid(self, entries: dict[str, JSON], param: str, missing: str) -> JSON:
+        """The entry of ``entries`` (keyed by braced UUID) that path parameter ``param`` names, with
+        or without braces (``%7B...%7D`` arrives decoded); 404 ``missing`` when there is none."""
+        return self.found(entries.get(braced(self.params[param])), missing)
 
     def int_param(self, name: str) -> int:
         raw = self.params[name]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from starlette.responses import Response
 
+from ..serializers.common import braced
 from .context import JSON, ApiError, Ctx
 
 Route = tuple[str, Callable[[Ctx], Response]]
@@ -88,7 +89,7 @@ def _pipeline(ctx: Ctx) -> tuple[str, JSON, JSON]:
     ws, repo = ctx.repository()
     data = ctx.store.repo_data(ws, repo["slug"])
     ident = ctx.params["pipeline_uuid"]
-    found = data.pipelines.get("{" + ident.strip("{}") + "}")
+    found = data.pipelines.get(braced(ident))
     if found is None and ident.isdigit():
         found = next((p for p in data.pipelines.values() if p["build_number"] == int(ident)), None)
     if found is None:
@@ -109,21 +110,16 @@ def steps(ctx: Ctx) -> Response:
 
 def step(ctx: Ctx) -> Response:
     ws, repo, found = _pipeline(ctx)
-    ident = "{" + ctx.params["step_uuid"].strip("{}") + "}"
-    item = ctx.store.repo_data(ws, repo["slug"]).pipeline_steps.get(found["uuid"], {}).get(ident)
-    if item is None:
-        raise ApiError(404, f"Step {ctx.params['step_uuid']} not found in pipeline {found['build_number']}")
-    return ctx.respond(item)
+    pipeline_steps = ctx.store.repo_data(ws, repo["slug"]).pipeline_steps.get(found["uuid"], {})
+    missing = f"Step {ctx.params['step_uuid']} not found in pipeline {found['build_number']}"
+    return ctx.respond(ctx.by_uuid(pipeline_steps, "step_uuid", missing))
 
 
 def _by_uuid(ctx: Ctx, attribute: str, param: str, label: str) -> Response:
     ws, repo = ctx.repository()
     collection: dict[str, JSON] = getattr(ctx.store.repo_data(ws, repo["slug"]), attribute)
-    ident = ctx.params[param]
-    found = collection.get("{" + ident.strip("{}") + "}")
-    if found is None:
-        raise ApiError(404, f"{label} {ident} not found in {repo['full_name']}")
-    return ctx.respond(found)
+    missing = f"{label} {ctx.params[param]} not found in {repo['full_name']}"
+    return ctx.respond(ctx.by_uuid(collection, param, missing))
 
 
 def _listing(ctx: Ctx, attribute: str) -> Response:

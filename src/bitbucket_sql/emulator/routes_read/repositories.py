@@ -98,17 +98,9 @@ def user_permissions(ctx: Ctx) -> Response:
 
 def user_permission(ctx: Ctx) -> Response:
     ws, repo = _admin_repository(ctx)
-    user = ctx.store.user(ctx.params["selected_user_id"])
-    grant = (
-        None
-        if user is None
-        else ctx.store.workspaces[ws].repo_user_permissions.get(repo["slug"], {}).get(user["uuid"])
-    )
-    if grant is None:
-        raise ApiError(
-            404, f"No explicit permission for {ctx.params['selected_user_id']} on {repo['full_name']}"
-        )
-    return ctx.respond(grant)
+    grants = ctx.store.workspaces[ws].repo_user_permissions.get(repo["slug"], {})
+    missing = f"No explicit permission for {ctx.params['selected_user_id']} on {repo['full_name']}"
+    return ctx.respond(ctx.by_user(grants, "selected_user_id", missing))
 
 
 def group_permissions(ctx: Ctx) -> Response:
@@ -118,14 +110,9 @@ def group_permissions(ctx: Ctx) -> Response:
 
 def group_permission(ctx: Ctx) -> Response:
     ws, repo = _admin_repository(ctx)
-    grant = (
-        ctx.store.workspaces[ws].repo_group_permissions.get(repo["slug"], {}).get(ctx.params["group_slug"])
-    )
-    if grant is None:
-        raise ApiError(
-            404, f"No explicit permission for group {ctx.params['group_slug']} on {repo['full_name']}"
-        )
-    return ctx.respond(grant)
+    grants = ctx.store.workspaces[ws].repo_group_permissions.get(repo["slug"], {})
+    missing = f"No explicit permission for group {ctx.params['group_slug']} on {repo['full_name']}"
+    return ctx.respond(ctx.found(grants.get(ctx.params["group_slug"]), missing))
 
 
 def branch_restrictions(ctx: Ctx) -> Response:
@@ -145,9 +132,9 @@ def branch_restriction(ctx: Ctx) -> Response:
     ws, repo = _admin_repository(ctx)
     restriction_id = ctx.int_param("id")
     found = ctx.store.repo_data(ws, repo["slug"]).branch_restrictions.get(restriction_id)
-    if found is None:
-        raise ApiError(404, f"Branch restriction {restriction_id} not found in {repo['full_name']}")
-    return ctx.respond(found)
+    return ctx.respond(
+        ctx.found(found, f"Branch restriction {restriction_id} not found in {repo['full_name']}")
+    )
 
 
 def default_reviewers(ctx: Ctx) -> Response:
@@ -157,15 +144,9 @@ def default_reviewers(ctx: Ctx) -> Response:
 
 def default_reviewer(ctx: Ctx) -> Response:
     ws, repo = _admin_repository(ctx)
-    user = ctx.store.user(ctx.params["target_username"])
-    found = (
-        None if user is None else ctx.store.repo_data(ws, repo["slug"]).default_reviewers.get(user["uuid"])
-    )
-    if found is None:
-        raise ApiError(
-            404, f"{ctx.params['target_username']} is not a default reviewer of {repo['full_name']}"
-        )
-    return ctx.respond(found)
+    reviewers = ctx.store.repo_data(ws, repo["slug"]).default_reviewers
+    missing = f"{ctx.params['target_username']} is not a default reviewer of {repo['full_name']}"
+    return ctx.respond(ctx.by_user(reviewers, "target_username", missing))
 
 
 def effective_default_reviewers(ctx: Ctx) -> Response:
@@ -196,12 +177,8 @@ def hooks(ctx: Ctx) -> Response:
 
 def hook(ctx: Ctx) -> Response:
     ws, repo = _admin_repository(ctx)
-    hooks_by_uuid = ctx.store.repo_data(ws, repo["slug"]).hooks
-    uid = ctx.params["uid"]
-    found = hooks_by_uuid.get(uid) or hooks_by_uuid.get("{" + uid.strip("{}") + "}")
-    if found is None:
-        raise ApiError(404, f"Webhook {uid} not found in {repo['full_name']}")
-    return ctx.respond(found)
+    missing = f"Webhook {ctx.params['uid']} not found in {repo['full_name']}"
+    return ctx.respond(ctx.by_uuid(ctx.store.repo_data(ws, repo["slug"]).hooks, "uid", missing))
 
 
 def downloads(ctx: Ctx) -> Response:
@@ -220,9 +197,7 @@ def deploy_key(ctx: Ctx) -> Response:
     ws, repo = _admin_repository(ctx)
     key_id = ctx.int_param("key_id")
     found = ctx.store.repo_data(ws, repo["slug"]).deploy_keys.get(key_id)
-    if found is None:
-        raise ApiError(404, f"Deploy key {key_id} not found in {repo['full_name']}")
-    return ctx.respond(found)
+    return ctx.respond(ctx.found(found, f"Deploy key {key_id} not found in {repo['full_name']}"))
 
 
 BASE = "/repositories/{workspace}/{repo_slug}"

@@ -154,10 +154,11 @@ def members(ctx: Ctx) -> Response:
 
 def member(ctx: Ctx) -> Response:
     slug = ctx.member_workspace()
-    user = ctx.store.user(ctx.params["member"])
-    membership = None if user is None else ctx.store.workspaces[slug].members.get(user["uuid"])
-    if membership is None:
-        raise ApiError(404, f"{ctx.params['member']} is not a member of workspace {slug}")
+    membership = ctx.by_user(
+        ctx.store.workspaces[slug].members,
+        "member",
+        f"{ctx.params['member']} is not a member of workspace {slug}",
+    )
     return ctx.respond(
         {
             key: value
@@ -237,17 +238,9 @@ def project_user_permissions(ctx: Ctx) -> Response:
 def project_user_permission(ctx: Ctx) -> Response:
     slug, found = _project(ctx)
     ctx.member_workspace()
-    user = ctx.store.user(ctx.params["selected_user_id"])
-    grant = (
-        None
-        if user is None
-        else ctx.store.workspaces[slug].project_user_permissions.get(found["key"], {}).get(user["uuid"])
-    )
-    if grant is None:
-        raise ApiError(
-            404, f"No explicit permission for {ctx.params['selected_user_id']} on project {found['key']}"
-        )
-    return ctx.respond(grant)
+    grants = ctx.store.workspaces[slug].project_user_permissions.get(found["key"], {})
+    missing = f"No explicit permission for {ctx.params['selected_user_id']} on project {found['key']}"
+    return ctx.respond(ctx.by_user(grants, "selected_user_id", missing))
 
 
 def project_group_permissions(ctx: Ctx) -> Response:
@@ -261,16 +254,9 @@ def project_group_permissions(ctx: Ctx) -> Response:
 def project_group_permission(ctx: Ctx) -> Response:
     slug, found = _project(ctx)
     ctx.member_workspace()
-    grant = (
-        ctx.store.workspaces[slug]
-        .project_group_permissions.get(found["key"], {})
-        .get(ctx.params["group_slug"])
-    )
-    if grant is None:
-        raise ApiError(
-            404, f"No explicit permission for group {ctx.params['group_slug']} on project {found['key']}"
-        )
-    return ctx.respond(grant)
+    grants = ctx.store.workspaces[slug].project_group_permissions.get(found["key"], {})
+    missing = f"No explicit permission for group {ctx.params['group_slug']} on project {found['key']}"
+    return ctx.respond(ctx.found(grants.get(ctx.params["group_slug"]), missing))
 
 
 def project_default_reviewers(ctx: Ctx) -> Response:
@@ -284,17 +270,10 @@ def project_default_reviewers(ctx: Ctx) -> Response:
 def project_default_reviewer(ctx: Ctx) -> Response:
     slug, found = _project(ctx)
     ctx.member_workspace()
-    user = ctx.store.user(ctx.params["selected_user"])
-    entry = (
-        None
-        if user is None
-        else ctx.store.workspaces[slug].project_default_reviewers.get(found["key"], {}).get(user["uuid"])
-    )
-    if entry is None or user is None:
-        raise ApiError(
-            404, f"{ctx.params['selected_user']} is not a default reviewer of project {found['key']}"
-        )
-    return ctx.respond(user)
+    reviewers = ctx.store.workspaces[slug].project_default_reviewers.get(found["key"], {})
+    missing = f"{ctx.params['selected_user']} is not a default reviewer of project {found['key']}"
+    ctx.by_user(reviewers, "selected_user", missing)
+    return ctx.respond(ctx.store.user(ctx.params["selected_user"]))  # the spec answers the user itself
 
 
 def hooks(ctx: Ctx) -> Response:
@@ -304,10 +283,9 @@ def hooks(ctx: Ctx) -> Response:
 
 def hook(ctx: Ctx) -> Response:
     slug = ctx.member_workspace()
-    found = _by_uuid(ctx.store.workspaces[slug].hooks, ctx.params["uid"])
-    if found is None:
-        raise ApiError(404, f"Webhook {ctx.params['uid']} not found")
-    return ctx.respond(found)
+    return ctx.respond(
+        ctx.by_uuid(ctx.store.workspaces[slug].hooks, "uid", f"Webhook {ctx.params['uid']} not found")
+    )
 
 
 def variables(ctx: Ctx) -> Response:
@@ -317,14 +295,8 @@ def variables(ctx: Ctx) -> Response:
 
 def variable(ctx: Ctx) -> Response:
     slug = ctx.member_workspace()
-    found = _by_uuid(ctx.store.workspaces[slug].variables, ctx.params["variable_uuid"])
-    if found is None:
-        raise ApiError(404, f"Variable {ctx.params['variable_uuid']} not found")
-    return ctx.respond(found)
-
-
-def _by_uuid(collection: dict[str, JSON], ident: str) -> JSON | None:
-    return collection.get(ident) or collection.get("{" + ident.strip("{}") + "}")
+    missing = f"Variable {ctx.params['variable_uuid']} not found"
+    return ctx.respond(ctx.by_uuid(ctx.store.workspaces[slug].variables, "variable_uuid", missing))
 
 
 def user_pull_requests(ctx: Ctx) -> Response:
