@@ -196,13 +196,18 @@ def make_app(state: FakeState) -> Starlette:
 
 
 @contextlib.contextmanager
-def serve(app: Starlette, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``app`` on a free loopback port in a thread; yields its root URL."""
+def serve(app: Starlette, host: str = "127.0.0.1", **uvicorn_options: Any) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yields its root URL.
+
+    The port is the one the OS gave a socket bound to port 0, so parallel runs never collide.
+    ``uvicorn_options`` go to ``uvicorn.Config`` (``ssl_certfile``/``ssl_keyfile`` serve HTTPS).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off")
+    scheme = "https" if uvicorn_options.get("ssl_certfile") else "http"
+    config = uvicorn.Config(app, log_level="critical", access_log=False, lifespan="off", **uvicorn_options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -212,7 +217,7 @@ def serve(app: Starlette, host: str = "127.0.0.1") -> Iterator[str]:
             raise RuntimeError("fake API server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://{host}:{port}"
+        yield f"{scheme}://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

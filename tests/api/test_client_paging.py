@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 import pytest
 from api_fake_server import FakeState
 
+from bitbucket_sql.api import errors
 from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.api.paging import with_page
 
@@ -67,13 +68,12 @@ def test_paginate_many_keeps_page_order_per_key(fake_client: BitbucketClient, fa
 
 
 def test_get_many_returns_each_object_and_optionally_errors(fake_client: BitbucketClient, fake: FakeState) -> None:
-    fake.script("/2.0/echo")
     results = dict(fake_client.get_many([(n, "/user", {"n": n}) for n in range(20)]))
     assert set(results) == set(range(20))
     assert all(r["display_name"] == "Fake User" for r in results.values())
     fake.script("/2.0/user", 404)
     mixed = dict(fake_client.get_many([("missing", "/user", None)], return_errors=True))
-    assert type(mixed["missing"]).__name__ == "NotFoundError"
+    assert isinstance(mixed["missing"], errors.NotFoundError)
 
 
 def test_concurrency_never_exceeds_max_concurrency(fake_server: tuple[str, FakeState], fake: FakeState) -> None:

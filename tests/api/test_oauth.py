@@ -88,6 +88,14 @@ def refresh_is_accepted(emulator: Any, refresh_token: str) -> bool:
     return answer.status_code == 200
 
 
+def kill_the_stored_refresh_token(emulator: Any, settings: ConnectionSettings, token_file: Path) -> dict[str, Any]:
+    """Another process refreshes (so the stored refresh token dies) and the stored access token expires."""
+    token = stored_token(token_file)
+    assert refresh_is_accepted(emulator, token["refresh_token"])
+    TokenStore(token_file).save(TokenStore.key(settings), {**token, "expires_at": 1})
+    return token
+
+
 def test_authorization_code_flow_stores_a_private_token_file(emulator: Any, token_file: Path) -> None:
     settings = oauth_settings(emulator, token_file)
     browser = ScriptedBrowser()
@@ -186,9 +194,7 @@ def test_refresh_mode_never_prompts(emulator: Any, token_file: Path) -> None:
 def test_a_dead_refresh_token_asks_to_sign_in_again(
     emulator: Any, signed_in: ConnectionSettings, token_file: Path
 ) -> None:
-    token = stored_token(token_file)
-    assert refresh_is_accepted(emulator, token["refresh_token"])  # someone else used it: now dead
-    TokenStore(token_file).save(TokenStore.key(signed_in), {**token, "expires_at": 1})
+    token = kill_the_stored_refresh_token(emulator, signed_in, token_file)
     with (
         BitbucketClient(signed_in.with_overrides(InitiateOAuth="REFRESH")) as client,
         pytest.raises(errors.AuthenticationError, match="invalid_grant.*bbsql auth login") as caught,
@@ -287,9 +293,7 @@ def test_non_interactive_clients_never_start_a_sign_in(emulator: Any, token_file
 def test_getandrefresh_signs_in_again_when_the_refresh_token_died(
     emulator: Any, signed_in: ConnectionSettings, token_file: Path, desktop: ScriptedBrowser
 ) -> None:
-    token = stored_token(token_file)
-    assert refresh_is_accepted(emulator, token["refresh_token"])  # used elsewhere: now dead
-    TokenStore(token_file).save(TokenStore.key(signed_in), {**token, "expires_at": 1})
+    token = kill_the_stored_refresh_token(emulator, signed_in, token_file)
     with BitbucketClient(signed_in) as client:
         assert client.get("/user")["type"] == "user"
     assert len(desktop.opened) == 1
@@ -309,15 +313,13 @@ def test_an_unattended_run_without_a_token_fails_at_once(emulator: Any, token_fi
         client.get("/user")
     assert "stdin is not a terminal" in str(caught.value)
     assert not token_file.exists()
-    assert emulator.stats()["total"] == 0  # not even the consent page was asked for
+    assert emulator.stats()["total"] == 0  # no API request was even tried
 
 
 def test_an_unattended_run_with_a_dead_refresh_token_reports_it(
     emulator: Any, signed_in: ConnectionSettings, token_file: Path, unattended: None
 ) -> None:
-    token = stored_token(token_file)
-    assert refresh_is_accepted(emulator, token["refresh_token"])  # used elsewhere: now dead
-    TokenStore(token_file).save(TokenStore.key(signed_in), {**token, "expires_at": 1})
+    token = kill_the_stored_refresh_token(emulator, signed_in, token_file)
     with (
         BitbucketClient(signed_in) as client,
         pytest.raises(errors.OAuthFlowError, match="invalid_grant.*bbsql auth login"),

@@ -11,6 +11,7 @@ from api_fake_server import FakeState
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bitbucket_sql.api import errors
 from bitbucket_sql.api.accounting import RollingWindow
 from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.api.retry import RetryPolicy, parse_retry_after
@@ -80,7 +81,7 @@ def test_a_failing_pagination_can_be_reported_without_stopping_the_others(
                                                 pagelen=10, return_errors=True):
         results.setdefault(key, []).append(item)
     assert len(results["list"]) == 25
-    assert len(results["cursor"]) == 1 and type(results["cursor"][0]).__name__ == "NotFoundError"
+    assert len(results["cursor"]) == 1 and isinstance(results["cursor"][0], errors.NotFoundError)
     fake.script("/2.0/cursor", 404)
-    with pytest.raises(Exception, match="404"):
+    with pytest.raises(errors.NotFoundError, match="404"):
         list(fake_client.paginate_many([("list", "/items", None), ("cursor", "/cursor", None)], pagelen=10))

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import ipaddress
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from api_fake_server import FakeState, make_app
+from api_fake_server import FakeState, make_app, serve
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -75,32 +70,10 @@ def make_ca_and_server_cert(directory: Path) -> tuple[Path, Path, Path]:
     return ca_file, cert_file, key_file
 
 
-@contextlib.contextmanager
-def serve_tls(cert_file: Path, key_file: Path) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(make_app(FakeState()), log_level="critical", access_log=False, lifespan="off",
-                            ssl_certfile=str(cert_file), ssl_keyfile=str(key_file))
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "TLS server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     ca_file, cert_file, key_file = make_ca_and_server_cert(tmp_path_factory.mktemp("tls"))
-    with serve_tls(cert_file, key_file) as root:
+    with serve(make_app(FakeState()), ssl_certfile=str(cert_file), ssl_keyfile=str(key_file)) as root:
         yield root, ca_file
 
 

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from bitbucket_sql.cli.demo_cmd import TOUR
 
+STANDALONE_CONNECTION = (
+    "BaseURL=http://127.0.0.1:7990/2.0;Workspace=acme;AuthScheme=APIToken;"
+    "User=demo@example.com;APIToken=demo-api-token"
+)
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _connection_string_shown(output: str) -> str:
+    match = re.search(r"Connection string: (\S+)", output)
+    assert match, output[:2000]
+    return match.group(1)
+
 
 def test_demo_runs_the_whole_tour_and_exits_without_a_terminal(tmp_path: Path) -> None:
-    env = {**os.environ, "HOME": str(tmp_path), "BBSQL_CONNECTION": "", "NO_COLOR": "1", "COLUMNS": "160"}
+    # narrow on purpose: nothing a user copies may be broken across lines
+    env = {**os.environ, "HOME": str(tmp_path), "BBSQL_CONNECTION": "", "NO_COLOR": "1", "COLUMNS": "60"}
     completed = subprocess.run(
         [sys.executable, "-m", "bitbucket_sql", "demo", "--scale", "tiny"],
         stdin=subprocess.DEVNULL,
@@ -30,6 +44,13 @@ def test_demo_runs_the_whole_tour_and_exits_without_a_terminal(tmp_path: Path) -
     assert "Tour done" in out
     assert "Open the SQL shell" not in out  # no terminal: no shell offered
     assert "Traceback" not in completed.stderr
+    shown = _connection_string_shown(out)
+    assert re.fullmatch(r"BaseURL=http://127\.0\.0\.1:\d+/2\.0;Workspace=acme;AuthScheme=APIToken;"
+                        r"User=demo@example\.com;APIToken=demo-api-token", shown)  # fmt: skip
+    # the way on works after the demo's own emulator has stopped: a standalone one
+    assert "run 'bbsql emulator' in another terminal" in out
+    assert f"bbsql shell -c '{STANDALONE_CONNECTION}'" in out
+    assert "Try your own with 'bbsql shell'" not in out
 
 
 def _read_until(fd: int, marker: bytes, seen: bytearray, timeout_s: float = 60.0) -> None:
@@ -56,7 +77,7 @@ def _demo_in_a_terminal(tmp_path: Path, *options: str) -> tuple[subprocess.Popen
         **os.environ,
         "HOME": str(tmp_path),
         "BBSQL_CONNECTION": "",
-        "COLUMNS": "160",
+        "COLUMNS": "100",  # where the connection string used to be hard-wrapped
         "TERM": "xterm",
         "PROMPT_TOOLKIT_NO_CPR": "1",
     }
@@ -102,8 +123,11 @@ def test_demo_with_no_shell_exits_after_the_tour_even_in_a_terminal(tmp_path: Pa
     process, controller = _demo_in_a_terminal(tmp_path, "--no-shell")
     seen = bytearray()
     try:
-        _read_until(controller, b"Tour done", seen)
+        _read_until(controller, b"docs/authentication.md", seen)  # the last line of the demo
         assert process.wait(timeout=60) == 0
     finally:
         _stop(process, controller)
     assert b"Open the SQL shell" not in seen
+    text = _ANSI.sub(b"", bytes(seen)).decode("utf-8", "replace")
+    assert _connection_string_shown(text).endswith(";APIToken=demo-api-token")  # whole, on one line
+    assert f"bbsql shell -c '{STANDALONE_CONNECTION}'" in text

@@ -27,22 +27,48 @@ def test_shell_runs_statements_and_dot_commands_and_survives_errors(
         ]
     )
     result = invoke("shell", "-c", cli_connection, input=script)
-    assert result.exit_code == 0, result.output
-    out = result.stdout
+    out, err = result.stdout, result.stderr
     assert "repositories" in out and "pull_request_comments" in out  # .tables
     assert "author_display_name" in out and "TIMESTAMPTZ" in out  # .schema
     assert re.search(rf"│\s*{len(pull_requests)}\s*│", out)  # the count, as a table cell
     assert "1 row in" in out and "request" in out  # timing and request count after a query
-    assert "error: " in out and "pull_requests" in out  # unknown table, with the closest name
-    assert "unknown command '.bogus'" in out
     assert "after" in out and "second" in out  # the shell carried on after the errors
     assert "never" not in out
+    # a script's errors go to stderr, one line each, named by the line the input starts on
+    errors = err.splitlines()
+    assert errors[0].startswith("error (line 5): Unknown table 'pull_request'") and "pull_requests" in errors[0]
+    assert errors[1].startswith("error (line 6): Unknown table 'pull_request'")
+    assert errors[2].startswith("error (line 7): unknown command '.bogus'")
+    assert "error" not in out
+    # ... and the script's exit status says that it failed
+    assert result.exit_code == 1
+    assert errors[-1] == "Error: 3 inputs of the script failed (see the errors above)"
 
 
 def test_shell_reads_until_end_of_input(cli_connection: str) -> None:
     result = invoke("shell", "-c", cli_connection, input="SELECT 41 + 1 AS answer")
     assert result.exit_code == 0, result.output
     assert "42" in result.stdout
+    assert result.stderr == ""
+
+
+def test_a_script_with_one_failure_exits_1_through_the_installed_command(cli_connection: str) -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "bitbucket_sql", "shell", "-c", cli_connection],
+        input="SELECT 1 AS one;\nSELECT FROM WHERE;\nSELECT 2 AS two;\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 1
+    assert "one" in completed.stdout and "two" in completed.stdout  # it carried on
+    lines = completed.stderr.strip().splitlines()
+    assert lines[0].startswith("error (line 2): SQL syntax error")
+    assert lines[-1] == "bbsql: error: 1 input of the script failed (see the errors above)"
+    assert "Traceback" not in completed.stderr
 
 
 def test_shell_help_lists_the_dot_commands(cli_connection: str) -> None:

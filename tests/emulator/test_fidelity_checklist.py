@@ -236,3 +236,21 @@ def test_deprecated_repository_permissions_still_answer(client: httpx.Client, em
     names = [value["repository"]["full_name"] for value in values]
     assert names == sorted(names) and {value["permission"] for value in values} == {"admin"}
     assert {name.split("/")[0] for name in names} == {"acme"}  # the demo user owns acme only
+
+
+# ----------------------------------------------------------------------------- writes (§5.6)
+
+
+def test_a_tag_created_without_a_message_gets_bitbuckets_default_message() -> None:
+    with run_emulator(scale="tiny", seed=1) as emu, httpx.Client(base_url=emu.base_url, auth=DEMO) as http:
+        head = http.get("/repositories/acme/api/refs/branches/main").json()["target"]["hash"]
+        plain = http.post(
+            "/repositories/acme/api/refs/tags", json={"name": "v7.0.0", "target": {"hash": head}}
+        )
+        given = http.post(
+            "/repositories/acme/api/refs/tags",
+            json={"name": "v7.0.1", "target": {"hash": head[:7]}, "message": "Release 7.0.1"},
+        )
+    assert plain.status_code == 201 and given.status_code == 201
+    assert plain.json()["message"] == f"Added tag v7.0.0 for changeset {head[:12]}"
+    assert given.json()["message"] == "Release 7.0.1"

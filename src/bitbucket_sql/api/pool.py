@@ -53,10 +53,6 @@ class WorkerPool:
                 self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix=self._name)
             return self._executor.submit(context.run, _as_worker, fn, *args)
 
-    @property
-    def started(self) -> bool:
-        return self._executor is not None
-
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True

@@ -1,8 +1,8 @@
-"""Removing secrets from URLs, headers and form bodies before they reach logs or errors.
+"""Removing secrets from URLs and headers before they reach logs or errors.
 
 Every URL that ends up in a log line, an exception or a request record passes through
-:func:`redact_url`; header and form dumps in verbose logs go through :func:`redact_headers`
-and :func:`redact_form`. :class:`SecretScrubber` is a last line of defence on the handlers
+:func:`redact_url`; header dumps in verbose logs go through :func:`redact_headers`.
+:class:`SecretScrubber` is a last line of defence on the handlers
 this package installs: it replaces any registered secret string in a formatted record.
 """
 
@@ -63,11 +63,6 @@ def redact_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> di
         else:
             result[name] = value
     return result
-
-
-def redact_form(form: Mapping[str, str]) -> dict[str, str]:
-    """A copy of a form body with credential fields masked."""
-    return {k: (MASK if k.lower() in SECRET_KEYS else v) for k, v in form.items()}
 
 
 class SecretScrubber(logging.Filter):

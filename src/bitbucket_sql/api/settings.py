@@ -15,7 +15,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -492,12 +492,3 @@ def _validate(settings: ConnectionSettings) -> None:
             f"CallbackURL={settings.callback_url!r} must be an http://localhost or loopback address",
             hint="The local listener only binds loopback; use e.g. http://localhost:33333",
         )
-
-
-def property_defaults() -> dict[str, Any]:
-    """Property name -> default (for docs and ``bbsql auth status``)."""
-    return {p.name: p.default for p in PROPERTIES}
-
-
-def settings_fields() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(ConnectionSettings) if f.name != "explicit")

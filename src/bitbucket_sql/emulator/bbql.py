@@ -27,19 +27,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .store import PERMISSION_RANK  # BBQL orders permission values by the same ranks
+
 Schema = dict[str, Any]
 JSON = dict[str, Any]
 
-PERMISSION_ORDER = {
-    "none": 0,
-    "read": 1,
-    "member": 1,
-    "collaborator": 2,
-    "write": 2,
-    "create-repo": 3,
-    "admin": 4,
-    "owner": 5,
-}
 COMPARATORS = ("=", "!=", "~", "!~", ">", ">=", "<", "<=")
 
 
@@ -327,7 +319,7 @@ def _native(value: Any, kind: str) -> Any:
         except BBQLError:
             return None
     if kind == "permission" and isinstance(value, str):
-        return PERMISSION_ORDER.get(value, -1)
+        return PERMISSION_RANK.get(value, -1)
     return value
 
 
@@ -365,7 +357,7 @@ def _compile(node: Node, schema: Schema) -> Predicate:
         raise BBQLError(f"'{node.op}' needs a text field; '{path}' is a {kind}")
     expected = [_coerce(literal, kind, path, node.op) for literal in node.values]
     if kind == "permission":
-        expected = [None if value is None else PERMISSION_ORDER.get(value, -1) for value in expected]
+        expected = [None if value is None else PERMISSION_RANK.get(value, -1) for value in expected]
     negate = node.op in ("!=", "!~", "NOT IN")
     positive_op = {"!=": "=", "!~": "~", "IN": "=", "NOT IN": "="}.get(node.op, node.op)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import html
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
@@ -201,17 +202,38 @@ def _authenticate_client(
     return consumer
 
 
+def _redeem(
+    consumer: OAuthConsumer,
+    form: dict[str, str],
+    grant_type: str,
+    field: str,
+    redeem: Callable[[str], Grant | None],
+    invalid: str,
+) -> Grant | Response:
+    """The grant behind the single-use ``field`` of the form (a code or a refresh token), provided
+    it was issued to ``consumer``; otherwise the OAuth error to answer."""
+    value = form.get(field, "")
+    if not value:
+        return oauth_error(400, "invalid_request", f"Missing {field} for grant_type {grant_type}.")
+    grant = redeem(value)
+    if grant is None or grant.client_id != consumer.client_id:
+        return oauth_error(400, "invalid_grant", invalid)
+    return grant
+
+
 def _code_grant(
     registry: CredentialRegistry, consumer: OAuthConsumer, form: dict[str, str]
 ) -> Grant | Response:
-    code = form.get("code", "")
-    if not code:
-        return oauth_error(400, "invalid_request", "Missing code for grant_type authorization_code.")
-    grant = registry.redeem_code(code)
-    if grant is None or grant.client_id != consumer.client_id:
-        return oauth_error(
-            400, "invalid_grant", "The authorization code is invalid, expired or already used."
-        )
+    grant = _redeem(
+        consumer,
+        form,
+        "authorization_code",
+        "code",
+        registry.redeem_code,
+        "The authorization code is invalid, expired or already used.",
+    )
+    if isinstance(grant, Response):
+        return grant
     redirect_uri = form.get("redirect_uri")
     if redirect_uri and grant.redirect_uri and redirect_uri != grant.redirect_uri:
         return oauth_error(400, "invalid_grant", "redirect_uri does not match the one used to authorize.")
@@ -223,10 +245,11 @@ def _code_grant(
 def _refresh_grant(
     registry: CredentialRegistry, consumer: OAuthConsumer, form: dict[str, str]
 ) -> Grant | Response:
-    refresh_token = form.get("refresh_token", "")
-    if not refresh_token:
-        return oauth_error(400, "invalid_request", "Missing refresh_token for grant_type refresh_token.")
-    grant = registry.redeem_refresh_token(refresh_token)
-    if grant is None or grant.client_id != consumer.client_id:
-        return oauth_error(400, "invalid_grant", "Invalid refresh_token (refresh tokens are single use).")
-    return grant
+    return _redeem(
+        consumer,
+        form,
+        "refresh_token",
+        "refresh_token",
+        registry.redeem_refresh_token,
+        "Invalid refresh_token (refresh tokens are single use).",
+    )

@@ -70,13 +70,16 @@ def comments(ctx: Ctx) -> Response:
     return ctx.listing([found[cid] for cid in sorted(found)], schemas.COMMENT)
 
 
-def comment(ctx: Ctx) -> Response:
+def _pr_item(ctx: Ctx, attribute: str, param: str, label: str) -> Response:
+    """One comment or task (``attribute`` of the repository data) of the pull request in the path."""
     ws, repo, pr = _pull_request(ctx)
-    comment_id = ctx.int_param("comment_id")
-    found = ctx.store.repo_data(ws, repo["slug"]).pr_comments.get(pr["id"], {}).get(comment_id)
-    if found is None:
-        raise ApiError(404, f"Comment {comment_id} not found on pull request {pr['id']}")
-    return ctx.respond(found)
+    item_id = ctx.int_param(param)
+    found = getattr(ctx.store.repo_data(ws, repo["slug"]), attribute).get(pr["id"], {}).get(item_id)
+    return ctx.respond(ctx.found(found, f"{label} {item_id} not found on pull request {pr['id']}"))
+
+
+def comment(ctx: Ctx) -> Response:
+    return _pr_item(ctx, "pr_comments", "comment_id", "Comment")
 
 
 def tasks(ctx: Ctx) -> Response:
@@ -87,12 +90,7 @@ def tasks(ctx: Ctx) -> Response:
 
 
 def task(ctx: Ctx) -> Response:
-    ws, repo, pr = _pull_request(ctx)
-    task_id = ctx.int_param("task_id")
-    found = ctx.store.repo_data(ws, repo["slug"]).pr_tasks.get(pr["id"], {}).get(task_id)
-    if found is None:
-        raise ApiError(404, f"Task {task_id} not found on pull request {pr['id']}")
-    return ctx.respond(found)
+    return _pr_item(ctx, "pr_tasks", "task_id", "Task")
 
 
 def _activity_date(entry: JSON) -> str:

@@ -18,6 +18,7 @@ PROJECT: Schema = {"uuid": S, "key": S, "name": S, "type": S}
 REPO_REF: Schema = {"uuid": S, "full_name": S, "name": S, "type": S}
 COMMIT_REF: Schema = {"hash": S, "type": S}
 RENDERED: Schema = {"raw": S, "markup": S, "html": S}
+OWNER: Schema = {**USER, "username": S}  # a user, or a workspace in the "team" form
 
 REPOSITORY: Schema = {
     "uuid": S,
@@ -36,7 +37,7 @@ REPOSITORY: Schema = {
     "has_issues": B,
     "has_wiki": B,
     "type": S,
-    "owner": {**USER, "username": S},
+    "owner": OWNER,
     "workspace": WORKSPACE,
     "project": PROJECT,
     "mainbranch": {"name": S, "type": S},
@@ -68,7 +69,7 @@ PROJECT_FULL: Schema = {
     "updated_on": D,
     "has_publicly_visible_repos": B,
     "type": S,
-    "owner": {**USER, "username": S},
+    "owner": OWNER,
 }
 
 MEMBERSHIP: Schema = {

@@ -26,34 +26,34 @@ def refs(ctx: Ctx) -> Response:
     return ctx.listing(items, schemas.REF, natural=frozenset({"name"}))
 
 
-def branches(ctx: Ctx) -> Response:
+def _ref_listing(ctx: Ctx, kind: str) -> Response:
+    """Branches or tags (``kind``): lexical by default, natural order with ``sort=name``."""
     _, _, data = ctx.repo_data()
-    return ctx.listing(
-        [data.branches[name] for name in sorted(data.branches)], schemas.REF, natural=frozenset({"name"})
-    )
+    refs: dict[str, JSON] = getattr(data, kind)
+    return ctx.listing([refs[name] for name in sorted(refs)], schemas.REF, natural=frozenset({"name"}))
+
+
+def _ref(ctx: Ctx, kind: str, label: str) -> Response:
+    _, repo, data = ctx.repo_data()
+    refs: dict[str, JSON] = getattr(data, kind)
+    name = ctx.params["name"]
+    return ctx.respond(ctx.found(refs.get(name), f"{label} {name} not found in {repo['full_name']}"))
+
+
+def branches(ctx: Ctx) -> Response:
+    return _ref_listing(ctx, "branches")
 
 
 def branch(ctx: Ctx) -> Response:
-    _, repo, data = ctx.repo_data()
-    found = data.branches.get(ctx.params["name"])
-    if found is None:
-        raise ApiError(404, f"Branch {ctx.params['name']} not found in {repo['full_name']}")
-    return ctx.respond(found)
+    return _ref(ctx, "branches", "Branch")
 
 
 def tags(ctx: Ctx) -> Response:
-    _, _, data = ctx.repo_data()
-    return ctx.listing(
-        [data.tags[name] for name in sorted(data.tags)], schemas.REF, natural=frozenset({"name"})
-    )
+    return _ref_listing(ctx, "tags")
 
 
 def tag(ctx: Ctx) -> Response:
-    _, repo, data = ctx.repo_data()
-    found = data.tags.get(ctx.params["name"])
-    if found is None:
-        raise ApiError(404, f"Tag {ctx.params['name']} not found in {repo['full_name']}")
-    return ctx.respond(found)
+    return _ref(ctx, "tags", "Tag")
 
 
 # ----------------------------------------------------------------------------- commit graph

@@ -38,44 +38,56 @@ def _ref_name(ctx: WriteCtx, body: JSON) -> str:
     return name
 
 
-def create_branch(ctx: WriteCtx) -> Response:
+_LABELS = {"branches": "Branch", "tags": "Tag"}
+
+
+def _new_ref(ctx: WriteCtx, kind: str) -> tuple[JSON, RepoData, str, JSON, JSON]:
+    """What creating a branch or a tag (``kind``) starts with: write access, a valid name not taken
+    yet, and the commit to point at. Returns (repository, its data, name, target commit, body)."""
     ws, repo = ctx.writable_repository("write")
     body = ctx.object_body()
     name = _ref_name(ctx, body)
     data = ctx.store.repo_data_for_write(ws, repo["slug"])
-    if name in data.branches:
-        raise ValidationError({"name": [f"Branch {name} already exists."]})
-    branch = o.branch(repo, name, resolve_target(data, body))
+    if name in getattr(data, kind):
+        raise ValidationError({"name": [f"{_LABELS[kind]} {name} already exists."]})
+    return repo, data, name, resolve_target(data, body), body
+
+
+def _delete_ref(ctx: WriteCtx, kind: str) -> Response:
+    """Delete the branch or tag (``kind``) named in the path; the main branch cannot go."""
+    ws, repo = ctx.writable_repository("write")
+    name = ctx.params["name"]
+    data = ctx.store.repo_data_for_write(ws, repo["slug"])
+    refs: dict[str, JSON] = getattr(data, kind)
+    if name not in refs:
+        raise ApiError(404, f"{_LABELS[kind]} {name} not found in {repo['full_name']}")
+    if kind == "branches" and name == repo["mainbranch"]["name"]:
+        raise ApiError(
+            400, "Bad request", f"{name} is the main branch of {repo['full_name']} and cannot be deleted."
+        )
+    del refs[name]
+    ctx.store.touch(repo)
+    return no_content()
+
+
+def create_branch(ctx: WriteCtx) -> Response:
+    repo, data, name, target, _ = _new_ref(ctx, "branches")
+    branch = o.branch(repo, name, target)
     data.branches[name] = branch
     ctx.store.touch(repo)
     return ctx.created(branch)
 
 
 def delete_branch(ctx: WriteCtx) -> Response:
-    ws, repo = ctx.writable_repository("write")
-    name = ctx.params["name"]
-    data = ctx.store.repo_data_for_write(ws, repo["slug"])
-    if name not in data.branches:
-        raise ApiError(404, f"Branch {name} not found in {repo['full_name']}")
-    if name == repo["mainbranch"]["name"]:
-        raise ApiError(
-            400, "Bad request", f"{name} is the main branch of {repo['full_name']} and cannot be deleted."
-        )
-    del data.branches[name]
-    ctx.store.touch(repo)
-    return no_content()
+    return _delete_ref(ctx, "branches")
 
 
 def create_tag(ctx: WriteCtx) -> Response:
-    ws, repo = ctx.writable_repository("write")
-    body = ctx.object_body()
-    name = _ref_name(ctx, body)
-    data = ctx.store.repo_data_for_write(ws, repo["slug"])
-    if name in data.tags:
-        raise ValidationError({"name": [f"Tag {name} already exists."]})
-    target = resolve_target(data, body)
+    repo, data, name, target, body = _new_ref(ctx, "tags")
     user = ctx.acting_user()
-    message = ctx.optional_text(body, "message", "")
+    # Bitbucket's own default message (reference digest section 5.6).
+    default_message = f"Added tag {name} for changeset {target['hash'][:12]}"
+    message = ctx.optional_text(body, "message", default_message)
     tagger = o.author(user, user["display_name"], f"{user['nickname']}@example.com")
     tag = o.tag(repo, name, target, message, now_iso(), tagger)
     data.tags[name] = tag
@@ -84,14 +96,7 @@ def create_tag(ctx: WriteCtx) -> Response:
 
 
 def delete_tag(ctx: WriteCtx) -> Response:
-    ws, repo = ctx.writable_repository("write")
-    name = ctx.params["name"]
-    data = ctx.store.repo_data_for_write(ws, repo["slug"])
-    if name not in data.tags:
-        raise ApiError(404, f"Tag {name} not found in {repo['full_name']}")
-    del data.tags[name]
-    ctx.store.touch(repo)
-    return no_content()
+    return _delete_ref(ctx, "tags")
 
 
 def ref_routes(store: Store) -> list[Route]:

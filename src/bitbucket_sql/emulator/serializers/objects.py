@@ -100,11 +100,18 @@ def author(full_user: JSON | None, name: str, email: str) -> JSON:
 # ----------------------------------------------------------------------------- workspaces
 
 
-def workspace_links(slug: str) -> JSON:
+def _workspace_core_links(slug: str) -> JSON:
+    """The ``self``, ``html`` and ``avatar`` links every form of a workspace carries."""
     return {
         "self": link(api(f"/workspaces/{slug}")),
         "html": link(web(f"/{slug}/")),
         "avatar": link(web(f"/workspaces/{slug}/avatar/?ts=0")),
+    }
+
+
+def workspace_links(slug: str) -> JSON:
+    return {
+        **_workspace_core_links(slug),
         "members": link(api(f"/workspaces/{slug}/members")),
         "owners": link(api(f"/workspaces/{slug}/members?q=permission%3D%22owner%22")),
         "projects": link(api(f"/workspaces/{slug}/projects")),
@@ -145,11 +152,7 @@ def workspace_condensed(full_workspace: JSON) -> JSON:
         "uuid": full_workspace["uuid"],
         "name": full_workspace["name"],
         "slug": slug,
-        "links": {
-            "self": link(api(f"/workspaces/{slug}")),
-            "html": link(web(f"/{slug}/")),
-            "avatar": link(web(f"/workspaces/{slug}/avatar/?ts=0")),
-        },
+        "links": _workspace_core_links(slug),
     }
 
 
@@ -160,7 +163,9 @@ def workspace_base(full_workspace: JSON) -> JSON:
         "type": "workspace_base",
         "uuid": full_workspace["uuid"],
         "slug": slug,
-        "links": {"self": link(api(f"/workspaces/{slug}")), "html": link(web(f"/{slug}/"))},
+        "links": {
+            name: value for name, value in _workspace_core_links(slug).items() if name in ("self", "html")
+        },
     }
 
 
@@ -172,11 +177,7 @@ def workspace_owner(full_workspace: JSON) -> JSON:
         "uuid": full_workspace["uuid"],
         "username": slug,
         "display_name": full_workspace["name"],
-        "links": {
-            "self": link(api(f"/workspaces/{slug}")),
-            "html": link(web(f"/{slug}/")),
-            "avatar": link(web(f"/workspaces/{slug}/avatar/?ts=0")),
-        },
+        "links": _workspace_core_links(slug),
     }
 
 
@@ -265,37 +266,44 @@ def project_condensed(full_project: JSON) -> JSON:
     }
 
 
-def project_user_permission(full_project: JSON, full_user: JSON, permission: str) -> JSON:
-    ws = full_project["workspace"]["slug"]
-    ref = encoded(full_user["uuid"])
+def _explicit_permission(
+    permission: str, grantee: tuple[str, JSON], target: tuple[str, JSON], config_path: str
+) -> JSON:
+    """A ``{project,repository}_{user,group}_permission``: an explicit grant of ``permission`` to a
+    user or group on a project or repository, linked at ``{config_path}/{users|groups}/{id}``."""
+    grantee_kind, grantee_form = grantee
+    target_kind, target_form = target
+    ident = grantee_form["slug"] if grantee_kind == "group" else encoded(grantee_form["uuid"])
     return {
-        "type": "project_user_permission",
+        "type": f"{target_kind}_{grantee_kind}_permission",
         "permission": permission,
-        "user": user_summary(full_user),
-        "project": project_condensed(full_project),
-        "links": {
-            "self": link(
-                api(f"/workspaces/{ws}/projects/{full_project['key']}/permissions-config/users/{ref}")
-            )
-        },
+        grantee_kind: grantee_form,
+        target_kind: target_form,
+        "links": {"self": link(api(f"{config_path}/{grantee_kind}s/{ident}"))},
     }
+
+
+def _project_config_path(full_project: JSON) -> str:
+    ws = full_project["workspace"]["slug"]
+    return f"/workspaces/{ws}/projects/{full_project['key']}/permissions-config"
+
+
+def project_user_permission(full_project: JSON, full_user: JSON, permission: str) -> JSON:
+    return _explicit_permission(
+        permission,
+        ("user", user_summary(full_user)),
+        ("project", project_condensed(full_project)),
+        _project_config_path(full_project),
+    )
 
 
 def project_group_permission(full_project: JSON, full_group: JSON, permission: str) -> JSON:
-    ws = full_project["workspace"]["slug"]
-    return {
-        "type": "project_group_permission",
-        "permission": permission,
-        "group": full_group,
-        "project": project_condensed(full_project),
-        "links": {
-            "self": link(
-                api(
-                    f"/workspaces/{ws}/projects/{full_project['key']}/permissions-config/groups/{full_group['slug']}"
-                )
-            )
-        },
-    }
+    return _explicit_permission(
+        permission,
+        ("group", full_group),
+        ("project", project_condensed(full_project)),
+        _project_config_path(full_project),
+    )
 
 
 def default_reviewer(full_user: JSON, reviewer_type: str) -> JSON:
@@ -398,32 +406,21 @@ def repository_condensed(full_repository: JSON) -> JSON:
 
 
 def repository_user_permission(full_repository: JSON, full_user: JSON, permission: str) -> JSON:
-    ref = encoded(full_user["uuid"])
-    return {
-        "type": "repository_user_permission",
-        "permission": permission,
-        "user": user_summary(full_user),
-        "repository": repository_condensed(full_repository),
-        "links": {
-            "self": link(api(f"/repositories/{full_repository['full_name']}/permissions-config/users/{ref}"))
-        },
-    }
+    return _explicit_permission(
+        permission,
+        ("user", user_summary(full_user)),
+        ("repository", repository_condensed(full_repository)),
+        f"/repositories/{full_repository['full_name']}/permissions-config",
+    )
 
 
 def repository_group_permission(full_repository: JSON, full_group: JSON, permission: str) -> JSON:
-    return {
-        "type": "repository_group_permission",
-        "permission": permission,
-        "group": full_group,
-        "repository": repository_condensed(full_repository),
-        "links": {
-            "self": link(
-                api(
-                    f"/repositories/{full_repository['full_name']}/permissions-config/groups/{full_group['slug']}"
-                )
-            )
-        },
-    }
+    return _explicit_permission(
+        permission,
+        ("group", full_group),
+        ("repository", repository_condensed(full_repository)),
+        f"/repositories/{full_repository['full_name']}/permissions-config",
+    )
 
 
 def repository_permission(full_repository: JSON, full_user: JSON, permission: str) -> JSON:
