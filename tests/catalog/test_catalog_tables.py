@@ -291,7 +291,7 @@ def test_column_paths_exist_in_the_spec_definition(table: TableDef) -> None:
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_paging_and_page_sizes_follow_the_digest(table: TableDef) -> None:
-    cursor_tables = {"commits", "pull_request_commits", "pull_request_activity"}
+    cursor_tables = {"commits", "branch_commits", "pull_request_commits", "pull_request_activity"}
     assert (table.paging == "cursor") == (table.name in cursor_tables)
     if table.paging == "single":
         assert table.name in {"current_user", "branching_model"}

@@ -36,9 +36,10 @@ def test_shell_runs_statements_and_dot_commands_and_survives_errors(
     assert "never" not in out
     # a script's errors go to stderr, one line each, named by the line the input starts on
     errors = err.splitlines()
-    assert errors[0].startswith("error (line 5): Unknown table 'pull_request'") and "pull_requests" in errors[0]
-    assert errors[1].startswith("error (line 6): Unknown table 'pull_request'")
-    assert errors[2].startswith("error (line 7): unknown command '.bogus'")
+    assert errors[0].startswith("bbsql: error: line 5: Unknown table 'pull_request'")
+    assert "pull_requests" in errors[0]
+    assert errors[1].startswith("bbsql: error: line 6: Unknown table 'pull_request'")
+    assert errors[2].startswith("bbsql: error: line 7: unknown command '.bogus'")
     assert "error" not in out
     # ... and the script's exit status says that it failed
     assert result.exit_code == 1
@@ -66,7 +67,7 @@ def test_a_script_with_one_failure_exits_1_through_the_installed_command(cli_con
     assert completed.returncode == 1
     assert "one" in completed.stdout and "two" in completed.stdout  # it carried on
     lines = completed.stderr.strip().splitlines()
-    assert lines[0].startswith("error (line 2): SQL syntax error")
+    assert lines[0].startswith("bbsql: error: line 2: SQL syntax error")
     assert lines[-1] == "bbsql: error: 1 input of the script failed (see the errors above)"
     assert "Traceback" not in completed.stderr
 

@@ -17,9 +17,10 @@ def test_globals_declare_the_interface() -> None:
     assert dbapi.paramstyle == "qmark"
 
 
-def test_package_connect_is_the_driver_connect() -> None:
-    assert callable(bitbucket_sql.connect)
+def test_package_connect_opens_a_driver_connection(connection_string: str) -> None:
     assert dbapi.connect.__module__ == "bitbucket_sql.dbapi"
+    with bitbucket_sql.connect(connection_string) as conn:
+        assert isinstance(conn, dbapi.Connection)
 
 
 @pytest.mark.parametrize(

@@ -254,3 +254,16 @@ def test_a_tag_created_without_a_message_gets_bitbuckets_default_message() -> No
     assert plain.status_code == 201 and given.status_code == 201
     assert plain.json()["message"] == f"Added tag v7.0.0 for changeset {head[:12]}"
     assert given.json()["message"] == "Release 7.0.1"
+
+
+# ----------------------------------------------------------------------------- links lead somewhere (§1, §5.1)
+
+
+def test_a_users_self_link_answers_by_uuid_and_by_account_id(client: httpx.Client) -> None:
+    me = client.get("/user").json()
+    by_link = client.get(me["links"]["self"]["href"])
+    assert by_link.status_code == 200 and by_link.json()["uuid"] == me["uuid"]
+    assert client.get(f"/users/{me['account_id']}").json()["nickname"] == "demo"
+    assert httpx.get(me["links"]["self"]["href"]).status_code == 200  # public profile, no credentials
+    missing = client.get("/users/%7B00000000-0000-4000-8000-00000000beef%7D")
+    assert missing.status_code == 404 and missing.json()["type"] == "error"

@@ -62,6 +62,7 @@ def col(
     param: str | None = None,
     sortable: bool = False,
     default_field: bool = True,
+    listing_order: bool = False,
 ) -> Column:
     """A column; a positional shorthand that keeps the table modules readable."""
     return Column(
@@ -73,6 +74,7 @@ def col(
         param=param,
         sortable=sortable,
         default_field=default_field,
+        listing_order=listing_order,
     )
 
 

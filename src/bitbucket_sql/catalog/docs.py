@@ -35,6 +35,10 @@ decides which repositories are visited. The **Pushdown** column says what the AP
 - `param p: =`: equality is sent as the query parameter `p`.
 - `sort`: `ORDER BY col [DESC] LIMIT n` is sent as `sort=[-]field` with an early stop.
 - `on demand`: the field is requested with `fields=+values.<path>` only when selected.
+- `listing order`: the row's position in the API's listing (0 = first); `ORDER BY col LIMIT n`
+  and `col < n` stop after n rows per scope.
+- `range stop` (with `sort` on an endpoint without BBQL): `col >= x` (or `>`) sorts descending
+  and stops reading a scope at the first page whose last row falls below `x`.
 
 Everything else is evaluated locally by DuckDB over the fetched rows, so every SQL query
 works; pushdown only decides how many requests it costs.
@@ -67,7 +71,9 @@ def _pushdown(table: TableDef, column: Column) -> str:
         field = f" `{column.bbql_field}`" if column.bbql_field != column.path else ""
         parts.append(f"q{field}: {_operators(column.filter_ops)}")
     if column.sortable:
-        parts.append("sort")
+        parts.append("sort; range stop" if table.sort_param and not table.bbql and table.paging == "page" else "sort")
+    if column.listing_order:
+        parts.append("listing order")
     if not column.default_field:
         parts.append("on demand")
     return "; ".join(parts)

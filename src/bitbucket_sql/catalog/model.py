@@ -41,6 +41,10 @@ class Column:
     branch restrictions). ``sortable`` means ``sort=<field>`` orders exactly as SQL would
     for this column's type. ``default_field`` is False for fields the list endpoint leaves
     out unless asked for with ``fields=+values.<path>`` (reviewers on pull requests).
+    ``listing_order`` marks a column (``path`` None, BIGINT) whose value is the row's position in
+    its scope's listing as the API returns it (0 = first row): ``ORDER BY position LIMIT n`` and
+    ``position < n`` are then early stops by construction. A table with such a column takes no
+    server-side filter (no BBQL, no ``param``), so positions never depend on the query.
     """
 
     name: str
@@ -52,6 +56,7 @@ class Column:
     param: str | None = None
     sortable: bool = False
     default_field: bool = True
+    listing_order: bool = False
 
     @property
     def bbql_field(self) -> str | None:

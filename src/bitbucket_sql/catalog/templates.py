@@ -2,8 +2,12 @@
 
 Every template of a table (``path``, ``get_path``, ``wide_path``, write paths) names its
 placeholders after the table's PathKey placeholders or its columns (see ``TableDef``). Values
-are percent-encoded except ``/``: branch and tag names contain slashes and Bitbucket takes
-them raw in the path, while braces of UUIDs (``{...}``) must be sent as ``%7B...%7D``.
+are percent-encoded (braces of UUIDs as ``%7B...%7D``; ``#``, ``?``, ``%`` and spaces too), with
+one exception: a ``/`` in the value of a placeholder that *ends* the template stays raw, because
+branch and tag names contain slashes and Bitbucket takes them raw there
+(``/refs/branches/feature/x``, ``/commits/release/2.0``). Anywhere else a ``/`` is sent as ``%2F``:
+a slug or id never holds one, and a raw one would address a different resource.
+This is the only function that fills templates (the engine uses it too).
 """
 
 from __future__ import annotations
@@ -25,13 +29,21 @@ def fill(template: str, values: Mapping[str, object]) -> str:
     """``template`` with every placeholder replaced by its percent-encoded value.
 
     Raises KeyError naming the placeholder when a value is missing, so a planning bug
-    cannot silently produce a wrong URL.
+    cannot silently produce a wrong URL, and ValueError when a value cannot be a path segment
+    (empty, ``.``, ``..``, or a raw-slash value with such a part): no URL addresses it.
     """
+    final = template.endswith("}") and _PLACEHOLDER.search(template[template.rfind("{"):]) is not None
+    last_start = template.rfind("{") if final else -1
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values or values[name] is None:
             raise KeyError(f"no value for placeholder {{{name}}} of {template}")
-        return quote(str(values[name]), safe="/")
+        text = str(values[name])
+        raw_slashes = match.start() == last_start
+        parts = text.split("/") if raw_slashes else [text]
+        if any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{text!r} cannot be the {{{name}}} segment of {template}")
+        return quote(text, safe="/" if raw_slashes else "")
 
     return _PLACEHOLDER.sub(replace, template)

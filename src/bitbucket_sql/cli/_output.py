@@ -179,3 +179,16 @@ def output_option(help_text: str) -> Callable[[F], F]:
         callback=_existing_directory,
         help=help_text,
     )
+
+
+def format_option(formats: tuple[str, ...] = FORMATS) -> Callable[[F], F]:
+    """``-f/--format`` among ``formats``, ``table`` by default."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(formats),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )

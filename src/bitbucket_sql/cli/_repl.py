@@ -85,6 +85,8 @@ class Shell:
         self.failures = 0
         #: where the current input starts (``line 12``), named in errors of a script
         self.location: str | None = None
+        #: starts every error paragraph; a script's errors look like the CLI's own (``bbsql: error: ``)
+        self.error_prefix = "error: "
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -122,8 +124,10 @@ class Shell:
     def _complain(self, message: str) -> None:
         """Print an error paragraph (unwrapped, so it stays one line in a log) and count it."""
         self.failures += 1
-        where = f" ({self.location})" if self.location else ""
-        self.errors.print(f"error{where}: {message}", style="red", highlight=False, markup=False, soft_wrap=True)
+        where = f"{self.location}: " if self.location else ""
+        self.errors.print(
+            f"{self.error_prefix}{where}{message}", style="red", highlight=False, markup=False, soft_wrap=True
+        )
 
     # -- dot commands -------------------------------------------------------------------------
 

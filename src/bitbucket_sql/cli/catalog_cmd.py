@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from bitbucket_sql.cli._errors import QueryError
-from bitbucket_sql.cli._output import FORMATS, emit, output_option
+from bitbucket_sql.cli._output import FORMATS, emit, format_option, output_option
 from bitbucket_sql.cli._tabular import Tabular
 
 TEXT_FORMATS = tuple(fmt for fmt in FORMATS if fmt != "parquet")
@@ -20,15 +20,7 @@ TEXT_FORMATS = tuple(fmt for fmt in FORMATS if fmt != "parquet")
 
 def _format_option(command: Any) -> Any:
     command = output_option("Write to this file instead of standard output.")(command)
-    return click.option(
-        "-f",
-        "--format",
-        "fmt",
-        type=click.Choice(TEXT_FORMATS),
-        default="table",
-        show_default=True,
-        help="Output format.",
-    )(command)
+    return format_option(TEXT_FORMATS)(command)
 
 
 def _describe_table_row(table: Any) -> tuple[str, str, str, str]:

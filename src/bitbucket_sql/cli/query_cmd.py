@@ -11,7 +11,7 @@ import click
 from bitbucket_sql.cli._connection import connection_options, opened_engine
 from bitbucket_sql.cli._display import is_explain, stats_line
 from bitbucket_sql.cli._errors import friendly_errors
-from bitbucket_sql.cli._output import FORMATS, PARQUET_NEEDS_A_FILE, emit, output_option
+from bitbucket_sql.cli._output import PARQUET_NEEDS_A_FILE, emit, format_option, output_option
 from bitbucket_sql.cli._progress import ProgressLine
 from bitbucket_sql.cli._tabular import Tabular, text_of
 
@@ -43,15 +43,7 @@ params_option = click.option(
 
 @click.command()
 @connection_options
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option()
 @output_option("Write the result to this file instead of standard output (required for parquet).")
 @params_option
 @click.argument("sql")

@@ -27,6 +27,7 @@ def start_shell(engine: Any, *, debug: bool) -> None:
         run_interactive(shell, session)
         return
     shell = Shell(engine, Console(), debug=debug, errors=Console(stderr=True))
+    shell.error_prefix = "bbsql: error: "
     run_lines(shell, stdin)
     if shell.failures:
         raise QueryError(f"{plural(shell.failures, 'input')} of the script failed (see the errors above)")

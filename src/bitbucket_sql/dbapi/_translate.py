@@ -22,6 +22,7 @@ the engine or client explained is lost.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,11 +83,18 @@ _SOURCES: tuple[tuple[str, dict[str, type[dbapi_errors.Error]]], ...] = (
 )
 
 
-def _mapped_class(error: BaseException) -> type[dbapi_errors.Error] | None:
+@functools.cache
+def _targets() -> dict[type, type[dbapi_errors.Error]]:
+    """Every mapped exception class -> its DB-API class (built once, on the first error)."""
     targets: dict[type, type[dbapi_errors.Error]] = {}
     for module_name, mapping in _SOURCES:
         for source, target in _classes_of(module_name, mapping):
             targets.setdefault(source, target)
+    return targets
+
+
+def _mapped_class(error: BaseException) -> type[dbapi_errors.Error] | None:
+    targets = _targets()
     # Walk the error's own MRO so that the most specific mapped class decides.
     for klass in type(error).__mro__:
         if klass in targets:
@@ -111,8 +119,7 @@ def _dbapi_class_for(error: BaseException) -> type[dbapi_errors.Error]:
 
 
 def _message(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text
+    return str(error).strip() or type(error).__name__
 
 
 def translate(error: BaseException) -> dbapi_errors.Error:

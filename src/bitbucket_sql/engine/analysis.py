@@ -57,6 +57,9 @@ class RefFacts:
     only_table: bool = False  # the whole query is one SELECT over this reference alone
     where_conjuncts: list[exp.Expression] = field(default_factory=list)  # all of them, when only_table
     analyzed: bool = False
+    #: a WHERE or ON condition mentions this reference's ``repository`` column (which overrides
+    #: the connection's default Repository)
+    mentions_repository: bool = False
 
 
 def analyze(tree: exp.Expression, refs: dict[int, TableRef], schema: dict, default_db: str) -> dict[int, RefFacts]:
@@ -78,8 +81,10 @@ def analyze(tree: exp.Expression, refs: dict[int, TableRef], schema: dict, defau
         log.debug("no pushdown: qualification failed: %s", error)
         return facts
     try:
+        pairs: list[tuple[int, int]] = []
         for scope in scopes:
-            _analyze_scope(scope, facts, refs)
+            _analyze_scope(scope, facts, refs, pairs)
+        _spread_repository_mentions(facts, pairs)
         _needed_columns(qualified, facts, refs)
     except Exception as error:  # noqa: BLE001 - never let an analysis gap break a query
         log.warning("no pushdown: query analysis failed: %s", error)
@@ -98,7 +103,9 @@ def _table_sources(scope: Scope, facts: dict[int, RefFacts]) -> dict[str, int]:
     return sources
 
 
-def _analyze_scope(scope: Scope, facts: dict[int, RefFacts], refs: dict[int, TableRef]) -> None:
+def _analyze_scope(
+    scope: Scope, facts: dict[int, RefFacts], refs: dict[int, TableRef], pairs: list[tuple[int, int]]
+) -> None:
     select = scope.expression
     if not isinstance(select, exp.Select):
         return
@@ -135,6 +142,7 @@ def _analyze_scope(scope: Scope, facts: dict[int, RefFacts], refs: dict[int, Tab
         if joined:
             order.append(joined)
     where = select.args.get("where")
+    _note_repository_conditions(select, sources, facts, pairs)
     if where is not None:
         preserved = set(sources) - nullable
         for conjunct in split_conjuncts(where.this):
@@ -143,6 +151,50 @@ def _analyze_scope(scope: Scope, facts: dict[int, RefFacts], refs: dict[int, Tab
         _classify(conjunct, filterable, sources, facts)
     if len(scope.sources) == 1 and len(sources) == 1 and not select.args.get("joins"):
         _order_limit(scope, select, facts[next(iter(sources.values()))])
+
+
+def _note_repository_conditions(
+    select: exp.Select, sources: dict[str, int], facts: dict[int, RefFacts], pairs: list[tuple[int, int]]
+) -> None:
+    """Mark the references whose ``repository`` column a WHERE or ON condition names.
+
+    ``a.repository = b.repository`` only ties the two references together (``pairs``): they
+    follow the connection's default Repository together unless one of them is filtered.
+    """
+    where = select.args.get("where")
+    conditions = [where.this] if where is not None else []
+    for join in select.args.get("joins") or []:
+        if join.args.get("on") is not None:
+            conditions.append(join.args["on"])
+        using = join.args.get("using") or []
+        if any(getattr(name, "name", "").lower() == "repository" for name in using):
+            ids = list(sources.values())
+            pairs.extend(zip(ids, ids[1:], strict=False))
+    for condition in conditions:
+        for conjunct in split_conjuncts(condition):
+            left, right = conjunct.args.get("this"), conjunct.args.get("expression")
+            if (
+                isinstance(conjunct, exp.EQ)
+                and all(isinstance(side, exp.Column) and side.name.lower() == "repository" for side in (left, right))
+                and left.table in sources
+                and right.table in sources
+            ):
+                pairs.append((sources[left.table], sources[right.table]))
+                continue
+            for column in conjunct.find_all(exp.Column):
+                if column.name.lower() == "repository" and column.table in sources:
+                    facts[sources[column.table]].mentions_repository = True
+
+
+def _spread_repository_mentions(facts: dict[int, RefFacts], pairs: list[tuple[int, int]]) -> None:
+    """References tied by ``repository`` equalities share the mark (a filtered one frees the others)."""
+    changed = True
+    while changed:
+        changed = False
+        for a, b in pairs:
+            if a in facts and b in facts and facts[a].mentions_repository != facts[b].mentions_repository:
+                facts[a].mentions_repository = facts[b].mentions_repository = True
+                changed = True
 
 
 def _classify(conjunct: exp.Expression, filterable: set[str], sources: dict[str, int], facts: dict[int, RefFacts]) -> None:

@@ -100,6 +100,25 @@ class LocalDatabase:
         except duckdb.Error as error:
             raise self.translate_error(error) from None
 
+    def filter_rows(self, columns: Sequence[tuple[str, str]], rows: pa.Table, predicates: Sequence[str]) -> list[int]:
+        """Indexes of the ``rows`` (typed per ``columns``) for which every predicate is true.
+
+        The rows go into a scratch table of the query's own transaction, so predicates mean what
+        they mean in the final query (same types, same ``now()``).
+        """
+        schema, table = "bbsql_work", f"rows_{len(self._tables)}"
+        index_column = "__bbsql_row"
+        self.create_table(schema, table, [*columns, (index_column, "BIGINT")])
+        indexed = rows.append_column(index_column, pa.array(range(rows.num_rows), type=pa.int64()))
+        self.insert(schema, table, indexed)
+        where = " AND ".join(f"({predicate})" for predicate in predicates)
+        sql = (f"SELECT {quote_identifier(index_column)} FROM {quote_identifier(schema)}.{quote_identifier(table)} "
+               f"WHERE {where} ORDER BY 1")
+        try:
+            return [row[0] for row in self.connection.execute(sql).fetchall()]
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+
     def insert(self, schema: str, name: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
             return

@@ -240,7 +240,7 @@ class Engine:
             fixed = 0
             if self.pushdown and ref_id in facts:
                 fixed = len(plan_scan(refs[ref_id], facts[ref_id], pushdown=True, links_allowed=set(),
-                                      fold=fold).key_values)
+                                      fold=fold, default_repository=self._default_repository(refs[ref_id])).key_values)
             return len(table.keys), -fixed, ref_id
 
         order = sorted(refs, key=rank)
@@ -248,7 +248,9 @@ class Engine:
         done: set[int] = set()
         for ref_id in order:
             plans.append((ref_id, plan_scan(refs[ref_id], facts.get(ref_id), pushdown=self.pushdown,
-                                            links_allowed=done, fold=fold)))
+                                            links_allowed=done, fold=fold,
+                                            default_repository=None if ref_id in facts and facts[ref_id].mentions_repository
+                                           else self._default_repository(refs[ref_id]))))
             done.add(ref_id)
         if self.pushdown:
             by_table: dict[tuple[str, str], list[ScanPlan]] = {}
@@ -260,7 +262,9 @@ class Engine:
                 if not group[0].table.primary_key:
                     # rows without identity cannot be merged: every reference reads the whole table
                     plans = [
-                        (ref_id, plan_scan(refs[ref_id], None, pushdown=False, links_allowed=set()))
+                        (ref_id, plan_scan(refs[ref_id], None, pushdown=False, links_allowed=set(),
+                                           default_repository=None if ref_id in facts and facts[ref_id].mentions_repository
+                                           else self._default_repository(refs[ref_id])))
                         if refs[ref_id].physical == physical else (ref_id, plan)
                         for ref_id, plan in plans
                     ]
@@ -275,6 +279,13 @@ class Engine:
                     plan_fields(plan, needed)
         return plans
 
+    def _default_repository(self, ref: TableRef) -> str | None:
+        """The connection's Repository, for references in the connection's Workspace only."""
+        repository = self.settings.repository
+        if not repository or ref.workspace is None or ref.workspace != self.default_schema:
+            return None
+        return repository
+
     # --- fetching -------------------------------------------------------------------------
     def _fetch(self, prepared: _Prepared, fetcher: Fetcher) -> int:
         """Fetch every scan and metadata table into the local database; returns rows fetched."""
@@ -282,6 +293,8 @@ class Engine:
         by_physical: dict[tuple[str, str], list[Row]] = {}
         fetcher.ref_tables = {ref_id: ref.table for ref_id, ref in prepared.refs.items() if ref.table is not None}
         fetched = 0
+        key_sources = {link.source_ref for _, plan in prepared.plans
+                       for link in [*plan.links.values(), *plan.link_terms]}
         for ref_id, plan in prepared.plans:
             report = ScanReport(plan=plan)
             prepared.reports[ref_id] = report
@@ -291,6 +304,9 @@ class Engine:
                 continue
             rows = fetcher.fetch(plan, ref_rows, report)
             ref_rows[ref_id] = rows
+            if ref_id in key_sources and plan.key_filter:
+                ref_rows[ref_id] = _passing(prepared.database, plan, rows)
+                report.keys_passed = (len(ref_rows[ref_id]), len(rows))
             fetched += len(rows)
             by_physical.setdefault(physical, []).extend(rows)
         loaded: set[tuple[str, str]] = set()
@@ -386,6 +402,22 @@ def _columns_of(ref: TableRef) -> list[tuple[str, str]]:
         return [(column.name, column.type) for column in ref.table.columns]
     assert ref.system is not None
     return list(ref.system.columns)
+
+
+def _passing(database: LocalDatabase, plan: ScanPlan, rows: list[Row]) -> list[Row]:
+    """The rows that pass the reference's own filters: only their keys go to joined children.
+
+    Safe because analysis only gives a reference predicates that every row of the result must
+    satisfy; if DuckDB cannot evaluate them here, every row is kept (more requests, same result).
+    """
+    if not rows:
+        return rows
+    try:
+        kept = database.filter_rows([(c.name, c.type) for c in plan.table.columns], to_arrow(plan.table, rows),
+                                    plan.key_filter)
+    except EngineError:
+        return rows
+    return [rows[index] for index in kept]
 
 
 def _deduplicate(table: TableDef, rows: list[Row]) -> list[Row]:

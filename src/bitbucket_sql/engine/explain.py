@@ -16,7 +16,13 @@ from .fetcher import ScanReport
 from .result import QueryStats
 
 
-def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool, names: dict[int, str]) -> list[str]:
+def _is_key_source(plan: Any, sources: set[int]) -> bool:
+    return plan.ref is not None and plan.ref.ref_id in sources
+
+
+def _scan_lines(
+    index: int, report: ScanReport, alias: str, analyze: bool, names: dict[int, str], sources: set[int]
+) -> list[str]:
     plan = report.plan
     method = "GET"
     title = f"Scan {index}: {plan.label}" + (f" AS {alias}" if alias and alias != plan.table.name else "")
@@ -27,6 +33,11 @@ def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool, names
         else "scopes: ?"
     )
     lines.append(f"  request: {method} {report.path or plan.table.path}   {scopes}")
+    if plan.default_repository is not None:
+        lines.append(
+            f"  repository: {plan.default_repository!r} from the connection's Repository (the query names no "
+            f"repository; add a repository condition to read others)"
+        )
     if plan.key_values:
         fixed = ", ".join(f"{k} IN ({', '.join(repr(v) for v in sorted(vs, key=repr))})" for k, vs in plan.key_values.items())
         lines.append(f"  keys from filters: {fixed}")
@@ -40,9 +51,17 @@ def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool, names
     for link in plan.link_terms:
         source = names.get(link.source_ref, "?")
         lines.append(f"  q also: {link.column} IN (the {source}.{link.source_column} values, fetched first)")
-    if plan.limit is not None and not plan.sort:
+    if plan.limit is not None and plan.listing_limit:
+        lines.append(f"  limit per scope: {plan.limit} (the first rows of the API's own listing order)")
+    elif plan.limit is not None and not plan.sort:
         lines.append(f"  limit per scope: {plan.limit} (LIMIT without ORDER BY: any rows will do)")
-    if plan.sort:
+    if plan.sort and plan.range_stop:
+        lines.append(
+            f"  sort: {plan.sort}   range early stop: pages are read one at a time per scope, stopping "
+            f"after the first page whose last row fails {plan.range_stop[1]} (the API orders {plan.range_stop[0]} "
+            f"exactly, so every later row fails it too)"
+        )
+    elif plan.sort:
         lines.append(f"  sort: {plan.sort}   limit per scope: {plan.limit}")
         if plan.nulls_last_fix:
             again = f"q: {plan.nonnull_q}" if plan.nonnull_q else "the whole scope"
@@ -59,8 +78,12 @@ def _scan_lines(index: int, report: ScanReport, alias: str, analyze: bool, names
         lines.append(f"  pushed: {' AND '.join(plan.pushed)}")
     if plan.local:
         lines.append(f"  local: {' AND '.join(plan.local)}")
+    if plan.key_filter and _is_key_source(plan, sources):
+        lines.append(f"  keys passed to joins: only rows passing {' AND '.join(plan.key_filter)} (checked locally first)")
     for sub in report.enumerations:
         lines.extend(_enumeration_lines(sub, analyze, "  "))
+    if analyze and report.keys_passed is not None:
+        lines.append(f"  actual keys passed: from {report.keys_passed[0]} of {report.keys_passed[1]} rows")
     if analyze:
         lines.append(
             f"  actual: {report.requests} requests ({report.retries} retries, {report.bytes} bytes, "
@@ -97,8 +120,10 @@ def explain_lines(
     """The text of an EXPLAIN [ANALYZE] result."""
     lines: list[str] = []
     names = {report.plan.ref.ref_id: alias or report.plan.table.name for report, alias in scans if report.plan.ref}
+    sources = {link.source_ref for report, _ in scans
+               for link in [*report.plan.links.values(), *report.plan.link_terms]}
     for index, (report, alias) in enumerate(scans, start=1):
-        lines.extend(_scan_lines(index, report, alias, analyze, names))
+        lines.extend(_scan_lines(index, report, alias, analyze, names, sources))
     for name in system_tables:
         source = "one /user/workspaces listing" if name == "sys_schemas" else "the catalog (no request)"
         lines.append(f"Metadata: {name} from {source}")

@@ -15,16 +15,15 @@ workspace-level listing is raised, since it means the workspace itself is wrong.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote
 
 from bitbucket_sql.api.errors import BitbucketError, NotFoundError
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import PathKey, TableDef
+from bitbucket_sql.catalog.templates import fill, placeholders
 
 from .cache import TTLCache, request_key
 from .errors import EngineError, FanoutLimitError
@@ -34,8 +33,6 @@ from .result import Progress
 from .rows import Row, extract_row, read_path
 
 Scope = dict[str, Any]
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass
@@ -52,6 +49,8 @@ class ScanReport:
     cache_hits: int = 0
     seconds: float = 0.0
     deferred: str = ""
+    #: (rows whose keys were passed to joined children, rows fetched) after ``plan.key_filter``
+    keys_passed: tuple[int, int] | None = None
     enumerations: list[ScanReport] = field(default_factory=list)
 
 
@@ -114,7 +113,8 @@ class Fetcher:
             rows: list[Row] = []
             redo: list[_Request] = []
             nulls_by_scope: dict[int, list[Any]] = {}
-            for request, items in self._run(plan, requests, report):
+            runner = self._run_range(plan, requests, report) if plan.range_stop else self._run(plan, requests, report)
+            for request, items in runner:
                 nulls = self._leading_nulls(plan, items)
                 if nulls is None:
                     self._collect(plan, request, items, rows, report)
@@ -171,8 +171,10 @@ class Fetcher:
         return _Request(request.scope, request.path, params, request.kind)
 
     def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: list[Row], report: ScanReport) -> None:
-        for item in items:
-            rows.append(extract_row(item, plan.table.columns, request.scope))
+        order = next((c.name for c in plan.table.columns if c.listing_order), None)
+        for position, item in enumerate(items):
+            scope = request.scope if order is None else request.scope | {order: position}
+            rows.append(extract_row(item, plan.table.columns, scope))
         report.items += len(items)
         self.rows_so_far += len(items)
         self._report_progress()
@@ -321,11 +323,13 @@ class Fetcher:
         if plan.get_ids is not None and table.get_path:
             report.path = table.get_path
             id_column = table.get_key[0]
-            return [
-                _Request(scope | {id_column: value}, _fill(table, table.get_path, scope | {id_column: value}), params, "get")
-                for scope in scopes
-                for value in plan.get_ids
-            ]
+            gets = []
+            for scope in scopes:
+                for value in plan.get_ids:
+                    path = _fill(table, table.get_path, scope | {id_column: value})
+                    if path is not None:
+                        gets.append(_Request(scope | {id_column: value}, path, params, "get"))
+            return gets
         template = self._path_template(plan)
         report.path = template
         kind = "get" if table.paging == "single" else "list"
@@ -362,7 +366,8 @@ class Fetcher:
 
     # --- running ------------------------------------------------------------------------------
     def _run(
-        self, plan: ScanPlan, requests: list[_Request], report: ScanReport, *, whole: bool = False
+        self, plan: ScanPlan, requests: list[_Request], report: ScanReport, *, whole: bool = False,
+        one_page: bool = False,
     ) -> Iterable[tuple[_Request, list[Any]]]:
         """Yield (request, items) per request: from the cache, else fetched concurrently.
 
@@ -372,9 +377,11 @@ class Fetcher:
         """
         pagelen = plan.pagelen if plan.table.paging != "single" else None
         limit = None if whole else plan.limit
+        if one_page:
+            limit = pagelen  # the range early stop asks for one page at a time
         if whole and pagelen is not None:
             pagelen = plan.table.max_pagelen
-        remaining = limit if (limit is not None and plan.sort is None) else None
+        remaining = limit if (limit is not None and plan.any_rows) else None
         pending: list[tuple[int, _Request, Any]] = []
         for index, request in enumerate(requests):
             key = request_key(request.path, request.params, pagelen if request.kind == "list" else None, limit, request.kind)
@@ -429,6 +436,41 @@ class Fetcher:
                 self.scan_cache.put(key, items)
                 yield request, items
 
+    def _run_range(self, plan: ScanPlan, requests: list[_Request], report: ScanReport) -> Iterable[tuple[_Request, list[Any]]]:
+        """Range early stop: read every scope page by page (sorted descending), in rounds, and
+        drop a scope from the next round once its page ends below the bound (or is not full)."""
+        assert plan.range_stop is not None
+        name, predicate = plan.range_stop
+        column = plan.table.column(name)
+        index = plan.table.column_names.index(name)
+        pagelen = plan.pagelen
+        alive = list(requests)
+        page = 1
+        while alive:
+            originals: dict[int, _Request] = {}
+            round_requests = []
+            for request in alive:
+                paged = request if page == 1 else _Request(
+                    request.scope, request.path, request.params | {"page": page}, request.kind)
+                originals[id(paged)] = request
+                round_requests.append(paged)
+            alive = []
+            for paged, items in self._run(plan, round_requests, report, one_page=True):
+                request = originals[id(paged)]
+                yield request, items
+                if len(items) < pagelen or self.value_filter is None or column is None:
+                    if len(items) >= pagelen and self.value_filter is None:
+                        alive.append(request)
+                    continue
+                last = extract_row(items[-1], plan.table.columns, request.scope)[index]
+                try:
+                    passes = last is None or bool(self.value_filter(name, column.type, [last], [predicate]))
+                except EngineError:
+                    passes = True
+                if passes:
+                    alive.append(request)
+            page += 1
+
     def _tolerate(self, plan: ScanPlan, request: _Request, error: BitbucketError) -> None:
         """404 on a child scope or object: no rows. Anything else (or a workspace 404): raise."""
         if not isinstance(error, NotFoundError):
@@ -459,16 +501,15 @@ def _path_keys(table: TableDef) -> list[PathKey]:
 
 
 def _fill(table: TableDef, template: str, scope: Scope) -> str | None:
-    """The path with placeholders filled (URL-encoded); None if a value cannot be a segment."""
+    """The path with placeholders filled (catalog.templates.fill); None if a value cannot be a segment."""
     by_placeholder = {key.placeholder: key.column for key in table.keys}
-    values: dict[str, str] = {}
-    for name in _PLACEHOLDER.findall(template):
-        column = by_placeholder.get(name, name)
-        value = scope.get(column)
+    values: dict[str, Any] = {}
+    for name in placeholders(template):
+        value = scope.get(by_placeholder.get(name, name))
         if value is None:
             raise EngineError(f"internal error: no value for {{{name}}} in {template} (scope {scope})")
-        text = str(value)
-        if not text or text in (".", ".."):
-            return None
-        values[name] = quote(text, safe="")
-    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+        values[name] = value
+    try:
+        return fill(template, values)
+    except ValueError:
+        return None  # no URL addresses this value: no rows

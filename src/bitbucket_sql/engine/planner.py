@@ -68,6 +68,22 @@ class ScanPlan:
     nulls_last_fix: bool = False
     sort_path: str | None = None
     purpose: str = "rows"  # "rows" or "enumerate <key>"
+    #: SQL predicates (unqualified) on this reference's own columns that rows must pass before
+    #: their keys are passed to a joined child: the local-only filters of a parent
+    key_filter: list[str] = field(default_factory=list)
+    #: range early stop (endpoints without BBQL that sort exactly by a column): with
+    #: ``sort=-<column>``, a scope is read page by page and stops at the first page whose last
+    #: row fails this lower bound (``created_on >= X``): every later row is older still.
+    #: (column name, unqualified SQL predicate)
+    range_stop: tuple[str, str] | None = None
+    #: LIMIT without ORDER BY: any ``limit`` rows will do, so the whole scan (not only each
+    #: scope) stops once that many arrived
+    any_rows: bool = False
+    #: the limit comes from the table's listing-order column (``ORDER BY position LIMIT n`` or
+    #: ``position < n``): the first n rows of each scope, in the API's own order
+    listing_limit: bool = False
+    #: the connection's Repository, applied because the query names no repository for this reference
+    default_repository: str | None = None
 
     @property
     def label(self) -> str:
@@ -103,16 +119,27 @@ class ScanPlan:
 
 
 def plan_scan(
-    ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_allowed: set[int], fold: Folder | None = None
+    ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_allowed: set[int], fold: Folder | None = None,
+    default_repository: str | None = None,
 ) -> ScanPlan:
     """The scan plan of one catalog reference.
 
     ``links_allowed`` holds the reference ids already planned to be fetched earlier; only links
     from them may fix this reference's keys (that keeps the fetch order acyclic).
+    ``default_repository`` is the connection's Repository for references in its workspace: a
+    repository-scoped reference whose query names no ``repository`` reads only that one (with
+    or without pushdown: it is part of what the query means on that connection).
     """
     table = ref.table
     assert table is not None
     plan = ScanPlan(ref=ref, table=table, workspace=ref.workspace)
+    if (
+        default_repository
+        and any(key.column == "repository" for key in table.keys)
+        and not (facts is not None and facts.mentions_repository)
+    ):
+        plan.key_values["repository"] = frozenset({default_repository})
+        plan.default_repository = default_repository
     if not pushdown or facts is None:
         if facts is not None:
             plan.local = [c.sql(dialect="duckdb") for c in facts.conjuncts]
@@ -178,14 +205,27 @@ def plan_scan(
             plan.get_ids = tuple(sorted(ids, key=repr))
     plan.superset = not exact
     null_term = _plan_sort(plan, facts, exact)
+    _plan_listing_bound(plan, facts)
+    _plan_range_stop(plan, facts)
     if q_terms and table.bbql:
         fixed = fixed_params_term(table, q_fields)
         plan.q = " AND ".join(([fixed] if fixed else []) + q_terms)
     if null_term is not None and table.bbql:
         fixed = fixed_params_term(table, q_fields | {null_term[0]})
         plan.nonnull_q = " AND ".join(([fixed] if fixed else []) + q_terms + [f"{null_term[1]} != null"])
+    if plan.local:
+        plan.key_filter = [_unqualified(conjunct) for conjunct in facts.conjuncts]
     plan_fields(plan, facts.columns)
     return plan
+
+
+def _unqualified(conjunct: exp.Expression) -> str:
+    """The predicate with table qualifiers removed (it names one table's columns only)."""
+    copy = conjunct.copy()
+    for column in copy.find_all(exp.Column):
+        for part in ("table", "db", "catalog"):
+            column.set(part, None)
+    return copy.sql(dialect="duckdb")
 
 
 def _pathable(value: Any) -> bool:
@@ -218,8 +258,14 @@ def _plan_sort(plan: ScanPlan, facts: RefFacts, exact: bool) -> tuple[str, str] 
         return None
     if facts.order_column is None:
         plan.limit = facts.limit  # LIMIT without ORDER BY: any rows, so stop early per scope
+        plan.any_rows = True
         return None
     column = plan.table.column(facts.order_column)
+    if column is not None and column.listing_order:
+        if not facts.order_descending and not facts.order_nulls_first:
+            plan.limit = facts.limit  # the listing's own order: its first n rows per scope
+            plan.listing_limit = True
+        return None
     if column is None or not column.sortable or column.bbql_field is None:
         return None
     if not (plan.table.bbql or plan.table.sort_param):
@@ -234,6 +280,92 @@ def _plan_sort(plan: ScanPlan, facts: RefFacts, exact: bool) -> tuple[str, str] 
         plan.nulls_last_fix = True
         return column.name, column.bbql_field
     return None
+
+
+def _plan_listing_bound(plan: ScanPlan, facts: RefFacts) -> None:
+    """``position < n`` / ``<= n`` / ``BETWEEN a AND n`` on a listing-order column: n rows per scope.
+
+    Sound for any query shape: positions are numbered over the unfiltered listing (such tables
+    take no server-side filter), so no row beyond the first n of a scope can pass the predicate.
+    """
+    column = next((c for c in plan.table.columns if c.listing_order), None)
+    if column is None or plan.get_ids is not None or plan.any_rows:
+        return
+    for conjunct in facts.conjuncts:
+        bound = _upper_bound(conjunct, column.name)
+        if bound is not None and (plan.limit is None or bound < plan.limit):
+            plan.limit = bound
+            plan.listing_limit = True
+
+
+def _upper_bound(conjunct: exp.Expression, name: str) -> int | None:
+    """Rows needed for ``name < k`` (k), ``name <= k`` (k + 1), ``name BETWEEN a AND k``, ``name = k``."""
+    def number(node: exp.Expression) -> int | None:
+        if isinstance(node, exp.Literal) and not node.is_string:
+            try:
+                return max(0, int(node.name))
+            except ValueError:
+                return None
+        return None
+
+    def is_column(node: exp.Expression) -> bool:
+        return isinstance(node, exp.Column) and node.name.lower() == name
+
+    if isinstance(conjunct, exp.Between) and is_column(conjunct.this):
+        high = number(conjunct.args["high"])
+        return None if high is None else high + 1
+    pairs = {exp.LT: 0, exp.LTE: 1, exp.EQ: 1}
+    for kind, extra in pairs.items():
+        if isinstance(conjunct, kind) and is_column(conjunct.this):
+            value = number(conjunct.expression)
+            return None if value is None else value + extra
+    flipped = {exp.GT: 0, exp.GTE: 1, exp.EQ: 1}
+    for kind, extra in flipped.items():
+        if isinstance(conjunct, kind) and is_column(conjunct.expression):
+            value = number(conjunct.this)
+            return None if value is None else value + extra
+    return None
+
+
+def _plan_range_stop(plan: ScanPlan, facts: RefFacts) -> None:
+    """Plan a range early stop for ``column >= constant`` (or ``>``) on an exactly sorted column.
+
+    Only for endpoints without BBQL (with BBQL the bound goes into ``q``), with list-style pages
+    (a page is addressed by number), when no other sort is planned. Sound because the reference
+    may only keep rows passing the predicate (analysis gives it only such conjuncts) and the API
+    orders the column exactly: once a row falls below the bound, so does every row after it.
+    """
+    table = plan.table
+    if table.bbql or not table.sort_param or table.paging != "page" or plan.sort or plan.get_ids is not None:
+        return
+    if plan.limit is not None or any(c.listing_order for c in table.columns):
+        return
+    for conjunct in facts.conjuncts:
+        bound = _lower_bound_column(conjunct)
+        if bound is None:
+            continue
+        column = table.column(bound)
+        if column is None or not column.sortable or column.bbql_field is None:
+            continue
+        plan.sort = "-" + column.bbql_field
+        plan.sort_path = column.path
+        plan.range_stop = (column.name, _unqualified(conjunct))
+        return
+
+
+def _lower_bound_column(conjunct: exp.Expression) -> str | None:
+    """The column of ``column >= / > constant`` (either way round), else None."""
+    if isinstance(conjunct, exp.GTE | exp.GT):
+        column, other = conjunct.this, conjunct.expression
+    elif isinstance(conjunct, exp.LTE | exp.LT):
+        column, other = conjunct.expression, conjunct.this
+    else:
+        return None
+    if not isinstance(column, exp.Column) or other.find(exp.Column) is not None:
+        return None
+    if other.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Anonymous):
+        return None
+    return column.name.lower()
 
 
 def plan_fields(plan: ScanPlan, needed: set[str] | None) -> None:

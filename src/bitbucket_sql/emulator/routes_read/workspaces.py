@@ -33,6 +33,13 @@ def current_user(ctx: Ctx) -> Response:
     return ctx.respond(user)
 
 
+def user_profile(ctx: Ctx) -> Response:
+    """``/users/{selected_user}`` by braced UUID or account_id: the target of every user's
+    ``links.self``, so clients that follow links can reach it (anonymous callers too)."""
+    ident = ctx.params["selected_user"]
+    return ctx.respond(ctx.found(ctx.store.user(ident), f"User {ident} not found"))
+
+
 def _accessible(ctx: Ctx) -> list[str]:
     if ctx.anonymous:
         raise ApiError(401, "Unauthorized", "This resource needs credentials.")
@@ -318,6 +325,7 @@ def user_pull_requests(ctx: Ctx) -> Response:
 
 ROUTES: list[Route] = [
     ("/user", current_user),
+    ("/users/{selected_user}", user_profile),
     ("/user/workspaces", user_workspaces),
     ("/user/workspaces/{workspace}/permission", user_workspace_permission),
     ("/user/workspaces/{workspace}/permissions/repositories", user_workspace_repo_permissions),
