@@ -337,3 +337,21 @@ def test_the_path_checker_rejects_fields_the_spec_does_not_define() -> None:
     assert path_exists(pull_request, ["author", "account_id"])  # through the `user` subtype of `account`
     assert not path_exists(pull_request, ["author", "email"])
     assert not path_exists(pull_request, ["source", "branch", "colour"])
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
+def test_listing_order_columns_only_on_unfiltered_listings(table: TableDef) -> None:
+    ordered = [column for column in table.columns if column.listing_order]
+    if not ordered:
+        return
+    assert len(ordered) == 1 and ordered[0].type == "BIGINT" and ordered[0].path is None
+    assert not table.bbql and not table.sort_param and not table.fixed_params
+    assert not table.get_path and not table.wide_path
+    assert not any(column.param or column.filter_ops for column in table.columns)
+
+
+def test_branch_commits_lists_one_branch_history_per_scope() -> None:
+    table = get_table("branch_commits")
+    assert table.path.endswith("/commits/{revision}") and table.paging == "cursor"
+    assert table.keys[-1].column == "branch" and table.keys[-1].source_table == "branches"
+    assert table.column("position").listing_order

@@ -43,3 +43,19 @@ def test_fill_accepts_numbers() -> None:
     assert fill(get_table("pull_requests").get_path, {"workspace": "a", "repo_slug": "b", "id": 7}).endswith(
         "/pullrequests/7"
     )
+
+
+def test_fill_encodes_reserved_characters_inside_segments() -> None:
+    path = fill(get_table("branch_commits").path, {"workspace": "acme", "repo_slug": "api", "revision": "a#b?c%d/e"})
+    assert path == "/repositories/acme/api/commits/a%23b%3Fc%25d/e"
+
+
+def test_only_a_final_placeholder_keeps_slashes() -> None:
+    path = fill(get_table("pull_requests").path, {"workspace": "acme", "repo_slug": "api/pullrequests/5"})
+    assert path == "/repositories/acme/api%2Fpullrequests%2F5/pullrequests"
+
+
+@pytest.mark.parametrize("value", ["", ".", "..", "feature/../main", "feature//x", "x/"])
+def test_fill_refuses_values_no_url_addresses(value: str) -> None:
+    with pytest.raises(ValueError, match="cannot be"):
+        fill(get_table("branch_commits").path, {"workspace": "acme", "repo_slug": "api", "revision": value})

@@ -5,7 +5,13 @@ from __future__ import annotations
 from prompt_toolkit.document import Document
 
 from bitbucket_sql.catalog.registry import all_tables
-from bitbucket_sql.cli._repl import inputs_from_lines, is_complete, make_completer, split_statements
+from bitbucket_sql.cli._repl import (
+    inputs_from_lines,
+    is_complete,
+    make_completer,
+    numbered_inputs,
+    split_statements,
+)
 
 
 def test_split_statements_respects_string_literals() -> None:
@@ -34,6 +40,15 @@ def test_lines_are_grouped_into_statements_and_dot_commands() -> None:
         "SELECT id\nFROM pull_requests\nWHERE id = 1;",
         ".schema commits",
         "SELECT 2",
+    ]
+
+
+def test_each_input_knows_the_line_it_starts_on() -> None:
+    lines = ["-- a script\n", "\n", "SELECT 1;\n", "\n", "SELECT id\n", "FROM commits;\n", ".tables\n"]
+    assert list(numbered_inputs(lines)) == [
+        (3, "-- a script\n\nSELECT 1;"),  # where the SQL starts
+        (5, "SELECT id\nFROM commits;"),
+        (7, ".tables"),
     ]
 
 

@@ -40,8 +40,8 @@ def connection_options(command: F) -> F:
         "connection",
         envvar="BBSQL_CONNECTION",
         metavar="CONNECTION",
-        help="Connection string, e.g. 'Workspace=acme;AuthScheme=APIToken;User=...;APIToken=...'. "
-        "Env: BBSQL_CONNECTION.",
+        help="Connection string: Key=Value pairs separated by ';' (Workspace, AuthScheme, User, APIToken, "
+        "...). Env: BBSQL_CONNECTION.",
     )(command)
     return command
 

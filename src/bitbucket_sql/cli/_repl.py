@@ -173,6 +173,11 @@ class Shell:
 # -- input sources ----------------------------------------------------------------------------
 
 
+def _is_sql(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("--")
+
+
 def numbered_inputs(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
     """Complete inputs from plain lines (stdin without a terminal): dot lines, SQL up to ``;``;
     each with the 1-based number of the line it starts on."""
@@ -182,8 +187,8 @@ def numbered_inputs(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
         if not pending and line.strip().startswith("."):
             yield number, line.strip()
             continue
-        if not pending:
-            first = number
+        if not any(_is_sql(text) for text in pending):
+            first = number  # leading blank and comment lines do not count as the input's start
         pending.append(line.rstrip("\n"))
         text = "\n".join(pending)
         if is_complete(text):

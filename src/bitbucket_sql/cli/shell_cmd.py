@@ -39,10 +39,13 @@ def start_shell(engine: Any, *, debug: bool) -> None:
 def shell(ctx: click.Context, connection: str | None, profile: str | None) -> None:
     """Open an interactive SQL shell (statements end with ';'; .help lists the commands).
 
-    Without a terminal, statements are read from standard input, so the shell also runs scripts:
-    bbsql shell -c "$CONN" < queries.sql
-    A script carries on after a failed statement (its error goes to stderr with the line number)
+    Without a terminal, statements are read from standard input, so the shell also runs scripts.
+    A script carries on after a failed statement (its error goes to stderr with its line number)
     and the shell then exits 1.
+
+    \b
+    Example:
+      bbsql shell -c "$CONN" < queries.sql
     """
     debug = bool((ctx.find_root().obj or {}).get("debug"))
     with opened_engine(connection, profile) as engine:

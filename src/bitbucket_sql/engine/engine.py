@@ -361,7 +361,7 @@ class Engine:
             scans = [(prepared.reports[ref_id], prepared.facts.get(ref_id, RefFacts(ref_id)).alias)
                      for ref_id, _ in prepared.plans]
             system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
-            lines = explain_lines(scans, system, prepared.local_sql, analyze=True, enumeration_requests=0,
+            lines = explain_lines(scans, system, prepared.statement.sql, analyze=True, enumeration_requests=0,
                                   stats=result.stats, rate_limit=self._rate_limit())
             return _text_result(lines, result.stats)
         with self.client.recording() as recording:
@@ -377,7 +377,7 @@ class Engine:
             finally:
                 prepared.database.close()
         system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
-        lines = explain_lines(scans, system, prepared.local_sql, analyze=False,
+        lines = explain_lines(scans, system, prepared.statement.sql, analyze=False,
                               enumeration_requests=recording.requests, rate_limit=self._rate_limit())
         stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
                            elapsed_s=time.monotonic() - started, cache_hits=fetcher.cache_hits)

@@ -16,6 +16,11 @@ from .fetcher import ScanReport
 from .result import QueryStats
 
 
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 request``, ``2 requests``, ``1 cache hit``, ``0 rows``."""
+    return f"{count} {noun if count == 1 else (plural_form or noun + 's')}"
+
+
 def _is_key_source(plan: Any, sources: set[int]) -> bool:
     return plan.ref is not None and plan.ref.ref_id in sources
 
@@ -86,8 +91,9 @@ def _scan_lines(
         lines.append(f"  actual keys passed: from {report.keys_passed[0]} of {report.keys_passed[1]} rows")
     if analyze:
         lines.append(
-            f"  actual: {report.requests} requests ({report.retries} retries, {report.bytes} bytes, "
-            f"{report.seconds:.3f} s), {report.items} rows fetched, {report.cache_hits} cache hits"
+            f"  actual: {plural(report.requests, 'request')} ({plural(report.retries, 'retry', 'retries')}, "
+            f"{plural(report.bytes, 'byte')}, {report.seconds:.3f} s), {plural(report.items, 'row')} fetched, "
+            f"{plural(report.cache_hits, 'cache hit')}"
         )
     return lines
 
@@ -101,7 +107,8 @@ def _enumeration_lines(report: ScanReport, analyze: bool, indent: str) -> list[s
         + (f"   fields: {plan.fields}" if plan.fields else "")
     ]
     if analyze:
-        lines.append(f"{indent}  actual: {report.requests} requests, {report.items} rows, {report.cache_hits} cache hits")
+        lines.append(f"{indent}  actual: {plural(report.requests, 'request')}, {plural(report.items, 'row')}, "
+                     f"{plural(report.cache_hits, 'cache hit')}")
     for sub in report.enumerations:
         lines.extend(_enumeration_lines(sub, analyze, indent + "  "))
     return lines
@@ -131,21 +138,24 @@ def explain_lines(
     lines.append(f"  {local_sql}")
     if analyze and stats is not None:
         lines.append(
-            f"Total: {stats.requests} requests, {stats.retries} retries, {stats.bytes} bytes, "
-            f"{stats.rows_fetched} rows fetched, {stats.rows_returned} rows returned, {stats.cache_hits} cache hits"
+            f"Total: {plural(stats.requests, 'request')}, {plural(stats.retries, 'retry', 'retries')}, "
+            f"{plural(stats.bytes, 'byte')}, {plural(stats.rows_fetched, 'row')} fetched, "
+            f"{plural(stats.rows_returned, 'row')} returned, {plural(stats.cache_hits, 'cache hit')}"
         )
         lines.append(
             f"Time: {stats.elapsed_s:.3f} s total, {stats.api_s:.3f} s fetching, {stats.local_s:.3f} s planning and DuckDB"
         )
-    else:
+    elif enumeration_requests:
         lines.append(
-            f"Note: EXPLAIN made {enumeration_requests} request(s), only to enumerate parents for counting "
-            f"scopes; no rows were fetched."
+            f"Note: EXPLAIN made {plural(enumeration_requests, 'request')}, only to enumerate parents for "
+            f"counting scopes; no rows were fetched."
         )
+    else:
+        lines.append("Note: EXPLAIN made no requests; no rows were fetched.")
     if rate_limit is not None:
         warning = " (near the limit)" if getattr(rate_limit, "near_limit", False) else ""
         lines.append(
-            f"Rate limit: {rate_limit.used_last_hour} of {rate_limit.limit} requests used in the last hour, "
-            f"{rate_limit.remaining} left{warning}"
+            f"Rate limit (this process): {rate_limit.used_last_hour} of {rate_limit.limit} requests used in "
+            f"the last hour, {rate_limit.remaining} left{warning}"
         )
     return lines

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import difflib
 import math
 import re
 from collections.abc import Sequence
@@ -58,7 +59,11 @@ def bind_parameters(sql: str, params: Sequence[Any] | None) -> str:
         tokens = DuckDB().tokenize(sql)
     except TokenError as error:
         raise SqlSyntaxError(f"SQL syntax error: {error}. Check quotes and brackets.") from None
-    placeholders = [token for token in tokens if token.token_type == TokenType.PLACEHOLDER and token.text == "?"]
+    # ``?::DATE`` is tokenized as one ``?::`` token: a placeholder followed by a cast
+    placeholders = [
+        token for token in tokens
+        if (token.token_type == TokenType.PLACEHOLDER and token.text == "?") or token.token_type == TokenType.QDCOLON
+    ]
     values = list(params or ())
     if len(placeholders) != len(values):
         raise ParameterError(
@@ -71,7 +76,8 @@ def bind_parameters(sql: str, params: Sequence[Any] | None) -> str:
     position = 0
     for index, (token, value) in enumerate(zip(placeholders, values, strict=True)):
         pieces.append(sql[position : token.start])
-        pieces.append(sql_literal(value, index + 1))
+        literal = sql_literal(value, index + 1)
+        pieces.append(f"({literal})::" if token.token_type == TokenType.QDCOLON else literal)
         position = token.end + 1
     pieces.append(sql[position:])
     return "".join(pieces)
@@ -105,10 +111,14 @@ def sql_literal(value: Any, position: int = 0) -> str:
             node = exp.cast(exp.Literal.string(utc.isoformat(sep=" ")), "TIMESTAMPTZ")
     elif isinstance(value, datetime.date):
         node = exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    elif isinstance(value, datetime.time):
+        node = exp.cast(exp.Literal.string(value.isoformat()), "TIMETZ" if value.tzinfo is not None else "TIME")
+    elif isinstance(value, bytes | bytearray | memoryview):
+        node = exp.Unhex(this=exp.Literal.string(bytes(value).hex()))  # a BLOB
     else:
         raise ParameterError(
             f"Parameter {position} has type {type(value).__name__}, which is not supported. Use None, "
-            f"bool, int, float, Decimal, str, datetime.date or datetime.datetime."
+            f"bool, int, float, Decimal, str, bytes, datetime.date, datetime.time or datetime.datetime."
         )
     return node.sql(dialect=DIALECT)
 
@@ -122,7 +132,7 @@ def parse_statement(sql: str, params: Sequence[Any] | None = None) -> Statement:
     try:
         trees = sqlglot.parse(bound, read=DIALECT)
     except ParseError as error:
-        raise _syntax_error(error) from None
+        raise _syntax_error(error, bound) from None
     except TokenError as error:
         raise SqlSyntaxError(f"SQL syntax error: {error}. Check quotes and brackets.") from None
     trees = [tree for tree in trees if tree is not None]
@@ -131,6 +141,14 @@ def parse_statement(sql: str, params: Sequence[Any] | None = None) -> Statement:
             f"Expected one SQL statement, got {len(trees)}. Send statements one at a time."
         )
     tree = trees[0]
+    if not isinstance(tree, _QUERY_TYPES) and _first_word_hint(bound) is not None:
+        # ``foo bar`` parses as an expression, not a statement
+        description, line, column = _first_word_hint(bound) or ("", 0, 0)
+        raise SqlSyntaxError(
+            f"SQL syntax error at line {line}, column {column}: {description}. Check the SQL around that position.",
+            line=line,
+            column=column,
+        )
     if not isinstance(tree, _QUERY_TYPES):
         kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
         raise UnsupportedStatementError(
@@ -140,14 +158,75 @@ def parse_statement(sql: str, params: Sequence[Any] | None = None) -> Statement:
     return Statement(tree=tree, sql=bound.strip(), explain=mode)
 
 
-def _syntax_error(error: ParseError) -> SqlSyntaxError:
+#: sqlglot expression classes -> what the user wrote, for "missing part" messages
+_OPERATORS = {
+    "Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Mod": "%", "EQ": "=", "NEQ": "<>", "GT": ">", "GTE": ">=",
+    "LT": "<", "LTE": "<=", "And": "AND", "Or": "OR", "Not": "NOT", "Like": "LIKE", "ILike": "ILIKE",
+    "In": "IN", "Is": "IS", "Between": "BETWEEN", "DPipe": "||", "Cast": "CAST", "Alias": "AS",
+}
+_CLAUSES = {
+    "Where": "WHERE needs a condition", "Having": "HAVING needs a condition", "Limit": "LIMIT needs a number",
+    "Offset": "OFFSET needs a number", "Order": "ORDER BY needs an expression", "Group": "GROUP BY needs an expression",
+    "Join": "JOIN needs a table", "From": "FROM needs a table", "Select": "the SELECT is incomplete",
+}
+_STATEMENT_WORDS = ("SELECT", "WITH", "EXPLAIN", "VALUES", "FROM", "TABLE")
+#: first words of statements that parse but are refused (writes, DDL, session commands)
+_OTHER_STATEMENT_WORDS = frozenset({
+    "INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "REPLACE", "CREATE", "DROP", "ALTER", "TRUNCATE", "SET",
+    "RESET", "PRAGMA", "ATTACH", "DETACH", "COPY", "INSTALL", "LOAD", "USE", "CALL", "BEGIN", "START", "COMMIT",
+    "ROLLBACK", "ABORT", "END", "EXPORT", "IMPORT", "VACUUM", "CHECKPOINT", "DESCRIBE", "DESC", "SHOW",
+    "SUMMARIZE", "GRANT", "REVOKE", "COMMENT", "PREPARE", "EXECUTE", "DEALLOCATE", "ANALYZE", "PIVOT",
+    "UNPIVOT", "CACHE", "UNCACHE", "REFRESH", "KILL", "LOCK", "UNLOCK", "OPTIMIZE",
+})
+_MISSING = re.compile(r"Required keyword: '(\w+)' missing for <class '[\w.]*?(\w+)'>")
+
+
+def _readable(description: str) -> str:
+    """sqlglot's parser message in the user's terms (no Python class names or token reprs)."""
+    description = re.sub(r"<Token token_type: TokenType\.SENTINEL[^>]*>", "the end of the query", description)
+    description = re.sub(r"<Token token_type: [^,]*, text: ([^,]*),[^>]*>", r"'\1'", description)
+    match = _MISSING.search(description)
+    if match:
+        kind = match.group(2)
+        if kind in _CLAUSES:
+            return _CLAUSES[kind]
+        if kind in _OPERATORS:
+            return f"the operator {_OPERATORS[kind]} is missing an operand"
+        return f"an expression is incomplete ({kind.lower()} without its {match.group(1)})"
+    description = re.sub(r"<class '[\w.]*?(\w+)'>", r"\1", description)
+    return description.rstrip(".")
+
+
+def _first_word_hint(sql: str) -> tuple[str, int, int] | None:
+    """``SELEC * FROM x``: (message, line, column) naming a first word that starts no statement."""
+    stripped = sql.lstrip()
+    words = stripped.split()
+    if not words:
+        return None
+    word = re.split(r"[;(\s]", words[0])[0] or words[0]
+    first = word.upper()
+    if first in _STATEMENT_WORDS or first in _OTHER_STATEMENT_WORDS or not first.isidentifier():
+        return None
+    offset = len(sql) - len(stripped)
+    line = sql.count("\n", 0, offset) + 1
+    column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+    close = difflib.get_close_matches(first, _STATEMENT_WORDS, n=1, cutoff=0.6)
+    if close:
+        return f"{word!r} is not a SQL keyword (did you mean {close[0]})", line, column
+    return f"a query starts with SELECT, WITH or VALUES, not {word!r}", line, column
+
+
+def _syntax_error(error: ParseError, sql: str = "") -> SqlSyntaxError:
     details = error.errors[0] if error.errors else {}
     line = int(details.get("line") or 0)
     column = int(details.get("col") or 0)
-    description = details.get("description") or "invalid syntax"
-    description = re.sub(r"<Token token_type: TokenType\.SENTINEL[^>]*>", "the end of the query", description)
-    description = re.sub(r"<Token token_type: [^,]*, text: ([^,]*),[^>]*>", r"'\1'", description)
     near = (details.get("highlight") or "").strip()
+    hint = _first_word_hint(sql)
+    if hint is not None:
+        description, line, column = hint
+        near = sql.split()[0] if sql.split() else near
+    else:
+        description = _readable(details.get("description") or "invalid syntax")
     near_text = f" near {near!r}" if near else ""
     return SqlSyntaxError(
         f"SQL syntax error at line {line}, column {column}{near_text}: {description}. "
