@@ -58,7 +58,8 @@ def test_explain_analyze_reports_costs(make_engine: Callable[..., Engine], emula
     plan = text(result)
     assert emulator.stats()["total"] == 2
     assert "actual: 2 requests" in plan
-    assert "Total: 2 requests" in plan and "rows returned" in plan and "Time:" in plan
+    assert "Total: 2 requests" in plan and "1 row returned" in plan and "Time:" in plan
+    assert "__bbsql" not in plan and "SELECT count(*) FROM pull_requests" in plan
     assert result.stats.requests == 2
 
 

@@ -89,7 +89,7 @@ class Fetcher:
         self.value_filter = value_filter
         self.rows_so_far = 0
         self.cache_hits = 0
-        self._last_progress = 0.0
+        self._reported_requests = -1
         #: table of each reference id, for reading join-link values from its rows
         self.ref_tables: dict[int, TableDef] = {}
         #: the reference being fetched (for messages about its parent enumerations)
@@ -176,8 +176,6 @@ class Fetcher:
             scope = request.scope if order is None else request.scope | {order: position}
             rows.append(extract_row(item, plan.table.columns, scope))
         report.items += len(items)
-        self.rows_so_far += len(items)
-        self._report_progress()
 
     def count(self, plan: ScanPlan, report: ScanReport) -> None:
         """Fill ``report`` for EXPLAIN: scopes counted (enumerating parents), nothing else fetched."""
@@ -288,7 +286,6 @@ class Fetcher:
                     if value is not None:
                         bucket[value] = None
                 sub_report.items += len(items)
-                self._report_progress()
         sub_report.requests += recording.requests
         sub_report.retries += recording.retries
         sub_report.bytes += recording.bytes
@@ -391,6 +388,7 @@ class Fetcher:
                 self.cache_hits += 1
                 if remaining is not None:
                     remaining -= len(cached)
+                self.rows_so_far += len(cached)
                 yield request, cached
             else:
                 pending.append((index, request, key))
@@ -406,10 +404,12 @@ class Fetcher:
             )
             stopped = False
             for index, item in stream:
+                self._tick()
                 if isinstance(item, BitbucketError):
                     failed[index] = item
                     continue
                 collected[index].append(item)
+                self.rows_so_far += 1
                 if remaining is not None:
                     remaining -= 1
                     if remaining <= 0:
@@ -433,6 +433,8 @@ class Fetcher:
                     items: list[Any] = []
                 else:
                     items = [obj] if obj is not None else []
+                self.rows_so_far += len(items)
+                self._tick()
                 self.scan_cache.put(key, items)
                 yield request, items
 
@@ -479,15 +481,20 @@ class Fetcher:
         if request.kind == "list" and depth == 0:
             raise error
 
+    def _tick(self) -> None:
+        """Report progress when a request completed since the last report (one int compare otherwise)."""
+        if self.progress is None or self.recording is None:
+            return
+        if self.recording.requests != self._reported_requests:
+            self._report_progress(force=True)
+
     def _report_progress(self, force: bool = False) -> None:
+        """Tell the caller how far fetching got: after every completed request, and at the end of a scan."""
         if self.progress is None:
             return
-        now = time.monotonic()
-        if not force and now - self._last_progress < 0.2:
-            return
-        self._last_progress = now
         done = self.recording.requests if self.recording is not None else 0
-        self.progress(Progress(done, self.rows_so_far, now - self.started))
+        self._reported_requests = done
+        self.progress(Progress(done, self.rows_so_far, time.monotonic() - self.started))
 
 
 def _source_column_type(key: PathKey) -> str:
