@@ -9,20 +9,18 @@ The spec is /work/shared/reference/bitbucket-cloud-swagger.json (Swagger 2.0). P
 
 from __future__ import annotations
 
-import json
 import re
 import typing
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from _official_spec import official_spec
 from bitbucket_sql.catalog.columns import PARAM_OPS, ops_for
 from bitbucket_sql.catalog.model import SqlType, TableDef
 from bitbucket_sql.catalog.registry import all_tables, get_table
 
-SPEC_FILE = Path("/work/shared/reference/bitbucket-cloud-swagger.json")
 PLACEHOLDER = re.compile(r"\{([^}]*)\}")
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 TABLES = all_tables()
@@ -60,7 +58,7 @@ KNOWN_EXTRA_FIELDS: dict[str, set[str]] = {
 
 @cache
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC_FILE.read_text(encoding="utf-8"))
+    return official_spec()
 
 
 def normalise(template: str) -> str:

@@ -11,33 +11,18 @@ The spec's known defects are handled in ONE place, :data:`SPEC_FIXES` (per opera
 from __future__ import annotations
 
 import copy
-import gzip
-import hashlib
-import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
 
+from _official_spec import official_spec
 from bitbucket_sql.emulator.generator import generate
 from bitbucket_sql.emulator.routes_read import read_routes
 from bitbucket_sql.emulator.sampling import DEMO_USER_UUID
-
-# The official spec, byte-for-byte (see /work/shared/reference/README.md for provenance), shipped
-# gzip-compressed next to the emulator's sample data; the digest proves it is the unmodified file.
-SPEC_PATH = (
-    Path(__file__).resolve().parents[2]
-    / "src"
-    / "bitbucket_sql"
-    / "emulator"
-    / "data"
-    / "bitbucket-cloud-swagger.json.gz"
-)
-SPEC_SHA256 = "ecf7b8905dc6eab269040d04fa0766b9ca31d8f3b6105a2acedbf24665598705"
 
 # Operations whose 200 answer the spec leaves without a schema (or describes wrongly), mapped to
 # the definition the real API's payload follows, with the reason.
@@ -156,9 +141,7 @@ def relax_spec(definitions: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    raw = gzip.decompress(SPEC_PATH.read_bytes())
-    assert hashlib.sha256(raw).hexdigest() == SPEC_SHA256, f"{SPEC_PATH} is not the official spec"
-    return json.loads(raw)
+    return official_spec()
 
 
 @pytest.fixture(scope="module")
