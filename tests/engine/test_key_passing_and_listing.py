@@ -189,3 +189,42 @@ def test_default_repository_leaves_other_workspaces_and_workspace_tables(scoped:
     for sql in ("SELECT count(*) FROM repositories", "SELECT count(DISTINCT repository) FROM globex.pull_requests"):
         result, _, _ = run(engine, emulator, sql)
         assert result.rows == truth.execute(sql).rows and result.rows[0][0] > 1
+
+
+def test_independent_scans_are_fetched_concurrently(make_engine: Callable[..., Engine], reference: Engine, emulator: Any) -> None:
+    import threading
+
+    engine = make_engine()
+    threads: set[str] = set()
+    sql = (
+        "SELECT 'pr' AS kind, count(*) FROM pull_requests WHERE repository = 'api' "
+        "UNION ALL SELECT 'pipeline', count(*) FROM pipelines WHERE repository = 'api' "
+        "UNION ALL SELECT 'branch', count(*) FROM branches WHERE repository = 'api'"
+    )
+    emulator.reset_stats()
+    result = engine.execute(sql, progress=lambda _: threads.add(threading.current_thread().name))
+    assert emulator.stats()["routes"] == {PRS: 1, PIPELINES: 1, BRANCHES: 1} and result.stats.requests == 3
+    assert canonical(result.rows) == canonical(reference.execute(sql).rows)
+    assert len({name for name in threads if name.startswith("bbsql-scan")}) == 3
+
+
+@pytest.mark.parametrize(
+    ("condition", "positions"),
+    [("position <= 2", [0, 1, 2]), ("position BETWEEN 1 AND 3", [1, 2, 3]), ("3 > position", [0, 1, 2]),
+     ("position = 4", [4])],
+)
+def test_position_bounds_stop_each_branch_early(
+    engine: Engine, reference: Engine, emulator: Any, condition: str, positions: list[int]
+) -> None:
+    sql = f"SELECT hash, position FROM branch_commits WHERE repository = 'api' AND branch = 'main' AND {condition}"
+    result, sent, routes = run(engine, emulator, sql)
+    assert routes == {BRANCH_HISTORY: 1} and sent[0][1]["pagelen"] == ["10"]
+    assert sorted(row[1] for row in result.rows) == positions
+    assert canonical(result.rows) == canonical(reference.execute(sql).rows)
+
+
+def test_newest_last_order_is_not_a_listing_stop(engine: Engine, reference: Engine, emulator: Any) -> None:
+    sql = "SELECT hash, position FROM branch_commits WHERE repository = 'api' AND branch = 'main' ORDER BY position DESC LIMIT 3"
+    result, sent, _ = run(engine, emulator, sql)
+    assert "pagelen" in sent[0][1] and sent[0][1]["pagelen"] == ["100"]
+    assert result.rows == reference.execute(sql).rows

@@ -107,8 +107,8 @@ def test_parameters_are_bound_as_literals() -> None:
     assert bind_parameters("SELECT ?", [datetime.date(2026, 1, 2)]) == "SELECT CAST('2026-01-02' AS DATE)"
     with pytest.raises(ParameterError, match="1 '\\?' placeholder"):
         bind_parameters("SELECT ?", [])
-    with pytest.raises(ParameterError, match="bytes"):
-        bind_parameters("SELECT ?", [b"x"])
+    with pytest.raises(ParameterError, match="complex"):
+        bind_parameters("SELECT ?", [1j])
 
 
 def test_statements() -> None:

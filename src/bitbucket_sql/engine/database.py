@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,8 @@ class LocalDatabase:
         )
         self.connection.execute("SET TimeZone = 'UTC'")
         self._schemas: set[str] = {"main"}
+        #: scans fetched concurrently may filter values at the same time; a connection is not re-entrant
+        self._lock = threading.RLock()
         self._tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def close(self) -> None:
@@ -88,6 +91,10 @@ class LocalDatabase:
 
     def filter_values(self, name: str, sql_type: str, values: Sequence[Any], predicates: Sequence[str]) -> set[Any]:
         """The ``values`` for which every predicate (on a column called ``name``) is true."""
+        with self._lock:
+            return self._filter_values(name, sql_type, values, predicates)
+
+    def _filter_values(self, name: str, sql_type: str, values: Sequence[Any], predicates: Sequence[str]) -> set[Any]:
         schema, table = "bbsql_work", f"values_{len(self._tables)}"
         self.create_table(schema, table, [(name, sql_type)])
         arrow_type = pa.string() if sql_type in ("VARCHAR", "JSON") else None
@@ -106,6 +113,10 @@ class LocalDatabase:
         The rows go into a scratch table of the query's own transaction, so predicates mean what
         they mean in the final query (same types, same ``now()``).
         """
+        with self._lock:
+            return self._filter_rows(columns, rows, predicates)
+
+    def _filter_rows(self, columns: Sequence[tuple[str, str]], rows: pa.Table, predicates: Sequence[str]) -> list[int]:
         schema, table = "bbsql_work", f"rows_{len(self._tables)}"
         index_column = "__bbsql_row"
         self.create_table(schema, table, [*columns, (index_column, "BIGINT")])

@@ -12,9 +12,11 @@ The path of one query (see docs/architecture.md for the reasoning):
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -295,20 +297,22 @@ class Engine:
         fetched = 0
         key_sources = {link.source_ref for _, plan in prepared.plans
                        for link in [*plan.links.values(), *plan.link_terms]}
-        for ref_id, plan in prepared.plans:
-            report = ScanReport(plan=plan)
-            prepared.reports[ref_id] = report
-            physical = prepared.refs[ref_id].physical
-            if not plan.table.primary_key and physical in by_physical:
-                ref_rows[ref_id] = by_physical[physical]  # same whole-table scan (see _plan)
-                continue
-            rows = fetcher.fetch(plan, ref_rows, report)
-            ref_rows[ref_id] = rows
-            if ref_id in key_sources and plan.key_filter:
-                ref_rows[ref_id] = _passing(prepared.database, plan, rows)
-                report.keys_passed = (len(ref_rows[ref_id]), len(rows))
-            fetched += len(rows)
-            by_physical.setdefault(physical, []).extend(rows)
+        done: set[int] = set()
+        pending = list(prepared.plans)
+        while pending:
+            wave = _independent(pending, done, prepared)
+            results = self._fetch_wave(wave, fetcher, ref_rows, prepared, by_physical)
+            for (ref_id, plan), (rows, shared) in zip(wave, results, strict=True):
+                ref_rows[ref_id] = rows
+                done.add(ref_id)
+                if shared:
+                    continue
+                fetched += len(rows)
+                by_physical.setdefault(prepared.refs[ref_id].physical, []).extend(rows)
+                if ref_id in key_sources and plan.key_filter:
+                    ref_rows[ref_id] = _passing(prepared.database, plan, rows)
+                    prepared.reports[ref_id].keys_passed = (len(ref_rows[ref_id]), len(rows))
+            pending = [item for item in pending if item[0] not in done]
         loaded: set[tuple[str, str]] = set()
         for ref in prepared.refs.values():
             if ref.physical in loaded:
@@ -322,6 +326,35 @@ class Engine:
                 rows = self._metadata_rows(ref, fetcher)
                 prepared.database.insert(ref.duckdb_schema, ref.name, to_arrow(_columns_of(ref), rows))
         return fetched
+
+    def _fetch_wave(
+        self,
+        wave: list[tuple[int, ScanPlan]],
+        fetcher: Fetcher,
+        ref_rows: dict[int, list[Row]],
+        prepared: _Prepared,
+        by_physical: dict[tuple[str, str], list[Row]],
+    ) -> list[tuple[list[Row], bool]]:
+        """Fetch scans that do not depend on each other concurrently; (rows, shared whole-table scan) each.
+
+        Each scan runs on its own thread (in a copy of this context, so the query's request
+        accounting sees its requests); their requests share the client's pool, so MaxConcurrency
+        still bounds what is in flight.
+        """
+
+        def one(ref_id: int, plan: ScanPlan) -> tuple[list[Row], bool]:
+            report = ScanReport(plan=plan)
+            prepared.reports[ref_id] = report
+            physical = prepared.refs[ref_id].physical
+            if not plan.table.primary_key and physical in by_physical:
+                return by_physical[physical], True  # same whole-table scan (see _plan)
+            return fetcher.fetch(plan, ref_rows, report), False
+
+        if len(wave) == 1:
+            return [one(*wave[0])]
+        with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="bbsql-scan") as threads:
+            futures = [threads.submit(contextvars.copy_context().run, one, ref_id, plan) for ref_id, plan in wave]
+            return [future.result() for future in futures]
 
     def _metadata_rows(self, ref: TableRef, fetcher: Fetcher) -> list[Row]:
         tables = [t for t in registry.all_tables() if not t.removed]
@@ -402,6 +435,27 @@ def _columns_of(ref: TableRef) -> list[tuple[str, str]]:
         return [(column.name, column.type) for column in ref.table.columns]
     assert ref.system is not None
     return list(ref.system.columns)
+
+
+def _independent(
+    pending: list[tuple[int, ScanPlan]], done: set[int], prepared: _Prepared
+) -> list[tuple[int, ScanPlan]]:
+    """The pending scans whose join sources are all fetched (at least the first pending scan).
+
+    Two references of one table never share a wave: they often send the same requests (a
+    self-join, a recursive CTE), and one after the other the second finds them in the scan cache
+    (tables without a primary key even share one whole-table scan).
+    """
+    wave: list[tuple[int, ScanPlan]] = []
+    physicals: set[tuple[str, str]] = set()
+    for ref_id, plan in pending:
+        sources = {link.source_ref for link in [*plan.links.values(), *plan.link_terms]}
+        physical = prepared.refs[ref_id].physical
+        if not sources <= done or physical in physicals:
+            continue
+        physicals.add(physical)
+        wave.append((ref_id, plan))
+    return wave or pending[:1]
 
 
 def _passing(database: LocalDatabase, plan: ScanPlan, rows: list[Row]) -> list[Row]:

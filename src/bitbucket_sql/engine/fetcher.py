@@ -8,6 +8,11 @@ fan-out check because it is what counts the scopes; the scan's own requests are 
 :class:`FanoutLimitError` when there would be more than MaxFanout of them. Requests run
 concurrently within MaxConcurrency through ``client.paginate_many`` / ``client.get_many``.
 
+Paths are filled by ``catalog.templates.fill`` (one encoding rule for the whole project). A
+plan with a range early stop reads its scopes one page at a time, in rounds; a table with a
+listing-order column gets each row's position in its scope's listing. Progress is reported
+after every completed request, with the rows of the query's tables fetched so far.
+
 A 404 for a child scope (a repository or pull request that does not exist, or a key value
 from a join that has no such parent) means "no rows", as SQL expects; a 404 for a
 workspace-level listing is raised, since it means the workspace itself is wrong.
@@ -15,6 +20,7 @@ workspace-level listing is raised, since it means the workspace itself is wrong.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -90,10 +96,25 @@ class Fetcher:
         self.rows_so_far = 0
         self.cache_hits = 0
         self._reported_requests = -1
+        #: independent scans run on several threads: counters and progress calls are serialized
+        self._lock = threading.RLock()
+        self._local = threading.local()
         #: table of each reference id, for reading join-link values from its rows
         self.ref_tables: dict[int, TableDef] = {}
-        #: the reference being fetched (for messages about its parent enumerations)
-        self.current: str | None = None
+
+    @property
+    def current(self) -> str | None:
+        """The reference this thread is fetching (for messages about its parent enumerations)."""
+        return getattr(self._local, "current", None)
+
+    @current.setter
+    def current(self, label: str | None) -> None:
+        self._local.current = label
+
+    def _add(self, rows: int = 0, cache_hits: int = 0) -> None:
+        with self._lock:
+            self.rows_so_far += rows
+            self.cache_hits += cache_hits
 
     # --- public -----------------------------------------------------------------------------
     def fetch(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Row]:
@@ -129,7 +150,7 @@ class Fetcher:
         report.retries += recording.retries
         report.bytes += recording.bytes
         report.seconds += time.monotonic() - began
-        self._report_progress(force=True)
+        self._report_progress()
         return rows
 
     def _with_link_terms(self, plan: ScanPlan, ref_rows: dict[int, list[Row]]) -> ScanPlan | None:
@@ -192,7 +213,7 @@ class Fetcher:
         """One dict of path-key values per request target (enumerating parents where needed)."""
         table = plan.table
         if plan.ref is not None:
-            self.current = plan.label
+            self.current = plan.label  # per thread: independent scans run concurrently
         base: Scope = {}
         if any(key.column == "workspace" for key in table.keys):
             base["workspace"] = plan.workspace
@@ -385,10 +406,11 @@ class Fetcher:
             cached = self.scan_cache.get(key)
             if cached is not None:
                 report.cache_hits += 1
-                self.cache_hits += 1
+                self._add(cache_hits=1)
                 if remaining is not None:
                     remaining -= len(cached)
-                self.rows_so_far += len(cached)
+                if plan.ref is not None:
+                    self._add(rows=len(cached))
                 yield request, cached
             else:
                 pending.append((index, request, key))
@@ -409,7 +431,8 @@ class Fetcher:
                     failed[index] = item
                     continue
                 collected[index].append(item)
-                self.rows_so_far += 1
+                if plan.ref is not None:  # rows of the query's tables, not parent enumerations
+                    self._add(rows=1)
                 if remaining is not None:
                     remaining -= 1
                     if remaining <= 0:
@@ -433,7 +456,8 @@ class Fetcher:
                     items: list[Any] = []
                 else:
                     items = [obj] if obj is not None else []
-                self.rows_so_far += len(items)
+                if plan.ref is not None:
+                    self._add(rows=len(items))
                 self._tick()
                 self.scan_cache.put(key, items)
                 yield request, items
@@ -486,15 +510,18 @@ class Fetcher:
         if self.progress is None or self.recording is None:
             return
         if self.recording.requests != self._reported_requests:
-            self._report_progress(force=True)
+            self._report_progress()
 
-    def _report_progress(self, force: bool = False) -> None:
+    def _report_progress(self) -> None:
         """Tell the caller how far fetching got: after every completed request, and at the end of a scan."""
         if self.progress is None:
             return
-        done = self.recording.requests if self.recording is not None else 0
-        self._reported_requests = done
-        self.progress(Progress(done, self.rows_so_far, time.monotonic() - self.started))
+        with self._lock:
+            done = self.recording.requests if self.recording is not None else 0
+            if done < self._reported_requests:
+                return  # another thread already reported a later state
+            self._reported_requests = done
+            self.progress(Progress(done, self.rows_so_far, time.monotonic() - self.started))
 
 
 def _source_column_type(key: PathKey) -> str:

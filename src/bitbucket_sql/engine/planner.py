@@ -8,6 +8,10 @@ made here. Its parts, in the order the API sees them:
 * **GET by id** when the query fixes ``get_key`` to a few values (``id = 5``);
 * **q** (BBQL) from every translatable conjunct, **plain parameters** for ``param`` columns;
 * **sort + limit** for ``ORDER BY <sortable column> LIMIT n`` when the scan is exact;
+* **listing-order limits** (``ORDER BY position LIMIT n``, ``position < n``) and the **range
+  early stop** (``created_on >= x`` with ``sort=-created_on`` on endpoints without BBQL);
+* **key filters**: a parent's local-only predicates, applied before its keys go to children;
+* the connection's default **Repository** for references whose query names no repository;
 * **fields** listing only the columns the query uses (plus ``+values.x`` for fields the list
   leaves out, when needed).
 

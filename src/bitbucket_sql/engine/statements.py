@@ -227,6 +227,8 @@ def _syntax_error(error: ParseError, sql: str = "") -> SqlSyntaxError:
         near = sql.split()[0] if sql.split() else near
     else:
         description = _readable(details.get("description") or "invalid syntax")
+        if near and "\n" not in near and column >= len(near):
+            column = column - len(near) + 1  # sqlglot points at the token's last character
     near_text = f" near {near!r}" if near else ""
     return SqlSyntaxError(
         f"SQL syntax error at line {line}, column {column}{near_text}: {description}. "
