@@ -4,8 +4,9 @@ This is the code a user would otherwise write: ``Cloud(...)`` with an API token,
 idiomatic listings (``workspace.repositories.each()``, ``repository.pullrequests.each(q=...)``,
 ``commits.each()``, ``pipelines.each(sort=...)``, ...) with the library's own paging and page
 sizes, the generic ``_get_paged`` where the library has no helper (deployments), early ``break``
-where the API's order allows it, and pandas for grouping. It runs sequentially, as such scripts
-do. ``PullRequests.each()`` fetches every listed pull request again with one GET each; that is
+where the API's server-side sort allows it (pipelines sorted by ``-created_on``; never commits,
+whose topological order does not make dates decrease), and pandas for grouping. It runs
+sequentially, as such scripts do. ``PullRequests.each()`` fetches every listed pull request again with one GET each; that is
 the library's behaviour, not something added here.
 
 Every function returns the answer as rows in the same column order as the SQL in
@@ -115,11 +116,10 @@ def commits_per_author(cloud: Cloud, scope: Scope) -> Rows:
     start = dt.datetime.combine(scope.commits_start, dt.time(), dt.UTC)
     end = dt.datetime.combine(scope.commits_end, dt.time(), dt.UTC)
     authors = []
-    for commit in _repository(cloud, scope).commits.each():  # newest first
-        when = parse_time(commit.data["date"])
-        if when < start:
-            break
-        if when < end:
+    # Every commit: the listing is in topological order, which does not make dates decrease, so
+    # stopping at the first commit older than the range could miss commits inside it.
+    for commit in _repository(cloud, scope).commits.each():
+        if start <= parse_time(commit.data["date"]) < end:
             authors.append(commit.data["author"]["raw"])
     frame = pd.DataFrame({"author": authors, "n": 1})
     counts = frame.groupby("author", as_index=False)["n"].sum()
@@ -127,6 +127,7 @@ def commits_per_author(cloud: Cloud, scope: Scope) -> Rows:
 
 
 def last_commits(cloud: Cloud, scope: Scope) -> Rows:
+    """The first ``top_n`` commits of ``/commits/{branch}``, in the order the API lists them."""
     newest = islice(_repository(cloud, scope).commits.each(top=scope.main_branch), scope.top_n)
     return [
         (c.data["hash"], parse_time(c.data["date"]), c.data["author"]["raw"], c.data["message"])

@@ -150,17 +150,17 @@ def _commits(store: Any, scope: Scope, heads: list[str] | None = None) -> list[d
 
 
 def commits_per_author(store: Any, scope: Scope, connections: int) -> Bound:
+    """Every page of the repository's commits: the listing has no server-side filter, and its
+    topological order does not make dates decrease (author dates survive rebases and come from
+    the committers' clocks), so no client can know that the rest of the listing is out of range."""
     commits = _commits(store, scope)
-    start = _utc(scope.commits_start)
-    first_older = next((i for i, c in enumerate(commits) if parse_time(c["date"]) < start), len(commits) - 1)
-    needed = min(len(commits), first_older + 1)
     plan = RequestPlan()
-    plan.cursor_pages(needed, PAGE)
+    plan.cursor_pages(len(commits), PAGE)
     return bound_of(
         plan,
-        f"commits have no server-side filter and come newest first: read {needed:,} of {len(commits):,} "
-        f"commits, up to the first one older than {scope.commits_start}, in cursor pages of {PAGE} (one "
-        "after another)",
+        f"commits have no server-side filter, and their topological order does not guarantee that dates "
+        f"only decrease, so a client cannot stop at the first commit older than {scope.commits_start}: all "
+        f"{len(commits):,} commits, in cursor pages of {PAGE} (one after another)",
         connections,
         rows_in_scope=len(commits),
     )
@@ -294,13 +294,18 @@ def pr_comments_join(store: Any, scope: Scope, connections: int) -> Bound:
         connections,
         rows_in_scope=len(data.pullrequests) + sum(len(c) for c in data.pr_comments.values()),
     )
+    # The activity stream holds every comment of every pull request, but it cannot tell which pull
+    # requests are merged with `updated_on` in range (a comment moves `updated_on`; the stream need
+    # not show every change that does), so that strategy still lists the merged pull requests.
     activity_entries = sum(len(entries) for entries in data.pr_activity.values())
     stream = RequestPlan()
+    stream.list_pages(len(merged), PR_PAGE)
     stream.cursor_pages(activity_entries, PR_PAGE)
     activity = bound_of(
         stream,
-        f"the repository-wide activity stream ({activity_entries:,} entries: comments and merge updates, "
-        f"cursor pages of {PR_PAGE})",
+        f"{len(merged)} merged pull requests in pages of {PR_PAGE}, and the repository-wide activity stream "
+        f"({activity_entries:,} entries: comments, updates, approvals; cursor pages of {PR_PAGE}, all of "
+        "them, as its order is not documented)",
         connections,
         rows_in_scope=activity_entries,
     )

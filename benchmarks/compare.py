@@ -79,12 +79,13 @@ class Difference:
 
     only_ours: list[tuple[Any, ...]]
     only_baseline: list[tuple[Any, ...]]
+    note: str = ""  # what kind of difference, when it is not about which rows (e.g. their order)
 
     def __bool__(self) -> bool:
         return bool(self.only_ours or self.only_baseline)
 
     def describe(self, limit: int = 10) -> str:
-        lines = []
+        lines = [f"  {self.note}"] if self.note else []
         for label, rows in (("only in ours", self.only_ours), ("only in baseline", self.only_baseline)):
             if rows:
                 lines.append(f"  {len(rows)} row(s) {label}:")
@@ -110,3 +111,25 @@ def compare_rows(ours: Sequence[Iterable[Any]], baseline: Sequence[Iterable[Any]
         else:
             only_left.append(row)
     return Difference(only_ours=only_left, only_baseline=unmatched_right)
+
+
+def compare_ordered_rows(ours: Sequence[Iterable[Any]], baseline: Sequence[Iterable[Any]]) -> Difference:
+    """Like :func:`compare_rows`, and when both hold the same rows, also their order: for answers
+    whose order is part of the question (``ORDER BY position`` against an API listing's order)."""
+    difference = compare_rows(ours, baseline)
+    if difference:
+        return difference
+    left = [normalise_row(r) for r in ours]
+    right = [normalise_row(r) for r in baseline]
+    misplaced = [
+        index
+        for index, (a, b) in enumerate(zip(left, right, strict=True))
+        if not (len(a) == len(b) and all(map(_cells_match, a, b)))
+    ]
+    if not misplaced:
+        return difference
+    return Difference(
+        only_ours=[left[i] for i in misplaced],
+        only_baseline=[right[i] for i in misplaced],
+        note=f"same rows in a different order (positions {', '.join(str(i) for i in misplaced[:10])})",
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from benchmarks.baseline import BASELINES
 from benchmarks.bounds import BOUNDS
-from benchmarks.compare import compare_rows
+from benchmarks.compare import compare_ordered_rows, compare_rows
 from benchmarks.counting import CountingSession
 from benchmarks.measure import QueryOutcome, SideResult
 from benchmarks.ours import DEMO_API_TOKEN, DEMO_USER, open_engine, run_ours
@@ -145,7 +145,8 @@ def run_suite(
                 except Exception as error:  # noqa: BLE001 - recorded in the report and fails the run
                     outcome.baseline_error = _describe_error(error)
             if outcome.ours and outcome.baseline:
-                outcome.difference = compare_rows(outcome.ours.rows, outcome.baseline.rows)
+                compare = compare_ordered_rows if query.ordered else compare_rows
+                outcome.difference = compare(outcome.ours.rows, outcome.baseline.rows)
             log(progress_line(number, len(queries), outcome, latency_ms))
             outcomes.append(outcome)
     finally:

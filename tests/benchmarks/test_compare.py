@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from benchmarks.compare import compare_rows
+from benchmarks.compare import compare_ordered_rows, compare_rows
 
 
 def test_equal_answers_in_any_order_and_representation_match() -> None:
@@ -44,3 +44,17 @@ def test_dates_and_timestamps_in_other_zones_normalise_to_utc() -> None:
     assert not compare_rows(
         [(dt.date(2026, 1, 5), local)], [(dt.date(2026, 1, 5), "2026-01-01T00:00:00+00:00")]
     )
+
+
+def test_ordered_answers_must_also_agree_on_the_order() -> None:
+    rows = [("c3", 3), ("c2", 2), ("c1", 1)]
+    assert not compare_ordered_rows(rows, list(rows))
+    difference = compare_ordered_rows(rows, [rows[1], rows[0], rows[2]])
+    assert difference
+    assert "different order" in difference.describe()
+    assert difference.only_ours == [("c3", 3.0), ("c2", 2.0)]
+
+
+def test_ordered_comparison_still_reports_missing_rows() -> None:
+    difference = compare_ordered_rows([("a",), ("b",)], [("a",)])
+    assert difference.only_ours == [("b",)] and "different order" not in difference.describe()

@@ -7,6 +7,7 @@ render, and the command fails loudly when answers differ. No timing assertions.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,42 @@ def test_the_command_fails_loudly_when_answers_differ(
     assert "BENCHMARK FAILED" in errors and "differs from the baseline" in errors
     assert "Nobody" in errors
     assert "answers differ" in output.read_text(encoding="utf-8")
+
+
+def test_the_last_commits_must_come_in_the_listing_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = baseline_module.BASELINES["last_commits"]
+
+    def newest_last(cloud: object, scope: Scope) -> list[tuple[object, ...]]:
+        return list(reversed(original(cloud, scope)))  # the same rows, in the wrong order
+
+    monkeypatch.setitem(baseline_module.BASELINES, "last_commits", newest_last)
+    output = tmp_path / "bench.md"
+    status = main([*TINY, "--queries", "last_commits", "--output", str(output), "--no-chart"])
+    assert status == 1
+    assert "different order" in capsys.readouterr().err
+
+
+def test_every_query_runs_with_the_default_connection_properties() -> None:
+    assert [q.key for q in QUERIES if q.connection_options] == []
+
+
+def test_the_summary_explains_each_query_above_the_bound(
+    tiny_run: tuple[list[QueryOutcome], Scope],
+) -> None:
+    outcomes, _ = tiny_run
+    joined = next(o for o in outcomes if o.key == "pr_comments_join")
+    assert joined.ours is not None
+    above = dataclasses.replace(
+        joined, ours=dataclasses.replace(joined.ours, requests=joined.bound.requests + 5)
+    )
+    settings = RunSettings(scale="tiny", latency_ms=0, jitter_ms=0, max_concurrency=8, seed=1, baseline=True)
+    text = render_report([above], settings, command="x", chart_name=None)
+    summary = text.split("## Summary", 1)[1].split("## Run it", 1)[0]
+    assert f"pr_comments_join: {joined.bound.requests + 5:,} vs {joined.bound.requests:,}" in summary
+    assert "activity stream" in summary  # the reason kept with the query
+    assert "CPython" in summary and "duckdb" in summary
 
 
 def test_unknown_query_keys_are_named() -> None:
