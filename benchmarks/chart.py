@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.patches import Patch  # noqa: E402
 
 from benchmarks.measure import QueryOutcome, ScalingPoint  # noqa: E402
 
@@ -39,6 +40,11 @@ def _bars(axis, labels: list[str], series: list[tuple[str, str, list[float | Non
                     fontsize=6,
                     color=colour,
                 )
+    # Explicit handles: a series drawn with no bars at all (every value 0) would get a wrong swatch.
+    handles = [Patch(color=colour, label=name) for name, colour, _ in series]
+    axis.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=3, fontsize=8, frameon=False
+    )
     axis.set_yticks(list(positions))
     axis.set_yticklabels(labels, fontsize=8)
     axis.set_xscale("log")
@@ -66,8 +72,6 @@ def write_chart(outcomes: Sequence[QueryOutcome], latency_ms: float, path: Path)
     left.set_title("Requests per query")
     right.set_title(f"Time per query ({latency_ms:g} ms per request)")
     left.set_xlim(left=0.5)  # a bar for 1 request must have a length on the log axis
-    for axis in (left, right):
-        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=3, fontsize=8, frameon=False)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
