@@ -380,7 +380,7 @@ def render_report(
         "(default `docs/benchmarks.md`; the chart is written next to it as a PNG), `--no-baseline`",
         "(skip `atlassian-python-api`), `--scaling` (also run three queries at small, medium and",
         "large), `--seed`, `--max-concurrency` (default 8), `--no-chart`. Run it from the repository",
-        "root. The whole run takes about 20 minutes, most of it the sequential baseline. The command",
+        "root. The whole run takes about 13 minutes with `--scaling`, most of it the sequential baseline. The command",
         "exits non-zero when our answers differ from the baseline's, when a client's request count",
         "differs from the emulator's, or when a query fails.",
         "",
