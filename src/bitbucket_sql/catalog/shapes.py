@@ -8,8 +8,8 @@ the twin tables identical.
 
 from __future__ import annotations
 
-from .columns import col, html_url_column
-from .model import Column
+from .columns import ISSUE_TRACKER_REMOVED, REPOSITORY_KEYS, col, html_url_column, repository_scope_columns
+from .model import Column, TableDef
 
 
 def commit_columns() -> tuple[Column, ...]:
@@ -99,4 +99,28 @@ def account_columns(who: str) -> tuple[Column, ...]:
         col("account_id", "VARCHAR", "account_id", f"Atlassian account id of {who}."),
         col("display_name", "VARCHAR", "display_name", f"Display name of {who}."),
         col("nickname", "VARCHAR", "nickname", f"Nickname of {who}."),
+    )
+
+
+def issue_tracker_named_list(name: str, noun: str) -> TableDef:
+    """A removed issue-tracker list of named objects (``components``, ``milestones``, ``versions``).
+
+    The three had the same shape (id and name per repository) and the same removal; one builder
+    keeps them identical, while each keeps its own module so old queries still find the table.
+    """
+    path = f"/repositories/{{workspace}}/{{repo_slug}}/{name}"
+    return TableDef(
+        name=name,
+        description=f"Issue {name} of a repository (the issue tracker was removed on 2026-08-20).",
+        path=path,
+        keys=REPOSITORY_KEYS,
+        get_path=path + "/{id}",
+        get_key=("id",),
+        removed=ISSUE_TRACKER_REMOVED,
+        primary_key=("workspace", "repository", "id"),
+        columns=(
+            *repository_scope_columns(),
+            col("id", "BIGINT", "id", f"Id of the {noun}."),
+            col("name", "VARCHAR", "name", f"Name of the {noun}."),
+        ),
     )

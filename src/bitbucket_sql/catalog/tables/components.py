@@ -1,22 +1,5 @@
 """Components of the removed issue tracker (``.../components``); kept so old queries parse and explain."""
 
-from ..columns import ISSUE_TRACKER_REMOVED, REPOSITORY_KEYS, col, repository_scope_columns
-from ..model import TableDef
+from ..shapes import issue_tracker_named_list
 
-_LIST = "/repositories/{workspace}/{repo_slug}/components"
-
-TABLE = TableDef(
-    name="components",
-    description="Issue components of a repository (the issue tracker was removed on 2026-08-20).",
-    path=_LIST,
-    keys=REPOSITORY_KEYS,
-    get_path=_LIST + "/{id}",
-    get_key=("id",),
-    removed=ISSUE_TRACKER_REMOVED,
-    primary_key=("workspace", "repository", "id"),
-    columns=(
-        *repository_scope_columns(),
-        col("id", "BIGINT", "id", "Id of the component."),
-        col("name", "VARCHAR", "name", "Name of the component."),
-    ),
-)
+TABLE = issue_tracker_named_list("components", "component")
