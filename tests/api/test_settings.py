@@ -147,6 +147,17 @@ def test_profiles_load_from_the_config_file(tmp_path: Path, monkeypatch: pytest.
         parse_connection_string(profile="work")
 
 
+def test_query_timeout_is_seconds_and_zero_means_no_limit() -> None:
+    assert parse_connection_string(None).query_timeout is None
+    assert parse_connection_string("QueryTimeout=0").query_timeout is None
+    assert parse_connection_string("QueryTimeout=2.5").query_timeout == 2.5
+    assert parse_connection_string(query_timeout=30).query_timeout == 30.0
+    with pytest.raises(ConfigurationError, match="QueryTimeout=-1.0 is too small"):
+        parse_connection_string("QueryTimeout=-1")
+    with pytest.raises(ConfigurationError, match="QueryTimeout must be a number"):
+        parse_connection_string("QueryTimeout=soon")
+
+
 def test_every_property_is_documented() -> None:
     text = DOCS.read_text()
     for prop in PROPERTIES:

@@ -67,6 +67,10 @@ PROPERTIES: tuple[Property, ...] = (
     Property("CacheTTL", "cache_ttl", "float", 300.0, minimum=0, doc="Seconds fetched rows stay cached."),
     Property("MaxRows", "max_rows", "int", -1, minimum=-1, doc="Row cap per query (-1 = unlimited)."),
     Property("Timeout", "timeout", "float", 60.0, minimum=0.001, doc="Seconds per HTTP request."),
+    Property(
+        "QueryTimeout", "query_timeout", "float", None, minimum=0,
+        doc="Seconds one query may run in total (0 or absent = no limit).",
+    ),
     Property("MaxRetries", "max_retries", "int", 5, minimum=0, doc="Retries per request."),
     Property("MaxRetryWait", "max_retry_wait", "float", 120.0, minimum=0, doc="Total retry sleep per request."),
     Property("RetryBaseDelay", "retry_base_delay", "float", 1.0, minimum=0, doc="First backoff step (s)."),
@@ -129,6 +133,8 @@ class ConnectionSettings:
     cache_ttl: float = 300.0
     max_rows: int = -1
     timeout: float = 60.0
+    #: total seconds one query may take (None = no limit; QueryTimeout=0 also means no limit)
+    query_timeout: float | None = None
     max_retries: int = 5
     max_retry_wait: float = 120.0
     retry_base_delay: float = 1.0
@@ -433,6 +439,8 @@ def _convert(prop: Property, value: Any) -> Any:
         raise ConfigurationError(
             f"{prop.name}={number} is too small", hint=f"Use a value of at least {prop.minimum:g}"
         )
+    if prop.name == "QueryTimeout" and number == 0:
+        return None  # 0 means "no limit", like leaving the property out
     return number
 
 
