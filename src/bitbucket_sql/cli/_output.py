@@ -1,8 +1,10 @@
-"""Result formats of ``bbsql query`` (and of the catalog commands): table, csv, json, jsonl, parquet.
+"""Result formats of ``bbsql query`` (and of the catalog commands): table, vertical, csv, json,
+jsonl, parquet.
 
 Every format takes the same :class:`Tabular` (column names, DuckDB type names, Python rows),
-so engine results and catalog listings print the same way. ``table`` is for people (see
-:mod:`._display`); the others are for programs: csv with a header row, json as one array of
+so engine results and catalog listings print the same way. ``table`` and ``vertical`` are for
+people (see :mod:`._display`: ``table`` switches to records in a terminal too narrow for its
+columns, ``vertical`` always prints one record per row); the others are for programs: csv with a header row, json as one array of
 objects, jsonl one object per line, parquet (a file only) with the engine's Arrow types.
 """
 
@@ -22,8 +24,13 @@ import click
 
 from bitbucket_sql.cli._tabular import Tabular, text_of
 
-FORMATS: tuple[str, ...] = ("table", "csv", "json", "jsonl", "parquet")
+FORMATS: tuple[str, ...] = ("table", "vertical", "csv", "json", "jsonl", "parquet")
+#: Formats for people, printed by :mod:`._display`.
+DISPLAY_FORMATS = ("table", "vertical")
 PARQUET_NEEDS_A_FILE = "--format parquet writes a binary file: add -o FILE (for example -o result.parquet)"
+
+#: Follows the note printed when a terminal is too narrow for a table.
+TERMINAL_HINT = "for a table, pipe through 'less -S' or select fewer columns"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,6 +102,15 @@ def write_table(data: Tabular, stream: TextIO) -> None:
     print_table(Console(file=stream, force_terminal=False, no_color=True), data)
 
 
+def write_vertical(data: Tabular, stream: TextIO) -> None:
+    """One record per row as plain text (no colours), every value whole: ``name | value`` lines."""
+    from rich.console import Console
+
+    from bitbucket_sql.cli._display import print_records
+
+    print_records(Console(file=stream, force_terminal=False, no_color=True), data)
+
+
 def write_parquet(data: Tabular, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -108,6 +124,7 @@ def write_parquet(data: Tabular, path: Path) -> None:
 
 _TEXT_WRITERS: dict[str, Callable[[Tabular, TextIO], None]] = {
     "table": write_table,
+    "vertical": write_vertical,
     "csv": write_csv,
     "json": write_json,
     "jsonl": write_jsonl,
@@ -128,14 +145,14 @@ def emit(data: Tabular, fmt: str, output: Path | None) -> None:
         return
     if fmt == "parquet":
         raise OutputError(PARQUET_NEEDS_A_FILE)
-    if fmt == "table":
+    if fmt in DISPLAY_FORMATS:
         from rich.console import Console
 
         from bitbucket_sql.cli._display import print_table
 
         console = Console()
-        if console.is_terminal:
-            print_table(console, data)  # the terminal's own width and colours
+        if console.is_terminal:  # the terminal's own width and colours
+            print_table(console, data, "vertical" if fmt == "vertical" else "auto", hint=TERMINAL_HINT)
             return
     buffer = io.StringIO()
     _text_writer(fmt)(data, buffer)
@@ -190,5 +207,5 @@ def format_option(formats: tuple[str, ...] = FORMATS) -> Callable[[F], F]:
         type=click.Choice(formats),
         default="table",
         show_default=True,
-        help="Output format.",
+        help="Output format (table switches to one record per row when its columns do not fit the terminal).",
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bitbucket_sql.cli._display import print_result, print_table
+from bitbucket_sql.cli._display import DISPLAY_MODES, print_result, print_table
 from bitbucket_sql.cli._errors import one_paragraph
 from bitbucket_sql.cli._progress import ProgressLine
 from bitbucket_sql.cli._tabular import Tabular
@@ -34,8 +34,10 @@ SQL_KEYWORDS: tuple[str, ...] = (
 )  # fmt: skip
 
 DOT_COMMANDS: dict[str, str] = {
-    ".tables": "list the tables",
+    ".tables": "list the tables with their scope and primary key",
     ".schema TABLE": "show a table's columns, types and what is pushed down to the API",
+    ".mode MODE": "auto (a table when it fits, else records), table or vertical (records)",
+    "\\x [on|off|auto]": "psql's switch: records on, off or auto; alone it toggles",
     ".help": "show this help",
     ".quit": "leave the shell (also .exit or Ctrl-D)",
 }
@@ -62,10 +64,20 @@ def split_statements(text: str) -> list[str]:
     return [statement.strip() for statement in statements if statement.strip()]
 
 
-def is_complete(text: str) -> bool:
-    """True when the input is ready to run: a dot command, or SQL ending with ``;`` (or nothing)."""
+def is_command(text: str) -> bool:
+    """True for a shell command: a dot command (``.tables``) or psql's ``\\x``."""
     stripped = text.strip()
-    return not stripped or stripped.startswith(".") or stripped.endswith(";")
+    return stripped.startswith(".") or stripped.startswith("\\")
+
+
+def is_complete(text: str) -> bool:
+    """True when the input is ready to run: a shell command, or SQL ending with ``;`` (or nothing)."""
+    stripped = text.strip()
+    return not stripped or is_command(stripped) or stripped.endswith(";")
+
+
+#: Follows the note printed when a result is shown as records, or with columns elided.
+MODE_HINT = ".mode table|vertical|auto chooses"
 
 
 class Shell:
@@ -87,6 +99,8 @@ class Shell:
         self.location: str | None = None
         #: starts every error paragraph; a script's errors look like the CLI's own (``bbsql: error: ``)
         self.error_prefix = "error: "
+        #: how results print: see :data:`._display.DISPLAY_MODES` (``.mode``, ``\\x``)
+        self.mode = "auto"
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -95,7 +109,7 @@ class Shell:
         stripped = text.strip()
         if not stripped:
             return True
-        if stripped.startswith("."):
+        if is_command(stripped):
             return self._dot_command(stripped.rstrip(";").split())
         for statement in split_statements(stripped):
             self.run_sql(statement)
@@ -113,13 +127,13 @@ class Shell:
         except Exception as error:  # noqa: BLE001 - the shell reports and carries on
             self._report(error)
             return
-        print_result(self.console, result, sql)
+        print_result(self.console, result, sql, self.mode, hint=MODE_HINT)
 
     def _report(self, error: BaseException) -> None:
         if self.debug:
             self._complain("".join(traceback.format_exception(error)))
         else:
-            self._complain(one_paragraph(error))
+            self._complain(shell_message(error))
 
     def _complain(self, message: str) -> None:
         """Print an error paragraph (unwrapped, so it stays one line in a log) and count it."""
@@ -144,6 +158,10 @@ class Shell:
                 self._complain("usage: .schema TABLE  (for example .schema pull_requests)")
             else:
                 self._schema(arguments[0])
+        elif command == ".mode":
+            self._set_mode(arguments)
+        elif command == "\\x":
+            self._expanded(arguments)
         else:
             known = ", ".join(name.split()[0] for name in DOT_COMMANDS)
             self._complain(f"unknown command {command!r}; known: {known}")
@@ -152,11 +170,34 @@ class Shell:
     def _help(self) -> None:
         self.console.print("End SQL statements with ';' (they may span lines). Commands:", highlight=False)
         for name, meaning in DOT_COMMANDS.items():
-            self.console.print(f"  {name:<15} {meaning}", highlight=False, markup=False)
+            self.console.print(f"  {name:<16} {meaning}", highlight=False, markup=False, soft_wrap=True)
+
+    def _set_mode(self, arguments: list[str]) -> None:
+        if not arguments:
+            self.console.print(f"mode: {self.mode}", highlight=False)
+        elif len(arguments) == 1 and arguments[0].lower() in DISPLAY_MODES:
+            self.mode = arguments[0].lower()
+            self.console.print(f"mode: {self.mode}", style="dim", highlight=False)
+        else:
+            self._complain(f"unknown mode {' '.join(arguments)!r}. Use .mode auto, .mode table or .mode vertical.")
+
+    def _expanded(self, arguments: list[str]) -> None:
+        """psql's ``\\x``: ``on`` records, ``off`` a table, ``auto``; alone it toggles."""
+        choices = {"on": "vertical", "off": "table", "auto": "auto"}
+        if not arguments:
+            self.mode = "auto" if self.mode == "vertical" else "vertical"
+        elif len(arguments) == 1 and arguments[0].lower() in choices:
+            self.mode = choices[arguments[0].lower()]
+        else:
+            self._complain(f"unknown setting {' '.join(arguments)!r}. Use \\x, \\x on, \\x off or \\x auto.")
+            return
+        self.console.print(f"mode: {self.mode}", style="dim", highlight=False)
 
     def _tables(self) -> None:
-        rows = [(t.name, t.scope, t.description) for t in self.engine.tables()]
-        print_table(self.console, Tabular.of_text(["name", "scope", "description"], rows))
+        from bitbucket_sql.cli.catalog_cmd import TABLE_LISTING, table_row
+
+        rows = [table_row(table) for table in self.engine.tables()]
+        print_table(self.console, Tabular.of_text(TABLE_LISTING, rows), self.mode, hint=MODE_HINT)
 
     def _schema(self, name: str) -> None:
         from bitbucket_sql.cli.catalog_cmd import COLUMN_LISTING, column_rows
@@ -167,7 +208,31 @@ class Shell:
             self._report(error)
             return
         self.console.print(f"{table.name}: {table.description}", highlight=False, markup=False, soft_wrap=True)
-        print_table(self.console, Tabular.of_text(COLUMN_LISTING, column_rows(table)))
+        print_table(self.console, Tabular.of_text(COLUMN_LISTING, column_rows(table)), self.mode, hint=MODE_HINT)
+
+
+def shell_message(error: BaseException) -> str:
+    """The error's paragraph, pointing at the shell's own commands rather than the CLI's.
+
+    The engine's unknown-table and unknown-column errors end with how to list tables and
+    columns in SQL or with ``bbsql tables``; at the shell's prompt ``.tables`` and
+    ``.schema TABLE`` are closer to hand. A statement whose first word holds a dot command
+    (``clear.schema x``) is a shell command typed after other text.
+    """
+    from bitbucket_sql.engine.errors import SqlSyntaxError, UnknownColumnError, UnknownTableError
+
+    text = one_paragraph(error)
+    if isinstance(error, UnknownTableError):
+        text = text.split(" List the tables with", 1)[0] + " List the tables with .tables."
+    elif isinstance(error, UnknownColumnError):
+        table = error.table or "TABLE"
+        text = text.split(" List a table's columns with", 1)[0] + f" List a table's columns with .schema {table}."
+    elif isinstance(error, SqlSyntaxError) and _MISPLACED_COMMAND.search(text):
+        text = text.split(" Check the SQL", 1)[0] + " Shell commands start a line with a dot: .help lists them."
+    return text
+
+
+_MISPLACED_COMMAND = re.compile(r"not '\w*\.(?:schema|tables|mode|help|quit|exit)'")
 
 
 # -- input sources ----------------------------------------------------------------------------
@@ -184,7 +249,7 @@ def numbered_inputs(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
     pending: list[str] = []
     first = 0
     for number, line in enumerate(lines, start=1):
-        if not pending and line.strip().startswith("."):
+        if not pending and is_command(line):
             yield number, line.strip()
             continue
         if not any(_is_sql(text) for text in pending):
@@ -258,8 +323,10 @@ def make_completer(tables: Sequence[Any]) -> Any:
     def candidates_for(document: Any, word: str) -> list[str]:
         before = document.text_before_cursor
         stripped = before.lstrip()
-        if stripped.startswith(".") and " " not in stripped:
+        if is_command(stripped) and " " not in stripped:
             return [name.split()[0] for name in DOT_COMMANDS] + [".exit"]
+        if stripped.lower().startswith(".mode ") and stripped.count(" ") == 1:
+            return list(DISPLAY_MODES)
         previous = before[: len(before) - len(word)].split()
         last = previous[-1].lower() if previous else ""
         if last in {"from", "join", ".schema"}:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from bitbucket_sql.cli._errors import QueryError
-from bitbucket_sql.cli._output import FORMATS, emit, format_option, output_option
+from bitbucket_sql.cli._output import DISPLAY_FORMATS, FORMATS, emit, format_option, output_option
 from bitbucket_sql.cli._tabular import Tabular
 
 TEXT_FORMATS = tuple(fmt for fmt in FORMATS if fmt != "parquet")
@@ -23,7 +23,12 @@ def _format_option(command: Any) -> Any:
     return format_option(TEXT_FORMATS)(command)
 
 
-def _describe_table_row(table: Any) -> tuple[str, str, str, str]:
+#: The columns of a table listing (``bbsql tables``, the shell's ``.tables``).
+TABLE_LISTING = ("name", "description", "scope", "primary_key")
+
+
+def table_row(table: Any) -> tuple[str, str, str, str]:
+    """One row of a table listing; a table whose API Bitbucket removed says ``[removed]``."""
     description = table.description
     if table.removed:
         description = f"[removed] {description}"
@@ -90,8 +95,8 @@ def tables(fmt: str, output: Path | None) -> None:
     """List the tables: name, description, scope and primary key."""
     from bitbucket_sql.catalog.registry import all_tables
 
-    rows = [_describe_table_row(table) for table in all_tables()]
-    emit(Tabular.of_text(["name", "description", "scope", "primary_key"], rows), fmt, output)
+    rows = [table_row(table) for table in all_tables()]
+    emit(Tabular.of_text(TABLE_LISTING, rows), fmt, output)
 
 
 @click.command()
@@ -100,7 +105,7 @@ def tables(fmt: str, output: Path | None) -> None:
 def describe(fmt: str, output: Path | None, table_name: str) -> None:
     """List a table's columns: name, type, description and pushdown."""
     table = lookup_table(table_name)
-    if fmt == "table" and output is None:
+    if fmt in DISPLAY_FORMATS and output is None:
         click.echo(f"{table.name}: {table.description}")
         click.echo(
             f"scope: {table.scope}; primary key: {', '.join(table.primary_key)}; API path: {table.path}"

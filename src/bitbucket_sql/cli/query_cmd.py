@@ -11,7 +11,13 @@ import click
 from bitbucket_sql.cli._connection import connection_options, opened_engine
 from bitbucket_sql.cli._display import is_explain, stats_line
 from bitbucket_sql.cli._errors import friendly_errors
-from bitbucket_sql.cli._output import PARQUET_NEEDS_A_FILE, emit, format_option, output_option
+from bitbucket_sql.cli._output import (
+    DISPLAY_FORMATS,
+    PARQUET_NEEDS_A_FILE,
+    emit,
+    format_option,
+    output_option,
+)
 from bitbucket_sql.cli._progress import ProgressLine
 from bitbucket_sql.cli._tabular import Tabular, text_of
 
@@ -64,6 +70,7 @@ def query(
     \b
     Examples:
       bbsql query -c "$CONN" "SELECT id, title FROM pull_requests WHERE repository = 'api'"
+      bbsql query -f vertical "SELECT * FROM pull_requests WHERE repository = 'api' LIMIT 2"
       bbsql query -f csv -p OPEN "SELECT * FROM pull_requests WHERE state = ?" > open.csv
       bbsql query -f parquet -o prs.parquet "SELECT * FROM pull_requests"
     """
@@ -73,11 +80,11 @@ def query(
     with opened_engine(connection, profile) as engine:
         result = run_with_progress(engine, statement, list(params) or None)
     plan = is_explain(statement)
-    if plan and fmt == "table" and output is None:
+    if plan and fmt in DISPLAY_FORMATS and output is None:
         print_plan(result)
     else:
         emit(Tabular.from_result(result), fmt, output)
-    if fmt == "table" or output is not None or sys.stderr.isatty():
+    if fmt in DISPLAY_FORMATS or output is not None or sys.stderr.isatty():
         click.echo(stats_line(result, plan=plan), err=True)
 
 

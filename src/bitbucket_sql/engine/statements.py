@@ -57,8 +57,8 @@ def bind_parameters(sql: str, params: Sequence[Any] | None) -> str:
     """Replace each ``?`` placeholder with the SQL literal of the matching parameter."""
     try:
         tokens = DuckDB().tokenize(sql)
-    except TokenError as error:
-        raise SqlSyntaxError(f"SQL syntax error: {error}. Check quotes and brackets.") from None
+    except TokenError:
+        raise _tokenizing_error(sql) from None
     # ``?::DATE`` is tokenized as one ``?::`` token: a placeholder followed by a cast
     placeholders = [
         token for token in tokens
@@ -133,8 +133,8 @@ def parse_statement(sql: str, params: Sequence[Any] | None = None) -> Statement:
         trees = sqlglot.parse(bound, read=DIALECT)
     except ParseError as error:
         raise _syntax_error(error, bound) from None
-    except TokenError as error:
-        raise SqlSyntaxError(f"SQL syntax error: {error}. Check quotes and brackets.") from None
+    except TokenError:
+        raise _tokenizing_error(bound) from None
     trees = [tree for tree in trees if tree is not None]
     if len(trees) != 1:
         raise UnsupportedStatementError(
@@ -203,9 +203,9 @@ def _first_word_hint(sql: str) -> tuple[str, int, int] | None:
     words = stripped.split()
     if not words:
         return None
-    word = re.split(r"[;(\s]", words[0])[0] or words[0]
+    word = re.split(r"[;(\s]", words[0])[0]
     first = word.upper()
-    if first in _STATEMENT_WORDS or first in _OTHER_STATEMENT_WORDS or not first.isidentifier():
+    if first in _STATEMENT_WORDS or first in _OTHER_STATEMENT_WORDS or not re.match(r"[A-Za-z_]", word):
         return None
     offset = len(sql) - len(stripped)
     line = sql.count("\n", 0, offset) + 1
@@ -214,6 +214,55 @@ def _first_word_hint(sql: str) -> tuple[str, int, int] | None:
     if close:
         return f"{word!r} is not a SQL keyword (did you mean {close[0]})", line, column
     return f"a query starts with SELECT, WITH or VALUES, not {word!r}", line, column
+
+
+_QUOTES = {"'": "string", '"': "quoted name"}
+
+
+def _unclosed(sql: str) -> tuple[str, int] | None:
+    """The first quote or block comment of ``sql`` that is never closed: (its opener, offset)."""
+    position = 0
+    while position < len(sql):
+        char = sql[position]
+        if char in _QUOTES:
+            end = position + 1
+            while True:
+                end = sql.find(char, end)
+                if end == -1:
+                    return char, position
+                if sql.startswith(char * 2, end):  # a doubled quote stands for itself
+                    end += 2
+                    continue
+                break
+            position = end + 1
+        elif sql.startswith("--", position):
+            newline = sql.find("\n", position)
+            position = len(sql) if newline == -1 else newline + 1
+        elif sql.startswith("/*", position):
+            end = sql.find("*/", position + 2)
+            if end == -1:
+                return "/*", position
+            position = end + 2
+        else:
+            position += 1
+    return None
+
+
+def _tokenizing_error(sql: str) -> SqlSyntaxError:
+    """The text cannot even be split into tokens: name the quote or comment left open, and where."""
+    found = _unclosed(sql)
+    if found is None:
+        return SqlSyntaxError("SQL syntax error: the query has a character SQL cannot read. Check quotes and brackets.")
+    opener, offset = found
+    line = sql.count("\n", 0, offset) + 1
+    column = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+    if opener == "/*":
+        what, fix = "a /* comment is never closed", "End it with */."
+    else:
+        start = sql[offset : offset + 20].split("\n")[0]
+        what = f"the {_QUOTES[opener]} starting {start}{'…' if len(start) == 20 else ''} is never closed"
+        fix = f"Add the closing {opener} (a {opener} inside it is written twice: {opener}{opener})."
+    return SqlSyntaxError(f"SQL syntax error at line {line}, column {column}: {what}. {fix}", line=line, column=column)
 
 
 def _syntax_error(error: ParseError, sql: str = "") -> SqlSyntaxError:
