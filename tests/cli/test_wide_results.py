@@ -11,12 +11,12 @@ import re
 from typing import Any
 
 import pytest
+from cli_helpers import invoke
 from rich.console import Console
 
 from bitbucket_sql.cli._display import MIN_READABLE, print_table
 from bitbucket_sql.cli._repl import Shell
 from bitbucket_sql.cli._tabular import Tabular
-from cli_helpers import invoke
 
 WIDE_QUERY = "SELECT * FROM pull_requests WHERE repository = 'api' LIMIT 2"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import time
 
 import pytest
@@ -89,3 +91,46 @@ def test_tick_constructors_use_local_time() -> None:
     assert dbapi.DateFromTicks(ticks) == dt.date(local.tm_year, local.tm_mon, local.tm_mday)
     assert dbapi.TimeFromTicks(ticks) == dt.time(local.tm_hour, local.tm_min, local.tm_sec)
     assert dbapi.TimestampFromTicks(ticks) == dt.datetime(*local[:6])
+
+
+#: Every module-level name PEP 249 asks of a driver module.
+PEP_249_NAMES = (
+    "apilevel", "threadsafety", "paramstyle", "connect",
+    "Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
+    "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError",
+    "Date", "Time", "Timestamp", "DateFromTicks", "TimeFromTicks", "TimestampFromTicks", "Binary",
+    "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PEP_249_NAMES)
+def test_the_top_level_package_is_the_pep_249_module(name: str) -> None:
+    assert getattr(bitbucket_sql, name) is getattr(dbapi, name)
+    assert name in dir(bitbucket_sql) and name in bitbucket_sql.__all__
+
+
+def test_a_tool_handed_the_package_catches_its_errors(connection_string: str) -> None:
+    module = bitbucket_sql  # what a tool that takes "a PEP 249 module" is given
+    with module.connect(connection_string) as conn, pytest.raises(module.Error) as raised:
+        conn.cursor().execute("SELECT nope FROM pull_requests")
+    assert isinstance(raised.value, module.ProgrammingError)
+    assert module.paramstyle == "qmark" and module.apilevel == "2.0"
+
+
+def test_unknown_attributes_still_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Conection'"):
+        bitbucket_sql.Conection  # noqa: B018 - the look-up is the test
+
+
+def test_importing_the_package_loads_no_driver_engine_or_http_stack() -> None:
+    """``import bitbucket_sql`` stays cheap: the DB-API names load on first use."""
+    code = (
+        "import sys, bitbucket_sql\n"
+        "heavy = [m for m in ('bitbucket_sql.dbapi', 'bitbucket_sql.engine', 'duckdb', 'httpx', 'typing')"
+        " if m in sys.modules]\n"
+        "print(heavy)\n"
+        "bitbucket_sql.paramstyle\n"
+        "print('bitbucket_sql.dbapi' in sys.modules)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["[]", "True"]
