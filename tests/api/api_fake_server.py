@@ -3,7 +3,10 @@
 It serves on 127.0.0.1 over real HTTP (uvicorn in a thread) and records what it received, so
 tests can check exactly which requests and headers reached the server: list- and cursor-style
 paging, every error status with Bitbucket's envelope, scripted failures (503, 429 with and
-without Retry-After, dropped connections), redirects and ``next`` links to another host.
+without Retry-After, dropped connections), redirects and ``next`` links to another host, and
+hostile servers: a body dripped one byte at a time, ``next`` links that loop or never end, a
+``size`` of 10**9, pages that are not the documented envelope, malformed JSON, and an
+``/echo-auth`` error that repeats the request's Authorization header.
 """
 
 from __future__ import annotations
@@ -85,6 +88,35 @@ ERROR_BODIES = {
 }
 
 
+class DrippedResponse(Response):
+    """A JSON body sent one byte every ``interval`` seconds (each read succeeds, the whole never ends)."""
+
+    def __init__(self, body: bytes, interval: float) -> None:
+        super().__init__()
+        self.body_bytes, self.interval = body, interval
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(self.body_bytes)).encode())]
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # stop dripping once the client hung up
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            for index in range(len(self.body_bytes)):
+                if gone.is_set():
+                    return
+                await send({"type": "http.response.body", "body": self.body_bytes[index : index + 1], "more_body": True})
+                await asyncio.sleep(self.interval)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+
+
 class DroppedResponse(Response):
     """Announces a body, sends part of it and fails: uvicorn then closes the connection."""
 
@@ -139,7 +171,8 @@ def make_app(state: FakeState) -> Starlette:
         page = int(request.query_params.get("page", 1))
         start = (page - 1) * pagelen
         values = [{"id": i} for i in range(start, min(start + pagelen, state.items))]
-        body: dict[str, Any] = {"size": state.items, "page": page, "pagelen": pagelen, "values": values}
+        claimed = int(request.query_params.get("claim", state.items))  # a server may lie about size
+        body: dict[str, Any] = {"size": claimed, "page": page, "pagelen": pagelen, "values": values}
         if start + pagelen < state.items:
             body["next"] = str(request.url.include_query_params(page=page + 1))
         return JSONResponse(body)
@@ -181,7 +214,46 @@ def make_app(state: FakeState) -> Starlette:
     async def echo(request: Request) -> Response:
         return JSONResponse({"method": request.method, "body": (await request.body()).decode()}, 201)
 
+    async def drip(request: Request) -> Response:
+        interval = float(request.query_params.get("interval", "0.2"))
+        return DrippedResponse(b'{"values": [' + b" " * 200 + b"]}", interval)
+
+    async def loop(request: Request) -> Response:
+        # /loop -> /loop?p=2 -> /loop -> ... (a cursor whose next link leads back to the first page)
+        here = int(request.query_params.get("p", "1"))
+        back = request.url.include_query_params(p=2) if here == 1 else request.url.remove_query_params("p")
+        return JSONResponse({"values": [{"id": here}], "next": str(back)})
+
+    async def endless(request: Request) -> Response:
+        position = int(request.query_params.get("ctx", "0"))
+        next_url = str(request.url.include_query_params(ctx=position + 1))
+        return JSONResponse({"pagelen": 1, "values": [{"id": position}], "next": next_url})
+
+    async def bad_page(request: Request) -> Response:
+        shapes: dict[str, Any] = {
+            "values-string": {"pagelen": 10, "values": "oops"},
+            "values-object": {"pagelen": 10, "values": {"id": 1}},
+            "no-values": {"type": "error", "error": {"message": "nope"}},
+            "list": [{"id": 1}],
+            "next-number": {"values": [], "next": 7},
+        }
+        return JSONResponse(shapes[request.query_params["shape"]])
+
+    async def raw(request: Request) -> Response:
+        bodies = {"empty": b"", "truncated": b'{"values": [{"id": 1}, {"id"', "malformed": b"{'values': []}"}
+        return Response(bodies[request.query_params["body"]], media_type="application/json")
+
+    async def echo_auth(request: Request) -> Response:
+        said = f"Invalid credentials: {request.headers.get('authorization')}"
+        return JSONResponse(envelope(said, f"You sent {request.headers.get('authorization')}"), 401)
+
     ROUTES = {  # noqa: N806 - a constant table local to this app
+        "drip": drip,
+        "loop": loop,
+        "endless": endless,
+        "bad-page": bad_page,
+        "raw": raw,
+        "echo-auth": echo_auth,
         "user": user,
         "items": items,
         "cursor": cursor,

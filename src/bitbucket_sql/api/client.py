@@ -11,6 +11,7 @@ Retries, credential renewal, redirects, accounting and the cross-host rule live 
 
 from __future__ import annotations
 
+import json as json_module
 import logging
 import threading
 import time
@@ -23,10 +24,13 @@ import httpx
 from bitbucket_sql.api import accounting
 from bitbucket_sql.api.accounting import ClientStats, RateLimitStatus, Recording, RequestRecord
 from bitbucket_sql.api.auth import AuthScheme, build_auth
+from bitbucket_sql.api.deadline import DeadlineTransport, request_deadline
 from bitbucket_sql.api.errors import (
     BitbucketError,
     CrossHostError,
+    DeadlineExceededError,
     TransportError,
+    UnexpectedResponseError,
     error_for_status,
 )
 from bitbucket_sql.api.paging import PageScheduler
@@ -94,7 +98,8 @@ class BitbucketClient:
             headers={"User-Agent": user_agent(settings), "Accept": "application/json"},
             verify=verify,
             follow_redirects=False,
-            transport=transport,
+            # every request ends within Timeout in total, not per read (see api/deadline.py)
+            transport=transport if transport is not None else DeadlineTransport(verify=verify, limits=limits),
         )
         self._pool = WorkerPool(settings.max_concurrency)
         #: pages/objects queued or running per fan-out: enough to keep every worker busy
@@ -235,16 +240,9 @@ class BitbucketClient:
         if empty_ok and not response.content:
             return None
         try:
-            return response.json()
-        except ValueError:
-            raise BitbucketError(
-                f"expected JSON but got {response.headers.get('content-type', 'no content type')}",
-                status=response.status_code,
-                method=response.request.method,
-                url=str(response.request.url),
-                hint="Check that BaseURL points at the REST API root (for Bitbucket Cloud "
-                "https://api.bitbucket.org/2.0)",
-            ) from None
+            return json_module.loads(response.content)
+        except ValueError as error:
+            raise _not_json(response, error) from None
 
     def _send(self, method: str, url: httpx.URL, *, json: Any, data: Any, retry: bool) -> httpx.Response:
         self._require_api_origin(url, "request URL")
@@ -269,8 +267,9 @@ class BitbucketClient:
                     HEADERS_LOG.debug("request %s %s headers=%s", method, redact_url(str(url)),
                                       redact_headers(request.headers.multi_items()))
                 try:
-                    response = self._http.send(request)
-                    response.read()
+                    with request_deadline(self.settings.timeout):
+                        response = self._http.send(request)
+                        response.read()
                 except httpx.TransportError as error:
                     self._window.hit()
                     response = None
@@ -383,8 +382,13 @@ class BitbucketClient:
             reason = "connection refused"
             hint = f"Nothing is listening on {host}:{port}; start the server or fix BaseURL"
         elif isinstance(error, httpx.TimeoutException):
-            hint = (f"The server did not answer within Timeout={self.settings.timeout:g} seconds; retry later "
-                    "or raise Timeout (MaxRetries=0 fails at once)")
+            limit = f"Timeout={self.settings.timeout:g}"
+            hint = (f"{limit} bounds each attempt as a whole (connecting, sending and reading the entire "
+                    "answer); the server is slow or stalled: retry later or raise Timeout "
+                    "(MaxRetries=0 fails at once)")
+            return DeadlineExceededError(f"an attempt took longer than {limit} seconds ({reason})",
+                                         method=method, url=str(url),
+                                         attempts=attempts, elapsed=elapsed, hint=hint)
         else:
             hint = "Check the network connection and BaseURL (MaxRetries=0 fails at once)"
         return TransportError(f"the request could not be completed ({reason})", method=method, url=str(url),
@@ -449,6 +453,7 @@ class BitbucketClient:
             limit=limit,
             return_errors=return_errors,
             window=self._window_size,
+            max_pages=self.settings.max_pages,
         )
         sources = ((key, self._first_page_url(path, params, pagelen)) for key, path, params in requests)
         yield from scheduler.run(sources)
@@ -461,11 +466,9 @@ class BitbucketClient:
             params["pagelen"] = pagelen
         return self.url_for(path, params)
 
-    def _fetch_page(self, url: httpx.URL) -> dict[str, Any]:
-        page = self._json(self._send("GET", url, json=None, data=None, retry=True))
-        if not isinstance(page, dict):
-            raise BitbucketError("expected a page object with 'values'", method="GET", url=str(url))
-        return page
+    def _fetch_page(self, url: httpx.URL) -> Any:
+        """One page's JSON; the scheduler checks that it is the paged envelope."""
+        return self._json(self._send("GET", url, json=None, data=None, retry=True))
 
 
 def _certificate_failure(error: httpx.TransportError) -> bool:
@@ -501,6 +504,31 @@ def _retryable(error: httpx.TransportError, url: httpx.URL) -> bool:
         and not _certificate_failure(error)
         and not _refused_on_loopback(error, url)
     )
+
+
+def _not_json(response: httpx.Response, error: ValueError) -> UnexpectedResponseError:
+    """Say what is wrong with a 2xx answer that should have been JSON, and what to do."""
+    content_type = response.headers.get("content-type", "")
+    size = len(response.content)
+    if size == 0 or not response.content.strip():
+        what = f"the answer is empty ({size} bytes) where a JSON document was expected"
+        hint = "Retry; if it persists, the server or a proxy in between is dropping the body"
+    elif "json" not in content_type.lower():
+        what = f"expected JSON but got {content_type or 'no content type'} ({size} bytes)"
+        hint = ("Check that BaseURL points at the REST API root (for Bitbucket Cloud "
+                "https://api.bitbucket.org/2.0); a login page or proxy answers HTML")
+    elif isinstance(error, json_module.JSONDecodeError) and error.pos >= len(error.doc.rstrip()):
+        what = f"the JSON answer is cut short: it ends after {size} bytes in the middle of a value"
+        hint = "Retry; a connection or proxy cut the answer (report it if it persists)"
+    elif isinstance(error, json_module.JSONDecodeError):
+        what = (f"the answer is labelled JSON but is not valid JSON ({error.msg} at line {error.lineno} "
+                f"column {error.colno} of {size} bytes)")
+        hint = "The server sent broken JSON; report it to whoever runs the server at BaseURL"
+    else:
+        what = f"the answer is labelled JSON but cannot be decoded ({type(error).__name__})"
+        hint = "The server sent undecodable text; report it to whoever runs the server at BaseURL"
+    return UnexpectedResponseError(what, status=response.status_code, method=response.request.method,
+                                   url=str(response.request.url), hint=hint)
 
 
 def _body_of(response: httpx.Response) -> Any:

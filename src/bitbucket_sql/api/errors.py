@@ -134,6 +134,19 @@ class CrossHostError(BitbucketError):
     """A ``next`` link or redirect pointed to another host; credentials are never sent there."""
 
 
+class UnexpectedResponseError(BitbucketError):
+    """The server answered 2xx with something that is not the documented shape (not JSON, a page
+    without a ``values`` list, a ``next`` link that leads back to a page already read)."""
+
+
+class TooManyPagesError(BitbucketError):
+    """A collection did not end within MaxPages pages (an endless cursor, or a huge collection)."""
+
+
+class DeadlineExceededError(TransportError):
+    """One request (connect, send and every read together) took longer than Timeout."""
+
+
 class OAuthFlowError(AuthenticationError):
     """The OAuth authorization-code or token exchange failed (denied consent, bad state)."""
 

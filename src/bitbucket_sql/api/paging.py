@@ -10,6 +10,11 @@ the caller's parameters (re-appending parameters duplicates ``q`` and earns 400s
 :class:`PageScheduler` drives many paginations at once from the caller's thread: it keeps at
 most a window of page requests on the shared pool, yields each collection's items in page
 order, and stops a collection after ``limit`` items without requesting more pages.
+
+Servers are not trusted to end their collections: every page must be the documented envelope
+(a ``values`` list), a ``next`` link that leads back to a page already requested is a cycle,
+a collection stops with an error after ``max_pages`` pages, and the page plan of a list
+collection is made lazily (a ``size`` of 10**9 costs nothing until pages are really needed).
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from typing import Any
 
 import httpx
 
-from bitbucket_sql.api.errors import BitbucketError
+from bitbucket_sql.api.errors import BitbucketError, TooManyPagesError, UnexpectedResponseError
 from bitbucket_sql.api.pool import WorkerPool, on_worker_thread
+from bitbucket_sql.api.redact import redact_url
 
 
 def with_page(url: httpx.URL, page: int) -> httpx.URL:
@@ -47,10 +53,48 @@ def with_page(url: httpx.URL, page: int) -> httpx.URL:
 
 def is_list_style(page: dict[str, Any]) -> bool:
     """Whether a first page reports ``size`` and ``page`` (so other pages can be addressed)."""
-    try:
-        return int(page["size"]) >= 0 and int(page["page"]) >= 1
-    except (KeyError, TypeError, ValueError):
-        return False
+    size, number = page.get("size"), page.get("page")
+    return isinstance(size, int) and isinstance(number, int) and _is_int(size) and size >= 0 and _is_int(number) and number >= 1
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def check_page(page: Any, url: httpx.URL) -> dict[str, Any]:
+    """The page if it is Bitbucket's paged envelope, else an error that says what is wrong.
+
+    The envelope is ``{"values": [...], "next": "<url>", "size": n, "page": n, "pagelen": n}``
+    with only ``values`` required. Anything else (a list, an error object answered with 200,
+    ``values`` that is not a list) would otherwise read as an empty collection.
+    """
+
+    def wrong(what: str) -> UnexpectedResponseError:
+        return UnexpectedResponseError(
+            f"the answer is not a page of a Bitbucket collection: {what}",
+            method="GET",
+            url=str(url),
+            hint="Check that BaseURL points at the REST API root (for Bitbucket Cloud "
+            "https://api.bitbucket.org/2.0); if it does, the server broke the documented paging format",
+        )
+
+    if not isinstance(page, dict):
+        raise wrong(f"expected a JSON object with a 'values' list, got a JSON {_kind(page)}")
+    if "values" not in page:
+        keys = ", ".join(sorted(map(str, page))[:8]) or "none"
+        raise wrong(f"it has no 'values' list (keys: {keys})")
+    if not isinstance(page["values"], list):
+        raise wrong(f"'values' is a {_kind(page['values'])}, not a list")
+    if page.get("next") is not None and not isinstance(page["next"], str):
+        raise wrong(f"'next' is a {_kind(page['next'])}, not a URL")
+    for name in ("size", "page", "pagelen"):
+        if page.get(name) is not None and not (_is_int(page[name]) and page[name] >= 0):
+            raise wrong(f"'{name}' is {page[name]!r}, not a whole number")
+    return page
 
 
 @dataclass
@@ -58,21 +102,36 @@ class _Stream:
     """The state of one pagination."""
 
     key: Any
+    first_url: httpx.URL
     yielded: int = 0
-    next_to_yield: int = 0  # page index (0 = first page) whose items are due next
-    ready: dict[int, list[Any]] = field(default_factory=dict)
+    next_to_yield: int = 0  # page index (0 = first page) whose items (or error) are due next
+    ready: dict[int, list[Any] | BaseException] = field(default_factory=dict)
     scheduled_until: int = 0  # highest page index scheduled so far
     final_index: int | None = None  # index of the last page, once known
+    # list style: pages 1..planned_last are addressed as ``template`` with ``page=first_page+i``
+    template: httpx.URL | None = None
+    first_page: int = 1
+    planned_last: int = 0
+    next_planned: int = 1  # the next planned page index to schedule
+    claimed_size: int | None = None  # the first page's ``size`` (a claim, never an allocation)
     plan_cut_by_limit: bool = False  # list style: fewer pages planned than exist, because of limit
+    requested: set[str] = field(default_factory=set)  # URLs requested so far (cycle detection)
     finished: bool = False
 
     def finish(self) -> None:
         self.finished = True
         self.ready.clear()
 
+    def has_planned_pages(self) -> bool:
+        return not self.finished and self.template is not None and self.next_planned <= self.planned_last
+
 
 class PageScheduler:
-    """Runs paginations on ``pool``; ``fetch(url)`` returns one page, ``check_link(url)`` vets ``next``."""
+    """Runs paginations on ``pool``; ``fetch(url)`` returns one page, ``check_link(url)`` vets ``next``.
+
+    ``max_pages`` is the most pages one pagination may request; reaching it with more to come
+    raises :class:`TooManyPagesError`.
+    """
 
     def __init__(
         self,
@@ -83,6 +142,7 @@ class PageScheduler:
         limit: int | None,
         return_errors: bool,
         window: int,
+        max_pages: int = 2000,
     ) -> None:
         self.pool = pool
         self.fetch = fetch
@@ -90,7 +150,9 @@ class PageScheduler:
         self.limit = limit
         self.return_errors = return_errors
         self.window = window
+        self.max_pages = max_pages
         self.pending: deque[tuple[_Stream, int, httpx.URL]] = deque()
+        self.planned: deque[_Stream] = deque()  # list-style streams with pages left to schedule
         self.inflight: dict[Future[Any], tuple[_Stream, int]] = {}
 
     def run(self, sources: Iterator[tuple[Any, httpx.URL]]) -> Iterator[tuple[Any, Any]]:
@@ -100,37 +162,67 @@ class PageScheduler:
         exhausted = False
         try:
             while True:
-                while len(self.inflight) < window and (self.pending or not exhausted):
-                    if not self.pending:
+                while len(self.inflight) < window:
+                    job = self._next_job()
+                    if job is None:
+                        if exhausted:
+                            break
                         try:
                             key, url = next(sources)
                         except StopIteration:
                             exhausted = True
                             break
-                        self.pending.append((_Stream(key=key), 0, url))
+                        stream = _Stream(key=key, first_url=url)
+                        stream.requested.add(str(url))
+                        self.pending.append((stream, 0, url))
                         continue
-                    stream, index, url = self.pending.popleft()
-                    if not stream.finished:
-                        self.inflight[self._start(url, inline)] = (stream, index)
+                    stream, index, url = job
+                    self.inflight[self._start(url, inline)] = (stream, index)
                 if not self.inflight:
                     return
                 done, _ = wait(self.inflight, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: self.inflight[f][1]):
                     stream, index = self.inflight.pop(future)
-                    if stream.finished:
-                        continue
+                    if stream.finished or (stream.final_index is not None and index > stream.final_index):
+                        continue  # a page past the end, or of a collection already done
                     error = future.exception()
+                    at = index
+                    if error is None:
+                        try:
+                            self._plan_after(stream, index, future.result())
+                        except BitbucketError as planning_error:
+                            # a page that was fine but leads nowhere: its items first, then the error
+                            error, at = planning_error, index + 1 if index in stream.ready else index
                     if error is not None:
-                        if isinstance(error, BitbucketError) and self.return_errors:
-                            stream.finish()
-                            yield stream.key, error
-                            continue
-                        raise error
-                    self._plan_after(stream, index, future.result())
+                        if not isinstance(error, BitbucketError):
+                            raise error
+                        # delivered in page order: a failure past the real end never surfaces
+                        stream.ready[at] = error
+                        stream.final_index = at if stream.final_index is None else min(stream.final_index, at)
                     yield from self._flush(stream)
         finally:
             for future in self.inflight:
                 future.cancel()
+
+    def _next_job(self) -> tuple[_Stream, int, httpx.URL] | None:
+        """The next page to request: planned list pages first, then queued pages and first pages."""
+        while self.planned:
+            stream = self.planned[0]
+            if not stream.has_planned_pages():
+                self.planned.popleft()
+                continue
+            index = stream.next_planned
+            stream.next_planned += 1
+            stream.scheduled_until = max(stream.scheduled_until, index)
+            assert stream.template is not None
+            url = with_page(stream.template, stream.first_page + index)
+            stream.requested.add(str(url))
+            return stream, index, url
+        while self.pending:
+            stream, index, url = self.pending.popleft()
+            if not stream.finished:
+                return stream, index, url
+        return None
 
     def _start(self, url: httpx.URL, inline: bool) -> Future[Any]:
         if not inline:
@@ -144,40 +236,81 @@ class PageScheduler:
 
     def _plan_after(self, stream: _Stream, index: int, page: dict[str, Any]) -> None:
         """Store a fetched page and schedule whatever comes after it."""
-        values = page.get("values")
-        stream.ready[index] = list(values) if isinstance(values, list) else []
+        page = check_page(page, stream.first_url)
+        values = list(page["values"])
+        stream.ready[index] = values
         next_url: httpx.URL | None = None
         if page.get("next"):
             next_url = httpx.URL(str(page["next"]))
             self.check_link(next_url)
         if index == 0 and next_url is not None and is_list_style(page):
-            pagelen = int(page["pagelen"]) if page.get("pagelen") else len(stream.ready[0]) or 1
+            pagelen = page.get("pagelen") or len(values) or 1
             first_page, size = int(page["page"]), int(page["size"])
             last_page = max(first_page, math.ceil(size / pagelen))
             if self.limit is not None:
-                enough = first_page + math.ceil(max(0, self.limit - len(stream.ready[0])) / pagelen)
+                enough = first_page + math.ceil(max(0, self.limit - len(values)) / pagelen)
                 stream.plan_cut_by_limit = enough < last_page
                 last_page = min(last_page, enough)
-            upcoming = [(stream, n - first_page, with_page(next_url, n)) for n in range(first_page + 1, last_page + 1)]
-            stream.scheduled_until = last_page - first_page
-            self.pending.extendleft(reversed(upcoming))  # before other collections' first pages
-            if not upcoming:
+            # Planned lazily: only the pages the window can hold exist at any time.
+            # ``size`` is only a claim: at most MaxPages pages are planned; if the pages really go
+            # on past that, following ``next`` from the last planned page hits the page budget.
+            stream.template, stream.first_page, stream.claimed_size = next_url, first_page, size
+            stream.planned_last = min(last_page - first_page, self.max_pages - 1)
+            stream.next_planned = 1
+            if stream.planned_last == 0:
                 stream.final_index = 0
+            else:
+                self.planned.appendleft(stream)  # before other collections' first pages
             return
-        fetched = stream.yielded + sum(map(len, stream.ready.values()))
+        if stream.template is not None and index < stream.planned_last and next_url is None:
+            # the list ended before its ``size`` said it would: plan no more pages
+            stream.planned_last = index
+            stream.final_index = index if stream.final_index is None else min(stream.final_index, index)
+            return
+        fetched = stream.yielded + sum(len(v) for v in stream.ready.values() if isinstance(v, list))
         wanted_more = not stream.plan_cut_by_limit and (self.limit is None or fetched < self.limit)
         if next_url is not None and index >= stream.scheduled_until and wanted_more:
             # cursor style, or a list that grew past the pages planned from ``size``
+            if str(next_url) in stream.requested:
+                raise UnexpectedResponseError(
+                    f"the 'next' link of page {index + 1} leads back to a page already read "
+                    f"({redact_url(str(next_url))}), so the collection would never end",
+                    method="GET",
+                    url=str(stream.first_url),
+                    hint="The server's paging is broken; report it (bitbucket-sql stopped instead of looping)",
+                )
+            self._check_page_budget(stream, index + 1)
+            stream.requested.add(str(next_url))
             stream.scheduled_until = index + 1
             self.pending.appendleft((stream, index + 1, next_url))
             return
         if index >= stream.scheduled_until:
             stream.final_index = index
 
+    def _check_page_budget(self, stream: _Stream, index: int) -> None:
+        """Refuse to request page ``index`` (0-based) when that exceeds ``max_pages``."""
+        if index < self.max_pages:
+            return
+        said = f" (the server reports {stream.claimed_size:,} items)" if stream.claimed_size is not None else ""
+        raise TooManyPagesError(
+            f"the collection did not end within MaxPages={self.max_pages} pages{said}",
+            method="GET",
+            url=str(stream.first_url),
+            hint="Narrow the query (fix repository or other keys, add filters or LIMIT) or raise "
+            "MaxPages; a collection that never ends is a server bug",
+        )
+
     def _flush(self, stream: _Stream) -> Iterator[tuple[Any, Any]]:
         """Yield the items of every page that is next in order and has arrived."""
         while stream.next_to_yield in stream.ready and not stream.finished:
-            for item in stream.ready.pop(stream.next_to_yield):
+            page = stream.ready.pop(stream.next_to_yield)
+            if isinstance(page, BaseException):
+                stream.finish()
+                if self.return_errors:
+                    yield stream.key, page
+                    return
+                raise page
+            for item in page:
                 if self.limit is not None and stream.yielded >= self.limit:
                     break
                 stream.yielded += 1

@@ -65,6 +65,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property("MaxConcurrency", "max_concurrency", "int", 8, minimum=1, doc="Parallel requests."),
     Property("MaxFanout", "max_fanout", "int", 2000, minimum=1, doc="Most parent objects one scan visits."),
     Property("CacheTTL", "cache_ttl", "float", 300.0, minimum=0, doc="Seconds fetched rows stay cached."),
+    Property("MaxPages", "max_pages", "int", 2000, minimum=1, doc="Most pages one collection scan reads."),
     Property("MaxRows", "max_rows", "int", -1, minimum=-1, doc="Row cap per query (-1 = unlimited)."),
     Property("Timeout", "timeout", "float", 60.0, minimum=0.001, doc="Seconds per HTTP request."),
     Property(
@@ -131,6 +132,7 @@ class ConnectionSettings:
     max_concurrency: int = 8
     max_fanout: int = 2000
     cache_ttl: float = 300.0
+    max_pages: int = 2000
     max_rows: int = -1
     timeout: float = 60.0
     #: total seconds one query may take (None = no limit; QueryTimeout=0 also means no limit)
