@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from bitbucket_sql.cli.demo_cmd import TOUR
 
@@ -48,7 +49,7 @@ def test_demo_runs_the_whole_tour_and_exits_without_a_terminal(tmp_path: Path) -
     assert re.fullmatch(r"BaseURL=http://127\.0\.0\.1:\d+/2\.0;Workspace=acme;AuthScheme=APIToken;"
                         r"User=demo@example\.com;APIToken=demo-api-token", shown)  # fmt: skip
     # the way on works after the demo's own emulator has stopped: a standalone one
-    assert "run 'bbsql emulator' in another terminal" in out
+    assert "run 'bbsql emulator --scale tiny' in another terminal" in out  # the demo's own data
     assert f"bbsql shell -c '{STANDALONE_CONNECTION}'" in out
     assert "Try your own with 'bbsql shell'" not in out
 
@@ -131,3 +132,18 @@ def test_demo_with_no_shell_exits_after_the_tour_even_in_a_terminal(tmp_path: Pa
     text = _ANSI.sub(b"", bytes(seen)).decode("utf-8", "replace")
     assert _connection_string_shown(text).endswith(";APIToken=demo-api-token")  # whole, on one line
     assert f"bbsql shell -c '{STANDALONE_CONNECTION}'" in text
+
+
+def _default_of(command: Any, name: str) -> Any:
+    return next(param.default for param in command.params if param.name == name)
+
+
+def test_the_closing_advice_and_bbsql_emulator_serve_the_tour_s_data() -> None:
+    """The tour's repositories exist in what the advice starts: same scale and seed by default."""
+    from bitbucket_sql.cli.demo_cmd import demo, standalone_emulator_command
+    from bitbucket_sql.cli.emulator_cmd import emulator
+
+    assert _default_of(demo, "scale") == _default_of(emulator, "scale")
+    assert _default_of(demo, "seed") == _default_of(emulator, "seed")
+    assert standalone_emulator_command(_default_of(demo, "scale"), 1) == "bbsql emulator"
+    assert standalone_emulator_command("medium", 7) == "bbsql emulator --scale medium --seed 7"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -76,9 +77,11 @@ def test_a_busy_port_is_a_one_line_error() -> None:
         port = busy.getsockname()[1]
         result = _bbsql("emulator", "--port", str(port))
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        f"bbsql: error: cannot listen on 127.0.0.1:{port}: Address already in use"
-    ]
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"bbsql: error: port {port} on 127.0.0.1 is already in use")
+    assert "pass --port 0 to pick a free port" in line
+    if Path("/proc/net/tcp").exists():  # Linux: the process holding it is named (this test's)
+        assert f"by pid {os.getpid()} (" in line and "pytest" in line
 
 
 def test_a_broken_data_file_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:
@@ -88,3 +91,20 @@ def test_a_broken_data_file_is_a_one_line_error_naming_the_file(tmp_path: Path) 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(broken) in lines[0]
+
+
+def test_the_banner_says_which_period_the_generated_history_covers() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bitbucket_sql", "emulator", "--port", "0", "--scale", "tiny",
+         "--anchor-date", "2026-01-31"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert "(scale tiny, seed 1, history 2024-02-01 .. 2026-01-31)" in first

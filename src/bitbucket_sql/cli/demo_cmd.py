@@ -105,7 +105,7 @@ def running_emulator(scale: str, seed: int) -> Iterator[Any]:
     """The emulator in a background thread of this process, stopped when the block ends."""
     from bitbucket_sql.emulator import run_emulator
 
-    with run_emulator(scale=scale, seed=seed) as emulator:
+    with run_emulator(scale=scale, seed=seed) as emulator:  # history up to today, as `bbsql emulator`
         yield emulator
 
 
@@ -151,11 +151,24 @@ def run_tour(engine: Any, console: Console) -> int:
     return failures
 
 
-def print_next_steps(console: Console) -> None:
-    """How to go on once the demo (and with it its emulator) has ended: a standalone emulator."""
+def standalone_emulator_command(scale: str, seed: int) -> str:
+    """The ``bbsql emulator`` command that serves the same data as this demo (same scale and seed)."""
+    from bitbucket_sql.cli.emulator_cmd import DEFAULT_SCALE
+
+    command = "bbsql emulator"
+    if scale != DEFAULT_SCALE:
+        command += f" --scale {scale}"
+    if seed != 1:
+        command += f" --seed {seed}"
+    return command
+
+
+def print_next_steps(console: Console, scale: str = "small", seed: int = 1) -> None:
+    """How to go on once the demo (and with it its emulator) has ended: a standalone emulator
+    serving the same data, so the tour's queries give the same answers there."""
     console.print(
-        "This emulator stops when the demo ends. To keep querying demo data, run 'bbsql emulator' in "
-        "another terminal and connect to it with:",
+        f"This emulator stops when the demo ends. To keep querying the same demo data, run "
+        f"'{standalone_emulator_command(scale, seed)}' in another terminal and connect to it with:",
         markup=False,
         soft_wrap=True,
     )
@@ -215,7 +228,7 @@ def demo(ctx: click.Context, scale: str, seed: int, no_shell: bool) -> None:
             if failures:
                 raise QueryError(f"{failures} of {len(TOUR)} tour queries failed (see above)")
             console.print(f"Tour done: {len(TOUR)} queries.", style="bold")
-            print_next_steps(console)
+            print_next_steps(console, scale, seed)
             if not no_shell and sys.stdin.isatty():
                 _offer_shell(engine, connection_string, debug, lambda text: click.confirm(text, default=True))
         finally:

@@ -1,16 +1,35 @@
 """``bbsql emulator``: serve the local Bitbucket Cloud emulator until interrupted.
 
 Prints the base URL and the demo credentials first, so a user can point any client at it.
-``--port 0`` picks a free port and prints the one chosen (tests use that).
+``--port 0`` picks a free port and prints the one chosen (tests use that); a busy port is
+found before any data is generated and the error names the process holding it where it can.
+The default scale is the one ``bbsql demo`` tours, so its queries find the same repositories.
 """
 
 from __future__ import annotations
 
+import datetime
+import errno
 from pathlib import Path
+from typing import Any
 
 import click
 
 SCALE_CHOICES = ["tiny", "small", "medium", "large"]
+#: The same as ``bbsql demo``'s, whose closing advice points here.
+DEFAULT_SCALE = "small"
+
+
+def busy_port_message(host: str, port: int) -> str:
+    """What is wrong (the port, and who holds it when that can be told) and what to do."""
+    from bitbucket_sql.cli._ports import port_holder
+
+    holder = port_holder(port)
+    by = f" by {holder}" if holder else ""
+    return (
+        f"port {port} on {host} is already in use{by}. "
+        f"Stop that process, or pass --port 0 to pick a free port (the banner prints it)."
+    )
 
 
 def _banner(base_url: str, root_url: str, workspaces: list[str], source: str) -> str:
@@ -35,6 +54,14 @@ def _banner(base_url: str, root_url: str, workspaces: list[str], source: str) ->
     )
 
 
+def _period(config: Any) -> str:
+    """``history 2024-12-04 .. 2026-12-04``: the two years the generated data covers."""
+    from bitbucket_sql.emulator.generator import data_period
+
+    start, end = data_period(config.anchor_date)
+    return f"history {start.date()} .. {end.date()}"
+
+
 @click.command(name="emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
@@ -47,9 +74,9 @@ def _banner(base_url: str, root_url: str, workspaces: list[str], source: str) ->
 @click.option(
     "--scale",
     type=click.Choice(SCALE_CHOICES),
-    default="tiny",
+    default=DEFAULT_SCALE,
     show_default=True,
-    help="Size of the demo data.",
+    help="Size of the demo data (small is what 'bbsql demo' tours).",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the generated data and faults.")
 @click.option(
@@ -88,6 +115,12 @@ def _banner(base_url: str, root_url: str, workspaces: list[str], source: str) ->
     help="Add 'Retry-After: S' to 429 answers (real Bitbucket sends none).",
 )
 @click.option(
+    "--anchor-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The generated history ends on this day, YYYY-MM-DD (default: today, UTC).",
+)
+@click.option(
     "--access-token-ttl",
     type=click.IntRange(min=1),
     default=7200,
@@ -106,8 +139,14 @@ def emulator(
     data: Path | None,
     retry_after: int | None,
     access_token_ttl: int,
+    anchor_date: datetime.datetime | None,
 ) -> None:
-    """Run a local Bitbucket Cloud REST API emulator with demo data."""
+    """Run a local Bitbucket Cloud REST API emulator with demo data.
+
+    The generated history covers the two years up to --anchor-date (today by default), so
+    questions like "merged in the last 30 days" find rows.
+    """
+    from bitbucket_sql.cli._ports import port_is_free
     from bitbucket_sql.emulator.server import EmulatorConfig, EmulatorHandle, serve
 
     try:
@@ -123,17 +162,23 @@ def emulator(
             data=str(data) if data is not None else None,
             retry_after=retry_after,
             access_token_ttl=access_token_ttl,
+            anchor_date=anchor_date.date().isoformat() if anchor_date is not None else None,
         )
     except ValueError as error:
         raise click.BadParameter(str(error)) from error
+    if port != 0 and not port_is_free(host, port):
+        raise click.ClickException(busy_port_message(host, port))
 
     def announce(handle: EmulatorHandle) -> None:
-        source = f"data from {config.data}" if config.data else f"scale {scale}, seed {seed}"
+        source = f"data from {config.data}" if config.data else f"scale {scale}, seed {seed}, {_period(config)}"
         click.echo(_banner(handle.base_url, handle.root_url, handle.store.workspace_slugs(), source))
 
     try:
         serve(config, on_ready=announce)
     except OSError as error:
+        cause = error.__cause__ if isinstance(error.__cause__, OSError) else error
+        if cause.errno == errno.EADDRINUSE:  # taken between the check above and the bind
+            raise click.ClickException(busy_port_message(host, port)) from error
         raise click.ClickException(str(error)) from error
     except KeyboardInterrupt:
         pass

@@ -4,16 +4,21 @@ read by ``loader.py`` instead.)
 
 Determinism: every random choice comes from ``random.Random`` streams seeded from ``seed`` (the
 workspace/user/repository skeleton from one stream, each repository's history from its own stream
-``f"{seed}/{workspace}/{slug}"``), and every date is derived from fixed bounds
-(2024-11-01 .. 2026-11-01), never the clock. So the same seed gives identical data no matter in
-which order repositories are first touched, which is what makes lazy per-repository generation at
-``medium``/``large`` scale possible.
+``f"{seed}/{workspace}/{slug}"``), and every date is derived from the two years that end on the
+*anchor date* (see :func:`data_period`), never from the clock while generating. So the same seed
+and anchor give identical data no matter in which order repositories are first touched, which is
+what makes lazy per-repository generation at ``medium``/``large`` scale possible.
+
+The anchor is today (UTC) unless given (``bbsql emulator --anchor-date``, or the environment
+variable :data:`ANCHOR_ENVIRONMENT_VARIABLE`, which the test suite sets): demo data then always
+looks recent, so "merged in the last 30 days" finds rows.
 """
 
 from __future__ import annotations
 
+import os
 import random
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .repo_history import build_repo_data
 from .sampling import DEMO_EMAIL, END, START, between, demo_user, random_uuid
@@ -24,16 +29,49 @@ from .store import RepoData, Store, WorkspaceData
 from .vocabulary import FIRST_NAMES, FORKS, LAST_NAMES, PROJECTS, PUBLIC, REPO_CATALOG, WORKSPACE_NAMES
 
 
-def generate(scale: str = "tiny", seed: int = 1) -> Store:
-    """A deterministic store at ``scale`` (tiny, small, medium, large)."""
+#: ``YYYY-MM-DD``: the anchor date when none is passed (the test suite pins its data with it).
+ANCHOR_ENVIRONMENT_VARIABLE = "BBSQL_EMULATOR_ANCHOR_DATE"
+#: How far back the generated history reaches from the anchor date.
+HISTORY_SPAN = END - START
+
+
+def anchor_date(anchor: date | str | None = None) -> date:
+    """The anchor date: ``anchor`` if given, else the environment variable's, else today in UTC."""
+    if anchor is None:
+        anchor = os.environ.get(ANCHOR_ENVIRONMENT_VARIABLE) or datetime.now(UTC).date()
+    if isinstance(anchor, str):
+        try:
+            return date.fromisoformat(anchor)
+        except ValueError:
+            raise ValueError(
+                f"anchor date {anchor!r} is not a date; write it as YYYY-MM-DD, for example 2026-11-01"
+            ) from None
+    return anchor
+
+
+def data_period(anchor: date | str | None = None) -> tuple[datetime, datetime]:
+    """``(start, end)`` of the generated history: the two years up to midnight UTC of the anchor date.
+
+    Repositories were last updated between 120 days and 1 day before ``end``; with the anchor
+    2026-11-01 this is the period the emulator always used (2024-11-01 .. 2026-11-01).
+    """
+    day = anchor_date(anchor)
+    end = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return end - HISTORY_SPAN, end
+
+
+def generate(scale: str = "tiny", seed: int = 1, anchor: date | str | None = None) -> Store:
+    """A deterministic store at ``scale`` (tiny, small, medium, large) whose history ends at
+    ``anchor`` (see :func:`anchor_date`)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     sizes = SCALES[scale]
+    start, end = data_period(anchor)
     rng = random.Random(f"bitbucket-emulator/{seed}")
     store = Store(cache_limit=sizes.cache_limit)
-    users = _make_users(store, rng, sizes.users)
+    users = _make_users(store, rng, sizes.users, start)
     for ws_slug, repo_count in sizes.repos.items():
-        _make_workspace(store, rng, ws_slug, repo_count, users)
+        _make_workspace(store, rng, ws_slug, repo_count, users, start, end)
 
     def factory(target: Store, ws: str, slug: str) -> RepoData:
         return build_repo_data(target, ws, slug, seed=seed, sizes=sizes)
@@ -45,8 +83,8 @@ def generate(scale: str = "tiny", seed: int = 1) -> Store:
     return store
 
 
-def _make_users(store: Store, rng: random.Random, count: int) -> list[JSON]:
-    created = demo_user(iso(START - timedelta(days=400)))
+def _make_users(store: Store, rng: random.Random, count: int, start: datetime) -> list[JSON]:
+    created = demo_user(iso(start - timedelta(days=400)))
     store.users[created["uuid"]] = created
     store.emails[DEMO_EMAIL] = created["uuid"]
     result = [created]
@@ -65,7 +103,7 @@ def _make_users(store: Store, rng: random.Random, count: int) -> list[JSON]:
             account_id,
             f"{first} {last}",
             nickname,
-            iso(between(rng, START - timedelta(days=900), START)),
+            iso(between(rng, start - timedelta(days=900), start)),
         )
         store.users[user["uuid"]] = user
         store.emails[f"{nickname}@example.com"] = user["uuid"]
@@ -89,13 +127,19 @@ def _repo_specs(ws_slug: str, count: int) -> list[tuple[str, str, int, str]]:
 
 
 def _make_workspace(
-    store: Store, rng: random.Random, ws_slug: str, repo_count: int, users: list[JSON]
+    store: Store,
+    rng: random.Random,
+    ws_slug: str,
+    repo_count: int,
+    users: list[JSON],
+    start: datetime,
+    end: datetime,
 ) -> None:
     full = o.workspace(
         random_uuid(rng),
         ws_slug,
         WORKSPACE_NAMES[ws_slug],
-        iso(START - timedelta(days=rng.randrange(300, 700))),
+        iso(start - timedelta(days=rng.randrange(300, 700))),
     )
     data = WorkspaceData(workspace=full)
     store.workspaces[ws_slug] = data
@@ -112,9 +156,9 @@ def _make_workspace(
     elif ws_slug == "globex":
         roles.insert(0, (demo, "member"))
     for user, permission in roles:
-        added = between(rng, START - timedelta(days=300), START)
+        added = between(rng, start - timedelta(days=300), start)
         data.members[user["uuid"]] = o.workspace_membership(
-            full, user, permission, iso(added), iso(between(rng, added, END))
+            full, user, permission, iso(added), iso(between(rng, added, end))
         )
     member_users = [user for user, _ in roles]
     administrator = members[0]  # the workspace's own owner; the demo user gets no explicit grants
@@ -128,7 +172,7 @@ def _make_workspace(
             key,
             description.split(" ")[0] + " " + key.title(),
             description,
-            iso(between(rng, START - timedelta(days=200), START)),
+            iso(between(rng, start - timedelta(days=200), start)),
         )
         data.projects[key] = project
         data.project_user_permissions[key] = {
@@ -150,7 +194,7 @@ def _make_workspace(
         f"https://ci.example.com/{ws_slug}/hook",
         "Workspace CI trigger",
         ["repo:push", "pullrequest:created"],
-        iso(between(rng, START, END)),
+        iso(between(rng, start, end)),
     )
     for key, value, secured in (
         ("DEPLOY_REGION", "eu-west-1", False),
@@ -161,8 +205,8 @@ def _make_workspace(
 
     project_list = list(data.projects.values())
     for slug, language, project_index, description in _repo_specs(ws_slug, repo_count):
-        created = between(rng, START, START + timedelta(days=200))
-        updated = between(rng, END - timedelta(days=120), END - timedelta(days=1))
+        created = between(rng, start, start + timedelta(days=200))
+        updated = between(rng, end - timedelta(days=120), end - timedelta(days=1))
         parent_name = FORKS.get((ws_slug, slug))
         parent = None
         if parent_name is not None:

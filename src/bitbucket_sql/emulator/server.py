@@ -53,6 +53,8 @@ class EmulatorConfig:
     retry_after: int | None = None
     access_token_ttl: int = 7200
     log_level: str = "warning"
+    #: ``YYYY-MM-DD``: the generated history ends on this day (default: today, see generator.anchor_date)
+    anchor_date: str | None = None
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -73,6 +75,10 @@ class EmulatorConfig:
             raise ValueError(f"retry_after must be zero or more seconds; got {self.retry_after}")
         if self.access_token_ttl < 1:
             raise ValueError(f"access_token_ttl must be at least 1 second; got {self.access_token_ttl}")
+        if self.anchor_date is not None:
+            from bitbucket_sql.emulator.generator import anchor_date
+
+            anchor_date(self.anchor_date)  # raises ValueError naming the bad date
         if self.data is not None and not Path(self.data).is_file():
             raise ValueError(
                 f"data file {self.data!r} does not exist; pass a JSON or YAML file exported from a store"
@@ -85,7 +91,7 @@ def build_store(config: EmulatorConfig) -> Any:
 
     if config.data is not None:
         return loader.load(config.data)
-    return generator.generate(config.scale, config.seed)
+    return generator.generate(config.scale, config.seed, config.anchor_date)
 
 
 def _bind(host: str, port: int) -> socket.socket:
