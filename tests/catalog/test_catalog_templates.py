@@ -59,3 +59,22 @@ def test_only_a_final_placeholder_keeps_slashes() -> None:
 def test_fill_refuses_values_no_url_addresses(value: str) -> None:
     with pytest.raises(ValueError, match="cannot be"):
         fill(get_table("branch_commits").path, {"workspace": "acme", "repo_slug": "api", "revision": value})
+
+
+@pytest.mark.parametrize(
+    ("table", "template", "values"),
+    [
+        ("repositories", "path", {"workspace": "acme/api/refs/branches"}),
+        ("repositories", "get_path", {"workspace": "acme", "slug": "api/refs/branches"}),
+        ("pull_requests", "get_path", {"workspace": "acme", "repo_slug": "api", "id": "5/comments"}),
+        ("workspace_members", "get_path", {"workspace": "acme", "user_uuid": "x/../y"}),
+    ],
+)
+def test_a_final_identifier_never_keeps_slashes(table: str, template: str, values: dict[str, str]) -> None:
+    # only git names (branches, tags, revisions) may carry raw slashes; a slash in a workspace,
+    # slug, id or uuid would address another resource (a schema "acme/api/refs/branches"
+    # listed the branches of acme/api as repositories)
+    path = fill(getattr(get_table(table), template), values)
+    final = path.rsplit("/", 1)[-1]
+    assert "%2F" in final
+    assert path.count("/") == getattr(get_table(table), template).count("/")

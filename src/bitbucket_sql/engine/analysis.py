@@ -62,8 +62,14 @@ class RefFacts:
     mentions_repository: bool = False
 
 
-def analyze(tree: exp.Expression, refs: dict[int, TableRef], schema: dict, default_db: str) -> dict[int, RefFacts]:
-    """Facts per catalog reference id; references it cannot analyze get empty facts."""
+def analyze(
+    tree: exp.Expression, refs: dict[int, TableRef], schema: dict, default_db: str, *, max_rows: int | None = None
+) -> dict[int, RefFacts]:
+    """Facts per catalog reference id; references it cannot analyze get empty facts.
+
+    ``max_rows`` is the connection's MaxRows (None: unlimited). It caps the result the way an
+    outer LIMIT would, so for a single-table SELECT it becomes (or tightens) the query's limit.
+    """
     facts = {ref_id: RefFacts(ref_id) for ref_id, ref in refs.items() if ref.table is not None}
     try:
         qualified = qualify(
@@ -83,7 +89,7 @@ def analyze(tree: exp.Expression, refs: dict[int, TableRef], schema: dict, defau
     try:
         pairs: list[tuple[int, int]] = []
         for scope in scopes:
-            _analyze_scope(scope, facts, refs, pairs)
+            _analyze_scope(scope, facts, refs, pairs, max_rows)
         _spread_repository_mentions(facts, pairs)
         _needed_columns(qualified, facts, refs)
     except Exception as error:  # noqa: BLE001 - never let an analysis gap break a query
@@ -104,7 +110,8 @@ def _table_sources(scope: Scope, facts: dict[int, RefFacts]) -> dict[str, int]:
 
 
 def _analyze_scope(
-    scope: Scope, facts: dict[int, RefFacts], refs: dict[int, TableRef], pairs: list[tuple[int, int]]
+    scope: Scope, facts: dict[int, RefFacts], refs: dict[int, TableRef], pairs: list[tuple[int, int]],
+    max_rows: int | None = None,
 ) -> None:
     select = scope.expression
     if not isinstance(select, exp.Select):
@@ -150,7 +157,7 @@ def _analyze_scope(
     for conjunct, filterable in candidates:
         _classify(conjunct, filterable, sources, facts)
     if len(scope.sources) == 1 and len(sources) == 1 and not select.args.get("joins"):
-        _order_limit(scope, select, facts[next(iter(sources.values()))])
+        _order_limit(scope, select, facts[next(iter(sources.values()))], max_rows)
 
 
 def _note_repository_conditions(
@@ -224,8 +231,13 @@ def _classify(conjunct: exp.Expression, filterable: set[str], sources: dict[str,
                 )
 
 
-def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts) -> None:
-    """ORDER BY one column + LIMIT on a single-table SELECT that is the whole query."""
+def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts, max_rows: int | None = None) -> None:
+    """ORDER BY one column + LIMIT on a single-table SELECT that is the whole query.
+
+    MaxRows counts as a LIMIT here: the result is the query's first ``max_rows`` rows, and a
+    single-table SELECT without grouping, DISTINCT, aggregates or windows (checked below) needs
+    no row beyond them (plus OFFSET) to compute those.
+    """
     if select.parent is not None:
         return  # a CTE, subquery or UNION branch: other parts of the query may need more rows
     if select.args.get("group") or select.args.get("having") or select.args.get("distinct"):
@@ -237,10 +249,10 @@ def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts) -> None:
     facts.where_conjuncts = split_conjuncts(where.this) if where is not None else []
     order = select.args.get("order")
     limit = select.args.get("limit")
-    if limit is None or (order is not None and len(order.expressions) != 1):
+    if (limit is None and max_rows is None) or (order is not None and len(order.expressions) != 1):
         return
     if order is None:
-        facts.limit = _limit_value(select)  # any n rows will do: an early stop per scope
+        facts.limit = _limit_value(select, max_rows)  # any n rows will do: an early stop per scope
         return
     ordered = order.expressions[0]
     target = ordered.this
@@ -249,7 +261,7 @@ def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts) -> None:
         target = aliased.get(target.name, target)
     if not isinstance(target, exp.Column) or target.table != facts.alias:
         return
-    needed = _limit_value(select)
+    needed = _limit_value(select, max_rows)
     if needed is None:
         return
     facts.limit = needed
@@ -258,8 +270,11 @@ def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts) -> None:
     facts.order_nulls_first = bool(ordered.args.get("nulls_first"))
 
 
-def _limit_value(select: exp.Select) -> int | None:
-    """LIMIT + OFFSET as one number of rows, when both are plain non-negative integers."""
+def _limit_value(select: exp.Select, max_rows: int | None = None) -> int | None:
+    """LIMIT + OFFSET as one number of rows, when both are plain non-negative integers.
+
+    ``max_rows`` (MaxRows) caps the count like an outer LIMIT; without a LIMIT it is the count.
+    """
     limit = select.args.get("limit")
     offset_node = select.args.get("offset")
     try:
@@ -267,34 +282,61 @@ def _limit_value(select: exp.Select) -> int | None:
         offset = int(offset_node.expression.name) if offset_node is not None else 0
     except (AttributeError, ValueError):
         return None
+    if limit is not None and count is None:
+        return None  # a LIMIT that is not a plain number: unknown, even under MaxRows
+    if max_rows is not None:
+        count = max_rows if count is None else min(count, max_rows)
     if count is None or count < 0 or offset < 0:
         return None
     return count + offset
 
 
 def _needed_columns(qualified: exp.Expression, facts: dict[int, RefFacts], refs: dict[int, TableRef]) -> None:
+    """The columns each reference must fetch (None: every column), failing safe.
+
+    Only a reference the analysis resolves to a named column of a catalog table narrows
+    ``fields=``. Anything else means "every column" for the references it may touch: a whole-row
+    reference (``SELECT p``, ``to_json(p)``, ``p.*`` anywhere), ``COLUMNS(...)`` (its pattern or
+    lambda picks columns by name at run time), and any column the analysis cannot place.
+    """
     by_alias: dict[str, list[int]] = {}
     for ref_id, item in facts.items():
         by_alias.setdefault(item.alias, []).append(ref_id)
         item.columns = set()
+
+    def every_column(alias: str | None) -> None:
+        targets = by_alias.get(alias, []) if alias is not None and alias in by_alias else list(facts)
+        for ref_id in targets:
+            facts[ref_id].columns = None
+
     for star in qualified.find_all(exp.Star):
         if isinstance(star.parent, exp.Column) and star.parent.table:
-            for ref_id in by_alias.get(star.parent.table, []):
-                facts[ref_id].columns = None
-        elif not isinstance(star.parent, exp.AggFunc | exp.Count):
-            for item in facts.values():
-                item.columns = None
+            every_column(star.parent.table)
+        elif not isinstance(star.parent, exp.Count):
+            every_column(None)
+    for _ in qualified.find_all(exp.Columns):
+        every_column(None)  # COLUMNS('regex') / COLUMNS(lambda): names chosen by DuckDB
+    for row in qualified.find_all(exp.TableColumn):
+        every_column(row.name if row.name in by_alias else None)  # SELECT p, to_json(p)
+    output_names = {alias.alias for alias in qualified.find_all(exp.Alias) if alias.alias}
     for column in qualified.find_all(exp.Column):
         name = column.name.lower()
-        targets = by_alias.get(column.table, []) if column.table else list(facts)
-        if column.table and column.table not in by_alias:
-            targets = []
-        for ref_id in targets:
+        if isinstance(column.this, exp.Star):
+            continue  # p.*: handled above
+        if not column.table:
+            if column.name in output_names or name in output_names:
+                continue  # ORDER BY n, where n names a SELECT output
+            every_column(column.name if column.name in by_alias else None)  # unplaced: fail safe
+            continue
+        if column.table not in by_alias:
+            continue  # a CTE's or subquery's column: its own references were counted inside it
+        for ref_id in by_alias[column.table]:
             item = facts[ref_id]
             table = refs[ref_id].table
-            if item.columns is not None and table is not None and table.column(name) is not None:
+            if table is None or table.column(name) is None:
+                every_column(column.table)  # not a column of that table (a row or struct): all
+            elif item.columns is not None:
                 item.columns.add(name)
-    for ref_id, item in facts.items():
+    for item in facts.values():
         if not item.alias:
             item.columns = None  # never seen in a scope: be safe
-        _ = refs[ref_id]

@@ -224,7 +224,9 @@ class Engine:
             database.begin()
             database.bind(local_sql)
             catalog_refs = {ref_id: ref for ref_id, ref in refs.items() if ref.kind == "catalog"}
-            facts = analyze(tree, catalog_refs, schema, self.default_schema or DEFAULT_DUCKDB_SCHEMA) if catalog_refs else {}
+            max_rows = self.settings.max_rows if self.settings.max_rows >= 0 else None
+            facts = analyze(tree, catalog_refs, schema, self.default_schema or DEFAULT_DUCKDB_SCHEMA,
+                            max_rows=max_rows) if catalog_refs else {}
             plans = self._plan(catalog_refs, facts, lambda node: database.evaluate(node.sql(dialect=DIALECT)))
         except BaseException:
             database.close()

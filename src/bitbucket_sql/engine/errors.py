@@ -86,6 +86,42 @@ class FanoutLimitError(EngineError):
         )
 
 
+class InvalidIdentifierError(EngineError):
+    """A schema (workspace) or key value that cannot be one segment of an API path."""
+
+    def __init__(self, what: str, value: str, where: str, advice: str) -> None:
+        self.what = what
+        self.value = value
+        super().__init__(f"{what} {value!r} {where} cannot be a Bitbucket {what.lower()}: {advice}")
+
+
+class KeyNotFoundError(EngineError):
+    """A workspace, repository or other key the query names does not exist (the API said 404)."""
+
+    def __init__(self, table: str, key: str, value: object, detail: str, advice: str) -> None:
+        self.table = table
+        self.key = key
+        self.value = value
+        super().__init__(f"{detail} (while reading {table}). {advice}")
+
+
+class QueryTimeoutError(EngineError):
+    """The query ran longer than the connection's QueryTimeout."""
+
+    def __init__(self, seconds: float, phase: str) -> None:
+        self.seconds = seconds
+        self.phase = phase
+        super().__init__(
+            f"The query was stopped after QueryTimeout={seconds:g} seconds, while {phase}; its remaining "
+            f"requests were cancelled. Narrow the query (a repository or date filter, a LIMIT) or raise "
+            f"QueryTimeout in the connection string (0 means no limit)."
+        )
+
+
+class QueryWarning(UserWarning):
+    """Something the user should know about an answer that is still correct (a skipped parent)."""
+
+
 class ParameterError(EngineError):
     """Wrong number or type of query parameters."""
 

@@ -16,8 +16,9 @@ from sqlglot import exp
 
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import TableDef
+from bitbucket_sql.catalog.templates import identifier_problem
 
-from .errors import NoWorkspaceError, RemovedTableError, UnknownTableError
+from .errors import InvalidIdentifierError, NoWorkspaceError, RemovedTableError, UnknownTableError
 from .system_tables import INFO_SCHEMA_ALIAS, INFORMATION_SCHEMA, SYSTEM_TABLES, SystemTable
 
 REF_META = "bbsql_ref"
@@ -91,6 +92,20 @@ def resolve_references(tree: exp.Expression, default_schema: str | None) -> dict
                 workspace = db or default_schema
                 if not workspace:
                     raise NoWorkspaceError(name)
+                _check_workspace(workspace, name, from_schema=bool(db))
                 refs[ref_id] = TableRef(ref_id, "catalog", name, workspace, workspace, table=table)
         node.meta[REF_META] = ref_id
     return refs
+
+
+def _check_workspace(workspace: str, table: str, *, from_schema: bool) -> None:
+    """Refuse a schema that cannot be a workspace slug before it reaches a URL path."""
+    problem = identifier_problem(workspace)
+    if problem is None:
+        return
+    where = f"(the schema of {workspace!r}.{table})" if from_schema else "(the connection's Workspace)"
+    raise InvalidIdentifierError(
+        "Workspace", workspace, where,
+        f"{problem}. A schema names one workspace (its slug or {{uuid}}); name repositories and other "
+        f"keys in WHERE instead, e.g. SELECT ... FROM acme.pull_requests WHERE repository = 'api'.",
+    )
