@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "explain": "bitbucket_sql.cli.query_cmd:explain",
     "auth": "bitbucket_sql.cli.auth_cmd:auth",
     "emulator": "bitbucket_sql.cli.emulator_cmd:emulator",
+    "serve": "bitbucket_sql.cli.serve_cmd:serve",
 }
 
 
@@ -93,8 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
         if debug:
             raise
-        message = str(error) or error.__class__.__name__
-        click.echo(f"bbsql: error: {message}", err=True)
+        from bitbucket_sql.cli._errors import one_paragraph  # masks credentials like the logs
+
+        click.echo(f"bbsql: error: {one_paragraph(error)}", err=True)
         sys.exit(1)
     sys.exit(0)
 
