@@ -57,9 +57,15 @@ def url_with(request: Request, param: str, value: str) -> str:
 
 
 def list_page(
-    request: Request, items: Sequence[Any], *, default_pagelen: int = 10, max_pagelen: int = 100
+    request: Request,
+    items: Sequence[Any],
+    *,
+    default_pagelen: int = 10,
+    max_pagelen: int = 100,
+    sized: bool = True,
 ) -> JSON:
-    """A list-style page of ``items`` for the request's ``page``/``pagelen``."""
+    """A list-style page of ``items`` for the request's ``page``/``pagelen``; ``sized=False`` leaves
+    out ``size``, as live tag and pull request commit listings do."""
     pagelen = pagelen_of(request, default_pagelen, max_pagelen)
     raw_page = request.query_params.get("page", "1")
     try:
@@ -75,6 +81,8 @@ def list_page(
         "pagelen": pagelen,
         "values": list(items[start : start + pagelen]),
     }
+    if not sized:
+        del envelope["size"]
     if start + pagelen < len(items):
         envelope["next"] = url_with(request, "page", str(page + 1))
     if page > 1:

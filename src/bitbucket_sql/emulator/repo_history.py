@@ -536,6 +536,8 @@ class _RepoBuilder:
                     iso(start),
                     iso(finish),
                     random_uuid(rng),
+                    pipeline_uuid=release["uuid"],
+                    step_uuid=next(reversed(list(self.data.pipeline_steps.get(release["uuid"], {}))), None),
                 )
                 self.data.deployments[deployment["uuid"]] = deployment
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from ..store import Store
-from . import pipelines, pullrequests, repositories, source, workspaces
+from . import pipelines, pullrequests, repositories, source, source_tree, workspaces
 from .context import endpoint
 
 PREFIX = "/2.0"
@@ -23,6 +23,7 @@ def read_routes(store: Store) -> list[Route]:
         *workspaces.ROUTES,
         *repositories.ROUTES,
         *source.ROUTES,
+        *source_tree.ROUTES,
         *pullrequests.ROUTES,
         *pipelines.ROUTES,
     ]

@@ -188,6 +188,7 @@ class Ctx:
         natural: frozenset[str] = frozenset(),
         cursor: str | None = None,
         prefilter: Callable[[list[JSON]], list[JSON]] | None = None,
+        sized: bool = True,
     ) -> Response:
         """Filter (``q``), sort, page and project a collection into a response."""
         values = list(items)
@@ -199,7 +200,7 @@ class Ctx:
             values = sort_items(values, self.query.get("sort"), schema, natural=natural)
         if cursor is None:
             envelope = list_page(
-                self.request, values, default_pagelen=default_pagelen, max_pagelen=max_pagelen
+                self.request, values, default_pagelen=default_pagelen, max_pagelen=max_pagelen, sized=sized
             )
         else:
             envelope = cursor_page(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from starlette.responses import Response
 
+from ..bbql import parse_datetime
 from ..serializers.common import braced
 from .context import JSON, ApiError, Ctx
 
@@ -44,7 +45,17 @@ def _lookup(pipeline: JSON, path: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _sort_key(pipeline: JSON, field: str) -> str:
+    """Timestamps compare as instants (live ``Z`` forms vary in precision), other fields as text."""
+    value = _lookup(pipeline, field) or ""
+    return (
+        parse_datetime(value).isoformat(timespec="microseconds") if field == "created_on" and value else value
+    )
+
+
 def pipelines(ctx: Ctx) -> Response:
+    """Pipelines with the spec's filter parameters. ``q`` is not documented for this endpoint (the
+    spec lists only the parameters below) and is ignored, as unknown parameters are."""
     ws, repo = ctx.repository()
     items = list(ctx.store.repo_data(ws, repo["slug"]).pipelines.values())
     exact = {
@@ -81,7 +92,7 @@ def pipelines(ctx: Ctx) -> Response:
             "Invalid sort",
             f"pipelines sort on {', '.join(SORTS)} (prefix - for descending); got {sort!r}",
         )
-    items.sort(key=lambda p: (_lookup(p, field) or "", p["build_number"]), reverse=descending)
+    items.sort(key=lambda p: (_sort_key(p, field), p["build_number"]), reverse=descending)
     return ctx.listing(items)
 
 
@@ -130,7 +141,7 @@ def _listing(ctx: Ctx, attribute: str) -> Response:
 def deployments(ctx: Ctx) -> Response:
     ws, repo = ctx.repository()
     items = list(ctx.store.repo_data(ws, repo["slug"]).deployments.values())
-    items.sort(key=lambda d: d["state"].get("start_date") or "", reverse=True)
+    items.sort(key=lambda d: parse_datetime(d["state"]["started_on"]).isoformat(), reverse=True)
     return ctx.listing(items)
 
 

@@ -21,8 +21,10 @@ from .context import JSON, ApiError, Ctx
 Route = tuple[str, Callable[[Ctx], Response]]
 
 PR_STATES = ("OPEN", "MERGED", "DECLINED", "SUPERSEDED")
-PR_LIST_OMITTED = ("values.reviewers", "values.participants")
+PR_LIST_OMITTED = ("values.reviewers", "values.participants", "values.rendered")
+PR_COMMITS_OMITTED = ("values.rendered",)
 MAX_PR_PAGELEN = 50
+STATUSES_PAGELEN = 30  # recorded live default (docs/emulator-api.md)
 
 
 def _state_filter(ctx: Ctx) -> set[str] | None:
@@ -126,7 +128,10 @@ def pr_commits(ctx: Ctx) -> Response:
         and pr["state"] != "OPEN"
     ):
         hashes = []
-    return ctx.listing([data.commits[sha] for sha in hashes if sha in data.commits], cursor="page")
+    # live: ``page`` but no ``size``, and commits without ``rendered``
+    return ctx.listing(
+        [data.commits[sha] for sha in hashes if sha in data.commits], sized=False, omitted=PR_COMMITS_OMITTED
+    )
 
 
 def pr_statuses(ctx: Ctx) -> Response:
@@ -136,7 +141,7 @@ def pr_statuses(ctx: Ctx) -> Response:
     head = next((sha for sha in data.pr_commits.get(pr["id"], []) if sha.startswith(source)), None)
     items = list(data.commit_statuses.get(head, {}).values()) if head else []
     items.sort(key=lambda status: status["created_on"])
-    return ctx.listing(items, schemas.COMMIT_STATUS)
+    return ctx.listing(items, schemas.COMMIT_STATUS, default_pagelen=STATUSES_PAGELEN)
 
 
 def pr_diffstat(ctx: Ctx) -> Response:

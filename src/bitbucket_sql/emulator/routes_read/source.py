@@ -11,11 +11,15 @@ from collections.abc import Callable, Iterable
 
 from starlette.responses import Response
 
+from ..serializers import objects as o
 from ..store import RepoData
 from . import schemas
 from .context import JSON, ApiError, Ctx
 
 Route = tuple[str, Callable[[Ctx], Response]]
+
+# Default page lengths recorded from live Bitbucket (docs/emulator-api.md, "Recorded bodies").
+COMMITS_PAGELEN = 30
 
 
 def refs(ctx: Ctx) -> Response:
@@ -27,10 +31,13 @@ def refs(ctx: Ctx) -> Response:
 
 
 def _ref_listing(ctx: Ctx, kind: str) -> Response:
-    """Branches or tags (``kind``): lexical by default, natural order with ``sort=name``."""
+    """Branches or tags (``kind``): lexical by default, natural order with ``sort=name``. Live tag
+    listings carry no ``size``."""
     _, _, data = ctx.repo_data()
     refs: dict[str, JSON] = getattr(data, kind)
-    return ctx.listing([refs[name] for name in sorted(refs)], schemas.REF, natural=frozenset({"name"}))
+    return ctx.listing(
+        [refs[name] for name in sorted(refs)], schemas.REF, natural=frozenset({"name"}), sized=kind != "tags"
+    )
 
 
 def _ref(ctx: Ctx, kind: str, label: str) -> Response:
@@ -113,7 +120,7 @@ def _commit_listing(ctx: Ctx, revision: str | None) -> Response:
         for sha in data.commit_order
         if sha in wanted and (not paths or _touches(data, sha, paths))
     ]
-    return ctx.listing(items, cursor="page")
+    return ctx.listing(items, cursor="page", default_pagelen=COMMITS_PAGELEN)
 
 
 def commits(ctx: Ctx) -> Response:
@@ -129,7 +136,8 @@ def commit(ctx: Ctx) -> Response:
     found = data.commit_by_prefix(ctx.params["commit"])
     if found is None:
         raise ApiError(404, f"Commit {ctx.params['commit']} not found in {repo['full_name']}")
-    return ctx.respond(found)
+    # the single-commit form adds the commit's participants (none are generated)
+    return ctx.respond({**found, "participants": []})
 
 
 def commit_statuses(ctx: Ctx) -> Response:
@@ -190,6 +198,9 @@ def diffstat(ctx: Ctx) -> Response:
     else:
         sha = resolve(data, spec, repo["full_name"])
         entries = data.commit_diffstats.get(sha, [])
+        parents = data.commits[sha]["parents"]
+        old_sha = parents[0]["hash"] if parents else None
+        entries = [o.with_file_links(entry, repo["full_name"], old_sha, sha) for entry in entries]
     paths = ctx.query.getlist("path")
     if paths:
         entries = [entry for entry in entries if any(_under(_entry_path(entry), path) for path in paths)]

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from ..bbql import BBQLError, fields_in, parse
 from ..serializers import objects as o
+from ..serializers.common import naive_millis
 from ..store import PERMISSION_RANK
 from . import schemas
 from .context import JSON, ApiError, Ctx
@@ -92,7 +93,12 @@ def user_permissions_workspaces(ctx: Ctx) -> Response:
         for slug in _accessible(ctx)
         if ctx.user_uuid in ctx.store.workspaces[slug].members
     ]
-    return ctx.listing(items, schemas.MEMBERSHIP)
+    # live: default pagelen 50 and ``added_on`` with milliseconds and no offset
+    items = [
+        {**item, "added_on": naive_millis(item["added_on"])} if item.get("added_on") else item
+        for item in items
+    ]
+    return ctx.listing(items, schemas.MEMBERSHIP, default_pagelen=50)
 
 
 def user_permissions_repositories(ctx: Ctx) -> Response:

@@ -7,7 +7,8 @@ from starlette.routing import Route
 
 from ..routes_read.context import ApiError
 from ..serializers import objects as o
-from ..serializers.common import braced
+from ..serializers.common import API_ROOT, api, braced, encoded
+from ..serializers.render import api_base
 from ..store import Store
 from .base import ValidationError, WriteCtx, no_content, route
 
@@ -29,7 +30,9 @@ def create_environment(ctx: WriteCtx) -> Response:
         )
     environment = o.environment(repo, ctx.store.new_uuid(), name, str(type_name))
     data.environments[environment["uuid"]] = environment
-    return ctx.created(environment)
+    # live environments carry no ``links``, so the Location is built here
+    location = api(f"/repositories/{repo['full_name']}/environments/{encoded(environment['uuid'])}")
+    return ctx.created(environment, location=location.replace(API_ROOT, api_base(ctx.request)))
 
 
 def delete_environment(ctx: WriteCtx) -> Response:

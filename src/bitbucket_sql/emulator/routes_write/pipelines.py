@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from ..routes_read.context import ApiError
 from ..serializers import objects as o
-from ..serializers.common import JSON, braced
+from ..serializers.common import API_ROOT, JSON, api, braced, encoded, zulu
+from ..serializers.render import api_base
 from ..store import RepoData, Store
 from .base import ValidationError, WriteCtx, no_content, now_iso, route
 
@@ -76,7 +77,8 @@ def trigger_pipeline(ctx: WriteCtx) -> Response:
     )
     variables = body.get("variables")
     if isinstance(variables, list):
-        pipeline["variables"] = [v for v in variables if isinstance(v, dict) and "key" in v]
+        # live bodies say only whether a run has variables, never which
+        pipeline["has_variables"] = any(isinstance(v, dict) and "key" in v for v in variables)
     data.pipelines[pipeline["uuid"]] = pipeline
     step = o.pipeline_step(
         pipeline,
@@ -90,7 +92,9 @@ def trigger_pipeline(ctx: WriteCtx) -> Response:
         0,
     )
     data.pipeline_steps[pipeline["uuid"]] = {step["uuid"]: step}
-    return ctx.created(pipeline)
+    # live pipeline links point at the pipelines service; Location is the API's own URL
+    location = api(f"/repositories/{repo['full_name']}/pipelines/{encoded(pipeline['uuid'])}")
+    return ctx.created(pipeline, location=location.replace(API_ROOT, api_base(ctx.request)))
 
 
 def stop_pipeline(ctx: WriteCtx) -> Response:
@@ -102,8 +106,8 @@ def stop_pipeline(ctx: WriteCtx) -> Response:
         raise ApiError(404, f"Pipeline {uuid} not found in {repo['full_name']}")
     if pipeline["state"]["name"] == "COMPLETED":
         raise ApiError(400, "Bad request", f"Pipeline #{pipeline['build_number']} has already completed.")
-    stamp = now_iso()
-    pipeline["state"] = o.pipeline_state("COMPLETED", "STOPPED")
+    stamp = zulu(now_iso())
+    pipeline["state"] = o.pipeline_state("COMPLETED", "STOPPED", ctx.acting_user())
     pipeline["completed_on"] = stamp
     for step in data.pipeline_steps.get(uuid, {}).values():
         if step["state"]["name"] != "COMPLETED":

@@ -54,7 +54,7 @@ def _save(
         body.get("refname", previous["refname"] if previous else None),
         previous["created_on"] if previous else stamp,
         stamp,
-        previous["uuid"] if previous else ctx.store.new_uuid(),
+        ctx.store.new_uuid(),  # not served: live status bodies have no uuid
     )
     data = ctx.store.repo_data_for_write(ws, repo["slug"])
     data.commit_statuses.setdefault(commit["hash"], {})[key] = status

@@ -24,6 +24,34 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def seconds_iso(text: str) -> str:
+    """Git dates as live Bitbucket renders them (commits, refs, tags): no fraction, ``+00:00``."""
+    return _moment(text).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def zulu(text: str, *, nanoseconds: bool = False) -> str:
+    """The pipelines/deployments/webhooks form: ``Z`` and varying precision, as recorded live.
+
+    Trailing zeros of the microseconds are dropped (``.969Z``, ``.54158Z``; none left drops the
+    fraction); webhooks print nanoseconds (nine digits)."""
+    moment = _moment(text).astimezone(UTC)
+    base = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if nanoseconds:
+        return f"{base}.{moment.microsecond:06d}{moment.microsecond % 997:03d}Z"
+    fraction = f"{moment.microsecond:06d}".rstrip("0")
+    return f"{base}.{fraction}Z" if fraction else f"{base}Z"
+
+
+def naive_millis(text: str) -> str:
+    """``/user/permissions/workspaces`` ``added_on``: milliseconds and no offset (UTC), as recorded."""
+    return _moment(text).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+
+
 def now_iso() -> str:
     """The current time in :func:`iso` form (write routes use it; the generator never does)."""
     return iso(datetime.now(UTC))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .common import JSON, api, avatar, braced, encoded, link, rendered, web
+from .common import JSON, api, avatar, braced, encoded, link, rendered, seconds_iso, web, zulu
 
 MERGE_STRATEGIES = [
     "merge_commit",
@@ -358,7 +358,8 @@ def repository(
     parent: JSON | None = None,
     website: str = "",
 ) -> JSON:
-    """A full ``repository``. ``parent`` (condensed) is present only on forks, as on Bitbucket."""
+    """A full ``repository``. ``parent`` is the condensed parent on forks and null otherwise (live
+    bodies always carry the key, as they do ``enforced_signed_commits``)."""
     ws = full_workspace["slug"]
     value: JSON = {
         "type": "repository",
@@ -382,10 +383,10 @@ def repository(
         "has_wiki": False,
         "mainbranch": {"type": "branch", "name": mainbranch},
         "override_settings": {"default_merge_strategy": True, "branching_model": True},
+        "enforced_signed_commits": None,
+        "parent": parent,
         "links": repository_links(ws, slug),
     }
-    if parent is not None:
-        value["parent"] = parent
     return value
 
 
@@ -469,13 +470,13 @@ def commit(
     message: str,
     parents: list[str],
 ) -> JSON:
-    """A full ``commit``."""
+    """A full ``commit``; its ``date`` has no fraction, as in every live body."""
     full_name = full_repository["full_name"]
     summary = rendered(message)
     return {
         "type": "commit",
         "hash": sha,
-        "date": date,
+        "date": seconds_iso(date),
         "author": commit_author,
         "message": message,
         "summary": summary,
@@ -486,12 +487,20 @@ def commit(
     }
 
 
+REF_TARGET_OMITS = frozenset({"summary", "rendered"})
+
+
+def ref_target(full_commit: JSON) -> JSON:
+    """A branch or tag ``target``: the commit without ``summary``/``rendered`` (live bodies omit them)."""
+    return {key: value for key, value in full_commit.items() if key not in REF_TARGET_OMITS}
+
+
 def branch(full_repository: JSON, name: str, target: JSON) -> JSON:
     full_name = full_repository["full_name"]
     return {
         "type": "branch",
         "name": name,
-        "target": target,
+        "target": ref_target(target),
         "merge_strategies": list(MERGE_STRATEGIES),
         "default_merge_strategy": "merge_commit",
         "links": {
@@ -507,9 +516,9 @@ def tag(full_repository: JSON, name: str, target: JSON, message: str, date: str,
     return {
         "type": "tag",
         "name": name,
-        "target": target,
+        "target": ref_target(target),
         "message": message,
-        "date": date,
+        "date": seconds_iso(date),
         "tagger": tagger,
         "links": {
             "self": link(api(f"/repositories/{full_name}/refs/tags/{name}")),
@@ -522,7 +531,8 @@ def tag(full_repository: JSON, name: str, target: JSON, message: str, date: str,
 def diffstat_entry(
     path: str, status: str, lines_added: int, lines_removed: int, old_path: str | None = None
 ) -> JSON:
-    """One ``diffstat`` entry; ``old``/``new`` are null for added/removed files, as on Bitbucket."""
+    """One ``diffstat`` entry; ``old``/``new`` are null for added/removed files, as on Bitbucket.
+    The sides' ``links.self`` (``/src/{commit}/{path}``) are added when served (see ``with_file_links``)."""
 
     def side(file_path: str) -> JSON:
         return {"type": "commit_file", "path": file_path, "escaped_path": file_path}
@@ -535,6 +545,18 @@ def diffstat_entry(
         "old": None if status == "added" else side(old_path or path),
         "new": None if status == "removed" else side(path),
     }
+
+
+def with_file_links(entry: JSON, full_name: str, old_sha: str | None, new_sha: str | None) -> JSON:
+    """A diffstat entry with ``links.self`` on each side, pointing at the file at that side's commit."""
+    served = dict(entry)
+    for side, sha in (("old", old_sha), ("new", new_sha)):
+        if entry.get(side) is not None and sha:
+            href = api(
+                f"/repositories/{full_name}/src/{sha}/{encoded(entry[side]['path']).replace('%2F', '/')}"
+            )
+            served[side] = {**entry[side], "links": {"self": link(href)}}
+    return served
 
 
 def commit_status(
@@ -551,9 +573,10 @@ def commit_status(
     uuid: str,
 ) -> JSON:
     full_name = full_repository["full_name"]
+    # ``uuid`` is accepted for the callers' sake but not served: live bodies have none.
+    del uuid
     return {
         "type": "build",
-        "uuid": braced(uuid),
         "key": key,
         "state": state,
         "name": name,
@@ -600,11 +623,7 @@ def pullrequest_links(full_name: str, pr_id: int) -> JSON:
 def pr_endpoint(full_repository: JSON, branch_name: str, sha: str) -> JSON:
     """``source``/``destination`` of a pull request."""
     return {
-        "branch": {
-            "name": branch_name,
-            "merge_strategies": list(MERGE_STRATEGIES),
-            "default_merge_strategy": "merge_commit",
-        },
+        "branch": {"name": branch_name},
         "commit": commit_ref(full_repository["full_name"], short_hash(sha)),
         "repository": repository_condensed(full_repository),
     }
@@ -657,9 +676,9 @@ def pullrequest(
         "summary": summary,
         "state": state,
         "draft": draft,
-        "queued": False,
         "author": user_summary(pr_author),
-        "source": source,
+        # live bodies give the source branch an empty ``links``; the destination branch only a name
+        "source": {**source, "branch": {**source["branch"], "links": {}}},
         "destination": destination,
         "merge_commit": None if merge_commit is None else commit_ref(full_name, short_hash(merge_commit)),
         "comment_count": comment_count,
@@ -703,7 +722,9 @@ def pr_comment(
     deleted: bool = False,
     pending: bool = False,
 ) -> JSON:
-    """A ``pullrequest_comment``; ``parent``/``inline``/``resolution`` appear only when set."""
+    """A ``pullrequest_comment``; ``parent``/``inline``/``resolution`` appear only when set.
+    ``pending`` is accepted and not served: live bodies have no such key."""
+    del pending
     full_name = full_pr["destination"]["repository"]["full_name"]
     base = f"/repositories/{full_name}/pullrequests/{full_pr['id']}/comments"
     value: JSON = {
@@ -714,7 +735,6 @@ def pr_comment(
         "content": rendered(raw),
         "user": user_summary(commenter),
         "deleted": deleted,
-        "pending": pending,
         "pullrequest": pullrequest_ref(full_pr),
         "links": {
             "self": link(api(f"{base}/{comment_id}")),
@@ -752,9 +772,8 @@ def pr_task(
         "created_on": created_on,
         "updated_on": resolved_on or created_on,
         "state": state,
-        "content": rendered(raw),
+        "content": {"raw": raw},
         "creator": user_summary(creator),
-        "pending": False,
         "resolved_on": resolved_on,
         "resolved_by": None if resolved_by is None else user_summary(resolved_by),
         "links": {
@@ -762,8 +781,8 @@ def pr_task(
             "html": link(web(f"/{full_name}/pull-requests/{full_pr['id']}")),
         },
     }
-    if comment is not None:
-        value["comment"] = {"type": "pullrequest_comment", "id": comment["id"], "links": comment["links"]}
+    # ``comment`` is accepted and not served: live task bodies carry no link to a comment.
+    del comment
     return value
 
 
@@ -818,8 +837,9 @@ PIPELINE_RESULTS = {
 }
 
 
-def pipeline_state(state: str, result: str | None) -> JSON:
-    """``state`` of a pipeline: PENDING, IN_PROGRESS (RUNNING) or COMPLETED with a result."""
+def pipeline_state(state: str, result: str | None, terminator: JSON | None = None) -> JSON:
+    """``state`` of a pipeline: PENDING, IN_PROGRESS (RUNNING) or COMPLETED with a result; a STOPPED
+    result names who stopped it (``terminator``), as live bodies do."""
     if state == "PENDING":
         return {"type": "pipeline_state_pending", "name": "PENDING"}
     if state == "IN_PROGRESS":
@@ -829,11 +849,14 @@ def pipeline_state(state: str, result: str | None) -> JSON:
             "stage": {"type": "pipeline_state_in_progress_running", "name": "RUNNING"},
         }
     assert result is not None
-    return {
+    completed: JSON = {
         "type": "pipeline_state_completed",
         "name": "COMPLETED",
         "result": {"type": PIPELINE_RESULTS[result], "name": result},
     }
+    if result == "STOPPED" and terminator is not None:
+        completed["result"]["terminator"] = user_summary(terminator)
+    return completed
 
 
 def pipeline_step_state(state: str, result: str | None) -> JSON:
@@ -861,6 +884,15 @@ def pipeline_target(
     }
 
 
+PIPELINES_SERVICE = "https://bitbucket-pipelines.prod.public.atl-paas.net/rest/1.0"
+
+
+def pipelines_service_href(full_repository: JSON, pipeline_uuid: str) -> str:
+    """Where live pipeline ``links`` point: the pipelines service, by owner and repository UUID."""
+    owner = full_repository["workspace"]["uuid"]
+    return f"{PIPELINES_SERVICE}/accounts/{owner}/repositories/{full_repository['uuid']}/pipelines/{braced(pipeline_uuid)}"
+
+
 def pipeline(
     full_repository: JSON,
     uuid: str,
@@ -873,8 +905,10 @@ def pipeline(
     completed_on: str | None,
     build_seconds_used: int,
 ) -> JSON:
-    full_name = full_repository["full_name"]
-    ref = encoded(braced(uuid))
+    base = pipelines_service_href(full_repository, uuid)
+    result = state.get("result")
+    if result is not None and result["name"] == "STOPPED" and "terminator" not in result:
+        state = {**state, "result": {**result, "terminator": user_summary(creator)}}
     return {
         "type": "pipeline",
         "uuid": braced(uuid),
@@ -885,16 +919,14 @@ def pipeline(
         "target": target,
         "trigger": {"type": f"pipeline_trigger_{trigger.lower()}", "name": trigger},
         "state": state,
-        "variables": [],
-        "created_on": created_on,
-        "completed_on": completed_on,
+        "created_on": zulu(created_on),
+        "completed_on": None if completed_on is None else zulu(completed_on),
         "build_seconds_used": build_seconds_used,
         "duration_in_seconds": build_seconds_used,
-        "first_pipeline": build_number == 1,
-        "links": {
-            "self": link(api(f"/repositories/{full_name}/pipelines/{ref}")),
-            "steps": link(api(f"/repositories/{full_name}/pipelines/{ref}/steps")),
-        },
+        "expired": False,
+        "has_variables": False,
+        "first_successful": False,
+        "links": {"self": link(base), "steps": link(base + "/steps")},
     }
 
 
@@ -909,22 +941,34 @@ def pipeline_step(
     completed_on: str | None,
     duration_in_seconds: int,
 ) -> JSON:
-    self_href = full_pipeline["links"]["self"]["href"] + "/steps/" + encoded(braced(uuid))
     return {
         "type": "pipeline_step",
         "uuid": braced(uuid),
         "name": name,
-        "started_on": started_on,
-        "completed_on": completed_on,
+        "run_number": 1,
+        "trigger": {"type": "pipeline_step_trigger_automatic"},
+        "started_on": None if started_on is None else zulu(started_on),
+        "completed_on": None if completed_on is None else zulu(completed_on),
         "state": state,
         "image": {"name": image},
-        "setup_commands": [{"name": "clone", "command": "git clone --branch main ..."}],
-        "script_commands": [{"name": command, "command": command} for command in commands],
+        "setup_commands": [
+            {"name": "clone", "command": "git clone --branch main ...", "commandType": "user"}
+        ],
+        "script_commands": [
+            {"name": command, "command": command, "commandType": "user"} for command in commands
+        ],
+        "teardown_commands": [
+            {
+                "name": "Process Test Reports",
+                "command": "/bin/sh -c process-test-reports",
+                "commandType": "system",
+                "action": "PROCESS_TEST_REPORTS",
+            }
+        ],
         "duration_in_seconds": duration_in_seconds,
         "build_seconds_used": duration_in_seconds,
         "max_time": 120,
         "pipeline": {"type": "pipeline", "uuid": full_pipeline["uuid"]},
-        "links": {"self": link(self_href), "log": link(self_href + "/log")},
     }
 
 
@@ -965,6 +1009,9 @@ ENVIRONMENT_TYPES = {"Test": 0, "Staging": 1, "Production": 2}
 
 
 def environment(full_repository: JSON, uuid: str, name: str, environment_type: str) -> JSON:
+    """A ``deployment_environment`` as live bodies carry it (no ``links``; ``category`` and the
+    lock/gate switches)."""
+    del full_repository
     rank = ENVIRONMENT_TYPES[environment_type]
     return {
         "type": "deployment_environment",
@@ -979,11 +1026,9 @@ def environment(full_repository: JSON, uuid: str, name: str, environment_type: s
             "type": "deployment_restrictions_configuration",
             "admin_only": environment_type == "Production",
         },
-        "links": {
-            "self": link(
-                api(f"/repositories/{full_repository['full_name']}/environments/{encoded(braced(uuid))}")
-            )
-        },
+        "category": {"name": environment_type},
+        "environment_lock_enabled": True,
+        "deployment_gate_enabled": False,
     }
 
 
@@ -998,34 +1043,48 @@ def deployment(
     start_date: str,
     completion_date: str,
     release_uuid: str,
+    *,
+    pipeline_uuid: str | None = None,
+    step_uuid: str | None = None,
 ) -> JSON:
+    """A ``deployment`` in the live shape: ``deployable`` and ``release`` (the same release),
+    ``step.uuid``, ``commit``, ``key``/``version``, ``state.started_on``/``completed_on`` and
+    ``last_update_time``, with ``Z`` timestamps."""
     full_name = full_repository["full_name"]
+    del deployer  # live bodies do not say who deployed
+    build_number = release_name.lstrip("#")
+    step_uuid = braced(step_uuid or release_uuid)
+    results = web(f"/{full_name}/pipelines/results/{build_number}/steps/{encoded(step_uuid)}")
+    commit_form = {"type": "commit", "hash": sha, "links": {"html": link(web(f"/{full_name}/commits/{sha}"))}}
+    release = {
+        "type": "deployment_release",
+        "uuid": braced(release_uuid),
+        "name": release_name,
+        "key": f"{release_uuid.strip('{}')}-{build_number}",
+        "url": results,
+        "commit": commit_form,
+        "pipeline": {"type": "pipeline", "uuid": braced(pipeline_uuid or release_uuid)},
+        "created_on": zulu(start_date),
+    }
     return {
         "type": "deployment",
         "uuid": braced(uuid),
+        "key": f"{uuid.strip('{}')}-{build_number}",
+        "version": 1,
+        "step": {"uuid": step_uuid},
+        "environment": {"uuid": full_environment["uuid"]},
+        "commit": commit_form,
+        "deployable": release,
+        "release": {key: value for key, value in release.items() if key != "created_on"},
         "state": {
             "type": "deployment_state_completed",
             "name": "COMPLETED",
-            "status": {"type": f"deployment_state_completed_status_{status.lower()}", "name": status},
-            "deployer": user_summary(deployer),
-            "start_date": start_date,
-            "completion_date": completion_date,
-            "url": web(f"/{full_name}/pipelines"),
+            "status": {"type": f"deployment_state_completed_{status.lower()}", "name": status},
+            "url": results,
+            "started_on": zulu(start_date),
+            "completed_on": zulu(completion_date),
         },
-        "environment": {
-            "type": "deployment_environment",
-            "uuid": full_environment["uuid"],
-            "name": full_environment["name"],
-        },
-        "release": {
-            "type": "deployment_release",
-            "uuid": braced(release_uuid),
-            "name": release_name,
-            "url": web(f"/{full_name}/pipelines"),
-            "commit": {"type": "commit", "hash": sha, "links": commit_ref(full_name, sha)["links"]},
-            "created_on": start_date,
-        },
-        "links": {"self": link(api(f"/repositories/{full_name}/deployments/{encoded(braced(uuid))}"))},
+        "last_update_time": zulu(completion_date),
     }
 
 
@@ -1058,8 +1117,7 @@ def branch_restriction(
             )
         },
     }
-    if value is not None:
-        restriction["value"] = value
+    restriction["value"] = value
     if branch_type is not None:
         restriction["branch_type"] = branch_type
     return restriction
@@ -1107,12 +1165,15 @@ def webhook(
         "uuid": braced(uuid),
         "url": url,
         "description": description,
-        "subject_type": subject_type,
         "subject": subject,
         "active": active,
-        "created_at": created_at,
+        "created_at": zulu(created_at, nanoseconds=True),
         "events": sorted(events),
         "secret_set": False,
+        "read_only": False,
+        "skip_cert_verification": False,
+        "history_enabled": False,
+        "source": None,
         "links": {"self": link(self_href)},
     }
 
