@@ -4,9 +4,13 @@ Conventions the docs follow (stated in docs/python.md and docs/cli.md):
 
 - every fenced ```` ```python ```` block of docs/python.md runs, in order, in one namespace
   (the page is one Python session); the README's ```` ```python ```` block runs on its own;
-- every ``$ `` line of a ```` ```console ```` block of docs/cli.md runs with bash, in order, with
-  ``HOME`` set to a fresh directory; ``$ export NAME=value`` lines set the environment of the
-  lines after them; a trailing ``# exit N`` states the expected exit code (default 0);
+- every ``$ `` line of a ```` ```console ```` block of docs/cli.md runs, in order, with ``HOME``
+  set to a fresh directory; ``$ export NAME=value`` lines set the environment of the lines after
+  them; a trailing ``# exit N`` states the expected exit code (default 0). A line is one ``bbsql``
+  command, optionally fed by ``echo ... |`` or ``printf ... |`` (bash runs that part); the
+  ``bbsql`` command runs in this process through ``bitbucket_sql.cli.main.main``, exactly as the
+  installed script calls it, which saves starting a Python per example
+  (``tests/cli/test_entrypoint.py`` checks the installed script itself);
 - the first ```` ```toml ```` block of docs/cli.md is the user's ``~/.bbsql/config.toml``;
 - ```` ```sh ```` and ```` ```text ```` blocks are not run (long-running commands, output).
 
@@ -165,28 +169,66 @@ def cli_home(tmp_path_factory: pytest.TempPathFactory, emulator) -> Path:
     return home
 
 
-def _cli_environment(home: Path, example: CliExample, base_url: str) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("BBSQL_") and key not in {"HOME", "COLUMNS"}
+def _cli_environment(example: CliExample, base_url: str) -> dict[str, str | None]:
+    """The example's environment: no BBSQL_* or COLUMNS of the caller's, the exports it follows."""
+    environment: dict[str, str | None] = {
+        key: None for key in os.environ if key.startswith("BBSQL_") or key == "COLUMNS"
     }
-    environment["HOME"] = str(home)
-    environment["PATH"] = str(Path(sys.executable).parent) + os.pathsep + environment.get("PATH", "")
     environment.update({name: _for_emulator(value, base_url) for name, value in example.exports})
     return environment
 
 
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _bbsql_in_process(arguments: list[str], stdin: str, environment: dict[str, str | None]) -> Completed:
+    """``bbsql ARGUMENTS`` with ``stdin``, run by the installed script's own ``main``."""
+    from click.testing import CliRunner
+
+    from bitbucket_sql.cli.main import main
+
+    code = 0
+    with CliRunner().isolation(input=stdin, env=environment) as (stdout, stderr, _):
+        try:
+            main(arguments)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        except Exception:  # noqa: BLE001 - what a user would see as a traceback
+            import traceback
+
+            sys.stderr.write("Traceback (in-process run)\n" + traceback.format_exc())
+            code = 1
+        return Completed(code, stdout.getvalue().decode(), stderr.getvalue().decode())
+
+
+def _run_example(command: str, environment: dict[str, str | None], cwd: Path) -> Completed:
+    assert command.startswith(("bbsql ", "echo ", "printf ")), f"not a runnable docs line: {command}"
+    if "| bbsql " in command:
+        feeder, _, bbsql = command.rpartition("| bbsql ")
+    else:
+        feeder, bbsql = "", command.removeprefix("bbsql ")
+    stdin = ""
+    if feeder:
+        stdin = subprocess.run(["bash", "-c", feeder], capture_output=True, text=True, check=True).stdout
+    arguments = shlex.split(bbsql, comments=True)
+    previous = Path.cwd()
+    os.chdir(cwd)  # -o FILE examples write into the example's HOME
+    try:
+        return _bbsql_in_process(arguments, stdin, {**environment, "HOME": str(cwd)})
+    finally:
+        os.chdir(previous)
+
+
 @pytest.mark.parametrize("example", cli_examples(), ids=lambda example: f"cli.md:{example.line}")
 def test_cli_example_runs(example: CliExample, cli_home: Path, emulator) -> None:
-    completed = subprocess.run(
-        ["bash", "-o", "pipefail", "-c", _for_emulator(example.command, emulator.base_url)],
-        cwd=cli_home,
-        env=_cli_environment(cli_home, example, emulator.base_url),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    completed = _run_example(
+        _for_emulator(example.command, emulator.base_url),
+        _cli_environment(example, emulator.base_url),
+        cli_home,
     )
     report = f"$ {example.command}\n--- stdout\n{completed.stdout}\n--- stderr\n{completed.stderr}"
     assert completed.returncode == example.expected_exit, report
