@@ -267,6 +267,17 @@ def make_app(state: FakeState) -> Starlette:
     return Starlette(routes=[Route("/2.0/{name}", dispatch, methods=["GET", "POST", "PUT", "DELETE"])])
 
 
+def make_echo_app() -> Starlette:
+    """A server that answers every request 401 and repeats its Authorization header, as a
+    misconfigured proxy or a debugging endpoint might."""
+
+    async def echo(request: Request) -> Response:
+        said = request.headers.get("authorization")
+        return JSONResponse(envelope(f"Invalid credentials: {said}", f"Authorization: {said}"), 401)
+
+    return Starlette(routes=[Route("/{path:path}", echo, methods=["GET", "POST", "PUT", "DELETE"])])
+
+
 @contextlib.contextmanager
 def serve(app: Starlette, host: str = "127.0.0.1", **uvicorn_options: Any) -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a thread; yields its root URL.

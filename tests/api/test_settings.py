@@ -50,9 +50,11 @@ def test_unknown_key_names_the_closest_property() -> None:
         ("Timeout=soon", "Timeout must be a number"),
         ("MaxConcurrency=0", "MaxConcurrency=0 is too small"),
         ("MaxRetries=1.5", "MaxRetries must be a whole number"),
-        ("AuthScheme=AppPassword", "AuthScheme='AppPassword' is not valid.*APIToken"),
+        ("AuthScheme=AppPassword", "AuthScheme has a value that is not valid.*APIToken"),
         ("BaseURL=ftp://x", "BaseURL must be an http"),
-        ("Workspace", "has no '='"),
+        ("Workspace", "Workspace has no '='"),
+        ("Workspace=acme;oops", "the connection string segment after Workspace has no '='"),
+        ("BaseURL=https://me:pw-5511@h/2.0", "BaseURL must not contain a user name or password"),
         ("User='unterminated", "never closed"),
         ("AuthScheme=APIToken;User=a@b.c", "AuthScheme=APIToken needs APIToken"),
         ("AuthScheme=Client;OAuthClientId=x", "needs OAuthClientSecret"),
@@ -60,10 +62,10 @@ def test_unknown_key_names_the_closest_property() -> None:
         ("AuthScheme=OAuth;OAuthClientId=a;OAuthClientSecret=b;CallbackURL=http://example.com:1", "loopback"),
         (
             "BaseURL=http://127.0.0.1:7990/2.0 Workspace=acme;AccessToken=t",
-            r"value of BaseURL \('http://127.0.0.1:7990/2.0 Workspace=acme'\).*forget a ';' before Workspace\?",
+            r"value of BaseURL contains 'Workspace='.*forget a ';' before Workspace\?",
         ),
-        ("Workspace=acme maxretries = 3", r"'acme maxretries = 3'.*forget a ';' before MaxRetries\?"),
-        ("BaseURL='https://h/2.0 x'", r"BaseURL must not contain spaces, got 'https://h/2.0 x'.*%20"),
+        ("Workspace=acme maxretries = 3", r"value of Workspace contains 'MaxRetries='.*forget a ';' before MaxRetries\?"),
+        ("BaseURL='https://h/2.0 x'", r"BaseURL must not contain spaces.*%20"),
         ("BaseURL='https://h/2.0\tWorkspace=acme'", r"BaseURL must not contain spaces.*before Workspace\?"),
     ],
 )
@@ -177,9 +179,39 @@ def test_quoted_values_round_trip(user: str, token: str, workspace: str) -> None
 
 
 def test_a_forgotten_separator_after_a_secret_does_not_echo_it() -> None:
-    with pytest.raises(ConfigurationError, match=r"value of APIToken \(\*+\).*before Workspace\?") as caught:
+    with pytest.raises(ConfigurationError, match=r"value of APIToken contains 'Workspace='.*before Workspace\?") as caught:
         parse_connection_string("User=me@example.com;APIToken=tok-98765 Workspace=acme")
     assert "tok-98765" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        # a secret with an unquoted ';': its tail becomes a segment of its own
+        ("AuthScheme=APIToken;User=me@example.com;APIToken=ATATT-abc;tail-77123", "tail-77123"),
+        ("AuthScheme=APIToken;User=me@example.com;APIToken=ATATT-abc;tail-77123=x", "tail-77123"),
+        ("AccessToken=tok;tail-77123;Workspace=acme", "tail-77123"),
+        ("Password='pw-77123", "pw-77123"),
+        ("BaseURL=https://me:pw-77123@api.example.com/2.0", "pw-77123"),
+        ("CallbackURL=http://me:pw-77123@localhost:1", "pw-77123"),
+        ("Timeout=pw-77123", "pw-77123"),
+        ("AuthScheme=pw-77123", "pw-77123"),
+        ("Workspace=acme pw-77123 Repository=x", "pw-77123"),
+    ],
+)
+def test_parse_errors_name_the_property_never_its_value(text: str, secret: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_connection_string(text)
+    message = str(caught.value)
+    assert secret not in message
+    assert re.search(r"APIToken|AccessToken|Password|BaseURL|CallbackURL|Timeout|AuthScheme|Workspace", message)
+
+
+def test_a_secret_tail_error_says_to_quote_the_secret() -> None:
+    with pytest.raises(ConfigurationError, match=r"after APIToken has no '='.*quote it \(APIToken='...'\)"):
+        parse_connection_string("User=me@example.com;APIToken=abc;def")
+    with pytest.raises(ConfigurationError, match=r"unknown connection property follows APIToken.*quote it"):
+        parse_connection_string("User=me@example.com;APIToken=abc;def=ghi")
 
 
 def test_spaces_that_are_no_forgotten_separator_stay_allowed() -> None:

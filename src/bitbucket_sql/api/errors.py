@@ -3,7 +3,9 @@
 Callers (the engine, DB-API, CLI) turn these into user-facing messages as they are, so every
 message is one readable paragraph: what failed, how often it was tried, and what to do next.
 URLs in messages and attributes are redacted (no query secrets, no user-info), and no
-credential is ever part of an exception.
+credential is ever part of an exception: the message and every text attribute pass
+:func:`~bitbucket_sql.api.redact.redact_text`, the same redactor as the logs, when the
+exception is built, so a server that echoes the Authorization header cannot leak it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bitbucket_sql.api.redact import redact_url
+from bitbucket_sql.api.redact import redact_text, redact_url
 
 APP_PASSWORDS_REMOVED = (
     "Bitbucket Cloud removed app passwords on 2026-07-28; create an API token "
@@ -49,33 +51,48 @@ class BitbucketError(Exception):
         detail: str | None = None,
         fields: dict[str, Any] | None = None,
     ) -> None:
-        self.summary = summary
+        self.summary = redact_text(summary)
         self.status = status
         self.method = method
         self.url = redact_url(url) if url else url
-        self.hint = hint
+        self.hint = redact_text(hint) if hint else hint
         self.attempts = attempts
         self.elapsed = elapsed
-        self.api_message = api_message
-        self.detail = detail
-        self.fields = fields or {}
+        self.api_message = redact_text(api_message) if api_message else api_message
+        self.detail = redact_text(detail) if detail else detail
+        self.fields = {name: _redacted(value) for name, value in (fields or {}).items()}
         super().__init__(self._compose())
 
     def _compose(self) -> str:
         parts = []
         if self.method and self.url:
-            parts.append(f"{self.method} {self.url} failed:")
+            # who may see what does not depend on the query string (fields, pagelen): leave it out
+            shown = self.url.split("?", 1)[0] if self.status in _QUERY_IRRELEVANT else self.url
+            parts.append(f"{self.method} {shown} failed:")
         parts.append(_sentence(self.summary))
         if self.attempts > 1:
             over = f" over {self.elapsed:.1f} s" if self.elapsed is not None else ""
             parts.append(f"The request was tried {self.attempts} times{over}.")
         if self.hint:
             parts.append(_sentence(self.hint))
-        return " ".join(parts)
+        return redact_text(" ".join(parts))  # secrets registered since (rotated tokens) too
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keep exceptions picklable (multiprocessing, pytest-xdist) despite keyword-only args.
         return (_rebuild, (self.__class__, self.__dict__.copy()))
+
+
+def _redacted(value: Any) -> Any:
+    """A field-error value with its text redacted (lists of messages stay lists)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
+
+
+#: Statuses whose message need not show the request's query string.
+_QUERY_IRRELEVANT = frozenset({401, 403, 404, 410})
 
 
 def _sentence(text: str) -> str:
@@ -225,9 +242,9 @@ def describe_target(url: str | None) -> str | None:
 
 _AUTH_HINTS = {
     "APIToken": (
-        "Check that User is your Atlassian account e-mail (not your Bitbucket username), that APIToken is "
-        "an API token (app passwords stopped working on 2026-07-28) that has not expired or been revoked, "
-        "and that it has the scopes this request needs"
+        "Check that User is your Atlassian account e-mail (not your Bitbucket username) and that APIToken "
+        "is an API token (app passwords stopped working on 2026-07-28), not expired or revoked, with the "
+        "scopes this request needs"
     ),
     "AccessToken": (
         "The access token was rejected: it may be revoked or expired, or belong to another workspace, "
@@ -246,6 +263,14 @@ _AUTH_HINTS = {
         "User and APIToken, or AccessToken, or run 'bbsql auth login' for OAuth"
     ),
 }
+
+
+def _what_went_wrong(said: str) -> str:
+    """``Bitbucket said: <its first sentence>``: what is wrong, without the advice that follows it."""
+    if not said:
+        return "Bitbucket gave no reason"
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", said, maxsplit=1)[0]
+    return f"Bitbucket said: {first.rstrip('.')}"
 
 
 def error_for_status(
@@ -281,6 +306,9 @@ def error_for_status(
     api_said = f"Bitbucket said: {said}" if said else "Bitbucket gave no reason"
     if status == 401:
         hint = _AUTH_HINTS.get(auth_scheme, _AUTH_HINTS["None"])
+        api_said = _what_went_wrong(said)  # its advice (use an API token...) repeats the hint
+        if "app password" in api_said.lower():  # Bitbucket said it already: say it once
+            hint = hint.replace(" (app passwords stopped working on 2026-07-28)", "")
         if "expired" in said.lower() and auth_scheme == "OAuth":
             hint = "The OAuth access token expired and could not be refreshed; run 'bbsql auth login'"
         return AuthenticationError(
@@ -300,6 +328,7 @@ def error_for_status(
         )
         return PermissionDeniedError(f"403 Forbidden; {api_said}.{scope_text}", hint=hint, **common)
     if status == 404:
+        api_said = _what_went_wrong(said)  # its advice ("Check the workspace slug...") repeats the hint
         target = describe_target(url)
         what = f"{target} was not found" if target else "the resource was not found"
         hint = (

@@ -1,14 +1,20 @@
-"""Removing secrets from URLs and headers before they reach logs or errors.
+"""Removing secrets from URLs, headers and free text before they reach logs or errors.
 
 Every URL that ends up in a log line, an exception or a request record passes through
 :func:`redact_url`; header dumps in verbose logs go through :func:`redact_headers`.
-:class:`SecretScrubber` is a last line of defence on the handlers
-this package installs: it replaces any registered secret string in a formatted record.
+:func:`redact_text` is the one redactor for whole messages: log records (through
+:class:`SecretScrubber` on the handlers this package installs) and the text of every exception
+the API client, the DB-API driver and the CLI show. It masks every secret registered by the auth
+schemes (including rotated OAuth tokens), credentials after ``Bearer``/``Basic`` and
+``Authorization:``, ``Key=value`` pairs of secret properties and query parameters, and the
+user-info of URLs. A server that echoes a request's Authorization header in its error body
+therefore never gets the token printed.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -65,6 +71,38 @@ def redact_headers(headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> di
     return result
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# A credential after the scheme word; the lookahead spares prose ("Basic remains", "Bearer token")
+_SCHEME_CREDENTIAL = re.compile(r"\b(Bearer|Basic)(\s+)(?=[A-Za-z0-9._~+/=-]{8,})(?=\S*[0-9=_~+/.-]|\S+[A-Z])"
+                                r"[A-Za-z0-9._~+/=-]+")
+_AUTHORIZATION_VALUE = re.compile(
+    r"(?i)\b((?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)(?:(bearer|basic|token)\s+)?[^\s,;'\"}\]]+"
+)
+_SECRET_NAMES = (
+    r"api_?token|apitoken|password|passwd|access_?token|refresh_?token|client_?secret|oauthclientsecret|"
+    r"oauthaccesstoken|oauthrefreshtoken|code_verifier|secret"
+)
+# ``APIToken=abc``, ``"access_token": "abc"``, ``password: 'abc'``; placeholders (``<token>``, ``'...'``) stay
+_SECRET_ASSIGNMENT = re.compile(
+    rf"(?i)\b({_SECRET_NAMES})(['\"]?\s*[=:]\s*)(?!<|{re.escape(MASK)}|'\.\.\.'|\"\.\.\.\")('[^']*'|\"[^\"]*\"|[^\s;&,'\"}}\]]+)"
+)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every credential this module can recognise replaced by the mask.
+
+    Used for log records and the text of every exception shown to a user, so both follow one
+    rule. Registered secrets go first (they are exact), patterns catch what was never registered.
+    """
+    if not text:
+        return text
+    text = SCRUBBER.scrub(text)
+    text = _URL.sub(lambda match: redact_url(match.group(0)), text)
+    text = _AUTHORIZATION_VALUE.sub(lambda m: f"{m.group(1)}{(m.group(2) + ' ') if m.group(2) else ''}{MASK}", text)
+    text = _SCHEME_CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _SECRET_ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
 class SecretScrubber(logging.Filter):
     """Replaces every registered secret in a log record's message with a mask.
 
@@ -81,15 +119,18 @@ class SecretScrubber(logging.Filter):
         with self._lock:
             self._secrets.update(s for s in secrets if s and len(s) >= 4)
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def scrub(self, text: str) -> str:
+        """``text`` with every registered secret replaced by the mask (longest first)."""
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
-        if not secrets:
-            return True
-        message = record.getMessage()
-        scrubbed = message
         for secret in secrets:
-            scrubbed = scrubbed.replace(secret, MASK)
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = redact_text(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
         return True

@@ -240,10 +240,7 @@ def split_connection_string(text: str) -> list[tuple[str, str]]:
         semi = text.find(";", i)
         if eq == -1 or (semi != -1 and semi < eq):
             fragment = text[i : semi if semi != -1 else n].strip()
-            raise ConfigurationError(
-                f"connection string segment {fragment!r} has no '='",
-                hint="Write each property as Key=Value and separate properties with ';'",
-            )
+            raise _segment_error("has no '='", fragment, pairs)
         key = text[i:eq].strip()
         i = eq + 1
         while i < n and text[i] in " \t":
@@ -255,7 +252,7 @@ def split_connection_string(text: str) -> list[tuple[str, str]]:
             while True:
                 if i >= n:
                     raise ConfigurationError(
-                        f"the value of {key!r} opens a {quote} quote that is never closed",
+                        f"the value of {_key_label(key)} opens a {quote} quote that is never closed",
                         hint=f"Close the quote, and write a literal {quote} inside as {quote * 2}",
                     )
                 if text[i] == quote:
@@ -272,7 +269,7 @@ def split_connection_string(text: str) -> list[tuple[str, str]]:
                 i += 1
             if i < n and text[i] != ";":
                 raise ConfigurationError(
-                    f"unexpected text after the quoted value of {key!r}",
+                    f"unexpected text after the quoted value of {_key_label(key)}",
                     hint="Separate properties with ';'",
                 )
         else:
@@ -285,6 +282,33 @@ def split_connection_string(text: str) -> list[tuple[str, str]]:
             raise ConfigurationError("a connection string segment has an empty key", hint="Write Key=Value")
         pairs.append((key, value))
     return pairs
+
+
+def _key_label(key: str) -> str:
+    """A key as an error may show it: the property's name, never text that may be part of a value."""
+    prop = _BY_KEY.get(_normalize(key))
+    return prop.name if prop is not None else "an unknown property"
+
+
+def _segment_error(problem: str, fragment: str, before: list[tuple[str, str]]) -> ConfigurationError:
+    """A malformed segment, described by its position: its text may be the tail of a secret
+    whose ``;`` was not quoted (``APIToken=abc;def``), so it is never echoed."""
+    known = _BY_KEY.get(_normalize(fragment))
+    if known is not None:
+        return ConfigurationError(
+            f"connection property {known.name} has no '='", hint=f"Write {known.name}=<value>"
+        )
+    if not before:
+        return ConfigurationError(
+            f"the first connection string segment {problem}",
+            hint="Write each property as Key=Value and separate properties with ';'",
+        )
+    previous = _key_label(before[-1][0])
+    return ConfigurationError(
+        f"the connection string segment after {previous} {problem}",
+        hint=f"If the value of {previous} contains ';', quote it ({previous}='...'); otherwise write "
+        "each property as Key=Value and separate properties with ';'",
+    )
 
 
 _EMBEDDED_KEY = re.compile(r"\s([A-Za-z][A-Za-z_-]*)\s*=")
@@ -308,11 +332,9 @@ def _reject_forgotten_separator(key: str, value: str) -> None:
     found = _forgotten_separator(value)
     if found is None:
         return
-    prop = _BY_KEY.get(_normalize(key))
-    shown = MASK if prop is not None and prop.secret else repr(value)
     raise ConfigurationError(
-        f"the value of {key} ({shown}) contains '{found[0]}='",
-        hint=f"Did you forget a ';' before {found[1].name}?",
+        f"the value of {_key_label(key)} contains '{found[1].name}='",
+        hint=f"Did you forget a ';' before {found[1].name}? (Quote the value if you mean that text.)",
     )
 
 
@@ -324,8 +346,16 @@ def parse_connection_string(s: str | None = None, **kwargs: Any) -> ConnectionSe
     """
     raw: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    previous: Property | None = None
     for key, value in split_connection_string(s or ""):
-        prop = property_named(key)
+        if previous is not None and previous.secret and _BY_KEY.get(_normalize(key)) is None:
+            # probably the tail of a secret whose ';' was not quoted: never echo it
+            raise ConfigurationError(
+                f"an unknown connection property follows {previous.name}",
+                hint=f"If the value of {previous.name} contains ';', quote it ({previous.name}='...'); "
+                "see docs/connection-properties.md for the known properties",
+            )
+        prop = previous = property_named(key)
         if prop.name in sources and sources[prop.name] == "string":
             raise ConfigurationError(
                 f"connection property {prop.name} is given twice in the connection string",
@@ -393,10 +423,11 @@ def _build(raw: Mapping[str, Any], *, use_profile: bool) -> ConnectionSettings:
 
 
 def _convert(prop: Property, value: Any) -> Any:
-    shown = MASK if prop.secret else repr(value)
+    """The typed value of one property. Errors name the property and what it expects, never the
+    value: it may be (part of) a secret, or a URL with ``user:password@``."""
     if prop.kind in ("str", "path", "url"):
         if not isinstance(value, str | os.PathLike):
-            raise ConfigurationError(f"{prop.name} must be text, got {shown}", hint=prop.doc)
+            raise ConfigurationError(f"{prop.name} must be text, not {type(value).__name__}", hint=prop.doc)
         text = os.fspath(value).strip()
         if text == "":
             return None
@@ -404,15 +435,20 @@ def _convert(prop: Property, value: Any) -> Any:
             if any(char.isspace() for char in text):
                 found = _forgotten_separator(text)
                 raise ConfigurationError(
-                    f"{prop.name} must not contain spaces, got {shown}",
+                    f"{prop.name} must not contain spaces",
                     hint=f"Did you forget a ';' before {found[1].name}?" if found
                     else "Remove the space; inside a URL write a space as %20",
                 )
             parts = urlsplit(text)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigurationError(
-                    f"{prop.name} must be an http(s) URL, got {shown}",
+                    f"{prop.name} must be an http(s) URL",
                     hint=f"For example {prop.default or 'https://...'}",
+                )
+            if parts.username is not None or parts.password is not None:
+                raise ConfigurationError(
+                    f"{prop.name} must not contain a user name or password (user:password@host)",
+                    hint="Give credentials as connection properties (User and APIToken, AccessToken, ...)",
                 )
             text = text.rstrip("/")
         return text
@@ -424,19 +460,21 @@ def _convert(prop: Property, value: Any) -> Any:
             if choice.lower() == text.lower():
                 return choice
         raise ConfigurationError(
-            f"{prop.name}={shown} is not valid",
+            f"{prop.name} has a value that is not valid",
             hint=f"Use one of: {', '.join(prop.choices)}",
         )
     converter: Callable[[Any], Any] = int if prop.kind == "int" else float
+    kind = "a whole number" if prop.kind == "int" else "a number"
     if isinstance(value, bool):
-        raise ConfigurationError(f"{prop.name} must be a number, got {shown}", hint=prop.doc)
+        raise ConfigurationError(f"{prop.name} must be {kind}", hint=prop.doc)
     try:
         number = converter(str(value).strip()) if isinstance(value, str) else converter(value)
         if prop.kind == "int" and isinstance(value, float) and value != int(value):
             raise ValueError
-    except (TypeError, ValueError):
-        kind = "a whole number" if prop.kind == "int" else "a number"
-        raise ConfigurationError(f"{prop.name} must be {kind}, got {shown}", hint=prop.doc) from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigurationError(f"{prop.name} must be {kind}", hint=prop.doc) from None
     if prop.minimum is not None and number < prop.minimum:
         raise ConfigurationError(
             f"{prop.name}={number} is too small", hint=f"Use a value of at least {prop.minimum:g}"
@@ -499,6 +537,6 @@ def _validate(settings: ConnectionSettings) -> None:
     callback = urlsplit(settings.callback_url)
     if scheme == "OAuth" and (callback.scheme != "http" or not is_loopback(callback.hostname or "")):
         raise ConfigurationError(
-            f"CallbackURL={settings.callback_url!r} must be an http://localhost or loopback address",
+            "CallbackURL must be an http://localhost or loopback address",
             hint="The local listener only binds loopback; use e.g. http://localhost:33333",
         )

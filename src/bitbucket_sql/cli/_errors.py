@@ -15,14 +15,25 @@ import click
 
 
 class QueryError(click.ClickException):
-    """A query, connection or catalog failure, shown as ``bbsql: error: <paragraph>``."""
+    """A query, connection or catalog failure, shown as ``bbsql: error: <paragraph>``.
+
+    Its text passes the same redactor as the logs, whoever built it.
+    """
 
     exit_code = 1
 
+    def __init__(self, message: str) -> None:
+        from bitbucket_sql.api.redact import redact_text
+
+        super().__init__(redact_text(message))
+
 
 def one_paragraph(error: BaseException) -> str:
-    """The error's message with its line breaks folded, or its type name when it has none."""
-    text = " ".join(str(error).split())
+    """The error's message with its line breaks folded (and any credential masked, by the same
+    redactor as the logs), or its type name when it has none."""
+    from bitbucket_sql.api.redact import redact_text
+
+    text = redact_text(" ".join(str(error).split()))
     return text or type(error).__name__
 
 

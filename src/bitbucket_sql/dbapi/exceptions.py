@@ -2,10 +2,15 @@
 
 Every error a connection or cursor raises is one of these, so a caller can write
 ``except bitbucket_sql.dbapi.Error`` without knowing about the engine or the HTTP layer.
-The original engine or API exception is kept as ``__cause__``; its text is the message.
+The original engine or API exception is kept as ``__cause__``; its text is the message,
+passed through the same redactor as the logs (no credential in any message).
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from bitbucket_sql.api.redact import redact_text
 
 
 class Warning(Exception):  # the name is fixed by PEP 249, shadowing the builtin on purpose
@@ -13,7 +18,10 @@ class Warning(Exception):  # the name is fixed by PEP 249, shadowing the builtin
 
 
 class Error(Exception):
-    """Base class of every error this driver raises."""
+    """Base class of every error this driver raises; its text never holds a credential."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(redact_text(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class InterfaceError(Error):
