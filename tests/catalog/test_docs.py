@@ -43,7 +43,7 @@ def test_sections_show_pushdown_keys_and_removal() -> None:
     )
     assert "Primary key: `workspace`, `repository`, `id`" in pull_requests
     assert "up to 50 per page" in pull_requests
-    assert "get; q: compare; sort" in pull_requests  # the id column
+    assert "get; q: compare (superset: !=, NOT IN); sort" in pull_requests  # the id column
     pipelines = render_table_markdown(get_table("pipelines"))
     assert "param `target.ref_name`: =" in pipelines
     issues = render_table_markdown(get_table("issues"))

@@ -10,8 +10,9 @@ import sqlglot
 
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.engine import ParameterError, SqlSyntaxError, UnsupportedStatementError
+from bitbucket_sql.engine.bbql import quote, render
 from bitbucket_sql.engine.cache import TTLCache
-from bitbucket_sql.engine.pushdown import Translator, bbql_string, like_fragment, split_conjuncts
+from bitbucket_sql.engine.pushdown import Translator, like_fragment, split_conjuncts
 from bitbucket_sql.engine.statements import bind_parameters, parse_statement, split_explain
 
 
@@ -38,14 +39,31 @@ def translate(table: str, where: str):  # type: ignore[no-untyped-def]
         ("author_uuid IS NULL", "author.uuid = null"),
         ("NOT (merge_commit_hash IS NULL)", "merge_commit.hash != null"),
         ("title LIKE '%a_b%cdef%'", 'title ~ "cdef"'),
-        ("title ILIKE 'Fix%'", 'title ~ "Fix"'),
+        ("title ILIKE 'Bug%'", 'title ~ "Bug"'),
         ("comment_count BETWEEN 1 AND 3", "comment_count >= 1 AND comment_count <= 3"),
-        ("(state = 'A' OR title LIKE '%x%')", '(state = "A" OR title ~ "x")'),
+        ("(state = 'A' OR title LIKE '%x%')", 'state = "A" OR title ~ "x"'),
+        # OR branches that are conjunctions are parenthesised (the API documents no precedence)
+        ("state = 'OPEN' OR comment_count >= 2 AND comment_count <= 3",
+         'state = "OPEN" OR (comment_count >= 2 AND comment_count <= 3)'),
+        ("(state = 'A' OR state = 'B') AND (comment_count = 1 OR comment_count BETWEEN 4 AND 5)",
+         '(state = "A" OR state = "B") AND (comment_count = 1 OR (comment_count >= 4 AND comment_count <= 5))'),
+        # the negation of an exact compound predicate, with documented operators only
+        ("NOT comment_count > 3", "comment_count <= 3 OR comment_count = null"),
+        ("NOT (state = 'A' OR comment_count < 2)", 'state != "A" AND (comment_count >= 2 OR comment_count = null)'),
+        # numbers in plain notation, whatever their size
+        ("comment_count > 1e-05", "comment_count > 0.00001"),
+        ("comment_count > -0.0000025", "comment_count > -0.0000025"),
+        ("comment_count < 1e30", "comment_count < 1000000000000000000000000000000"),
+        ("comment_count != 123456789012345678901", "comment_count != 123456789012345678901"),
+        ("comment_count > 0.30000000000000001", "comment_count > 0.30000000000000001"),
+        ("comment_count >= 2.50", "comment_count >= 2.5"),
+        ("comment_count > -(3)", "comment_count > -3"),
     ],
 )
 def test_bbql_translation(where: str, bbql: str) -> None:
     translation = translate("pull_requests", where)
-    assert translation is not None and translation.bbql == bbql
+    assert translation is not None and render(translation.bbql) == bbql
+    assert "e-" not in render(translation.bbql) and "e+" not in render(translation.bbql)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +80,20 @@ def test_bbql_translation(where: str, bbql: str) -> None:
         "state = NULL",
         "reviewers IS NULL",  # JSON columns are not filterable
         "html_url = 'x'",
-        "NOT comment_count > 3",
+        "comment_count > 1e-300",  # 300 digits in plain notation: kept local
+        "NOT (title LIKE '%a%' OR state = 'A')",  # the complement of a superset is not a superset
+        "NOT (state != 'A' AND comment_count = 1)",
+        # text ranges: the API's string order is not known to be SQL's (neither exact nor a superset)
+        "title < 'm'",
+        "title >= 'a'",
+        "'m' > title",
+        "title BETWEEN 'a' AND 'm'",
+        "NOT (title < 'm')",
+        # LIKE fragments made only of characters whose case folding differs between systems
+        "title ILIKE '%ıi%'",
+        "title LIKE '%ΣΑ%'",
+        "title ILIKE '%ßẞ%'",
+        "title ILIKE '%kiss%'",
         "repository = 'api' OR state = 'OPEN'",
         "id IN (SELECT 1)",
         "created_on > 'yesterday'",
@@ -93,7 +124,107 @@ def test_plain_parameters() -> None:
 def test_like_fragment_and_escaping() -> None:
     assert like_fragment("%ab%c_defg") == "defg"
     assert like_fragment("%_%") is None
-    assert bbql_string('x" OR title ~ "') == '"x\\" OR title ~ \\""'
+    assert quote('x" OR title ~ "') == '"x\\" OR title ~ \\""'
+
+
+@pytest.mark.parametrize(
+    ("pattern", "fragment"),
+    [
+        ("%istanbul%", "tanbul"),  # 'İstanbul' ILIKE '%istanbul%' in DuckDB; 'i' must not be sent
+        ("%İSTANBUL release%", "TANBUL relea"),
+        ("%Kelvin 42\u212a%", "n 42"),  # k and the Kelvin sign fold into each other
+        ("%straße%", "tra"),
+        ("%ΟΔΟΣ x%", " x"),  # Greek final sigma folds differently by position
+        ("%tab\there%", "here"),  # control characters never go into a fragment
+        ('%say "hi" \\ bye%', '" \\ bye'),  # quotes and backslashes are escaped by the renderer
+        ("%ıİſK%", None),
+    ],
+)
+def test_like_fragments_fold_the_same_everywhere(pattern: str, fragment: str | None) -> None:
+    assert like_fragment(pattern) == fragment
+
+
+def test_fold_ambiguous_letters_match_what_duckdb_does() -> None:
+    """Re-derive FOLD_AMBIGUOUS: every printable ASCII character that DuckDB's ILIKE (or
+    lower/upper) relates to some non-ASCII character, over all of Unicode, must be unsafe."""
+    import duckdb
+
+    from bitbucket_sql.engine.pushdown import fold_safe
+
+    connection = duckdb.connect()
+    try:
+        connection.execute(
+            "CREATE TABLE text_chars AS SELECT chr(code::INTEGER) AS c, lower(chr(code::INTEGER)) AS lo, "
+            "upper(chr(code::INTEGER)) AS up FROM range(128, 196608) t(code) WHERE code NOT BETWEEN 55296 AND 57343"
+        )
+        connection.execute(
+            "CREATE TABLE ascii_chars AS SELECT chr(code::INTEGER) AS a FROM range(32, 127) t(code) "
+            "WHERE chr(code::INTEGER) NOT IN ('%', '_')"
+        )
+        related = connection.execute(
+            "SELECT DISTINCT a FROM ascii_chars JOIN text_chars "
+            "ON c ILIKE a OR contains(lo, lower(a)) OR contains(up, upper(a))"
+        ).fetchall()
+    finally:
+        connection.close()
+    related_chars = {row[0] for row in related}
+    assert related_chars, "DuckDB relates some ASCII letters to non-ASCII ones (İ to i at least)"
+    assert not {char for char in related_chars if fold_safe(char)}
+    # and Python's simple case mappings (a single character each way), as an API might use
+    python_related = {
+        folded for code in range(0x80, 0x30000) if not 0xD800 <= code <= 0xDFFF
+        for folded in (chr(code).lower(), chr(code).upper(), chr(code).casefold())
+        if len(folded) == 1 and folded.isascii()
+    }
+    assert not {char for char in python_related if fold_safe(char)}
+
+
+@pytest.mark.parametrize(
+    ("where", "superset"),
+    [
+        ("state = 'A'", False),
+        ("state IN ('A', 'B')", False),
+        ("merge_commit_hash IS NULL", False),
+        ("merge_commit_hash IS NOT NULL", False),
+        ("comment_count > 3", False),
+        ("created_on >= '2026-01-01'", False),
+        ("draft = true", False),
+        # BBQL's != / NOT IN also match null or missing fields: SQL drops those rows
+        ("merge_commit_hash != 'zzz'", True),
+        ("merge_commit_hash <> 'zzz'", True),
+        ("NOT merge_commit_hash = 'zzz'", True),
+        ("merge_commit_hash NOT IN ('zzz')", True),
+        ("NOT merge_commit_hash IN ('zzz')", True),
+        ("draft != true", True),
+        ("comment_count != 2", True),
+        ("title LIKE '%CSV%'", True),
+        ("title ILIKE '%csv%'", True),
+        ("NOT (comment_count > 3)", True),
+        ("state = 'A' OR comment_count != 2", True),
+        ("state = 'A' AND title LIKE '%x%'", True),
+    ],
+)
+def test_exactness_comes_from_the_column(where: str, superset: bool) -> None:
+    translation = translate("pull_requests", where)
+    assert translation is not None and translation.superset is superset
+
+
+def test_columns_declare_exactness_per_operator() -> None:
+    from bitbucket_sql.catalog.model import Column
+
+    table = registry.get_table("pull_requests")
+    title = table.column("title")
+    assert title.pushdown("=") == "exact" and title.pushdown("!=") == "superset"
+    assert title.pushdown("LIKE") == "superset" and title.pushdown("<") is None
+    assert table.column("comment_count").pushdown("<") == "exact"
+    never_null = Column("state", "VARCHAR", "state", filter_ops=frozenset({"=", "!="}), superset_ops=frozenset())
+    assert never_null.pushdown("!=") == "exact"
+    with pytest.raises(ValueError, match="range operators on text"):
+        Column("title", "VARCHAR", "title", filter_ops=frozenset({"=", "<"}))
+    for each in registry.all_tables():
+        for column in each.columns:
+            if column.type == "VARCHAR":
+                assert column.pushdown("<") is None and column.pushdown(">=") is None, (each.name, column.name)
 
 
 def test_parameters_are_bound_as_literals() -> None:

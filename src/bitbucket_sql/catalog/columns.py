@@ -4,20 +4,22 @@ The table modules stay declarative and short by composing these helpers: the sco
 every table carries (``workspace``, ``repository``), the standard path keys, the column
 triple of an embedded user, and :func:`with_bbql`, which gives every column of a BBQL
 endpoint the operator set its type supports (one rule, so the tables cannot disagree).
+Which of those operators the API answers exactly and which only as a superset is declared on
+the column too (``Column.superset_ops``, default ``model.SUPERSET_OPS``).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .model import ALL_COMPARISONS, EQUALITY, TEXT_OPS, Column, PathKey, SqlType
+from .model import ALL_COMPARISONS, EQUALITY, NULL_TESTS, SUPERSET_OPS, TEXT_OPS, Column, PathKey, SqlType
 
 #: BOOLEAN columns: equality and null tests (``<`` on booleans is not useful in BBQL).
-BOOLEAN_OPS: frozenset[str] = EQUALITY | {"IS NULL", "IS NOT NULL"}
+BOOLEAN_OPS: frozenset[str] = EQUALITY | NULL_TESTS
 
 #: Permission levels (read < write < admin) compare by rank in BBQL, not alphabetically as in SQL,
 #: so permission columns push equality only.
-PERMISSION_OPS: frozenset[str] = EQUALITY | {"IS NULL", "IS NOT NULL"}
+PERMISSION_OPS: frozenset[str] = EQUALITY | NULL_TESTS
 
 #: Plain query parameters filter on one value only.
 PARAM_OPS: frozenset[str] = frozenset({"="})
@@ -42,7 +44,7 @@ ISSUE_TRACKER_REMOVED = (
 
 
 def ops_for(sql_type: SqlType) -> frozenset[str]:
-    """The SQL operators BBQL evaluates exactly for a column of ``sql_type`` (none for JSON)."""
+    """The SQL operators pushed into BBQL for a column of ``sql_type`` (none for JSON; no ranges on text)."""
     if sql_type == "VARCHAR":
         return TEXT_OPS
     if sql_type == "BOOLEAN":
@@ -63,6 +65,7 @@ def col(
     sortable: bool = False,
     default_field: bool = True,
     listing_order: bool = False,
+    superset_ops: frozenset[str] = SUPERSET_OPS,
 ) -> Column:
     """A column; a positional shorthand that keeps the table modules readable."""
     return Column(
@@ -71,6 +74,7 @@ def col(
         path=path,
         description=description,
         filter_ops=filter_ops,
+        superset_ops=superset_ops,
         param=param,
         sortable=sortable,
         default_field=default_field,

@@ -30,8 +30,13 @@ decides which repositories are visited. The **Pushdown** column says what the AP
 - `key {x}`: the value goes into the URL placeholder `{x}`; without a predicate the values are
   enumerated from the named source column.
 - `get`: `col = value` fetches the single object instead of listing.
-- `q: ops`: these operators are sent in BBQL `q` (`LIKE` as a case-insensitive `~` superset,
-  re-checked locally); `compare` stands for `=, !=, <, <=, >, >=, IN, NOT IN, IS NULL, IS NOT NULL`.
+- `q: ops (superset: some)`: these operators are sent in BBQL `q`. The API answers them exactly
+  except those named after `superset`, which may return more rows than SQL keeps (BBQL's `!=` and
+  `NOT IN` also match null fields; `LIKE`/`ILIKE` is sent as `~` on a literal fragment whose case
+  folding is the same in DuckDB and the API), which DuckDB drops and which never stop a scan
+  early. `compare` stands for `=, !=, <, <=, >, >=, IN, NOT IN, IS NULL, IS NOT NULL` and
+  `equality` for `=, !=, IN, NOT IN, IS NULL, IS NOT NULL`: text columns never send `<`, `>`
+  (the API's string order is not known to be SQL's), so such filters run locally.
 - `param p: =`: equality is sent as the query parameter `p`.
 - `sort`: `ORDER BY col [DESC] LIMIT n` is sent as `sort=[-]field` with an early stop.
 - `on demand`: the field is requested with `fields=+values.<path>` only when selected.
@@ -50,11 +55,18 @@ def _cell(text: str) -> str:
 
 
 def _operators(ops: frozenset[str]) -> str:
-    if ops == TEXT_OPS:
-        return "compare, LIKE"
     if ops == ALL_COMPARISONS:
         return "compare"
+    if ops == TEXT_OPS:
+        return "equality, LIKE"
     return ", ".join(op for op in _OPERATOR_ORDER if op in ops)
+
+
+def _q_operators(column: Column) -> str:
+    """``compare (superset: !=, NOT IN)``: the operators sent, and which of them are supersets."""
+    superset = frozenset(op for op in column.filter_ops if column.pushdown(op) == "superset")
+    text = _operators(column.filter_ops)
+    return f"{text} (superset: {_operators(superset)})" if superset else text
 
 
 def _pushdown(table: TableDef, column: Column) -> str:
@@ -69,7 +81,7 @@ def _pushdown(table: TableDef, column: Column) -> str:
         parts.append(f"param `{column.param}`: {_operators(column.filter_ops)}")
     elif column.filter_ops:
         field = f" `{column.bbql_field}`" if column.bbql_field != column.path else ""
-        parts.append(f"q{field}: {_operators(column.filter_ops)}")
+        parts.append(f"q{field}: {_q_operators(column)}")
     if column.sortable:
         parts.append("sort; range stop" if table.sort_param and not table.bbql and table.paging == "page" else "sort")
     if column.listing_order:

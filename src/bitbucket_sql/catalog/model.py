@@ -17,15 +17,32 @@ from typing import Literal
 
 SqlType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DATE", "JSON"]
 
-#: SQL comparison operators a column may push into BBQL ``q``. ``LIKE`` is pushed as a
-#: case-insensitive ``~`` superset and always re-checked locally.
+#: SQL comparison operators a column may push into BBQL ``q``. ``LIKE`` (and ``ILIKE``) is
+#: pushed as a case-insensitive ``~`` on a literal fragment of the pattern.
 FilterOp = Literal["=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL", "LIKE"]
+
+#: How the API's answer to a pushed operator relates to SQL's: ``exact`` (the same rows, so
+#: the scan may stop early or take a pushed LIMIT) or ``superset`` (possibly more rows, which
+#: DuckDB drops; the scan is then never cut short).
+Exactness = Literal["exact", "superset"]
 
 ALL_COMPARISONS: frozenset[str] = frozenset(
     {"=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL"}
 )
+RANGE_OPS: frozenset[str] = frozenset({"<", "<=", ">", ">="})
 EQUALITY: frozenset[str] = frozenset({"=", "!=", "IN", "NOT IN"})
-TEXT_OPS: frozenset[str] = ALL_COMPARISONS | {"LIKE"}
+NULL_TESTS: frozenset[str] = frozenset({"IS NULL", "IS NOT NULL"})
+#: Text columns push equality, null tests and LIKE; never ranges (``title < 'm'``): the API's
+#: string order is not documented to be SQL's (byte-wise) order, so a pushed range would be
+#: neither exact nor a superset.
+TEXT_OPS: frozenset[str] = EQUALITY | NULL_TESTS | {"LIKE"}
+
+#: Operators whose BBQL meaning differs from SQL's on every column unless declared otherwise:
+#: ``!=`` and ``NOT IN`` also match null or missing fields (SQL's three-valued logic drops
+#: them), and ``LIKE`` becomes ``~`` on a fragment. Their rows are re-checked locally and never
+#: drive an early stop. A column that can never be null may declare ``superset_ops`` without
+#: ``!=``/``NOT IN``.
+SUPERSET_OPS: frozenset[str] = frozenset({"!=", "NOT IN", "LIKE"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +53,9 @@ class Column:
     means the value is not in the object but comes from the request scope (a path
     placeholder such as ``workspace``, ``repository`` or ``pull_request_id``).
     ``bbql`` is the BBQL field name when it differs from ``path``; ``filter_ops`` the SQL
-    operators the API evaluates exactly (or, for LIKE, as a superset). ``param`` names a
+    operators the API evaluates, and ``superset_ops`` those of them whose API answer may hold
+    more rows than SQL's (:meth:`pushdown` says which; the engine never decides it by itself:
+    it re-checks supersets locally and stops early only on exact answers). ``param`` names a
     plain query parameter that filters on equality instead of BBQL (pipelines,
     branch restrictions). ``sortable`` means ``sort=<field>`` orders exactly as SQL would
     for this column's type. ``default_field`` is False for fields the list endpoint leaves
@@ -52,11 +71,25 @@ class Column:
     path: str | None
     description: str = ""
     filter_ops: frozenset[str] = frozenset()
+    superset_ops: frozenset[str] = SUPERSET_OPS
     bbql: str | None = None
     param: str | None = None
     sortable: bool = False
     default_field: bool = True
     listing_order: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type == "VARCHAR" and not self.param and self.filter_ops & RANGE_OPS:
+            raise ValueError(
+                f"column {self.name!r}: range operators on text cannot be pushed to BBQL (the API's string "
+                f"order is not SQL's); leave {sorted(self.filter_ops & RANGE_OPS)} out of filter_ops"
+            )
+
+    def pushdown(self, op: str) -> Exactness | None:
+        """How the API answers SQL operator ``op`` on this column: exact, superset, or None (local)."""
+        if op not in self.filter_ops:
+            return None
+        return "superset" if op in self.superset_ops else "exact"
 
     @property
     def bbql_field(self) -> str | None:

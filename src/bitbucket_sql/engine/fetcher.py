@@ -31,10 +31,11 @@ from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import PathKey, TableDef
 from bitbucket_sql.catalog.templates import fill, placeholders
 
+from . import bbql
 from .cache import TTLCache, request_key
 from .errors import EngineError, FanoutLimitError
 from .planner import ScanPlan, enumeration_plan, fixed_params_term
-from .pushdown import MAX_IN_VALUES, NotPushable, bbql_literal, coerce_for_column
+from .pushdown import MAX_IN_VALUES, NotPushable, coerce_for_column
 from .result import Progress
 from .rows import Row, extract_row, read_path
 
@@ -155,7 +156,7 @@ class Fetcher:
 
     def _with_link_terms(self, plan: ScanPlan, ref_rows: dict[int, list[Row]]) -> ScanPlan | None:
         """The plan with ``column IN (values of the other side)`` added to q; None if a side is empty."""
-        terms: list[str] = []
+        terms: list[bbql.Node] = []
         fields: set[str] = set()
         for link in plan.link_terms:
             source_table = self._source_table(plan, link.source_ref)
@@ -168,14 +169,14 @@ class Fetcher:
                 continue
             try:
                 values = sorted({coerce_for_column(value, column) for value in raw}, key=repr)
-            except NotPushable:
+                terms.append(bbql.member(column.bbql_field or column.name, values))
+            except (NotPushable, bbql.BBQLValueError):
                 continue
-            terms.append(f"{column.bbql_field} IN ({', '.join(bbql_literal(value) for value in values)})")
             fields.add(column.name)
         if not terms:
             return plan
-        base = plan.q or fixed_params_term(plan.table, fields)
-        return replace(plan, q=" AND ".join(([base] if base else []) + terms))
+        base = plan.q_filter or fixed_params_term(plan.table, fields)
+        return replace(plan, q_filter=bbql.conjunction(base, *terms))
 
     def _leading_nulls(self, plan: ScanPlan, items: list[Any]) -> list[Any] | None:
         """For DESC NULLS LAST: the null rows of a full first batch (None if the batch is usable)."""
@@ -271,7 +272,7 @@ class Fetcher:
 
     def _enumerate(
         self, key: PathKey, scopes: list[Scope], workspace: str | None, report: ScanReport,
-        terms: list[str] | None = None,
+        terms: list[bbql.Node] | None = None,
     ) -> list[Scope]:
         source = registry.get_table(key.source_table or "")
         if source is None or key.source_column is None:

@@ -29,8 +29,9 @@ from sqlglot import exp
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import TableDef
 
+from . import bbql
 from .analysis import Link, RefFacts
-from .pushdown import Folder, Translator, bbql_literal
+from .pushdown import Folder, Translator
 from .references import TableRef
 
 #: Use GETs of single objects for ``get_key IN (...)`` lists up to this size; longer lists go into q.
@@ -49,17 +50,20 @@ class ScanPlan:
     key_values: dict[str, frozenset[Any]] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     get_ids: tuple[Any, ...] | None = None
-    q: str | None = None
+    #: the BBQL filter (a tree; ``q`` is its one rendering, sent and shown by EXPLAIN)
+    q_filter: bbql.Node | None = None
     params: dict[str, Any] = field(default_factory=dict)
     sort: str | None = None
     limit: int | None = None
     fields: str | None = None
     pushed: list[str] = field(default_factory=list)
     local: list[str] = field(default_factory=list)
+    #: the API may return rows the query drops (a local predicate, or a pushed term its column
+    #: declares a superset): no sort + limit, no LIMIT-without-ORDER-BY early stop
     superset: bool = False
     #: key column -> BBQL terms on its source table that narrow the parents enumerated
     #: (``repository LIKE 'api%'`` lists only repositories with ``slug ~ "api"``)
-    enumeration_terms: dict[str, list[str]] = field(default_factory=dict)
+    enumeration_terms: dict[str, list[bbql.Node]] = field(default_factory=dict)
     #: joins on filterable non-key columns: ``column IN (values fetched for the other side)``
     #: is added to q at fetch time (and no request is made when the other side has no rows)
     link_terms: list[Link] = field(default_factory=list)
@@ -68,7 +72,7 @@ class ScanPlan:
     #: DESC NULLS LAST (DuckDB) over the API's DESC NULLS FIRST: when a scope's first ``limit``
     #: rows contain nulls, the non-null top rows are fetched again with this q (or, without
     #: BBQL, the whole scope); ``sort_path`` tells null rows apart
-    nonnull_q: str | None = None
+    nonnull_filter: bbql.Node | None = None
     nulls_last_fix: bool = False
     sort_path: str | None = None
     purpose: str = "rows"  # "rows" or "enumerate <key>"
@@ -90,6 +94,16 @@ class ScanPlan:
     default_repository: str | None = None
 
     @property
+    def q(self) -> str | None:
+        """The ``q`` parameter as sent (the one rendering of ``q_filter``)."""
+        return bbql.render(self.q_filter) if self.q_filter is not None else None
+
+    @property
+    def nonnull_q(self) -> str | None:
+        """The ``q`` of the DESC NULLS LAST re-read (the one rendering of ``nonnull_filter``)."""
+        return bbql.render(self.nonnull_filter) if self.nonnull_filter is not None else None
+
+    @property
     def label(self) -> str:
         """``workspace.table`` (or the table name for global tables), for messages."""
         return f"{self.workspace}.{self.table.name}" if self.workspace else self.table.name
@@ -108,12 +122,12 @@ class ScanPlan:
     def request_params(self) -> dict[str, Any]:
         """Query parameters of every request of this scan (except pagelen)."""
         params: dict[str, Any] = {}
-        if self.get_ids is None and self.q is None:
+        if self.get_ids is None and self.q_filter is None:
             for name, values in self.table.fixed_params:
                 params[name] = values if len(values) > 1 else values[0]
         if self.get_ids is None:
             params.update(self.params)
-        if self.q is not None and self.get_ids is None:
+        if self.q_filter is not None and self.get_ids is None:
             params["q"] = self.q
         if self.sort is not None and self.get_ids is None:
             params[self.table.sort_param or "sort"] = self.sort
@@ -151,7 +165,7 @@ def plan_scan(
         return plan
     translator = Translator(table, fold)
     exact = True
-    q_terms: list[str] = []
+    q_terms: list[bbql.Node] = []
     q_fields: set[str] = set()
     get_candidates: dict[str, frozenset[Any]] = {}
     translated: set[int] = set()
@@ -212,11 +226,11 @@ def plan_scan(
     _plan_listing_bound(plan, facts)
     _plan_range_stop(plan, facts)
     if q_terms and table.bbql:
-        fixed = fixed_params_term(table, q_fields)
-        plan.q = " AND ".join(([fixed] if fixed else []) + q_terms)
+        plan.q_filter = bbql.conjunction(fixed_params_term(table, q_fields), *q_terms)
     if null_term is not None and table.bbql:
-        fixed = fixed_params_term(table, q_fields | {null_term[0]})
-        plan.nonnull_q = " AND ".join(([fixed] if fixed else []) + q_terms + [f"{null_term[1]} != null"])
+        plan.nonnull_filter = bbql.conjunction(
+            fixed_params_term(table, q_fields | {null_term[0]}), *q_terms, bbql.compare(null_term[1], "!=", None)
+        )
     if plan.local:
         plan.key_filter = [_unqualified(conjunct) for conjunct in facts.conjuncts]
     plan_fields(plan, facts.columns)
@@ -237,14 +251,14 @@ def _pathable(value: Any) -> bool:
     return bool(text) and "/" not in text and text not in (".", "..")
 
 
-def fixed_params_term(table: TableDef, q_fields: set[str]) -> str | None:
+def fixed_params_term(table: TableDef, q_fields: set[str]) -> bbql.Node | None:
     """``state IN (...)`` for fixed params the q does not filter already (q disables them)."""
-    terms = []
+    terms: list[bbql.Node | None] = []
     for name, values in table.fixed_params:
         filtered = any((c := table.column(f)) is not None and c.bbql_field == name for f in q_fields)
         if not filtered:
-            terms.append(f"{name} IN ({', '.join(bbql_literal(v) for v in values)})")
-    return " AND ".join(terms) if terms else None
+            terms.append(bbql.member(name, values))
+    return bbql.conjunction(*terms)
 
 
 def _plan_sort(plan: ScanPlan, facts: RefFacts, exact: bool) -> tuple[str, str] | None:
@@ -430,7 +444,8 @@ def _narrow_enumeration(plan: ScanPlan, conjunct: exp.Expression, fold: Folder |
 
 
 def enumeration_plan(
-    table: TableDef, workspace: str | None, column_name: str, *, pushdown: bool, terms: list[str] | None = None
+    table: TableDef, workspace: str | None, column_name: str, *, pushdown: bool,
+    terms: list[bbql.Node] | None = None,
 ) -> ScanPlan:
     """A scan listing only ``column_name`` of ``table`` (to learn the keys of child scopes).
 
@@ -442,6 +457,5 @@ def enumeration_plan(
     if pushdown and column is not None and column.path and table.paging != "single":
         plan.fields = ",".join([f"values.{column.path}", *ENVELOPE_FIELDS])
     if pushdown and terms and table.bbql:
-        fixed = fixed_params_term(table, set())
-        plan.q = " AND ".join(([fixed] if fixed else []) + list(terms))
+        plan.q_filter = bbql.conjunction(fixed_params_term(table, set()), *terms)
     return plan

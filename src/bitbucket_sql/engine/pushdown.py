@@ -1,12 +1,18 @@
 """Translating single-table SQL predicates into what the API can evaluate.
 
 A predicate becomes one of: key values (``repository = 'api'`` fixes the URL), object ids for
-a GET (``id = 5``), a plain query parameter (``target.ref_name=main``), or a BBQL ``q`` term.
-Literals are coerced to the column's type first (``votes > '48'`` is a number), so the BBQL
-text is always well typed: strings double-quoted with ``\\`` and ``"`` escaped, timestamps
-unquoted ISO-8601 UTC, booleans ``true``/``false``. Anything that cannot be translated
-*exactly or as a superset* returns None and stays local; DuckDB re-applies every predicate
-anyway, so a superset (LIKE as ``~``) is always safe.
+a GET (``id = 5``), a plain query parameter (``target.ref_name=main``), or a BBQL ``q`` term,
+built as a :mod:`.bbql` tree (rendered in one place). Literals are coerced to the column's type
+first (``votes > '48'`` is a number), so the BBQL is always well typed. Anything that cannot be
+translated *exactly or as a superset* raises NotPushable and stays local.
+
+Whether a pushed term is exact or only a superset is never decided here: the column says so
+(``Column.pushdown(op)``, declared in the catalog). A superset (``!=`` also matching null
+fields, ``LIKE`` as ``~``) is re-checked by DuckDB and marks the translation ``superset``, so
+the planner never lets it drive an early stop or a pushed LIMIT. Two rules are about BBQL
+itself rather than a column: a LIKE pattern is pushed only through a fragment whose case
+folding is the same in DuckDB and in any plausible API (:func:`like_fragment`), and the
+negation of a compound predicate is a superset (BBQL's two-valued NOT keeps null fields).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlglot import exp
 
 from bitbucket_sql.catalog.model import Column, TableDef
 
+from . import bbql
 from .rows import parse_timestamp
 
 
@@ -42,8 +49,9 @@ class Translation:
     key_values: dict[str, frozenset[Any]] = field(default_factory=dict)  # key column -> allowed values
     get_values: dict[str, frozenset[Any]] = field(default_factory=dict)  # get_key column -> ids
     params: dict[str, str] = field(default_factory=dict)
-    bbql: str | None = None
-    superset: bool = False  # True when the API returns more rows than the predicate keeps
+    bbql: bbql.Node | None = None
+    #: True when the API may return more rows than the predicate keeps (as the column declares)
+    superset: bool = False
 
 
 _COMPARISONS: dict[type[exp.Expression], str] = {
@@ -101,7 +109,12 @@ def literal_value(node: exp.Expression) -> Any:
     raise NotPushable
 
 
-def _number(text: str) -> int | float:
+#: Longest number sent in ``q`` (plain notation); longer ones (``1e-300``) stay local.
+MAX_NUMBER_CHARS = 40
+
+
+def _number(text: str) -> int | Decimal:
+    """An integer, or the exact decimal the SQL text says (never a float: ``0.1`` stays ``0.1``)."""
     try:
         if all(ch.isdigit() for ch in text.lstrip("+-")) and text.lstrip("+-"):
             return int(text)
@@ -110,7 +123,7 @@ def _number(text: str) -> int | float:
         raise NotPushable from None
     if not value.is_finite():
         raise NotPushable
-    return float(value) if value != value.to_integral_value() else int(value)
+    return value if value != value.to_integral_value() else int(value)
 
 
 def coerce_for_column(value: Any, column: Column) -> Any:
@@ -127,9 +140,15 @@ def coerce_for_column(value: Any, column: Column) -> Any:
             raise NotPushable
         if isinstance(value, str):
             value = _number(value.strip())
-            if sql_type == "BIGINT" and isinstance(value, float):
+            if sql_type == "BIGINT" and isinstance(value, Decimal):
                 raise NotPushable  # DuckDB casts '4.5' to the column's BIGINT (rounding): keep it local
-        if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise NotPushable
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise NotPushable
+        if isinstance(value, int | float | Decimal):
+            if len(bbql.plain_number(value)) > MAX_NUMBER_CHARS:
+                raise NotPushable  # 1e-300 in plain notation is 300 digits: keep it local
             return value  # a numeric literal is compared numerically by DuckDB and by BBQL
         raise NotPushable
     if sql_type == "BOOLEAN":
@@ -163,28 +182,6 @@ def coerce_for_column(value: Any, column: Column) -> Any:
     raise NotPushable
 
 
-def bbql_string(text: str) -> str:
-    """A BBQL string literal: double quotes, with ``\\`` and ``"`` backslash-escaped."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def bbql_literal(value: Any) -> str:
-    """A coerced value as BBQL text."""
-    if value is _NULL:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if not value.is_integer() else str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.astimezone(datetime.UTC).isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return bbql_string(str(value))
-
-
 def param_text(value: Any) -> str:
     """A coerced value as a plain query parameter."""
     if isinstance(value, bool):
@@ -193,18 +190,43 @@ def param_text(value: Any) -> str:
         return value.astimezone(datetime.UTC).isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, int | float | Decimal):
+        return bbql.plain_number(value)
     return str(value)
 
 
 # --- predicates ----------------------------------------------------------------------------------
 
 
+#: Letters that Unicode case mappings relate to non-ASCII characters: DuckDB's ILIKE matches
+#: 'İ' and 'ı' for ``i``, the Kelvin sign 'K' for ``k`` and the long s 'ſ' for ``s``, while an API
+#: folding with Python's or PostgreSQL's rules may not (``'İ'.lower()`` is 'i' + U+0307; Turkish
+#: locales lower 'I' to 'ı'). tests/engine/test_pushdown_unit.py re-derives the list from DuckDB.
+FOLD_AMBIGUOUS = frozenset("iIkKsS")
+
+
+def fold_safe(char: str) -> bool:
+    """True when ``char`` folds the same way in DuckDB and in any plausible API.
+
+    Printable ASCII other than :data:`FOLD_AMBIGUOUS`: the only text characters that DuckDB's
+    LIKE/ILIKE matches against such a character are its ASCII case variants, and every
+    case-insensitive comparison treats those alike. Non-ASCII letters are never safe (Greek
+    final sigma, German ß, dotted and dotless i all fold differently from one system to the next).
+    """
+    return " " <= char <= "~" and char not in FOLD_AMBIGUOUS
+
+
 def like_fragment(pattern: str) -> str | None:
-    """The longest literal run of a LIKE pattern (the BBQL ``~`` superset), or None."""
+    """The longest fold-safe literal run of a LIKE pattern, or None.
+
+    BBQL's ``~`` ("contains, ignoring case") on that run matches every row the pattern matches,
+    with LIKE or ILIKE, only when the run folds identically in DuckDB and in the API; any other
+    character (a wildcard, an ``i``/``k``/``s``, a non-ASCII letter, a control character) ends the run.
+    """
     best = ""
-    current = []
+    current: list[str] = []
     for char in pattern:
-        if char in "%_":
+        if char in "%_" or not fold_safe(char):
             if len(current) > len(best):
                 best = "".join(current)
             current = []
@@ -267,7 +289,7 @@ class Translator:
         if value is None:
             return _NULL
         if isinstance(value, Decimal):
-            return float(value) if value != value.to_integral_value() else int(value)
+            return value if value != value.to_integral_value() else int(value)
         if isinstance(value, str | bool | int | float | datetime.date):
             return value
         raise NotPushable
@@ -298,6 +320,10 @@ class Translator:
             node = node.this
             while isinstance(node, exp.Paren):
                 node = node.this
+            if isinstance(node, exp.And | exp.Or | exp.Between | exp.Not) or (
+                type(node) in _COMPARISONS and type(node) not in (exp.EQ, exp.NEQ)
+            ):
+                return self._negation(node)
         if isinstance(node, exp.Is):
             if not isinstance(node.expression, exp.Null):
                 raise NotPushable
@@ -310,7 +336,6 @@ class Translator:
             if len(node.expressions) > MAX_IN_VALUES:
                 raise NotPushable
             values = [self._value(item) for item in node.expressions]
-            negate = negate != bool(node.args.get("is_global") and False)
             return self._operator(column, "NOT IN" if negate else "IN", values)
         if isinstance(node, exp.Like | exp.ILike):
             if negate or node.args.get("negate") or node.args.get("escape"):
@@ -333,10 +358,24 @@ class Translator:
         else:
             raise NotPushable
         if negate:
-            operator = {"=": "!=", "!=": "="}.get(operator) or _raise()
+            operator = {"=": "!=", "!=": "="}[operator]
         if value is _NULL:
             raise NotPushable  # `x = NULL` is never true; leave it to DuckDB
         return self._operator(column, operator, [value])
+
+    def _negation(self, inner: exp.Expression) -> Translation:
+        """``NOT (<inner>)`` as BBQL's complement of an *exact* inner translation: a superset.
+
+        BBQL's NOT (rendered with documented operators by :func:`bbql.negated`) is two-valued: it
+        also keeps rows where ``inner`` is NULL in SQL (null fields), which SQL's NOT drops. The
+        complement of a superset would be a subset, so only exact translations are negated.
+        """
+        translation = self._translate(inner)
+        if translation.superset or translation.bbql is None or (
+            translation.key_values or translation.get_values or translation.params
+        ):
+            raise NotPushable
+        return Translation(bbql=bbql.Not(translation.bbql), superset=True)
 
     def _or(self, node: exp.Or) -> Translation:
         branches = [self._translate(branch) for branch in _flatten(node, exp.Or)]
@@ -350,18 +389,20 @@ class Translator:
         if any(b.key_values or b.get_values or b.params or not b.bbql for b in branches):
             raise NotPushable
         return Translation(
-            bbql="(" + " OR ".join(str(b.bbql) for b in branches) + ")",
+            bbql=bbql.disjunction(*(b.bbql for b in branches)),
             superset=any(b.superset for b in branches),
         )
 
     def _like(self, column: Column, pattern: str) -> Translation:
-        if column.name in self.key_columns or not self.table.bbql or "LIKE" not in column.filter_ops:
+        if column.name in self.key_columns or not self.table.bbql:
             raise NotPushable
+        exactness = column.pushdown("LIKE")
         fragment = like_fragment(pattern)
         field_name = column.bbql_field
-        if fragment is None or field_name is None:
+        if exactness is None or fragment is None or field_name is None:
             raise NotPushable
-        return Translation(bbql=f"{field_name} ~ {bbql_string(fragment)}", superset=True)
+        # ``~`` on a fragment is never exact, whatever a column declares
+        return Translation(bbql=_term(field_name, "~", fragment), superset=True)
 
     def _operator(self, column: Column, operator: str, raw_values: list[Any]) -> Translation:
         values = [coerce_for_column(value, column) for value in raw_values]
@@ -373,35 +414,47 @@ class Translator:
         translation = Translation()
         if self.can_get and column.name == self.table.get_key[0] and operator in ("=", "IN"):
             translation.get_values = {column.name: frozenset(v for v in values if v is not _NULL)}
-        if column.param and operator == "=" and operator in column.filter_ops:
+        exactness = column.pushdown(operator)
+        if column.param and operator == "=" and exactness is not None:
             translation.params = {column.param: param_text(values[0])}
+            translation.superset = exactness == "superset"
             return translation
-        if not self.table.bbql or column.bbql_field is None or operator not in column.filter_ops:
+        if not self.table.bbql or column.bbql_field is None or column.param or exactness is None:
             if translation.get_values:
                 return translation
             raise NotPushable
         field_name = column.bbql_field
+        translation.superset = exactness == "superset"
         if operator in ("IN", "NOT IN"):
             non_null = [v for v in values if v is not _NULL]
             if operator == "NOT IN" and len(non_null) != len(values):
                 raise NotPushable  # x NOT IN (.., NULL) is never true: DuckDB returns no rows
             if not non_null:
                 raise NotPushable
-            listed = ", ".join(bbql_literal(v) for v in non_null)
-            translation.bbql = f"{field_name} {operator} ({listed})"
+            translation.bbql = _member(field_name, non_null, negated=operator == "NOT IN")
             return translation
         if operator == "IS NULL":
-            translation.bbql = f"{field_name} = null"
+            translation.bbql = _term(field_name, "=", None)
             return translation
         if operator == "IS NOT NULL":
-            translation.bbql = f"{field_name} != null"
+            translation.bbql = _term(field_name, "!=", None)
             return translation
-        translation.bbql = f"{field_name} {operator} {bbql_literal(values[0])}"
+        translation.bbql = _term(field_name, operator, values[0])
         return translation
 
 
-def _raise() -> str:
-    raise NotPushable
+def _term(field_name: str, operator: str, value: Any) -> bbql.Node:
+    try:
+        return bbql.compare(field_name, operator, value)
+    except bbql.BBQLValueError:
+        raise NotPushable from None
+
+
+def _member(field_name: str, values: list[Any], *, negated: bool) -> bbql.Node:
+    try:
+        return bbql.member(field_name, values, negated=negated)
+    except bbql.BBQLValueError:
+        raise NotPushable from None
 
 
 def _flatten(node: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
@@ -423,8 +476,7 @@ def _combine_and(left: Translation, right: Translation) -> Translation:
             if name in combined.params and combined.params[name] != value:
                 raise NotPushable
             combined.params[name] = value
-    terms = [t for t in (left.bbql, right.bbql) if t]
-    combined.bbql = " AND ".join(terms) if terms else None
+    combined.bbql = bbql.conjunction(left.bbql, right.bbql)
     return combined
 
 
