@@ -67,16 +67,15 @@ QUERIES: list[tuple[str, int | None]] = [
     (f"SELECT id, repository FROM {PR} WHERE created_on > now() - INTERVAL 300 DAY", None),
     (f"SELECT id, repository FROM {PR} WHERE created_on <= current_date - 200 AND state = upper('merged')", None),
     (f"SELECT id, repository FROM {PR} WHERE comment_count > 2 + random() * 0", None),
-    (f"SELECT id, repository FROM {PR} WHERE repository = lower('API') OR repository = 'W' || 'EB'", None),
+    (f"SELECT id, repository FROM {PR} WHERE repository = lower('API') OR repository = lower('W' || 'EB')", None),
     # booleans
     (f"SELECT id, repository FROM {PR} WHERE draft = true", None),
     (f"SELECT id, repository FROM {PR} WHERE draft = 'false'", None),
     (f"SELECT id, repository FROM {PR} WHERE NOT draft", None),
     # keys
     (f"SELECT id, title FROM {PR} WHERE repository = 'api'", None),
-    (f"SELECT id, title FROM {PR} WHERE repository IN ('api', 'web', 'nope')", None),
+    (f"SELECT id, title FROM {PR} WHERE repository IN ('api', 'web', 'api')", None),
     (f"SELECT id, title FROM {PR} WHERE repository = 'api' OR repository = 'web'", None),
-    (f"SELECT id, title FROM {PR} WHERE repository = 'nope'", None),
     (f"SELECT id, title FROM {PR} WHERE repository LIKE 'a%'", None),
     (f"SELECT id, title FROM {PR} WHERE repository = 'api' AND repository = 'web'", None),
     # OR: pushed when every branch is pushable

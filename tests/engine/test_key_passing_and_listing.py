@@ -14,6 +14,7 @@ import pytest
 from engine_helpers import canonical
 
 from bitbucket_sql.engine import Engine
+from bitbucket_sql.engine.errors import KeyNotFoundError
 from bitbucket_sql.engine.planner import ScanPlan
 
 REPOS = "GET /2.0/repositories/{workspace}"
@@ -144,9 +145,13 @@ def test_position_zero_is_each_branch_head(engine: Engine, reference: Engine, em
     assert len(result.rows) == branches and all(row[1] == row[2] for row in result.rows)
 
 
-def test_a_branch_that_does_not_exist_has_no_commits(engine: Engine, emulator: Any) -> None:
-    result, _, routes = run(engine, emulator, "SELECT hash FROM branch_commits WHERE repository = 'api' AND branch = 'no/such#branch?'")
-    assert result.rows == [] and routes == {BRANCH_HISTORY: 1}
+def test_a_branch_that_does_not_exist_is_an_error_naming_it(engine: Engine, emulator: Any) -> None:
+    emulator.reset_stats()
+    with pytest.raises(KeyNotFoundError, match=r"Branch 'no/such#branch\?' was not found"):
+        engine.execute("SELECT hash FROM branch_commits WHERE repository = 'api' AND branch = 'no/such#branch?'")
+    # the history answered 404; looking up the branch (404) and its repository (found) said which key is missing
+    assert emulator.stats()["routes"] == {
+        BRANCH_HISTORY: 1, BRANCHES + "/{name:path}": 1, "GET /2.0/repositories/{workspace}/{repo_slug}": 1}
 
 
 @pytest.fixture(scope="module")

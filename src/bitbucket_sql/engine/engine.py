@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,7 @@ from . import system_tables as meta
 from .analysis import RefFacts, analyze
 from .cache import TTLCache
 from .database import LocalDatabase
-from .errors import EngineError, UnknownTableError
+from .errors import EngineError, QueryWarning, UnknownTableError
 from .explain import explain_lines
 from .fetcher import Fetcher, ScanReport
 from .naming import apply_private_aliases
@@ -140,6 +141,26 @@ class Engine:
         statement = parse_statement(sql, params)
         return self._explain(statement, analyze=analyze or statement.explain == "analyze", progress=None)
 
+    def describe(self, sql: str, params: Sequence[Any] | None = None) -> list[ResultColumn]:
+        """The result columns of a query without running it: no API request is made.
+
+        The query is bound against the empty, typed local tables (as every query is before
+        fetching), so unknown tables and columns raise here too. The SQL server answers a
+        client's Describe (of a prepared statement) with this.
+        """
+        self._check_open()
+        statement = parse_statement(sql, params)
+        if statement.explain != "none":
+            return [ResultColumn("plan", "VARCHAR")]
+        with self.client.recording():
+            prepared = self._prepare(statement)
+            try:
+                relation = prepared.database.connection.sql(prepared.local_sql)
+                names, types = list(relation.columns), [str(kind) for kind in relation.types]
+            finally:
+                prepared.database.close()
+        return [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
+
     def _check_open(self) -> None:
         if self._closed:
             raise EngineError("This connection's engine is closed; open a new connection to run queries.")
@@ -152,9 +173,11 @@ class Engine:
         cached = self.result_cache.get(self._cache_key(statement))
         if cached is not None:
             stats = QueryStats(rows_returned=len(cached.rows), cache_hits=1, elapsed_s=time.monotonic() - started)
-            return QueryResult(list(cached.columns), list(cached.rows), stats)
+            _issue(cached.warnings)
+            return QueryResult(list(cached.columns), list(cached.rows), stats, list(cached.warnings))
         result, _ = self._execute(statement, progress, started)
         self.result_cache.put(self._cache_key(statement), result)
+        _issue(result.warnings)
         return result
 
     def _execute(
@@ -184,7 +207,7 @@ class Engine:
             local_s=(planned_at - started) + (finished - fetched_at),
             cache_hits=fetcher.cache_hits,
         )
-        return QueryResult(columns, rows, stats), prepared
+        return QueryResult(columns, rows, stats, list(fetcher.warnings)), prepared
 
     def _fetcher(
         self,
@@ -425,6 +448,12 @@ class Engine:
             return self.client.rate_limit
         except AttributeError:
             return None
+
+
+def _issue(messages: list[str]) -> None:
+    """Each warning of a result as a Python warning (DB-API users and the CLI see them)."""
+    for message in messages:
+        warnings.warn(message, QueryWarning, stacklevel=4)
 
 
 def _text_result(lines: list[str], stats: QueryStats) -> QueryResult:

@@ -13,9 +13,11 @@ plan with a range early stop reads its scopes one page at a time, in rounds; a t
 listing-order column gets each row's position in its scope's listing. Progress is reported
 after every completed request, with the rows of the query's tables fetched so far.
 
-A 404 for a child scope (a repository or pull request that does not exist, or a key value
-from a join that has no such parent) means "no rows", as SQL expects; a 404 for a
-workspace-level listing is raised, since it means the workspace itself is wrong.
+A 404 is diagnosed by :class:`~.keys.KeyChecker`: a key the user named that does not exist
+is an error naming it; a parent the engine found that vanished mid-query is skipped with a
+warning (``Fetcher.warnings``); a missing sub-resource of existing parents means "no rows".
+Named workspaces and repositories that are not slugs (``{uuid}``) are resolved to their slugs
+first, so key columns hold what the API says, never the SQL literal.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from bitbucket_sql.catalog.templates import fill, placeholders
 from . import bbql
 from .cache import TTLCache, request_key
 from .errors import EngineError, FanoutLimitError
+from .keys import KeyChecker
 from .planner import ScanPlan, enumeration_plan, fixed_params_term
 from .pushdown import MAX_IN_VALUES, NotPushable, coerce_for_column
 from .result import Progress
@@ -102,6 +105,14 @@ class Fetcher:
         self._local = threading.local()
         #: table of each reference id, for reading join-link values from its rows
         self.ref_tables: dict[int, TableDef] = {}
+        #: things the user should know about a correct answer (skipped parents, literals that match nothing)
+        self.warnings: list[str] = []
+        self.keys = KeyChecker(client, self._warn)
+
+    def _warn(self, message: str) -> None:
+        with self._lock:
+            if message not in self.warnings:
+                self.warnings.append(message)
 
     @property
     def current(self) -> str | None:
@@ -215,9 +226,10 @@ class Fetcher:
         table = plan.table
         if plan.ref is not None:
             self.current = plan.label  # per thread: independent scans run concurrently
+        label = self.current or plan.label
         base: Scope = {}
         if any(key.column == "workspace" for key in table.keys):
-            base["workspace"] = plan.workspace
+            base["workspace"] = self.keys.workspace(plan.workspace, label) if plan.workspace else plan.workspace
         scopes = [base]
         keys = _path_keys(table)
         innermost = keys[-1] if keys else None
@@ -228,7 +240,10 @@ class Fetcher:
                 break
             if key.column in plan.key_values:
                 values = sorted(plan.key_values[key.column], key=repr)
+                self.keys.name(key.column, values)
                 scopes = [scope | {key.column: value} for scope in scopes for value in values]
+                if key.column == "repository":
+                    scopes = self.keys.repositories(scopes, label, plan.default_repository)
             elif key.column in plan.links:
                 link = plan.links[key.column]
                 if link.source_ref in applied_links:
@@ -348,6 +363,8 @@ class Fetcher:
                     path = _fill(table, table.get_path, scope | {id_column: value})
                     if path is not None:
                         gets.append(_Request(scope | {id_column: value}, path, params, "get"))
+                    else:
+                        self.keys.unaddressable(table, self.current or plan.label, scope)
             return gets
         template = self._path_template(plan)
         report.path = template
@@ -357,6 +374,8 @@ class Fetcher:
             path = _fill(table, template, scope)
             if path is not None:
                 requests.append(_Request(scope, path, params, kind))
+            else:
+                self.keys.unaddressable(table, self.current or plan.label, scope)
         return requests
 
     def _path_template(self, plan: ScanPlan) -> str:
@@ -499,12 +518,10 @@ class Fetcher:
             page += 1
 
     def _tolerate(self, plan: ScanPlan, request: _Request, error: BitbucketError) -> None:
-        """404 on a child scope or object: no rows. Anything else (or a workspace 404): raise."""
+        """A 404 is diagnosed (see :class:`~.keys.KeyChecker`); anything else is raised."""
         if not isinstance(error, NotFoundError):
             raise error
-        depth = len([name for name in request.scope if name != "workspace"])
-        if request.kind == "list" and depth == 0:
-            raise error
+        self.keys.not_found(plan.table, self.current or plan.label, request.scope, error)
 
     def _tick(self) -> None:
         """Report progress when a request completed since the last report (one int compare otherwise)."""

@@ -78,6 +78,9 @@ class QueryResult:
     columns: list[ResultColumn]
     rows: list[tuple[Any, ...]]
     stats: QueryStats = field(default_factory=QueryStats)
+    #: what the user should know about this (correct) answer: parents skipped because they
+    #: vanished mid-query, literals that can match no row. Also issued as :class:`QueryWarning`.
+    warnings: list[str] = field(default_factory=list)
 
     def to_arrow(self) -> pa.Table:
         """The result as a pyarrow Table (types from DuckDB's names; others inferred)."""

@@ -1,0 +1,221 @@
+"""Path keys the query names: their real values, and what a 404 on a scope means.
+
+A scope's key values come from three places: the user (the schema is the workspace, literals
+such as ``repository = 'api'``, the connection's Repository), the engine's own enumeration of
+parents, and the rows of a joined reference. Two rules follow from that.
+
+**Key columns come from the API, not from the SQL text.** Bitbucket accepts a workspace's or
+repository's ``{uuid}`` in place of its slug, so ``repository = '{…}'`` reaches the right
+repository, but the ``repository`` column holds slugs. A named workspace or repository that is
+not already a slug (a UUID, upper case) is looked up once (``GET /workspaces/x``,
+``GET /repositories/w/x``) and the slug Bitbucket returns is what fills the column. A literal
+that turns out to be another spelling of a slug can never equal the column, so its scope is
+dropped without a request (with a warning that names the slug to write); the connection's
+Repository, which is not a predicate, is simply replaced by its slug.
+
+**A 404 says which key is missing.** When a scope answers 404 its parent objects are looked up,
+innermost first, until one exists (each lookup once per query). The outermost missing key is the
+culprit: if the user named it the query fails with an error naming it; if the engine found it
+(enumeration, join) it vanished while the query ran, and its rows are skipped with a warning.
+When every parent exists the 404 is about the listed resource itself (no such sub-resource,
+or a GET by id that matches nothing): no rows, as SQL expects.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bitbucket_sql.api.errors import NotFoundError
+from bitbucket_sql.catalog import registry
+from bitbucket_sql.catalog.model import PathKey, TableDef
+from bitbucket_sql.catalog.templates import fill
+
+from .errors import EngineError, KeyNotFoundError
+
+Scope = dict[str, Any]
+
+#: What a slug looks like; anything else named for a workspace or repository is resolved first.
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
+WORKSPACE_PATH = "/workspaces/{workspace}"
+#: key column -> how messages call it
+_NOUNS = {"workspace": "workspace", "repository": "repository", "pull_request_id": "pull request",
+          "project_key": "project", "pipeline_uuid": "pipeline", "branch": "branch", "commit_hash": "commit"}
+
+
+def noun(column: str) -> str:
+    return _NOUNS.get(column, column.replace("_", " "))
+
+
+class KeyChecker:
+    """Per query: the key values the user named, their canonical slugs, and 404 diagnosis."""
+
+    def __init__(self, client: Any, warn: Callable[[str], None]) -> None:
+        self.client = client
+        self.warn = warn
+        self._named: set[tuple[str, Any]] = set()
+        self._exists: dict[str, bool] = {}
+        self._slugs: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    # --- named values -------------------------------------------------------------------------
+    def name(self, column: str, values: Any) -> None:
+        """Remember that the query itself names these values of a key column."""
+        with self._lock:
+            self._named.update((column, value) for value in values)
+
+    def is_named(self, column: str, value: Any) -> bool:
+        return column == "workspace" or (column, value) in self._named
+
+    # --- canonical values ---------------------------------------------------------------------
+    def workspace(self, workspace: str, label: str) -> str:
+        """The slug of the workspace a schema names (one lookup when it is not a slug already)."""
+        if _SLUG.fullmatch(workspace):
+            return workspace
+        path = fill(WORKSPACE_PATH, {"workspace": workspace})
+        obj = self._lookup(path, {"fields": "slug"})
+        if obj is None:
+            raise self._not_found(label, "workspace", workspace, {"workspace": workspace})
+        return self._slug_of(obj, workspace, "workspace")
+
+    def repositories(self, scopes: list[Scope], label: str, default_repository: str | None) -> list[Scope]:
+        """Scopes whose named ``repository`` is a slug: other spellings resolved (see module doc)."""
+        kept: list[Scope] = []
+        seen: set[tuple[Any, ...]] = set()
+        for scope in scopes:
+            value = scope.get("repository")
+            if not isinstance(value, str) or _SLUG.fullmatch(value) or value in ("", ".", ".."):
+                kept.append(scope)
+                continue
+            path = fill("/repositories/{workspace}/{repo_slug}", {"workspace": scope["workspace"], "repo_slug": value})
+            obj = self._lookup(path, {"fields": "slug,full_name"})
+            if obj is None:
+                raise self._not_found(label, "repository", value, scope)
+            slug = self._slug_of(obj, value, "repository")
+            if value == default_repository:
+                scope = scope | {"repository": slug}
+            else:
+                self.warn(
+                    f"{label}: repository = {value!r} matches no row: Bitbucket knows {value!r} as repository "
+                    f"{slug!r}, and the repository column holds slugs. Write repository = {slug!r} (to select by "
+                    f"UUID, join repositories and filter on its uuid column)."
+                )
+                continue
+            identity = tuple(sorted(scope.items(), key=repr))
+            if identity not in seen:
+                seen.add(identity)
+                kept.append(scope)
+        return kept
+
+    def _slug_of(self, obj: Any, asked: str, what: str) -> str:
+        slug = obj.get("slug") if isinstance(obj, dict) else None
+        if not slug and isinstance(obj, dict) and isinstance(obj.get("full_name"), str):
+            slug = obj["full_name"].rsplit("/", 1)[-1]
+        if not isinstance(slug, str) or not slug:
+            raise EngineError(
+                f"Bitbucket answered for {what} {asked!r} without its slug, so the rows cannot be labelled with "
+                f"it. Name the {what} by its slug instead."
+            )
+        return slug
+
+    # --- 404s -----------------------------------------------------------------------------------
+    def not_found(self, table: TableDef, label: str, scope: Scope, error: NotFoundError | None = None) -> None:
+        """Decide what a 404 for ``scope`` of ``table`` means: raise, warn and skip, or no rows."""
+        keys = _scope_keys(table, scope)
+        missing: tuple[str, Any] | None = None
+        for key in reversed(keys):  # innermost first: one lookup when every parent exists
+            path = _parent_path(key, scope)
+            if path is None:
+                continue
+            if self._lookup(path, {"fields": _probe_field(key)}) is not None:
+                break
+            missing = (key.column, scope[key.column])
+        if missing is None:
+            return  # the parents exist: the listed resource itself is absent, no rows
+        column, value = missing
+        if self.is_named(column, value):
+            raise self._not_found(label, column, value, scope)
+        self.warn(
+            f"{label}: skipped {noun(column)} {value!r}: Bitbucket answered 404 for it although the query found it "
+            f"moments earlier (deleted, renamed or made private while the query ran); its rows are left out."
+        )
+
+    def unaddressable(self, table: TableDef, label: str, scope: Scope) -> None:
+        """A scope value that cannot be a path segment ('' or '..'): an error when the user named it."""
+        for key in _scope_keys(table, scope):
+            value = scope[key.column]
+            if self.is_named(key.column, value) and str(value) in ("", ".", ".."):
+                raise KeyNotFoundError(
+                    label, key.column, value,
+                    f"{noun(key.column).capitalize()} {value!r} cannot exist (no {noun(key.column)} is named "
+                    f"empty or by a dot path)",
+                    f"Check the value given for {key.column}.",
+                )
+
+    def _not_found(self, label: str, column: str, value: Any, scope: Scope) -> KeyNotFoundError:
+        what = noun(column)
+        if column == "workspace":
+            detail = f"Workspace {value!r} was not found, or your credential cannot see it"
+            advice = ("Check the schema (or the connection's Workspace); list the workspaces you can read with "
+                      "SELECT SchemaName FROM sys_schemas.")
+        else:
+            inside = f" in workspace {scope.get('workspace')!r}" if column == "repository" else ""
+            detail = f"{what.capitalize()} {value!r} was not found{inside}, or your credential cannot see it"
+            if column == "repository":
+                advice = (f"Check the slug (slugs are lower case); list the repositories with "
+                          f"SELECT slug FROM {scope.get('workspace')}.repositories.")
+            else:
+                advice = f"Check the value given for {column}."
+        return KeyNotFoundError(label, column, value, detail, advice)
+
+    def _lookup(self, path: str, params: dict[str, str]) -> Any:
+        """The object at ``path`` (None on 404), once per query; other errors propagate."""
+        with self._lock:
+            if path in self._exists and not self._exists[path]:
+                return None
+        try:
+            obj = self.client.get(path, params)
+        except NotFoundError:
+            with self._lock:
+                self._exists[path] = False
+            return None
+        with self._lock:
+            self._exists[path] = True
+        return obj if obj is not None else {}
+
+
+def _scope_keys(table: TableDef, scope: Scope) -> list[PathKey]:
+    """The table's keys present in ``scope``, outermost (workspace) first."""
+    keys = [key for key in table.keys if key.column in scope]
+    if "workspace" in scope and not any(key.column == "workspace" for key in keys):
+        keys.insert(0, PathKey("workspace", "workspace"))
+    return keys
+
+
+def _probe_field(key: PathKey) -> str:
+    return "slug" if key.column in ("workspace", "repository") else (key.source_column or key.column)
+
+
+def _parent_path(key: PathKey, scope: Scope) -> str | None:
+    """The path of the object a key value names (its source table's GET), or None if unknown."""
+    value = scope[key.column]
+    if key.column == "workspace":
+        template, values = WORKSPACE_PATH, {"workspace": value}
+    else:
+        source = registry.get_table(key.source_table or "")
+        if source is None or not source.get_path or source.get_key != (key.source_column,):
+            return None
+        by_placeholder = {k.placeholder: k.column for k in source.keys}
+        values = {}
+        for name in re.findall(r"\{([a-z_][a-z0-9_]*)\}", source.get_path):
+            column = by_placeholder.get(name, name)
+            values[name] = value if column == key.source_column else scope.get(column)
+        if any(v is None for v in values.values()):
+            return None
+        template = source.get_path
+    try:
+        return fill(template, values)
+    except (KeyError, ValueError):
+        return None

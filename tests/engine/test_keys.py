@@ -1,0 +1,134 @@
+"""Key values the query names: UUIDs in place of slugs, keys that do not exist, parents that vanish.
+
+Key columns must say what Bitbucket says (the slug), never echo the SQL literal; a workspace or
+repository the user named that does not exist is an error naming it; a parent the engine found
+itself that is gone by the time its children are read is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from engine_helpers import canonical, settings_for
+
+from bitbucket_sql.emulator import run_emulator
+from bitbucket_sql.engine import Engine
+from bitbucket_sql.engine.errors import KeyNotFoundError, QueryWarning
+
+BRANCHES = "GET /2.0/repositories/{workspace}/{repo_slug}/refs/branches"
+REPOSITORY = "GET /2.0/repositories/{workspace}/{repo_slug}"
+
+
+@pytest.fixture(scope="module")
+def api_uuid(reference: Engine) -> str:
+    return str(reference.execute("SELECT uuid FROM repositories WHERE slug = 'api'").rows[0][0])
+
+
+def test_a_repository_uuid_literal_matches_no_slug_pushed_or_not(
+    engine: Engine, reference: Engine, emulator: Any, api_uuid: str
+) -> None:
+    sql = f"SELECT repository, name FROM branches WHERE repository = '{api_uuid}'"
+    expected = reference.execute(sql).rows
+    emulator.reset_stats()
+    with pytest.warns(QueryWarning, match="repository = 'api'") as caught:
+        result = engine.execute(sql)
+    assert result.rows == expected == []
+    assert api_uuid in str(caught[0].message)
+    assert result.warnings and "'api'" in result.warnings[0]
+    assert emulator.stats()["routes"] == {REPOSITORY: 1}  # one lookup, no listing that cannot match
+
+
+def test_a_repository_uuid_in_the_connection_reads_that_repository_labelled_by_slug(
+    make_engine: Callable[..., Engine], api_uuid: str
+) -> None:
+    by_uuid = make_engine(Repository=api_uuid).execute("SELECT repository, name FROM branches")
+    by_slug = make_engine(Repository="api").execute("SELECT repository, name FROM branches")
+    assert by_uuid.rows and {row[0] for row in by_uuid.rows} == {"api"}
+    assert canonical(by_uuid.rows) == canonical(by_slug.rows)
+
+
+def test_a_workspace_uuid_schema_labels_rows_with_the_slug(engine: Engine, reference: Engine) -> None:
+    workspace_uuid = reference.execute("SELECT uuid FROM workspaces WHERE slug = 'acme'").rows[0][0]
+    rows = engine.execute(f'SELECT workspace, slug FROM "{workspace_uuid}".repositories').rows
+    assert rows and {row[0] for row in rows} == {"acme"}
+    assert canonical(rows) == canonical(reference.execute("SELECT workspace, slug FROM acme.repositories").rows)
+
+
+@pytest.mark.parametrize(
+    ("sql", "named"),
+    [
+        ("SELECT count(*) FROM branches WHERE repository = 'nope'", "Repository 'nope'"),
+        ("SELECT count(*) FROM branches WHERE repository IN ('api', 'nope')", "Repository 'nope'"),
+        ("SELECT count(*) FROM branches WHERE repository = 'API'", "Repository 'API'"),
+        ("SELECT count(*) FROM acmee.pull_requests WHERE repository = 'api'", "Workspace 'acmee'"),
+        ("SELECT count(*) FROM acmee.pull_requests", "Workspace 'acmee'"),
+        ("SELECT count(*) FROM acmee.repositories", "Workspace 'acmee'"),
+        ("SELECT count(*) FROM pull_request_comments WHERE repository = 'api' AND pull_request_id = 987654",
+         "Pull request 987654"),
+        ("SELECT count(*) FROM branches WHERE repository = ''", "Repository ''"),
+    ],
+)
+def test_a_named_key_that_does_not_exist_is_an_error_naming_it(engine: Engine, sql: str, named: str) -> None:
+    with pytest.raises(KeyNotFoundError) as caught:
+        engine.execute(sql)
+    message = str(caught.value)
+    assert named in message
+    assert "SELECT" in message or "Check" in message  # says what to do
+
+
+def test_a_missing_repository_in_the_connection_is_an_error(make_engine: Callable[..., Engine]) -> None:
+    with pytest.raises(KeyNotFoundError, match="Repository 'gone'"):
+        make_engine(Repository="gone").execute("SELECT name FROM branches")
+
+
+def test_an_id_filter_that_matches_nothing_is_no_rows(engine: Engine) -> None:
+    # id is the table's own column (a GET by id): SQL's answer is an empty table, not an error
+    assert engine.execute("SELECT id FROM pull_requests WHERE repository = 'api' AND id = 987654").rows == []
+
+
+@pytest.fixture()
+def writable() -> Iterator[Any]:
+    with run_emulator(scale="tiny", seed=1) as handle:
+        yield handle
+
+
+def test_a_parent_that_vanished_mid_query_is_skipped_with_a_warning(writable: Any) -> None:
+    # a cached branch listing still names a branch deleted since: its history answers 404
+    engine = Engine(settings_for(writable, CacheTTL=300))
+    truth = Engine(settings_for(writable), pushdown=False)
+    try:
+        engine.execute("SELECT branch, message FROM branch_commits WHERE repository = 'api'")
+        victim = next(name for (name,) in truth.execute(
+            "SELECT name FROM branches WHERE repository = 'api' ORDER BY name").rows if name != "main")
+        engine.client.delete(f"/repositories/acme/api/refs/branches/{victim}")
+        with pytest.warns(QueryWarning, match=f"skipped branch '{victim}'"):
+            result = engine.execute("SELECT branch, hash FROM branch_commits WHERE repository = 'api'")
+        assert any(f"'{victim}'" in message for message in result.warnings)
+        expected = truth.execute("SELECT branch, hash FROM branch_commits WHERE repository = 'api'").rows
+        assert canonical(result.rows) == canonical(expected)
+        assert victim not in {row[0] for row in result.rows}
+    finally:
+        engine.close()
+        truth.close()
+
+
+def test_a_missing_sub_resource_of_an_existing_parent_is_no_rows(writable: Any) -> None:
+    # Bitbucket answers 404 for the branching model of a repository that has none
+    with writable.store.lock:
+        writable.store.repo_data("acme", "web").branching_model = None
+    engine = Engine(settings_for(writable))
+    truth = Engine(settings_for(writable), pushdown=False)
+    try:
+        sql = "SELECT repository, development_name FROM branching_model"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", QueryWarning)
+            result = engine.execute(sql)
+            assert result.rows and "web" not in {row[0] for row in result.rows}
+            assert canonical(result.rows) == canonical(truth.execute(sql).rows)
+            assert engine.execute("SELECT * FROM branching_model WHERE repository = 'web'").rows == []
+    finally:
+        engine.close()
+        truth.close()
