@@ -1,0 +1,804 @@
+"""One client connection's SQL: PostgreSQL statements in, rows and command tags out.
+
+The protocol layer (server/connection.py) hands each statement here; this module decides
+where it goes:
+
+- session commands (SET, SHOW, RESET, BEGIN/COMMIT/ROLLBACK, SAVEPOINT, DISCARD, DEALLOCATE,
+  LISTEN...) are answered from the session's own state: the engine is read-only and
+  stateless, so transactions are accepted and have nothing to commit;
+- statements over ``pg_catalog``/``information_schema`` only (or no relation at all) run in
+  the session's local catalog database (:mod:`.pg_catalog`): zero API requests;
+- every other query is translated to DuckDB's dialect (:mod:`.translate`) and run by the
+  engine, exactly as the DB-API would run it, so the same pushdown applies;
+- ``COPY (query) TO STDOUT`` runs the query and hands the rows to the protocol layer as COPY
+  data; writes get 42501 (read-only user) or 0A000 (the engine has no writes yet).
+
+Every failure a client should see is a :class:`PgError` with PostgreSQL's SQLSTATE, the
+engine's readable message and, where it has one, its hint.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
+
+from bitbucket_sql.api import errors as api_errors
+from bitbucket_sql.engine import Engine, QueryResult
+from bitbucket_sql.engine import errors as engine_errors
+from bitbucket_sql.engine.naming import postgres_name
+
+from . import pgtypes, translate
+from .pg_catalog import (
+    PG_TABLES,
+    SERVER_VERSION,
+    SERVER_VERSION_NUM,
+    PgCatalog,
+    SessionState,
+    catalog_tables,
+    columns_of,
+)
+from .pgtypes import PgType, pg_type_for
+
+
+class PgError(Exception):
+    """A failure the client sees as an ErrorResponse (SQLSTATE, message, optional hint/detail)."""
+
+    def __init__(self, sqlstate: str, message: str, hint: str | None = None, detail: str | None = None,
+                 severity: str = "ERROR") -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.message = message
+        self.hint = hint
+        self.detail = detail
+        self.severity = severity
+
+
+@dataclass
+class Field:
+    """One column of RowDescription."""
+
+    name: str
+    type: PgType
+    table_oid: int = 0
+    column_number: int = 0
+    type_modifier: int = -1
+
+
+@dataclass
+class StatementResult:
+    """The answer to one statement (see /work/notes/server-interface.md)."""
+
+    fields: list[Field] | None
+    rows: list[tuple[Any, ...]]
+    command_tag: str
+    notices: list[str] = field(default_factory=list)
+    copy_out: str | None = None
+    #: Bitbucket API requests the statement made (for the access log)
+    requests: int = 0
+
+
+@dataclass
+class Prepared:
+    param_types: list[PgType]
+    fields: list[Field] | None
+
+
+class _Cancelled(Exception):
+    """Raised inside the engine's progress callback to stop fetching."""
+
+
+#: settings every session starts with (also reported as ParameterStatus where PostgreSQL does)
+_DEFAULT_SETTINGS: dict[str, str] = {
+    "server_version": SERVER_VERSION,
+    "server_version_num": SERVER_VERSION_NUM,
+    "server_encoding": "UTF8",
+    "client_encoding": "UTF8",
+    "datestyle": "ISO, MDY",
+    "intervalstyle": "postgres",
+    "timezone": "UTC",
+    "integer_datetimes": "on",
+    "standard_conforming_strings": "on",
+    "is_superuser": "off",
+    "application_name": "",
+    "default_transaction_isolation": "read committed",
+    "transaction_isolation": "read committed",
+    "default_transaction_read_only": "off",
+    "transaction_read_only": "off",
+    "extra_float_digits": "1",
+    "client_min_messages": "notice",
+    "max_identifier_length": "63",
+    "lc_collate": "C.UTF-8",
+    "lc_ctype": "C.UTF-8",
+    "lc_messages": "C.UTF-8",
+    "lc_monetary": "C.UTF-8",
+    "lc_numeric": "C.UTF-8",
+    "lc_time": "C.UTF-8",
+    "statement_timeout": "0",
+    "lock_timeout": "0",
+    "idle_in_transaction_session_timeout": "0",
+    "bytea_output": "hex",
+    "default_table_access_method": "heap",
+}
+#: PostgreSQL's spelling of settings in SHOW's column name and ParameterStatus
+_DISPLAY_NAMES = {"datestyle": "DateStyle", "intervalstyle": "IntervalStyle", "timezone": "TimeZone"}
+_STATUS_SETTINGS = ("server_version", "server_encoding", "client_encoding", "datestyle", "intervalstyle",
+                    "timezone", "integer_datetimes", "standard_conforming_strings", "is_superuser",
+                    "application_name", "default_transaction_read_only")
+_READ_ONLY_SETTINGS = {"server_version", "server_version_num", "server_encoding", "integer_datetimes",
+                       "max_identifier_length", "lc_collate", "lc_ctype", "is_superuser"}
+
+_WRITE_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "CREATE", "DROP", "ALTER", "TRUNCATE",
+                "GRANT", "REVOKE", "COMMENT", "VACUUM", "REINDEX", "CLUSTER", "REFRESH", "SECURITY", "IMPORT",
+                "LOCK"}
+_UNSUPPORTED_WORDS = {"DO", "CALL", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "MOVE", "LOAD", "CHECKPOINT",
+                      "ANALYZE", "REASSIGN", "CREATEDB"}
+_QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"}
+_COPY = re.compile(r"^\s*COPY\s+(?P<source>\(.*\)|[\w.\"]+(?:\s*\([^)]*\))?)\s+TO\s+STDOUT\b(?P<options>.*)$",
+                   re.IGNORECASE | re.DOTALL)
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z(`])")
+
+
+class SqlSession:
+    """One client connection's SQL state (search_path, settings, transaction status)."""
+
+    def __init__(self, database: str, user: str, engine: Engine, can_write: bool) -> None:
+        self.database = database
+        self.user = user
+        self.engine = engine
+        self.can_write = can_write
+        workspace = engine.default_schema
+        settings = dict(_DEFAULT_SETTINGS)
+        settings["search_path"] = f"{workspace}, public" if workspace else "public"
+        settings["session_authorization"] = user
+        self.state = SessionState(database, user, can_write, settings)
+        self.schemas: list[str] = [workspace] if workspace else []
+        self._catalog: PgCatalog | None = None
+        self._catalog_lock = threading.Lock()
+        #: "I" idle, "T" in a transaction block, "E" in a failed transaction block
+        self.transaction_status = "I"
+        self._cancel = threading.Event()
+        self._running = False
+        self._state_lock = threading.Lock()
+
+    # --- the contract -------------------------------------------------------------------------
+    def parameter_status(self) -> dict[str, str]:
+        """The ParameterStatus messages sent after authentication."""
+        status = {_DISPLAY_NAMES.get(name, name): self.state.settings[name] for name in _STATUS_SETTINGS}
+        status["session_authorization"] = self.user
+        return status
+
+    def execute(self, sql: str) -> list[StatementResult]:
+        """A simple Query: every statement in ``sql``, in order (the first failure stops the rest)."""
+        self._start()
+        try:
+            return [self._statement(text, None, None) for text in split_statements(sql)]
+        finally:
+            self._finish()
+
+    def prepare(self, sql: str, param_oids: Sequence[int]) -> Prepared:
+        """Parse (+ Describe statement): parameter types and result columns, without API requests."""
+        statements = split_statements(sql)
+        if len(statements) > 1:
+            raise PgError("42601", "cannot insert multiple commands into a prepared statement")
+        if not statements:
+            return Prepared([], None)
+        text = statements[0]
+        word = _first_word(text)
+        if word == "SHOW":
+            return Prepared([], [Field(self._show_name(text), pgtypes.TEXT)])
+        if word not in _QUERY_WORDS:
+            return Prepared([_given_type(oid) for oid in param_oids], None)
+        tree = self._parse(text)
+        count = max(translate.parameter_numbers(tree), default=0)
+        count = max(count, len(param_oids))
+        inferred = translate.infer_parameter_types(tree, self._column_types(tree), count)
+        types = [_given_type(param_oids[i]) if i < len(param_oids) and param_oids[i] else inferred[i]
+                 for i in range(count)]
+        fields = self._describe(tree, types)
+        return Prepared(types, fields)
+
+    def execute_prepared(self, sql: str, params: list[Any], param_types: list[PgType]) -> StatementResult:
+        """Bind + Execute: ``params`` are text (or already decoded binary) values."""
+        self._start()
+        try:
+            statements = split_statements(sql)
+            if not statements:
+                return StatementResult(None, [], "EMPTY")
+            values = [coerce_parameter(value, param_types[i] if i < len(param_types) else pgtypes.TEXT, i + 1)
+                      for i, value in enumerate(params)]
+            return self._statement(statements[0], values, param_types)
+        finally:
+            self._finish()
+
+    def cancel(self) -> None:
+        """Stop the running statement (thread-safe); its remaining API requests are not sent."""
+        with self._state_lock:
+            if self._running:
+                self._cancel.set()
+                if self._catalog is not None:
+                    self._catalog.connection.interrupt()
+
+    def close(self) -> None:
+        """Release the local catalog database (the engine belongs to the caller)."""
+        with self._catalog_lock:
+            if self._catalog is not None:
+                self._catalog.close()
+                self._catalog = None
+
+    # --- running one statement ------------------------------------------------------------------
+    def _start(self) -> None:
+        with self._state_lock:
+            self._cancel.clear()
+            self._running = True
+
+    def _finish(self) -> None:
+        with self._state_lock:
+            self._running = False
+
+    def _statement(self, text: str, params: list[Any] | None, types: Sequence[PgType] | None) -> StatementResult:
+        word = _first_word(text)
+        if self.transaction_status == "E" and not _ends_failed_block(text):
+            raise PgError("25P02", "current transaction is aborted, commands ignored until end of transaction block",
+                          hint="Send ROLLBACK (or ROLLBACK TO SAVEPOINT) to continue.")
+        try:
+            return self._dispatch(word, text, params, types)
+        except PgError:
+            if self.transaction_status == "T":
+                self.transaction_status = "E"
+            raise
+
+    def _dispatch(self, word: str, text: str, params: list[Any] | None,
+                  types: Sequence[PgType] | None) -> StatementResult:
+        if word in _QUERY_WORDS:
+            return self._query(text, params)
+        if word == "COPY":
+            return self._copy(text)
+        if word == "SET":
+            return self._set(text)
+        if word == "RESET":
+            return self._reset(text)
+        if word == "SHOW":
+            return self._show(text)
+        if word in ("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE"):
+            return self._transaction(word, text)
+        if word in ("DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY", "CLOSE"):
+            return self._no_op(word, text)
+        if word in _WRITE_WORDS:
+            return self._write(word)
+        if word in _UNSUPPORTED_WORDS:
+            raise PgError("0A000", f"{word} is not supported by bitbucket-sql",
+                          hint="Send plain SELECT queries; session commands SET, SHOW and transactions are accepted.")
+        raise PgError("42601", f'syntax error at or near "{text.split()[0] if text.split() else text}"',
+                      hint="A query starts with SELECT, WITH, VALUES or EXPLAIN.")
+
+    # --- queries ---------------------------------------------------------------------------------
+    def _parse(self, text: str) -> exp.Expression:
+        try:
+            return translate.parse(text)
+        except translate.TranslationError as error:
+            raise PgError("42601", str(error), hint="Check the SQL around that position.") from None
+
+    def _query(self, text: str, params: list[Any] | None) -> StatementResult:
+        explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
+        body = text[explain.end():] if explain else text
+        tree = self._parse(body)
+        numbers = translate.parameter_numbers(tree)
+        if numbers and params is None:
+            raise PgError("42P02", f"there is no parameter ${numbers[0]}",
+                          hint="Bind parameters through the extended protocol (a driver's placeholders).")
+        try:
+            bound = translate.bind_parameters(tree, params) if numbers else tree
+        except translate.TranslationError as error:
+            raise PgError("08P01", str(error)) from None
+        if translate.target_of(bound) == "catalog" and not explain:
+            return self._catalog_query(bound)
+        return self._engine_query(bound, explain.group(0).upper().split() if explain else None)
+
+    def _catalog_query(self, tree: exp.Expression) -> StatementResult:
+        names, types, rows = self._run_catalog(tree, describe_only=False)
+        fields = [Field(name, pg_type_for(kind)) for name, kind in zip(names, types, strict=True)]
+        return StatementResult(fields, _plain_rows(rows, types), f"SELECT {len(rows)}")
+
+    def _run_catalog(self, tree: exp.Expression, *, describe_only: bool) -> tuple[list[str], list[str], list[Any]]:
+        missing = translate.unknown_catalog_relation(tree)
+        if missing is not None:
+            raise PgError("42P01", f'relation "{missing}" does not exist',
+                          hint="This server provides the pg_catalog and information_schema relations clients "
+                               "use for introspection; see docs/server-sql.md.")
+        tree = _with_postgres_names(tree)
+        translated = translate.translate(tree, "catalog")
+        catalog = self._catalog_db()
+        try:
+            if describe_only:
+                names, types = catalog.describe(translated.sql, translated.functions)
+                return names, types, []
+            names, types, rows = catalog.run(translated.sql, translated.functions)
+        except duckdb.InterruptException:
+            raise _cancelled() from None
+        except duckdb.Error as error:
+            raise _catalog_error(error) from None
+        if self._cancel.is_set():
+            raise _cancelled()
+        return names, types, rows
+
+    def _engine_query(self, tree: exp.Expression, explain: list[str] | None) -> StatementResult:
+        translated = translate.translate(self._qualified(tree), "engine")
+        sql = translated.sql if explain is None else " ".join(explain) + " " + translated.sql
+        if self._cancel.is_set():
+            raise _cancelled()
+        try:
+            result = self.engine.execute(sql, progress=self._progress)
+        except _Cancelled:
+            raise _cancelled() from None
+        except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
+            if self._cancel.is_set():
+                raise _cancelled() from None
+            raise pg_error_for(error) from None
+        if self._cancel.is_set():
+            raise _cancelled()
+        fields = [Field(column.name, pg_type_for(column.type)) for column in result.columns]
+        types = [column.type for column in result.columns]
+        return StatementResult(fields, _plain_rows(result.rows, types), f"SELECT {len(result.rows)}",
+                               self._notices(result), requests=result.stats.requests)
+
+    def _progress(self, _progress: Any) -> None:
+        if self._cancel.is_set():
+            raise _Cancelled()
+
+    def _qualified(self, tree: exp.Expression) -> exp.Expression:
+        """Unqualified tables read the search path's first schema when it is not the Workspace."""
+        current = self._catalog_db().current_schema() if self._search_path_moved() else None
+        if current is None or current in ("public", "pg_catalog", "information_schema"):
+            return tree
+        tree = tree.copy()
+        for table in translate.table_references(tree):
+            if not table.db:
+                table.set("db", exp.to_identifier(current))
+        return tree
+
+    def _search_path_moved(self) -> bool:
+        workspace = self.engine.default_schema
+        path = self.state.search_path
+        return bool(path) and path[0] != workspace and path[0] in self.schemas
+
+    def _notices(self, result: QueryResult) -> list[str]:
+        notices = [str(message) for message in getattr(result, "warnings", None) or []]
+        try:
+            status = self.engine.client.rate_limit
+        except AttributeError:
+            return notices
+        if result.stats.requests and getattr(status, "near_limit", False):
+            notices.append(
+                f"Bitbucket rate-limit budget low: {status.remaining} of {status.limit} requests left in "
+                f"this rolling hour. Narrow queries (filters on keys, LIMIT) or raise CacheTTL."
+            )
+        return notices
+
+    def _describe(self, tree: exp.Expression, types: list[PgType]) -> list[Field] | None:
+        try:
+            bound = translate.bind_parameters(tree, None, types)
+        except translate.TranslationError as error:
+            raise PgError("08P01", str(error)) from None
+        if translate.target_of(bound) == "catalog":
+            names, kinds, _ = self._run_catalog(bound, describe_only=True)
+            return [Field(name, pg_type_for(kind)) for name, kind in zip(names, kinds, strict=True)]
+        translated = translate.translate(self._qualified(bound), "engine")
+        try:
+            columns = self.engine.describe(translated.sql)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
+            raise pg_error_for(error) from None
+        return [Field(column.name, pg_type_for(column.type)) for column in columns]
+
+    def _column_types(self, tree: exp.Expression) -> dict[str, str]:
+        """Column name -> DuckDB type over the relations a statement reads (for parameter types)."""
+        found: dict[str, str] = {}
+        for table in translate.table_references(tree):
+            relation = translate.catalog_relation(table)
+            if relation is not None:
+                specs = PG_TABLES.get(relation[1], ())
+                found.update({spec.name: spec.type for spec in columns_of(specs)})
+                continue
+            for definition in catalog_tables():
+                if definition.name == table.name.lower():
+                    found.update({column.name: column.type for column in definition.columns})
+        return found
+
+    def _catalog_db(self) -> PgCatalog:
+        with self._catalog_lock:
+            if self._catalog is None:
+                self._catalog = PgCatalog(self.state, self.schemas)
+            return self._catalog
+
+    # --- COPY ------------------------------------------------------------------------------------
+    def _copy(self, text: str) -> StatementResult:
+        match = _COPY.match(text.strip().rstrip(";"))
+        if match is None:
+            if re.search(r"\bFROM\s+STDIN\b", text, re.IGNORECASE):
+                return self._write("COPY")
+            raise PgError("0A000", "only COPY (query) TO STDOUT and COPY table TO STDOUT are supported",
+                          hint="Write COPY (SELECT ...) TO STDOUT WITH (FORMAT csv, HEADER), or psql's \\copy.")
+        source = match.group("source").strip()
+        if source.startswith("("):
+            query = source[1:-1]
+        else:
+            table_match = re.match(r"^([\w.\"]+)\s*(?:\((.*)\))?$", source, re.DOTALL)
+            assert table_match is not None
+            columns = table_match.group(2) or "*"
+            query = f"SELECT {columns} FROM {table_match.group(1)}"
+        copy_out = _copy_format(match.group("options"))
+        result = self._query(query, None)
+        return StatementResult(result.fields, result.rows, f"COPY {len(result.rows)}", result.notices,
+                               copy_out=copy_out, requests=result.requests)
+
+    # --- session commands --------------------------------------------------------------------------
+    def _set(self, text: str) -> StatementResult:
+        body = re.sub(r"^\s*SET\s+(SESSION\s+|LOCAL\s+)?", "", text.strip().rstrip(";"), flags=re.IGNORECASE)
+        upper = body.upper()
+        if upper.startswith(("TRANSACTION", "CHARACTERISTICS", "SESSION CHARACTERISTICS", "CONSTRAINTS")):
+            return StatementResult(None, [], "SET")
+        if upper.startswith("TIME ZONE"):
+            name, value = "timezone", body[len("TIME ZONE"):].strip()
+        elif upper.startswith("NAMES"):
+            name, value = "client_encoding", body[len("NAMES"):].strip()
+        elif upper.startswith("ROLE") or upper.startswith("SESSION AUTHORIZATION"):
+            return StatementResult(None, [], "SET")
+        else:
+            match = re.match(r'^("?[\w.]+"?)\s*(?:=|\bTO\b)\s*(.*)$', body, re.IGNORECASE | re.DOTALL)
+            if match is None:
+                raise PgError("42601", f"syntax error in SET: {text.strip()!r}",
+                              hint="Write SET name = value (or SET name TO value).")
+            name, value = match.group(1).strip('"').lower(), match.group(2).strip()
+        self._apply_setting(name, _setting_value(value))
+        return StatementResult(None, [], "SET")
+
+    def _apply_setting(self, name: str, value: str | None) -> None:
+        if name in _READ_ONLY_SETTINGS:
+            raise PgError("55P02", f'parameter "{name}" cannot be changed')
+        if name == "client_encoding" and value is not None and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
+            raise PgError("0A000", f"client encoding {value!r} is not supported: this server speaks UTF8 only",
+                          hint="Set client_encoding to UTF8.")
+        if value is None or value.upper() == "DEFAULT":
+            value = self._default_setting(name)
+        if name == "search_path":
+            value = self._use_search_path(value)
+        self.state.settings[name] = value
+        with self._catalog_lock:
+            if self._catalog is not None:
+                self._catalog.update_setting(name, value)
+
+    def _default_setting(self, name: str) -> str:
+        if name == "search_path":
+            workspace = self.engine.default_schema
+            return f"{workspace}, public" if workspace else "public"
+        return _DEFAULT_SETTINGS.get(name, "")
+
+    def _use_search_path(self, value: str) -> str:
+        """Schemas named in search_path become known workspaces (the catalog then lists them)."""
+        added = False
+        for part in value.split(","):
+            name = part.strip().strip('"')
+            if name and name not in ("$user", "public", "pg_catalog", "information_schema", "pg_temp") \
+                    and name not in self.schemas:
+                self.schemas.append(name)
+                added = True
+        if added:
+            self.close()  # rebuilt with the new schemas on the next catalog query
+        return value
+
+    def _reset(self, text: str) -> StatementResult:
+        name = text.strip().rstrip(";").split(None, 1)[1].strip().strip('"').lower() if len(text.split()) > 1 else ""
+        if name == "all":
+            for setting in list(self.state.settings):
+                if setting not in _READ_ONLY_SETTINGS:
+                    self._apply_setting(setting, self._default_setting(setting))
+        elif name:
+            self._apply_setting(name, self._default_setting(name))
+        return StatementResult(None, [], "RESET")
+
+    def _show_name(self, text: str) -> str:
+        body = re.sub(r"^\s*SHOW\s+", "", text.strip().rstrip(";"), flags=re.IGNORECASE).strip()
+        name = re.sub(r"\s+", " ", body.strip('"')).lower()
+        name = {"transaction isolation level": "transaction_isolation", "time zone": "timezone"}.get(name, name)
+        return _DISPLAY_NAMES.get(name, name)
+
+    def _show(self, text: str) -> StatementResult:
+        name = self._show_name(text)
+        key = name.lower()
+        if key == "all":
+            fields = [Field("name", pgtypes.TEXT), Field("setting", pgtypes.TEXT), Field("description", pgtypes.TEXT)]
+            rows = [(_DISPLAY_NAMES.get(k, k), v, "") for k, v in sorted(self.state.settings.items())]
+            return StatementResult(fields, rows, "SHOW")
+        if key not in self.state.settings:
+            raise PgError("42704", f'unrecognized configuration parameter "{name}"',
+                          hint="SHOW ALL lists the settings.")
+        return StatementResult([Field(name, pgtypes.TEXT)], [(self.state.settings[key],)], "SHOW")
+
+    def _transaction(self, word: str, text: str) -> StatementResult:
+        upper = re.sub(r"\s+", " ", text.strip().rstrip(";").upper())
+        notices: list[str] = []
+        if word in ("BEGIN", "START"):
+            if self.transaction_status != "I":
+                notices.append("there is already a transaction in progress")
+            self.transaction_status = "T" if self.transaction_status == "I" else self.transaction_status
+            return StatementResult(None, [], "BEGIN", notices)
+        if word in ("COMMIT", "END"):
+            failed = self.transaction_status == "E"
+            if self.transaction_status == "I":
+                notices.append("there is no transaction in progress")
+            self.transaction_status = "I"
+            return StatementResult(None, [], "ROLLBACK" if failed else "COMMIT", notices)
+        if word in ("ROLLBACK", "ABORT"):
+            if " TO " in f" {upper} ":
+                if self.transaction_status == "I":
+                    raise PgError("25P01", "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+                self.transaction_status = "T"
+                return StatementResult(None, [], "ROLLBACK")
+            if self.transaction_status == "I":
+                notices.append("there is no transaction in progress")
+            self.transaction_status = "I"
+            return StatementResult(None, [], "ROLLBACK", notices)
+        if self.transaction_status == "I":
+            raise PgError("25P01", f"{word} can only be used in transaction blocks")
+        return StatementResult(None, [], word)
+
+    def _no_op(self, word: str, text: str) -> StatementResult:
+        words = text.strip().rstrip(";").upper().split()
+        if word == "DISCARD":
+            return StatementResult(None, [], " ".join(words[:2]))
+        if word == "DEALLOCATE":
+            return StatementResult(None, [], "DEALLOCATE ALL" if words[-1] == "ALL" else "DEALLOCATE")
+        if word == "CLOSE":
+            return StatementResult(None, [], "CLOSE CURSOR")
+        return StatementResult(None, [], word)
+
+    def _write(self, word: str) -> StatementResult:
+        if not self.can_write:
+            raise PgError("42501", f"permission denied: user {self.user!r} has read-only access to database "
+                                   f"{self.database!r}",
+                          hint="Ask the server's administrator for read-write rights on this database.")
+        raise PgError("0A000", f"{word} is not supported yet: the engine answers queries only (SELECT, WITH, "
+                               f"VALUES, EXPLAIN)",
+                      hint="Make changes in Bitbucket's web UI or API until writes are supported.")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a simple Query, split at top-level semicolons (never inside strings)."""
+    try:
+        tokens = Postgres().tokenize(sql)
+    except TokenError:
+        if not sql.strip().strip(";").strip():
+            return []
+        raise PgError("42601", "unterminated quoted string or comment",
+                      hint="Close every ' and \" and /* comment.") from None
+    pieces: list[str] = []
+    start = 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            pieces.append(sql[start:token.start])
+            start = token.end + 1
+    pieces.append(sql[start:])
+    return [piece.strip() for piece in pieces if _strip_comments(piece).strip()]
+
+
+def _strip_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
+    return re.sub(r"--[^\n]*", " ", text)
+
+
+def _first_word(text: str) -> str:
+    stripped = _strip_comments(text).lstrip()
+    if stripped.startswith("("):
+        return "("
+    match = re.match(r"[A-Za-z_]+", stripped)
+    return match.group(0).upper() if match else ""
+
+
+def _ends_failed_block(text: str) -> bool:
+    return _first_word(text) in ("ROLLBACK", "ABORT", "COMMIT", "END")
+
+
+def _given_type(oid: int) -> PgType:
+    return pgtypes.BY_OID.get(oid, pgtypes.TEXT) if oid else pgtypes.TEXT
+
+
+def _setting_value(raw: str) -> str | None:
+    value = raw.strip()
+    if value.upper() == "DEFAULT":
+        return None
+    parts = [part.strip() for part in re.findall(r"'(?:[^']|'')*'|[^,]+", value)]
+    cleaned = [part[1:-1].replace("''", "'") if part.startswith("'") and part.endswith("'") else part
+               for part in parts if part]
+    return ", ".join(cleaned)
+
+
+def _copy_format(options: str) -> str:
+    words = re.sub(r"[(),]", " ", options).lower().split()
+    words = [word.strip("'\"") for word in words if word not in ("with",)]
+    csv = "csv" in words
+    if "binary" in words:
+        raise PgError("0A000", "COPY in binary format is not supported", hint="Use FORMAT csv or text.")
+    for option in ("delimiter", "null", "quote", "escape", "force_quote", "encoding"):
+        if option in words:
+            raise PgError("0A000", f"the COPY option {option.upper()} is not supported",
+                          hint="Supported: FORMAT text|csv and HEADER.")
+    header = "header" in words and not ({"false", "off", "0"} & set(words[words.index("header") + 1:][:1]))
+    if csv:
+        return "csv header" if header else "csv"
+    return "text"
+
+
+#: PostgreSQL's column names for sqlglot's typed niladic functions
+_NILADIC_NAMES: dict[type[exp.Expression], str] = {
+    exp.CurrentVersion: "version", exp.CurrentSchema: "current_schema", exp.CurrentUser: "current_user",
+    exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database", exp.CurrentCatalog: "current_catalog",
+    exp.CurrentTimestamp: "now",
+}
+
+
+def _with_postgres_names(tree: exp.Expression) -> exp.Expression:
+    """Alias unaliased computed projections of the outermost SELECT with PostgreSQL's names."""
+    tree = tree.copy()
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return tree
+    projections = []
+    for projection in select.expressions:
+        keyword = isinstance(projection, exp.Column) and not projection.table and not projection.this.quoted \
+            and projection.name.lower() in ("user", "current_role")
+        if isinstance(projection, exp.Alias | exp.Star | exp.Column) and not keyword or projection.alias:
+            projections.append(projection)
+            continue
+        name = projection.name.lower() if keyword else  _NILADIC_NAMES.get(type(projection)) or postgres_name(projection)
+        projections.append(exp.alias_(projection, name, quoted=True))
+    select.set("expressions", projections)
+    return tree
+
+
+def _plain_rows(rows: list[tuple[Any, ...]], types: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Values the codec encodes: nested values of JSON-typed columns become JSON text."""
+    json_columns = [index for index, kind in enumerate(types) if pgtypes.is_json_like(kind)]
+    if not json_columns:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index in json_columns:
+            if values[index] is not None and not isinstance(values[index], str):
+                values[index] = json.dumps(values[index], default=str)
+        converted.append(tuple(values))
+    return converted
+
+
+_TRUE = {"t", "true", "1", "on", "yes", "y"}
+_FALSE = {"f", "false", "0", "off", "no", "n"}
+
+
+def coerce_parameter(value: Any, pg_type: PgType, position: int) -> Any:
+    """A text parameter as the Python value its type means (binary ones arrive decoded)."""
+    if not isinstance(value, str):
+        if isinstance(value, bytes | bytearray | memoryview) and pg_type.oid != pgtypes.BYTEA.oid:
+            value = bytes(value).decode("utf-8", errors="replace")
+        else:
+            return value
+    text = value
+    try:
+        oid = pg_type.oid
+        if oid == 16:
+            lowered = text.strip().lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            raise ValueError(text)
+        if oid in (20, 21, 23, 26):
+            return int(text.strip())
+        if oid in (700, 701):
+            return float(text.strip())
+        if oid == 1700:
+            return decimal.Decimal(text.strip())
+        if oid == 1082:
+            return datetime.date.fromisoformat(text.strip())
+        if oid in (1114, 1184):
+            stamp = text.strip().replace(" ", "T", 1)
+            stamp = re.sub(r"([+-]\d\d)$", r"\1:00", stamp)
+            parsed = datetime.datetime.fromisoformat(stamp)
+            if oid == 1184 and parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=datetime.UTC)
+            return parsed
+        if oid == 17:
+            return bytes.fromhex(text[2:]) if text.startswith("\\x") else text.encode("utf-8")
+    except (ValueError, decimal.InvalidOperation):
+        raise PgError("22P02", f'invalid input syntax for type {pg_type.display_name}: "{text}"',
+                      detail=f"Parameter ${position}.") from None
+    return text
+
+
+def _cancelled() -> PgError:
+    return PgError("57014", "canceling statement due to user request",
+                   hint="The query was cancelled; requests not yet sent to Bitbucket were not sent.")
+
+
+def _split_message(text: str) -> tuple[str, str | None]:
+    parts = _SENTENCE_BREAK.split(text.strip(), maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (text.strip(), None)
+
+
+def pg_error_for(error: BaseException) -> PgError:
+    """The PgError a client sees for an engine or API failure (SQLSTATE from its kind)."""
+    if isinstance(error, PgError):
+        return error
+    if isinstance(error, api_errors.BitbucketError):
+        sqlstate = "08006"
+        if isinstance(error, api_errors.RateLimitedError | api_errors.TooManyPagesError):
+            sqlstate = "53400"
+        elif isinstance(error, api_errors.PermissionDeniedError):
+            sqlstate = "42501"
+        elif isinstance(error, api_errors.GoneError):
+            sqlstate = "0A000"
+        elif isinstance(error, api_errors.NotFoundError):
+            sqlstate = "3F000"
+        hint = error.hint
+        message = str(error)
+        if hint and message.endswith(hint.strip()) or (hint and hint.strip().rstrip(".") in message):
+            message = message.replace(hint.strip(), "").strip()
+        return PgError(sqlstate, message, hint=hint)
+    message, hint = _split_message(str(error))
+    mapping: list[tuple[type[BaseException], str]] = [
+        (engine_errors.UnknownTableError, "42P01"),
+        (engine_errors.RemovedTableError, "0A000"),
+        (engine_errors.UnknownColumnError, "42703"),
+        (engine_errors.SqlSyntaxError, "42601"),
+        (engine_errors.NoWorkspaceError, "3F000"),
+        (engine_errors.FanoutLimitError, "53400"),
+        (engine_errors.ParameterError, "22023"),
+        (engine_errors.UnsupportedStatementError, "0A000"),
+    ]
+    for kind, sqlstate in mapping:
+        if isinstance(error, kind):
+            return PgError(sqlstate, message, hint=hint)
+    if isinstance(error, engine_errors.EngineError):
+        text = str(error)
+        if "Conversion Error" in text or "Could not convert" in text:
+            return PgError("22P02", message, hint=hint)
+        if "No function matches" in text or "Function with name" in text:
+            return PgError("42883", message, hint=hint)
+        if "timed out" in text.lower() or "timeout" in text.lower():
+            return PgError("57014", message, hint=hint)
+        return PgError("XX000", message, hint=hint)
+    if isinstance(error, TimeoutError):
+        return PgError("57014", f"canceling statement due to statement timeout: {error}")
+    return PgError("XX000", f"internal error: {error or type(error).__name__}")
+
+
+def _catalog_error(error: duckdb.Error) -> PgError:
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    if isinstance(error, duckdb.ParserException):
+        return PgError("42601", f"syntax error: {first}")
+    if "Referenced column" in text or "does not have a column" in text:
+        return PgError("42703", f"column does not exist: {first}",
+                       hint="The catalog relations have PostgreSQL 16's columns; see docs/server-sql.md.")
+    if "Function with name" in text or "No function matches" in text:
+        return PgError("42883", f"function does not exist: {first}",
+                       hint="See docs/server-sql.md for the functions this server provides.")
+    if "Conversion Error" in text:
+        return PgError("22P02", f"invalid input: {first}")
+    return PgError("0A000", f"this catalog query is not supported: {first}",
+                   hint="Please report the query; see docs/server-sql.md for what is supported.")
