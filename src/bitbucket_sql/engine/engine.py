@@ -161,6 +161,26 @@ class Engine:
                 prepared.database.close()
         return [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
 
+    def describe(self, sql: str, params: Sequence[Any] | None = None) -> list[ResultColumn]:
+        """The result columns of a query without running it: no API request is made.
+
+        The query is bound against the empty, typed local tables (as every query is before
+        fetching), so unknown tables and columns raise here too. The SQL server answers a
+        client's Describe (of a prepared statement) with this.
+        """
+        self._check_open()
+        statement = parse_statement(sql, params)
+        if statement.explain != "none":
+            return [ResultColumn("plan", "VARCHAR")]
+        with self.client.recording():
+            prepared = self._prepare(statement)
+            try:
+                relation = prepared.database.connection.sql(prepared.local_sql)
+                names, types = list(relation.columns), [str(kind) for kind in relation.types]
+            finally:
+                prepared.database.close()
+        return [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
+
     def _check_open(self) -> None:
         if self._closed:
             raise EngineError("This connection's engine is closed; open a new connection to run queries.")
