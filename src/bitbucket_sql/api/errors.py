@@ -179,7 +179,8 @@ def parse_error_envelope(body: Any) -> tuple[str | None, str | None, dict[str, A
         if isinstance(inner, dict):
             message = inner.get("message")
             detail = inner.get("detail")
-            fields = inner.get("fields") if isinstance(inner.get("fields"), dict) else {}
+            raw_fields = inner.get("fields")
+            fields: dict[str, Any] = raw_fields if isinstance(raw_fields, dict) else {}
             return (
                 str(message) if message is not None else None,
                 str(detail) if detail is not None else None,

@@ -3,8 +3,11 @@
 Both keep the current token in an authlib client and renew it under a lock: one refresh at a
 time, a minute before expiry (or a quarter of the lifetime for short-lived tokens), and once
 more after a 401 unless another thread renewed meanwhile. ``OAuth`` adds the token file
-(rotated refresh tokens are persisted at once), the InitiateOAuth modes GETANDREFRESH / REFRESH /
-OFF, and adopts tokens another process stored after rotating them.
+(rotated refresh tokens are persisted at once) and the InitiateOAuth modes GETANDREFRESH /
+REFRESH / OFF. Bitbucket's refresh tokens are single use, and connections, threads and processes
+may share one token file, so an OAuth refresh is one cycle under the file's lock: re-read the
+file (another process may have refreshed already: adopt its tokens), check that the new tokens
+can be saved, then spend the refresh token and save its successor before the lock is released.
 """
 
 from __future__ import annotations
@@ -214,11 +217,8 @@ class OAuthScheme(_TokenScheme):
                 if not self._client.token:
                     self._obtain()
                 return str(self._client.token["access_token"])
-            token = self._client.token
-            if token and token.is_expired(leeway=self._client.leeway):
-                self._adopt_newer_stored_token()
             try:
-                return super()._current_access_token()
+                return self._fresh_access_token()
             except OAuthFlowError:
                 if self.settings.initiate_oauth != "GETANDREFRESH" or not self._can_sign_in():
                     raise
@@ -226,33 +226,58 @@ class OAuthScheme(_TokenScheme):
                 log.warning("The stored OAuth refresh token no longer works; starting a new sign-in.")
                 self._client.token = None
                 self.store.delete(self._key)
-                return super()._current_access_token()
+                return self._fresh_access_token()
 
-    def _adopt_newer_stored_token(self) -> bool:
-        """Use tokens another process stored meanwhile (its refresh killed our refresh token)."""
-        current = self._client.token or {}
-        stored = self.store.load(self._key)
-        if stored and stored.get("refresh_token") != current.get("refresh_token"):
-            self._install(stored)
+    def _fresh_access_token(self) -> str:
+        if not self._client.token:
+            self._obtain()
+        if self._expired() and not self._refresh_shared(rejected=None):
+            self._on_unrenewable()
+        return str(self._client.token["access_token"])
+
+    def _expired(self) -> bool:
+        token = self._client.token
+        return bool(token and token.is_expired(leeway=self._client.leeway))
+
+    def _refresh_shared(self, rejected: str | None) -> bool:
+        """Renew the tokens under the token file's lock; False when there is no refresh token.
+
+        Inside the lock the file is read again first: when another connection or process
+        refreshed meanwhile, its tokens are adopted and no refresh token is spent (spending
+        ours would fail with invalid_grant: it was rotated away). Before spending one, the
+        folder is checked to be writable, since a refreshed token that cannot be saved loses
+        the only valid refresh token.
+        """
+        with self.store.locked():
+            current = self._client.token or {}
+            stored = self.store.load(self._key)
+            if stored and stored.get("access_token") != current.get("access_token"):
+                self._install(stored)
+                if not self._expired() and rejected != f"Bearer {stored.get('access_token')}":
+                    log.debug("Adopted OAuth tokens that another connection stored after refreshing.")
+                    return True
+            refresh = (self._client.token or {}).get("refresh_token")
+            if not refresh:
+                return False
+            self.store.check_writable()
+            try:
+                # authlib calls _on_token_updated, which saves the rotated tokens (same lock, re-entrant)
+                self._client.refresh_token(self.settings.token_url, refresh_token=refresh)
+            except TOKEN_ERRORS as error:
+                raise token_failure("Refreshing the OAuth token", error, self.settings) from None
             return True
-        return False
+
+    def recover(self, rejected: str | None) -> bool:
+        with self._lock:
+            if self.settings.initiate_oauth == "OFF":
+                return False
+            token = self._client.token
+            if token and rejected and rejected != f"Bearer {token.get('access_token')}":
+                return True  # another thread of this connection renewed it meanwhile
+            return self._refresh_shared(rejected=rejected)
 
     def _renew_now(self) -> bool:
-        if self.settings.initiate_oauth == "OFF":
-            return False
-        if self._adopt_newer_stored_token():
-            token = self._client.token
-            if not token.is_expired(leeway=self._client.leeway):
-                return True  # another process rotated the tokens already
-        token = self._client.token or {}
-        refresh = token.get("refresh_token")
-        if not refresh:
-            return False
-        try:
-            self._client.refresh_token(self.settings.token_url, refresh_token=refresh)
-        except TOKEN_ERRORS as error:
-            raise token_failure("Refreshing the OAuth token", error, self.settings) from None
-        return True
+        return self._refresh_shared(rejected=None)
 
     def describe(self) -> AuthInfo:
         info = super().describe()

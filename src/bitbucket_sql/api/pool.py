@@ -98,13 +98,13 @@ def run_bounded(
             done, _ = wait(inflight, return_when=FIRST_COMPLETED)
             for future in done:
                 key = inflight.pop(future)
-                error = future.exception()
-                if error is None:
+                failure = future.exception()
+                if failure is None:
                     yield key, future.result()
-                elif isinstance(error, BitbucketError) and return_errors:
-                    yield key, error
+                elif isinstance(failure, BitbucketError) and return_errors:
+                    yield key, failure
                 else:
-                    raise error
+                    raise failure
     finally:
         for future in inflight:
             future.cancel()

@@ -1,9 +1,14 @@
 """The OAuth token file: tokens per consumer in one JSON file, never torn, never world-readable.
 
 Bitbucket rotates refresh tokens: each refresh returns a new refresh token and the old one dies
-shortly after. A half-written file would therefore lose the only valid token, so every write goes
-to a temporary file in the same directory (mode 0600), is fsynced and renamed over the old file;
-read-modify-write cycles are serialised across threads and, on POSIX, across processes.
+at once. A half-written file would therefore lose the only valid token, so every write goes
+to a temporary file in the same directory (mode 0600), is fsynced and renamed over the old file.
+
+Several connections, threads and processes may share one file. :meth:`TokenStore.locked` holds
+an exclusive lock on ``<file>.lock`` (``filelock``: POSIX and Windows, re-entrant within a
+thread) across a whole read-refresh-write cycle, so only one of them spends the refresh token
+and the others re-read the file and adopt the new tokens. :meth:`TokenStore.check_writable`
+proves that the new tokens can be saved before a refresh token is spent.
 """
 
 from __future__ import annotations
@@ -18,14 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from bitbucket_sql.api.errors import ConfigurationError
 from bitbucket_sql.api.redact import SCRUBBER
 from bitbucket_sql.api.settings import ConnectionSettings
 
-try:
-    import fcntl
-except ImportError:  # Windows: the in-process lock still applies
-    fcntl = None  # type: ignore[assignment]
+#: How long to wait for another process's refresh before giving up (a refresh takes a second).
+LOCK_WAIT_SECONDS = 60.0
 
 
 class TokenStore:
@@ -39,6 +44,7 @@ class TokenStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._file_lock = FileLock(str(path.with_name(path.name + ".lock")), mode=0o600)
 
     @staticmethod
     def key(settings: ConnectionSettings) -> str:
@@ -51,44 +57,96 @@ class TokenStore:
         except FileNotFoundError:
             return {"version": 1, "tokens": {}}
         except (OSError, ValueError) as error:
+            problem = "is not valid JSON" if isinstance(error, ValueError) else f"cannot be read ({error.strerror})"
             raise ConfigurationError(
-                f"the OAuth token file {self.path} cannot be read ({type(error).__name__})",
+                f"the OAuth token file {self.path} (OAuthSettingsLocation) {problem}",
                 hint="Delete it (bbsql auth logout) and sign in again with 'bbsql auth login'",
             ) from None
         if not isinstance(document, dict) or not isinstance(document.get("tokens"), dict):
             return {"version": 1, "tokens": {}}
         return document
 
+    def _check_token(self, token: dict[str, Any]) -> None:
+        """A stored token whose fields have the wrong types is an error that says which field."""
+        for name in ("access_token", "refresh_token", "token_type"):
+            if token.get(name) is not None and not isinstance(token[name], str):
+                raise ConfigurationError(
+                    f"the OAuth token file {self.path} (OAuthSettingsLocation) is damaged: '{name}' is a "
+                    f"{type(token[name]).__name__}, not text",
+                    hint="Run 'bbsql auth logout' and 'bbsql auth login' to store fresh tokens",
+                )
+        for name in ("expires_at", "expires_in"):
+            value = token.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ConfigurationError(
+                    f"the OAuth token file {self.path} (OAuthSettingsLocation) is damaged: '{name}' is a "
+                    f"{type(value).__name__}, not a number",
+                    hint="Run 'bbsql auth logout' and 'bbsql auth login' to store fresh tokens",
+                )
+
     def load(self, key: str) -> dict[str, Any] | None:
         with self._lock:
             token = self._read()["tokens"].get(key)
         if isinstance(token, dict) and token.get("access_token"):
+            self._check_token(token)
             SCRUBBER.register(token.get("access_token"), token.get("refresh_token"))
             return dict(token)
         return None
 
     @contextlib.contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """Serialise read-modify-write cycles across threads and (on POSIX) processes."""
-        with self._lock:
+    def locked(self) -> Iterator[None]:
+        """Hold the token file's lock (across threads and processes; re-entrant in one thread).
+
+        Hold it across a whole read-refresh-write cycle: whoever holds it may spend the refresh
+        token, everyone else waits and then finds the new tokens in the file.
+        """
+        try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            lock_path = self.path.with_name(self.path.name + ".lock")
-            descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                if fcntl is not None:
-                    fcntl.flock(descriptor, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(descriptor)  # closing releases the lock
+            self._file_lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        except Timeout:
+            raise ConfigurationError(
+                f"another process held the lock on the OAuth token file {self.path} for "
+                f"{LOCK_WAIT_SECONDS:g} seconds",
+                hint="Retry; if it persists, stop the process that hangs while refreshing",
+            ) from None
+        except OSError as error:
+            raise self._not_writable(error) from None
+        try:
+            yield
+        finally:
+            self._file_lock.release()
+
+    def check_writable(self) -> None:
+        """Prove that new tokens can be saved here, before a refresh token is spent on them.
+
+        The check writes (and removes) a file in the token file's folder, the way a save does;
+        a permission check alone is not enough (root, read-only mounts, a full disk).
+        """
+        try:
+            descriptor, probe = tempfile.mkstemp(prefix=".oauth-", suffix=".probe", dir=self.path.parent)
+        except OSError as error:
+            raise self._not_writable(error) from None
+        os.close(descriptor)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+    def _not_writable(self, error: OSError) -> ConfigurationError:
+        return ConfigurationError(
+            f"the folder of the OAuth token file {self.path} (OAuthSettingsLocation) is not writable "
+            f"({error.strerror or type(error).__name__}), so refreshed tokens could not be saved; the "
+            "stored refresh token was not used and stays valid",
+            hint="Make the folder writable, or copy the token file to a writable folder and point "
+            "OAuthSettingsLocation at the copy",
+        )
 
     def save(self, key: str, token: dict[str, Any]) -> None:
-        with self._exclusive():
+        with self.locked():
             document = self._read()
             document["tokens"][key] = {**dict(token), "saved_at": int(time.time())}
             self._write(document)
 
     def delete(self, key: str) -> bool:
-        with self._exclusive():
+        with self.locked():
             document = self._read()
             if key not in document["tokens"]:
                 return False
