@@ -132,3 +132,15 @@ def test_a_missing_sub_resource_of_an_existing_parent_is_no_rows(writable: Any) 
     finally:
         engine.close()
         truth.close()
+
+
+def test_db_api_users_get_a_programming_error_and_the_warnings(emulator: Any, api_uuid: str) -> None:
+    import bitbucket_sql
+    from _helpers_connect import connection_string_for
+
+    with bitbucket_sql.connect(connection_string_for(emulator, CacheTTL="0")) as connection:
+        cursor = connection.cursor()
+        with pytest.raises(bitbucket_sql.ProgrammingError, match="Repository 'nope' was not found"):
+            cursor.execute("SELECT name FROM branches WHERE repository = 'nope'")
+        with pytest.warns(QueryWarning, match="Write repository = 'api'"):
+            assert cursor.execute(f"SELECT name FROM branches WHERE repository = '{api_uuid}'").fetchall() == []

@@ -39,6 +39,9 @@ _ENGINE_ERRORS: dict[str, type[dbapi_errors.Error]] = {
     "RemovedTableError": dbapi_errors.NotSupportedError,
     "UnsupportedStatementError": dbapi_errors.NotSupportedError,
     "FanoutLimitError": dbapi_errors.OperationalError,
+    "QueryTimeoutError": dbapi_errors.OperationalError,
+    "KeyNotFoundError": dbapi_errors.ProgrammingError,
+    "InvalidIdentifierError": dbapi_errors.ProgrammingError,
     "EngineError": dbapi_errors.DatabaseError,
 }
 

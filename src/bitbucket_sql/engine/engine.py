@@ -30,7 +30,8 @@ from . import system_tables as meta
 from .analysis import RefFacts, analyze
 from .cache import TTLCache
 from .database import LocalDatabase
-from .errors import EngineError, QueryWarning, UnknownTableError
+from .deadline import QueryDeadline
+from .errors import EngineError, QueryTimeoutError, QueryWarning, UnknownTableError
 from .explain import explain_lines
 from .fetcher import Fetcher, ScanReport
 from .naming import apply_private_aliases
@@ -161,26 +162,6 @@ class Engine:
                 prepared.database.close()
         return [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
 
-    def describe(self, sql: str, params: Sequence[Any] | None = None) -> list[ResultColumn]:
-        """The result columns of a query without running it: no API request is made.
-
-        The query is bound against the empty, typed local tables (as every query is before
-        fetching), so unknown tables and columns raise here too. The SQL server answers a
-        client's Describe (of a prepared statement) with this.
-        """
-        self._check_open()
-        statement = parse_statement(sql, params)
-        if statement.explain != "none":
-            return [ResultColumn("plan", "VARCHAR")]
-        with self.client.recording():
-            prepared = self._prepare(statement)
-            try:
-                relation = prepared.database.connection.sql(prepared.local_sql)
-                names, types = list(relation.columns), [str(kind) for kind in relation.types]
-            finally:
-                prepared.database.close()
-        return [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
-
     def _check_open(self) -> None:
         if self._closed:
             raise EngineError("This connection's engine is closed; open a new connection to run queries.")
@@ -203,17 +184,20 @@ class Engine:
     def _execute(
         self, statement: Statement, progress: Callable[[Progress], None] | None, started: float
     ) -> tuple[QueryResult, _Prepared]:
+        deadline = self._deadline(started)
         with self.client.recording() as recording:
             prepared = self._prepare(statement)
             try:
-                fetcher = self._fetcher(progress, started, recording, prepared.database)
+                fetcher = self._fetcher(progress, started, recording, prepared.database, deadline)
                 planned_at = time.monotonic()
-                rows_fetched = self._fetch(prepared, fetcher)
+                rows_fetched = deadline.run(lambda: self._fetch(prepared, fetcher), phase="fetching rows from Bitbucket",
+                                            on_abandon=prepared.database.close)
                 fetched_at = time.monotonic()
                 max_rows = self.settings.max_rows if self.settings.max_rows >= 0 else None
-                names, types, rows = prepared.database.run(prepared.local_sql, max_rows)
+                names, types, rows = _run_local(prepared.database, prepared.local_sql, max_rows, deadline)
             finally:
-                prepared.database.close()
+                if not deadline.abandoned:  # else the fetch thread closes it when it stops
+                    prepared.database.close()
         finished = time.monotonic()
         columns = [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
         stats = QueryStats(
@@ -235,6 +219,7 @@ class Engine:
         started: float,
         recording: Any = None,
         database: LocalDatabase | None = None,
+        deadline: QueryDeadline | None = None,
     ) -> Fetcher:
         return Fetcher(
             self.client,
@@ -245,7 +230,12 @@ class Engine:
             started=started,
             recording=recording,
             value_filter=database.filter_values if database is not None else None,
+            deadline=deadline,
         )
+
+    def _deadline(self, started: float) -> QueryDeadline:
+        """The query's QueryTimeout deadline, counted from when the query started."""
+        return QueryDeadline(getattr(self.settings, "query_timeout", None), started)
 
     # --- preparation ----------------------------------------------------------------------
     def _prepare(self, statement: Statement) -> _Prepared:
@@ -442,18 +432,26 @@ class Engine:
             lines = explain_lines(scans, system, prepared.statement.sql, analyze=True, enumeration_requests=0,
                                   stats=result.stats, rate_limit=self._rate_limit())
             return _text_result(lines, result.stats)
+        deadline = self._deadline(started)
         with self.client.recording() as recording:
             prepared = self._prepare(statement)
             try:
-                fetcher = self._fetcher(None, started, recording, prepared.database)
+                fetcher = self._fetcher(None, started, recording, prepared.database, deadline)
                 fetcher.ref_tables = {i: r.table for i, r in prepared.refs.items() if r.table is not None}
-                scans = []
-                for ref_id, plan in prepared.plans:
-                    report = ScanReport(plan=plan)
-                    fetcher.count(plan, report)
-                    scans.append((report, prepared.facts.get(ref_id, RefFacts(ref_id)).alias))
+
+                def count() -> list[tuple[ScanReport, str]]:
+                    counted = []
+                    for ref_id, plan in prepared.plans:
+                        report = ScanReport(plan=plan)
+                        fetcher.count(plan, report)
+                        counted.append((report, prepared.facts.get(ref_id, RefFacts(ref_id)).alias))
+                    return counted
+
+                scans = deadline.run(count, phase="counting the scopes for EXPLAIN",
+                                     on_abandon=prepared.database.close)
             finally:
-                prepared.database.close()
+                if not deadline.abandoned:
+                    prepared.database.close()
         system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
         lines = explain_lines(scans, system, prepared.statement.sql, analyze=False,
                               enumeration_requests=recording.requests, rate_limit=self._rate_limit())
@@ -468,6 +466,23 @@ class Engine:
             return self.client.rate_limit
         except AttributeError:
             return None
+
+
+def _run_local(
+    database: LocalDatabase, sql: str, max_rows: int | None, deadline: QueryDeadline
+) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+    """Run the query in DuckDB, interrupted at the query's deadline."""
+    deadline.check("running the query locally")
+    timer = deadline.interrupt_at_deadline(database.connection.interrupt)
+    try:
+        return database.run(sql, max_rows)
+    except EngineError:
+        if timer is not None and deadline.expired():
+            raise QueryTimeoutError(deadline.seconds or 0.0, "running the query locally (DuckDB)") from None
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def _issue(messages: list[str]) -> None:

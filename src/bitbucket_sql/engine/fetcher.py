@@ -35,6 +35,7 @@ from bitbucket_sql.catalog.templates import fill, placeholders
 
 from . import bbql
 from .cache import TTLCache, request_key
+from .deadline import QueryDeadline
 from .errors import EngineError, FanoutLimitError
 from .keys import KeyChecker
 from .planner import ScanPlan, enumeration_plan, fixed_params_term
@@ -86,6 +87,7 @@ class Fetcher:
         started: float | None = None,
         recording: Any = None,
         value_filter: Callable[[str, str, list[Any], list[str]], set[Any]] | None = None,
+        deadline: QueryDeadline | None = None,
     ) -> None:
         self.client = client
         self.max_fanout = max_fanout
@@ -97,6 +99,8 @@ class Fetcher:
         self.recording = recording
         #: evaluates SQL predicates on enumerated key values in the query's own DuckDB transaction
         self.value_filter = value_filter
+        #: QueryTimeout: checked after every item and request, so a timed-out query stops fetching
+        self.deadline = deadline
         self.rows_so_far = 0
         self.cache_hits = 0
         self._reported_requests = -1
@@ -131,6 +135,8 @@ class Fetcher:
     # --- public -----------------------------------------------------------------------------
     def fetch(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Row]:
         """All rows of the plan (typed per the table's columns)."""
+        if self.deadline is not None:
+            self.deadline.check()
         began = time.monotonic()
         if plan.link_terms:
             narrowed = self._with_link_terms(plan, ref_rows)
@@ -524,7 +530,12 @@ class Fetcher:
         self.keys.not_found(plan.table, self.current or plan.label, request.scope, error)
 
     def _tick(self) -> None:
-        """Report progress when a request completed since the last report (one int compare otherwise)."""
+        """Report progress when a request completed since the last report (one int compare otherwise).
+
+        Also where a query past its QueryTimeout stops: raising here closes the request streams.
+        """
+        if self.deadline is not None:
+            self.deadline.check()
         if self.progress is None or self.recording is None:
             return
         if self.recording.requests != self._reported_requests:
