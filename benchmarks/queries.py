@@ -155,12 +155,12 @@ ORDER BY p.repository, p.build_number, s.name
         "deployment_frequency",
         "Deployment frequency per environment",
         """
-SELECT environment_name, CAST(date_trunc('month', state_completion_date) AS DATE) AS month,
+SELECT environment_uuid, CAST(date_trunc('month', state_completed_on) AS DATE) AS month,
        count(*) AS deployments,
        count(*) FILTER (WHERE state_status_name = 'SUCCESSFUL') AS successful
 FROM deployments
-GROUP BY environment_name, month
-ORDER BY environment_name, month
+GROUP BY environment_uuid, month
+ORDER BY environment_uuid, month
 """,
         "Every repository of the workspace, per environment and month.",
         workspace_wide=True,

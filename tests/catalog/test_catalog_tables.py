@@ -46,13 +46,29 @@ KNOWN_EXTRA_FIELDS: dict[str, set[str]] = {
     "pipeline_trigger": {"name"},
     "pipeline_state_completed_result": {"name"},
     "pipeline_state_in_progress_stage": {"name"},
-    "pipeline_step": {"name", "duration_in_seconds"},
+    "pipeline_step": {"name", "duration_in_seconds", "run_number", "trigger"},
     "pipeline_step_state": {"name"},
     "pipeline_step_state_completed_result": {"name"},
     "deployment_state_completed_status": {"name"},
-    "deployment_environment": {"slug", "environment_type", "rank", "hidden", "lock", "restrictions"},
+    "deployment_environment": {
+        "slug",
+        "environment_type",
+        "rank",
+        "hidden",
+        "lock",
+        "restrictions",
+        "category",
+        "environment_lock_enabled",
+        "deployment_gate_enabled",
+    },
     "deploy_key": {"id"},
     "base_commit": {"links"},  # §5.7: links (self, html, diff, patch, comments, approve, statuses)
+    # Recorded from live Bitbucket (tests/emulator/fidelity_manifest.json, docs/emulator-api.md):
+    "deployment": {"key", "version", "last_update_time", "step", "commit", "deployable"},
+    "deployment_state": {"started_on", "completed_on"},
+    "deployment_release": {"key", "pipeline", "created_on"},
+    "pipeline": {"has_variables", "expired", "first_successful", "run_number"},
+    "webhook_subscription": {"read_only", "skip_cert_verification", "history_enabled"},
 }
 
 

@@ -74,11 +74,18 @@ def webhook_columns() -> tuple[Column, ...]:
         col("uuid", "VARCHAR", "uuid", "UUID (with braces) of the webhook."),
         col("url", "VARCHAR", "url", "Address the events are posted to."),
         col("description", "VARCHAR", "description", "Description of the webhook."),
-        col("subject_type", "VARCHAR", "subject_type", "repository or workspace."),
         col("active", "BOOLEAN", "active", "Whether events are delivered."),
         col("created_at", "TIMESTAMPTZ", "created_at", "When the webhook was created (UTC)."),
         col("events", "JSON", "events", "Event keys the webhook subscribes to (e.g. `repo:push`)."),
         col("secret_set", "BOOLEAN", "secret_set", "Whether deliveries are signed with a secret."),
+        col("read_only", "BOOLEAN", "read_only", "Whether the webhook is managed by an app (not editable)."),
+        col(
+            "skip_cert_verification",
+            "BOOLEAN",
+            "skip_cert_verification",
+            "Whether TLS certificates are not verified.",
+        ),
+        col("history_enabled", "BOOLEAN", "history_enabled", "Whether request history is kept."),
     )
 
 

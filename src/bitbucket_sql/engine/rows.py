@@ -17,6 +17,8 @@ import pyarrow as pa
 
 from bitbucket_sql.catalog.model import Column, TableDef
 
+from . import timestamps
+
 ARROW_TYPES: dict[str, pa.DataType] = {
     "VARCHAR": pa.string(),
     "BIGINT": pa.int64(),
@@ -43,19 +45,9 @@ def read_path(item: Any, path: str) -> Any:
 
 
 def parse_timestamp(value: Any) -> datetime.datetime | None:
-    """An ISO-8601 text (with or without offset; ``Z`` allowed) as an aware UTC datetime."""
-    if isinstance(value, datetime.datetime):
-        parsed = value
-    elif isinstance(value, str) and value:
-        try:
-            parsed = datetime.datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed.astimezone(datetime.UTC)
+    """An ISO-8601 text as an aware UTC datetime, in every form Bitbucket sends (no fraction,
+    ``Z``, 1-9 fractional digits, no offset = UTC): see :mod:`bitbucket_sql.engine.timestamps`."""
+    return timestamps.parse_timestamp(value)
 
 
 def coerce(value: Any, sql_type: str) -> Any:

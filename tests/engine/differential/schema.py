@@ -72,8 +72,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "deployments",
         "d",
-        ("repository", "uuid", "release_name", "environment_name", "state_status_name", "state_start_date",
-         "state_deployer_display_name"),
+        ("repository", "uuid", "release_name", "environment_uuid", "state_status_name", "state_started_on",
+         "release_commit_hash"),
         ("uuid",),
     ),
     TableSpec(

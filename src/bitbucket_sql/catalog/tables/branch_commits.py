@@ -22,7 +22,12 @@ TABLE = TableDef(
     primary_key=("workspace", "repository", "branch", "hash"),
     columns=(
         *repository_scope_columns(),
-        col("branch", "VARCHAR", None, "Name of the branch whose history the row belongs to (may contain `/`)."),
+        col(
+            "branch",
+            "VARCHAR",
+            None,
+            "Name of the branch whose history the row belongs to (may contain `/`).",
+        ),
         col(
             "position",
             "BIGINT",

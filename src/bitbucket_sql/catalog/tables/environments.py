@@ -24,6 +24,24 @@ TABLE = TableDef(
         col("hidden", "BOOLEAN", "hidden", "Whether the environment is hidden from the dashboard."),
         col("lock_name", "VARCHAR", "lock.name", "OPEN, or LOCKED while a deployment runs."),
         col("restrictions", "JSON", "restrictions", "Who may deploy (e.g. admin_only)."),
+        col(
+            "category_name",
+            "VARCHAR",
+            "category.name",
+            "Category of the environment (Test, Staging, Production).",
+        ),
+        col(
+            "environment_lock_enabled",
+            "BOOLEAN",
+            "environment_lock_enabled",
+            "Whether deployments lock the environment.",
+        ),
+        col(
+            "deployment_gate_enabled",
+            "BOOLEAN",
+            "deployment_gate_enabled",
+            "Whether deployments wait for a gate.",
+        ),
     ),
     writes=(
         WriteOp("POST", _LIST, "Create an environment (body: name, environment_type); 409 on duplicates."),

@@ -21,6 +21,8 @@ TABLE = TableDef(
         col("pipeline_uuid", "VARCHAR", None, "UUID of the pipeline run the step belongs to."),
         col("uuid", "VARCHAR", "uuid", "UUID (with braces) of the step."),
         col("name", "VARCHAR", "name", "Name of the step from bitbucket-pipelines.yml."),
+        col("run_number", "BIGINT", "run_number", "Attempt number of the step (re-runs count up)."),
+        col("trigger_type", "VARCHAR", "trigger.type", "How the step started (automatic or manual)."),
         col("state_name", "VARCHAR", "state.name", "PENDING, READY, IN_PROGRESS or COMPLETED."),
         col(
             "state_result_name",

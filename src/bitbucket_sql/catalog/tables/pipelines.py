@@ -94,7 +94,10 @@ TABLE = TableDef(
         col("created_on", "TIMESTAMPTZ", "created_on", "When the run was created (UTC).", sortable=True),
         col("completed_on", "TIMESTAMPTZ", "completed_on", "When the run completed (UTC)."),
         col("build_seconds_used", "BIGINT", "build_seconds_used", "Build minutes used, in seconds."),
-        col("variables", "JSON", "variables", "Variables the run was started with (secured values hidden)."),
+        col("has_variables", "BOOLEAN", "has_variables", "Whether the run was started with variables."),
+        col("expired", "BOOLEAN", "expired", "Whether the run's logs and artifacts have expired."),
+        col("first_successful", "BOOLEAN", "first_successful", "Whether this is the first successful run."),
+        col("run_number", "BIGINT", "run_number", "Attempt number (re-runs count up)."),
     ),
     writes=(
         WriteOp("POST", _LIST, "Run a pipeline (body: target, variables)."),

@@ -39,12 +39,6 @@ TABLE = TableDef(
                 "deleted",
                 "True for deleted comments (kept as placeholders of threads).",
             ),
-            col(
-                "pending",
-                "BOOLEAN",
-                "pending",
-                "True for comments not yet published (part of a pending review).",
-            ),
             col("parent_id", "BIGINT", "parent.id", "For replies: id of the comment replied to."),
             col("inline_path", "VARCHAR", "inline.path", "For inline comments: path of the commented file."),
             col(

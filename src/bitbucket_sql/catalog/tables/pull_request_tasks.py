@@ -33,12 +33,10 @@ TABLE = TableDef(
             *user_columns("creator", "creator", "the task's creator"),
             col("created_on", "TIMESTAMPTZ", "created_on", "When the task was created (UTC)."),
             col("updated_on", "TIMESTAMPTZ", "updated_on", "When the task last changed (UTC)."),
-            col("pending", "BOOLEAN", "pending", "True while the task is part of an unpublished review."),
             col("resolved_on", "TIMESTAMPTZ", "resolved_on", "When the task was resolved (UTC)."),
             *user_columns("resolved_by", "resolved_by", "the user who resolved the task"),
-            col("comment_id", "BIGINT", "comment.id", "Id of the comment the task is attached to."),
         ),
-        not_sortable=("resolved_on", "comment_id"),
+        not_sortable=("resolved_on",),
     ),
     writes=(
         WriteOp("POST", _LIST, "Create a task (body: content.raw, optional comment.id)."),

@@ -32,7 +32,6 @@ TABLE = TableDef(
             col("description", "VARCHAR", "description", "Description as written (markdown)."),
             col("state", "VARCHAR", "state", "OPEN, MERGED, DECLINED or SUPERSEDED."),
             col("draft", "BOOLEAN", "draft", "True while the pull request is a draft."),
-            col("queued", "BOOLEAN", "queued", "True while the pull request waits in the merge queue."),
             *user_columns("author", "author", "the author"),
             col("source_branch_name", "VARCHAR", "source.branch.name", "Branch the changes come from."),
             col(
