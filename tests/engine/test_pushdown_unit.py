@@ -30,7 +30,14 @@ def translate(table: str, where: str):  # type: ignore[no-untyped-def]
         ("-3 < comment_count", "comment_count > -3"),
         ("created_on < '2026-01-01 02:00:00+02'", "created_on < 2026-01-01T00:00:00+00:00"),
         ("created_on >= DATE '2026-03-04'", "created_on >= 2026-03-04T00:00:00+00:00"),
-        ("created_on > TIMESTAMP '2026-03-04 05:06:07.5'", "created_on > 2026-03-04T05:06:07.500000+00:00"),
+        # rows hold timestamps truncated to microseconds: <=, >, = and IN compare whole microseconds
+        ("created_on > TIMESTAMP '2026-03-04 05:06:07.5'", "created_on >= 2026-03-04T05:06:07.500001+00:00"),
+        ("created_on <= '2026-03-04 05:06:07+00'", "created_on < 2026-03-04T05:06:07.000001+00:00"),
+        ("created_on = '2026-03-04 05:06:07+00'",
+         "created_on >= 2026-03-04T05:06:07+00:00 AND created_on < 2026-03-04T05:06:07.000001+00:00"),
+        ("created_on IN ('2026-03-04 05:06:07+00', '2026-03-05')",
+         "(created_on >= 2026-03-04T05:06:07+00:00 AND created_on < 2026-03-04T05:06:07.000001+00:00) OR "
+         "(created_on >= 2026-03-05T00:00:00+00:00 AND created_on < 2026-03-05T00:00:00.000001+00:00)"),
         ("draft = 'true'", "draft = true"),
         ("draft != FALSE", "draft != false"),
         ("title = 'say \"hi\" \\ bye'", 'title = "say \\"hi\\" \\\\ bye"'),
@@ -99,6 +106,7 @@ def test_bbql_translation(where: str, bbql: str) -> None:
         "created_on > 'yesterday'",
         "comment_count <= '4.5'",  # DuckDB rounds the string to the BIGINT column's type
         "draft = 'yes'",
+        "created_on <= '9999-12-31 23:59:59.999999+00'",  # no next microsecond to compare with
     ],
 )
 def test_not_pushable(where: str) -> None:

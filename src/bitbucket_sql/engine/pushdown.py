@@ -425,6 +425,13 @@ class Translator:
             raise NotPushable
         field_name = column.bbql_field
         translation.superset = exactness == "superset"
+        if column.type == "TIMESTAMPTZ" and operator in _MICROSECOND_BUCKETS:
+            # rows hold the API's timestamps truncated to microseconds (it may send nanoseconds)
+            kept = [v for v in values if v is not _NULL]
+            if not kept:
+                raise NotPushable
+            translation.bbql = bbql.disjunction(*(_microsecond_term(field_name, operator, v) for v in kept))
+            return translation
         if operator in ("IN", "NOT IN"):
             non_null = [v for v in values if v is not _NULL]
             if operator == "NOT IN" and len(non_null) != len(values):
@@ -441,6 +448,32 @@ class Translator:
             return translation
         translation.bbql = _term(field_name, operator, values[0])
         return translation
+
+
+#: Timestamp operators whose BBQL form must account for the microseconds rows are truncated to.
+_MICROSECOND_BUCKETS = frozenset({"=", "IN", "<=", ">"})
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
+def _microsecond_term(field_name: str, operator: str, value: datetime.datetime) -> bbql.Node:
+    """SQL's comparison with a timestamp the API may send with sub-microsecond digits.
+
+    A row holds ``t`` truncated to microseconds, so (for a literal ``x``, itself whole
+    microseconds) SQL's ``col <= x`` is the API's ``t < x + 1µs``, ``col > x`` is
+    ``t >= x + 1µs`` and ``col = x`` is ``x <= t < x + 1µs``: exact whatever precision the API
+    uses (``<`` and ``>=`` need no change).
+    """
+    try:
+        following = value + _MICROSECOND
+    except OverflowError:
+        raise NotPushable from None
+    if operator == "<=":
+        return _term(field_name, "<", following)
+    if operator == ">":
+        return _term(field_name, ">=", following)
+    both = bbql.conjunction(_term(field_name, ">=", value), _term(field_name, "<", following))
+    assert both is not None
+    return both
 
 
 def _term(field_name: str, operator: str, value: Any) -> bbql.Node:
