@@ -143,18 +143,50 @@ def test_denied_consent_is_a_clear_error(emulator: Any, token_file: Path) -> Non
     assert not token_file.exists()
 
 
-def test_a_redirect_from_another_sign_in_is_rejected(emulator: Any, token_file: Path) -> None:
+def test_requests_of_another_sign_in_are_ignored_and_the_right_one_wins(
+    emulator: Any, token_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = oauth_settings(emulator, token_file)
+    browser = ScriptedBrowser(follow=False)
+    answers: list[httpx.Response] = []
+
+    def stray_requests_then_the_real_redirect(url: str) -> bool:
+        browser.open(url)
+        real = browser.redirected_to[-1]
+        callback = real.split("?", 1)[0]
+        code = httpx.URL(real).params["code"]
+        for stray in (
+            real.replace("state=", "state=forged"),  # an earlier sign-in's tab, or a forgery
+            f"{callback}?code={code}",  # no state at all
+            f"{callback}?error=access_denied&state=forged",  # a forged denial must not abort either
+        ):
+            answers.append(httpx.get(stray))
+        answers.append(httpx.get(real))
+        return True
+
+    with caplog.at_level("WARNING", logger="bitbucket_sql.api.oauth"):
+        token = authorization_code_login(
+            settings, open_browser=stray_requests_then_the_real_redirect, announce=lambda _: None, timeout=30
+        )
+    assert [answer.status_code for answer in answers] == [400, 400, 400, 200]
+    assert "not the current sign-in" in answers[0].text and "signed in" in answers[-1].text
+    assert stored_token(token_file)["access_token"] == token["access_token"]
+    assert caplog.text.count("does not belong to this sign-in") == 3
+    assert httpx.URL(browser.redirected_to[-1]).params["code"] not in caplog.text
+
+
+def test_only_stray_requests_end_in_the_timeout(emulator: Any, token_file: Path) -> None:
     settings = oauth_settings(emulator, token_file)
     browser = ScriptedBrowser(follow=False)
 
     def forged(url: str) -> bool:
         browser.open(url)
-        location = browser.redirected_to[-1].replace("state=", "state=forged")
-        httpx.get(location)
+        assert httpx.get(browser.redirected_to[-1].replace("state=", "state=forged")).status_code == 400
         return True
 
-    with pytest.raises(errors.OAuthFlowError, match="state mismatch"):
-        authorization_code_login(settings, open_browser=forged, announce=lambda _: None, timeout=30)
+    with pytest.raises(errors.OAuthFlowError, match=r"within 2 seconds \(1 request\(s\) of another sign-in were ignored\)"):
+        authorization_code_login(settings, open_browser=forged, announce=lambda _: None, timeout=2)
+    assert not token_file.exists()
 
 
 def test_expired_token_is_refreshed_and_the_rotated_refresh_token_persisted(

@@ -86,6 +86,27 @@ def test_login_logout_cycle_with_oauth(emulator: Any, tmp_path: Path, monkeypatc
     assert again.exit_code != 0 and "bbsql auth login" in again.output
 
 
+def test_login_ignores_a_stray_callback_request_and_finishes(
+    emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another local request to the callback (wrong or no state) no longer aborts the sign-in."""
+    strays: list[int] = []
+
+    def stray_then_consent(url: str) -> bool:
+        state = httpx.URL(url).params["state"]
+        redirect = httpx.URL(httpx.URL(url).params["redirect_uri"])
+        strays.append(httpx.get(redirect.copy_with(params={"code": "x", "state": state + "-old"})).status_code)
+        strays.append(httpx.get(redirect.copy_with(params={"error": "access_denied"})).status_code)
+        return consenting_browser(url)
+
+    monkeypatch.setattr(auth_cmd, "open_browser", stray_then_consent)
+    token_file = tmp_path / "oauth.json"
+    login = run("auth", "login", "-c", oauth_connection(emulator, token_file), "--timeout", "30")
+    assert login.exit_code == 0, login.output
+    assert strays == [400, 400]
+    assert "OAuth tokens saved" in login.output and token_file.exists()
+
+
 def test_login_validates_token_schemes(emulator: Any) -> None:
     good = run("auth", "login", "-c", f"BaseURL={emulator.base_url};{API_TOKEN}")
     assert good.exit_code == 0 and "Demo User" in good.output

@@ -4,12 +4,17 @@ A one-shot listener on CallbackURL receives Bitbucket's redirect (``?code=&state
 browser is opened when there is a graphical one; otherwise the URL is printed and the user may
 paste the address the browser was redirected to (headless machines). The code is exchanged by
 authlib and the tokens are stored in the token file.
+
+Only a redirect that carries this sign-in's ``state`` counts. Anything else that reaches the
+loopback port (a stale tab of an earlier sign-in, another local program, a forged request) is
+logged, answered with a short page and ignored; the sign-in keeps waiting until its timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.server
+import logging
 import os
 import socket
 import socketserver
@@ -26,6 +31,8 @@ from bitbucket_sql.api.redact import SCRUBBER
 from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.api.token_store import TokenStore
 
+log = logging.getLogger("bitbucket_sql.api.oauth")
+
 
 class _CallbackHandler(http.server.BaseHTTPRequestHandler):
     """Answers the browser's redirect and hands its query to the listener; never logs it."""
@@ -40,17 +47,27 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
-        body = (
-            "<html><body><h1>bitbucket-sql is signed in</h1><p>You can close this window.</p>"
+        if not listener.offer(f"{listener.redirect_uri}?{split.query}", source="the browser"):
+            self._answer(
+                400,
+                "<h1>This is not the current sign-in</h1><p>The link belongs to another or an earlier "
+                "sign-in. Use the newest URL that bbsql printed; the sign-in in the terminal goes on.</p>",
+            )
+            return
+        self._answer(
+            200,
+            "<h1>bitbucket-sql is signed in</h1><p>You can close this window.</p>"
             if "code" in query
-            else "<html><body><h1>Sign-in was not completed</h1><p>Return to the terminal.</p>"
-        ).encode()
-        self.send_response(200)
+            else "<h1>Sign-in was not completed</h1><p>Return to the terminal.</p>",
+        )
+
+    def _answer(self, status: int, html: str) -> None:
+        body = f"<html><body>{html}</body></html>".encode()
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        listener.offer(f"{listener.redirect_uri}?{split.query}")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return  # the request line holds the authorization code
@@ -83,15 +100,35 @@ class CallbackListener:
         self.path = parts.path or "/"
         self.redirect_uri = callback_url
         self._result: str | None = None
+        self._state: str | None = None
+        self.ignored = 0  # redirects refused because their state was not this sign-in's
         self._arrived = threading.Event()
         self._server: _CallbackServer | None = None
         self._thread: threading.Thread | None = None
 
-    def offer(self, redirected_url: str) -> None:
-        """Accept a redirect URL (from the listener or pasted by the user); the first one wins."""
+    def expect(self, state: str) -> None:
+        """From now on only redirects carrying this ``state`` are accepted."""
+        self._state = state
+
+    def offer(self, redirected_url: str, source: str = "a pasted address") -> bool:
+        """Accept a redirect URL (from the listener or pasted by the user); the first valid one wins.
+
+        One whose ``state`` is not this sign-in's is logged (without its code) and refused
+        (False), and the listener goes on waiting for the right one.
+        """
+        received = parse_qs(urlsplit(redirected_url.strip()).query).get("state", [None])[0]
+        if self._state is not None and received != self._state:
+            self.ignored += 1
+            log.warning(
+                "Ignored a redirect from %s to %s that does not belong to this sign-in (%s); "
+                "still waiting for the right one.",
+                source, self.redirect_uri, "no state" if received is None else "state mismatch",
+            )
+            return False
         if not self._arrived.is_set():
             self._result = redirected_url.strip()
             self._arrived.set()
+        return True
 
     def __enter__(self) -> CallbackListener:
         bind_host = "127.0.0.1" if self._host == "localhost" else self._host
@@ -183,6 +220,7 @@ def authorization_code_login(
         token_client(settings, redirect_uri=listener.redirect_uri) as client,
     ):
         url, state = client.create_authorization_url(settings.authorization_url)
+        listener.expect(state)
         opened = bool(open_browser(url)) if open_browser else False
         if opened:
             announce(f"Opened your browser to sign in to Bitbucket. If it did not open, visit:\n  {url}")
@@ -201,7 +239,8 @@ def authorization_code_login(
         redirected = listener.wait(timeout)
         if redirected is None:
             raise OAuthFlowError(
-                f"no authorization arrived at {listener.redirect_uri} within {timeout:g} seconds",
+                f"no authorization arrived at {listener.redirect_uri} within {timeout:g} seconds"
+                + (f" ({listener.ignored} request(s) of another sign-in were ignored)" if listener.ignored else ""),
                 hint="Run 'bbsql auth login' again and complete the consent page in time",
             )
         query = parse_qs(urlsplit(redirected).query)
@@ -211,7 +250,7 @@ def authorization_code_login(
                 f"Bitbucket did not grant access: {reason}",
                 hint="Run 'bbsql auth login' again and choose 'Grant access'",
             )
-        if query.get("state", [None])[0] != state:
+        if query.get("state", [None])[0] != state:  # the listener admits only this state; defence in depth
             raise OAuthFlowError(
                 "the authorization response does not belong to this sign-in (state mismatch)",
                 hint="Run 'bbsql auth login' again and use the newest URL only",
@@ -228,7 +267,11 @@ def authorization_code_login(
 
 
 def _offer_pasted(listener: CallbackListener, read_pasted: Callable[[], str]) -> None:
+    """Read pasted addresses until one is accepted (a wrong one is reported and ignored)."""
     with contextlib.suppress(EOFError, OSError, ValueError):
-        pasted = read_pasted()
-        if pasted and ("code=" in pasted or "error=" in pasted):
-            listener.offer(pasted)
+        while True:
+            pasted = read_pasted()
+            if not pasted:
+                return  # end of input
+            if ("code=" in pasted or "error=" in pasted) and listener.offer(pasted):
+                return
