@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from bitbucket_sql.emulator.auth import CredentialRegistry
 from bitbucket_sql.emulator.middleware.authentication import AuthenticationMiddleware
 from bitbucket_sql.emulator.middleware.controls import Clock, Controls
+from bitbucket_sql.emulator.middleware.encoded_slash import EncodedSlashMiddleware
 from bitbucket_sql.emulator.middleware.envelope import error_response
 from bitbucket_sql.emulator.middleware.faults import FaultMiddleware
 from bitbucket_sql.emulator.middleware.latency import LatencyMiddleware
@@ -104,6 +105,7 @@ def create_app(store: Any, config: EmulatorConfig) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(TrailingSlashMiddleware),
+            Middleware(EncodedSlashMiddleware),
             Middleware(StatsMiddleware, stats=stats),
             Middleware(AuthenticationMiddleware, registry=registry),
             Middleware(ReadScopeMiddleware),

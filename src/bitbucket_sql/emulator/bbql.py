@@ -131,11 +131,17 @@ def parse_datetime(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+#: Deepest parenthesis nesting accepted: deeper queries are a 400 (a recursive parser and evaluator
+#: would otherwise fail with a RecursionError, a 500), as Bitbucket rejects over-complex queries.
+MAX_NESTING = 32
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0
 
     def peek(self) -> Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -178,7 +184,14 @@ class _Parser:
     def primary(self) -> Node:
         token = self.take()
         if token.kind == "paren" and token.text == "(":
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise BBQLError(
+                    f"parentheses nest more than {MAX_NESTING} deep at position {token.position}; "
+                    "write the query with fewer levels"
+                )
             node = self.query()
+            self.depth -= 1
             closing = self.take()
             if closing.text != ")":
                 raise BBQLError(f"expected ')' at position {closing.position}, found {closing.text!r}")

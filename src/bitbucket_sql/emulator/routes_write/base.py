@@ -131,11 +131,43 @@ def no_content() -> Response:
     return Response(status_code=204)
 
 
+#: Deepest JSON nesting a request body may have. Real bodies nest a few levels; a deeper one is a
+#: 400, checked before parsing so the recursive parser never meets it (a RecursionError is a 500).
+MAX_BODY_DEPTH = 64
+
+
+class BodyTooDeep(ValueError):
+    """A request body nests JSON deeper than :data:`MAX_BODY_DEPTH`."""
+
+
+def _check_depth(raw: bytes) -> None:
+    """Raise :class:`BodyTooDeep` when brackets outside strings nest deeper than allowed."""
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_BODY_DEPTH:
+                raise BodyTooDeep(f"The request body nests JSON more than {MAX_BODY_DEPTH} levels deep.")
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+
+
 def _parse_body(raw: bytes, content_type: str) -> Any:
     if not raw.strip():
         return {}
     if content_type.startswith("application/x-www-form-urlencoded"):
         return dict(parse_qsl(raw.decode("utf-8", errors="replace"), keep_blank_values=True))
+    _check_depth(raw)
     return json.loads(raw)
 
 
@@ -169,7 +201,9 @@ def write_endpoint(store: Store, handler: WriteHandler, scope: str) -> Callable[
         raw = await request.body()
         try:
             body = _parse_body(raw, headers.get("content-type", ""))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except BodyTooDeep as exc:
+            return error_response(400, "Bad request", detail=str(exc))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return error_response(400, "Bad request", detail="The request body is not valid JSON.")
         with store.lock:
             try:
