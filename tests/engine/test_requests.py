@@ -342,3 +342,16 @@ def test_limit_without_order_stops_all_scopes_once_reached(make_engine: Callable
     result, _, routes = run(sequential, emulator, "SELECT id, repository FROM pull_requests LIMIT 2")
     assert len(result.rows) == 2
     assert routes[PRS] < repositories  # the remaining repositories were never asked
+
+
+def test_ids_under_enumerated_parents_are_listed_not_fetched_one_by_one(
+    fresh: Engine, reference: Engine, emulator: Any
+) -> None:
+    """k GETs per enumerated parent cost more than one listing per parent with ``id IN`` in q."""
+    sql = "SELECT count(*) FROM pull_request_comments WHERE id IN (1, 2, 3, 4)"
+    result, sent, routes = run(fresh, emulator, sql)
+    assert all(not path.rsplit("/", 1)[-1].isdigit() for path, _ in sent)  # no GET of one comment
+    assert {query["q"][0] for path, query in sent if path.endswith("/comments")} == {"id IN (1, 2, 3, 4)"}
+    _, unpushed, _ = run(reference, emulator, sql)
+    assert len(sent) <= len(unpushed)
+    assert result.rows == reference.execute(sql).rows

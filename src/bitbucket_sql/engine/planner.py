@@ -219,7 +219,10 @@ def plan_scan(
             plan.link_terms.append(link)
     if get_candidates and table.get_key:
         ids = get_candidates.get(table.get_key[0])
-        if ids is not None and len(ids) <= MAX_GETS_PER_SCOPE and all(_pathable(v) for v in ids):
+        if (
+            ids is not None and len(ids) <= MAX_GETS_PER_SCOPE and all(_pathable(v) for v in ids)
+            and _gets_are_cheaper(plan, q_fields)
+        ):
             plan.get_ids = tuple(sorted(ids, key=repr))
     plan.superset = not exact
     null_term = _plan_sort(plan, facts, exact)
@@ -235,6 +238,20 @@ def plan_scan(
         plan.key_filter = [_unqualified(conjunct) for conjunct in facts.conjuncts]
     plan_fields(plan, facts.columns)
     return plan
+
+
+def _gets_are_cheaper(plan: ScanPlan, q_fields: set[str]) -> bool:
+    """GETs of k objects per scope beat one listing per scope only when the query fixes the scopes.
+
+    When a parent key is enumerated or comes from a join, the scopes are many and most (scope,
+    id) pairs do not exist: k GETs (and a 404 each) per parent cost more than one listing per
+    parent whose ``q`` already holds ``id IN (...)``. Endpoints without BBQL keep the GETs (their
+    listing would read every row).
+    """
+    if all(key in plan.key_values for key in plan.path_keys):
+        return True
+    id_column = plan.table.get_key[0]
+    return not (plan.table.bbql and id_column in q_fields)
 
 
 def _unqualified(conjunct: exp.Expression) -> str:
