@@ -62,6 +62,10 @@ PROPERTIES: tuple[Property, ...] = (
     Property("Scope", "scope", "str", None, doc="OAuth scopes to request (space-separated)."),
     Property("Workspace", "workspace", "str", None, doc="Default workspace (schema)."),
     Property("Repository", "repository", "str", None, doc="Default repository."),
+    Property(
+        "Schema", "schema", "str", None,
+        doc="CData's spelling: Information (workspace-level tables) or a repository slug (= Repository).",
+    ),
     Property("MaxConcurrency", "max_concurrency", "int", 8, minimum=1, doc="Parallel requests."),
     Property("MaxFanout", "max_fanout", "int", 2000, minimum=1, doc="Most parent objects one scan visits."),
     Property("CacheTTL", "cache_ttl", "float", 300.0, minimum=0, doc="Seconds fetched rows stay cached."),
@@ -129,6 +133,9 @@ class ConnectionSettings:
     scope: str | None = None
     workspace: str | None = None
     repository: str | None = None
+    #: CData's ``Schema``: None/"Information" (workspace-level tables) or a repository slug,
+    #: which also becomes ``repository`` (the default scope)
+    schema: str | None = None
     max_concurrency: int = 8
     max_fanout: int = 2000
     cache_ttl: float = 300.0
@@ -188,7 +195,11 @@ class ConnectionSettings:
             for p in PROPERTIES
             if p.name in self.explicit or getattr(self, p.attr) != p.default
         }
-        merged.update({property_named(k).name: v for k, v in changes.items()})
+        named = {property_named(k).name: v for k, v in changes.items()}
+        for one, other in (("Repository", "Schema"), ("Schema", "Repository")):
+            if one in named and other not in named:
+                merged.pop(other, None)  # the new default scope replaces the old one, whichever spelling
+        merged.update(named)
         return _build(merged, use_profile=False)
 
     def __repr__(self) -> str:
@@ -415,9 +426,11 @@ def _build(raw: Mapping[str, Any], *, use_profile: bool) -> ConnectionSettings:
     for name, value in values.items():
         prop = property_named(name)
         converted[prop.attr] = _convert(prop, value)
+    _apply_cdata_schema(converted)
     explicit = frozenset(values)
     settings = ConnectionSettings(**converted, explicit=explicit)
-    settings = replace(settings, auth_scheme=_resolve_scheme(settings, converted.get("auth_scheme")))
+    scheme = _resolve_scheme(settings, converted.get("auth_scheme"), oauth_asked="initiate_oauth" in converted)
+    settings = replace(settings, auth_scheme=scheme)
     _validate(settings)
     return settings
 
@@ -484,8 +497,33 @@ def _convert(prop: Property, value: Any) -> Any:
     return number
 
 
-def _resolve_scheme(settings: ConnectionSettings, explicit: str | None) -> str:
-    """The explicit AuthScheme, or the one the given credentials imply."""
+#: CData's Schema value for the workspace-level tables (its default schema)
+CDATA_INFORMATION_SCHEMA = "information"
+
+
+def _apply_cdata_schema(converted: dict[str, Any]) -> None:
+    """Give CData's ``Schema`` its CData meaning: ``Information`` is the workspace-level tables
+    (our default: no default repository); any other value is a repository slug, the default scope
+    that ``Repository`` sets."""
+    schema = converted.get("schema")
+    if not schema or schema.lower() == CDATA_INFORMATION_SCHEMA:
+        return
+    repository = converted.get("repository")
+    if repository and repository != schema:
+        raise ConfigurationError(
+            "Schema and Repository name different repositories",
+            hint="Schema=<repository slug> is CData's spelling of Repository; give only one of them",
+        )
+    converted["repository"] = schema
+
+
+def _resolve_scheme(settings: ConnectionSettings, explicit: str | None, *, oauth_asked: bool = False) -> str:
+    """The explicit AuthScheme, or the one the given credentials imply.
+
+    ``oauth_asked``: InitiateOAuth was given, which in CData's connection strings means "sign in
+    with OAuth" (CData's strings carry no AuthScheme), so a consumer's key and secret then mean
+    the authorization-code flow rather than client credentials.
+    """
     if explicit:
         return explicit
     if settings.user and settings.api_token:
@@ -494,8 +532,10 @@ def _resolve_scheme(settings: ConnectionSettings, explicit: str | None) -> str:
         return "AccessToken"
     if settings.oauth_client_id and (settings.oauth_access_token or settings.oauth_refresh_token):
         return "OAuth"
-    if settings.oauth_access_token:
+    if settings.oauth_access_token and not (oauth_asked and settings.initiate_oauth != "OFF"):
         return "AccessToken"
+    if oauth_asked:
+        return "OAuth"
     if settings.oauth_client_id and settings.oauth_client_secret:
         return "Client"
     if settings.user and settings.password:
@@ -529,8 +569,12 @@ def _validate(settings: ConnectionSettings) -> None:
                     hint="Give OAuthAccessToken, or use InitiateOAuth=GETANDREFRESH to sign in",
                 )
         elif not (settings.oauth_client_id and settings.oauth_client_secret):
+            asked = "AuthScheme=OAuth" if "AuthScheme" in settings.explicit else (
+                f"InitiateOAuth={settings.initiate_oauth} (OAuth sign-in; CData's driver brings its own "
+                "consumer, bitbucket-sql uses yours)"
+            )
             raise ConfigurationError(
-                "AuthScheme=OAuth needs OAuthClientId and OAuthClientSecret (an OAuth consumer)",
+                f"{asked} needs OAuthClientId and OAuthClientSecret (an OAuth consumer)",
                 hint="Create a consumer in Workspace settings > OAuth consumers with callback URL "
                 f"{settings.callback_url}, then add OAuthClientId=<key>;OAuthClientSecret=<secret>",
             )
