@@ -48,6 +48,10 @@ def test_describe_lists_columns_types_and_pushdown() -> None:
     assert "q:" in columns["state"]["pushdown"] and "LIKE" in columns["title"]["pushdown"]
     assert "sort" in columns["created_on"]["pushdown"]
     assert columns["html_url"]["pushdown"] == ""
+    # which operators the API answers only as a superset, as the catalog declares
+    assert columns["comment_count"]["pushdown"] == "q: all comparisons (superset, re-checked: !=, NOT IN); sort"
+    assert "(superset, re-checked: !=, NOT IN, LIKE)" in columns["title"]["pushdown"]
+    assert "<" not in columns["title"]["pushdown"]  # text ranges are never pushed
 
 
 def test_describe_accepts_a_schema_qualified_name_and_prints_a_header() -> None:

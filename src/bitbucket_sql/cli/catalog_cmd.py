@@ -7,13 +7,16 @@ connection: the place to look up a column name before writing a query.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bitbucket_sql.cli._errors import QueryError
 from bitbucket_sql.cli._output import DISPLAY_FORMATS, FORMATS, emit, format_option, output_option
 from bitbucket_sql.cli._tabular import Tabular
+
+if TYPE_CHECKING:
+    from bitbucket_sql.catalog.model import Column
 
 TEXT_FORMATS = tuple(fmt for fmt in FORMATS if fmt != "parquet")
 
@@ -68,7 +71,7 @@ def pushdown_of(table: Any, column: Any) -> str:
     if column.param:
         ways.append(f"query parameter {column.param} (=)")
     if column.filter_ops:
-        ways.append("q: " + _operators(column.filter_ops))
+        ways.append("q: " + _operators(column))
     if column.sortable:
         ways.append("sort")
     if not column.default_field:
@@ -79,14 +82,18 @@ def pushdown_of(table: Any, column: Any) -> str:
 _OPERATOR_ORDER = ("=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL")
 
 
-def _operators(ops: frozenset[str]) -> str:
-    """``all comparisons, LIKE (superset)`` or the operators in their usual order."""
+def _operators(column: Column) -> str:
+    """``all comparisons (superset, re-checked: !=, NOT IN)``: the operators, and which the
+    column declares the API answers only as a superset."""
     from bitbucket_sql.catalog.model import ALL_COMPARISONS
 
+    ops = column.filter_ops
     parts = ["all comparisons"] if ops >= ALL_COMPARISONS else [op for op in _OPERATOR_ORDER if op in ops]
     if "LIKE" in ops:
-        parts.append("LIKE (superset, re-checked)")
-    return ", ".join(parts)
+        parts.append("LIKE")
+    superset = [op for op in (*_OPERATOR_ORDER, "LIKE") if op in ops and column.pushdown(op) == "superset"]
+    text = ", ".join(parts)
+    return f"{text} (superset, re-checked: {', '.join(superset)})" if superset else text
 
 
 @click.command()
