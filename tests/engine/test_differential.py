@@ -14,6 +14,7 @@ In CI: a fixed seed and a few hundred queries. By hand (see CONTRIBUTING.md)::
     BBSQL_DIFF_QUERIES=5000 BBSQL_DIFF_SEED=7 python -m pytest -s tests/engine/test_differential.py
     BBSQL_DIFF_SEED=7 BBSQL_DIFF_ONLY=123 python -m pytest -s tests/engine/test_differential.py  # one query
     BBSQL_DIFF_STRICT=1 ...   # also fail on the known open classes
+    BBSQL_DIFF_SHOW=50 ...    # print up to 50 failing queries in full (default 5)
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ QUERIES = int(os.environ.get("BBSQL_DIFF_QUERIES", "250"))
 ONLY = os.environ.get("BBSQL_DIFF_ONLY")
 STRICT = os.environ.get("BBSQL_DIFF_STRICT") == "1"
 #: Failures printed in full (the rest are counted).
-SHOWN_FAILURES = 5
+SHOWN_FAILURES = int(os.environ.get("BBSQL_DIFF_SHOW", "5"))
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +162,7 @@ def _report(index: int, query: Query, verdict: Verdict, truth: Any, got: Any) ->
     def show(answer: Any) -> str:
         if answer.rows is None:
             return f"error: {answer.error}"
-        shown = answer.rows[:12]
+        shown = [row if len(row) <= 400 else row[:400] + "..." for row in answer.rows[:12]]
         more = f" ... ({len(answer.rows)} rows)" if len(answer.rows) > 12 else f" ({len(answer.rows)} rows)"
         return "\n      ".join(shown) + more
 

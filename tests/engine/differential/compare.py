@@ -127,40 +127,54 @@ class Differential:
             return False
         return agree(query, truth.rows, got.rows)
 
-    def check(self, query: Query) -> tuple[Verdict, Answer, Answer]:
-        sql = query.sql()
+    def evaluate(self, query: Query, neutralize: frozenset[str]) -> tuple[str, Answer, Answer]:
+        """Run (a variant of) the query on both engines: a problem description, or "" when right."""
+        sql = query.sql(neutralize)
         truth = run(self.truth, sql)
         if truth.error is not None:
-            return Verdict("invalid", detail=truth.error), truth, truth
+            return "invalid", truth, truth
         got = run(self.pushed, sql)
-        if self.expected_ok(query, frozenset(), truth, got):
-            verdict = Verdict("match", requests=got.requests)
-            if query.missing_key is None:
-                capped_problem = self.check_max_rows(query, sql, truth)
-                if capped_problem:
-                    return Verdict("mismatch", frozenset({"max-rows"}), capped_problem, got.requests), truth, got
-            return verdict, truth, got
-        classes = self.attribute(query, truth)
-        known = KNOWN_OPEN if not self.strict else {}
-        if classes and classes <= set(known):
-            return Verdict("known", classes, requests=got.requests), truth, got
-        detail = "explained by " + ", ".join(sorted(classes)) if classes else "unexplained"
-        return Verdict("mismatch", classes, detail, got.requests), truth, got
+        if not self.expected_ok(query, neutralize, truth, got):
+            return "wrong answer", truth, got
+        if query.check_max_rows and (query.missing_key is None or MISSING_KEY in neutralize):
+            problem = self.check_max_rows(query, sql, truth)
+            if problem:
+                return problem, truth, got
+        return "", truth, got
 
-    def attribute(self, query: Query, truth: Answer) -> frozenset[str]:
-        """The smallest set of the query's bug classes whose neutralization fixes the answer."""
+    def check(self, query: Query) -> tuple[Verdict, Answer, Answer]:
+        problem, truth, got = self.evaluate(query, frozenset())
+        if problem == "invalid":
+            return Verdict("invalid", detail=truth.error or ""), truth, got
+        if not problem:
+            return Verdict("match", requests=got.requests), truth, got
+        explanations = self.attribute(query)
+        classes = frozenset().union(*explanations) if explanations else frozenset()
+        known = KNOWN_OPEN if not self.strict else {}
+        if any(explanation <= set(known) for explanation in explanations):
+            return Verdict("known", classes, requests=got.requests), truth, got
+        if explanations:
+            detail = "explained by " + " or ".join("+".join(sorted(e)) for e in explanations)
+        else:
+            detail = "unexplained"
+        return Verdict("mismatch", classes, f"{problem}; {detail}", got.requests), truth, got
+
+    def attribute(self, query: Query) -> list[frozenset[str]]:
+        """The smallest sets of the query's bug classes whose neutralization fixes the answer.
+
+        An OR tree is pushed whole or not at all, so neutralizing any one class inside it can
+        fix an answer: every single class that does is returned (any of them may be the cause).
+        """
         tags = sorted(query.tags)
-        candidates = [frozenset({tag}) for tag in tags]
-        candidates += [frozenset({a, b}) for i, a in enumerate(tags) for b in tags[i + 1 :]]
+        rounds = [[frozenset({tag}) for tag in tags]]
+        rounds.append([frozenset({a, b}) for i, a in enumerate(tags) for b in tags[i + 1 :]])
         if len(tags) > 2:
-            candidates.append(frozenset(tags))
-        for subset in candidates:
-            neutral_sql = query.sql(subset)
-            neutral_truth = run(self.truth, neutral_sql)
-            got = run(self.pushed, neutral_sql)
-            if self.expected_ok(query, subset, neutral_truth, got):
-                return subset
-        return frozenset()
+            rounds.append([frozenset(tags)])
+        for candidates in rounds:
+            fixing = [subset for subset in candidates if not self.evaluate(query, subset)[0]]
+            if fixing:
+                return fixing
+        return []
 
     def check_max_rows(self, query: Query, sql: str, truth: Answer) -> str:
         """MaxRows caps the answer: the first rows when the order is total, else a subset."""
