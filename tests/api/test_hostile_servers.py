@@ -163,3 +163,16 @@ def test_html_where_json_was_expected_points_at_base_url(client_for) -> None:  #
     client = client_for()
     with pytest.raises(errors.UnexpectedResponseError, match=r"expected JSON but got text/plain.*BaseURL"):
         client.get("/text")
+
+
+def test_a_token_endpoint_that_drips_fails_at_the_timeout(fake_server: tuple[str, FakeState], fake: FakeState) -> None:
+    root, _ = fake_server
+    settings = (
+        f"BaseURL={root}/2.0;OAuthClientId=cid;OAuthClientSecret=secret-445566;"
+        f"OAuthTokenURL={root}/2.0/drip;Timeout=1;MaxRetries=0"
+    )
+    with BitbucketClient(settings) as client, pytest.raises(errors.OAuthFlowError) as caught:
+        client.get("/user")
+    assert "did not answer within Timeout=1 seconds" in str(caught.value)
+    assert "secret-445566" not in str(caught.value)
+    assert fake.requests_to("/2.0/drip") and not fake.requests_to("/2.0/user")

@@ -101,10 +101,17 @@ class DeadlineTransport(httpx.HTTPTransport):
     """httpx's HTTP transport on a connection pool that uses :class:`DeadlineBackend`.
 
     httpx does not take a network backend, so the pool it built is replaced by an equivalent
-    one that does (same TLS context and limits; HTTP/1.1 only, as before).
+    one that does (same TLS context and limits; HTTP/1.1 only, as before). With ``total`` the
+    transport sets the deadline itself and reads the whole answer before returning (for
+    clients whose requests are not sent by our code, such as authlib's token requests);
+    without it, the caller wraps each request in :func:`request_deadline`.
     """
 
-    def __init__(self, *, verify: ssl.SSLContext, limits: httpx.Limits) -> None:
+    def __init__(
+        self, *, verify: ssl.SSLContext, limits: httpx.Limits | None = None, total: float | None = None
+    ) -> None:
+        limits = limits or httpx.Limits()
+        self._total = total
         super().__init__(verify=verify, limits=limits)
         self._pool = httpcore.ConnectionPool(
             ssl_context=verify,
@@ -112,4 +119,20 @@ class DeadlineTransport(httpx.HTTPTransport):
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=DeadlineBackend(),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._total is None:
+            return super().handle_request(request)
+        with request_deadline(self._total):
+            response = super().handle_request(request)
+            try:
+                content = b"".join(response.stream)  # type: ignore[arg-type]
+            finally:
+                response.stream.close()  # type: ignore[attr-defined]
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            content=content,
+            extensions=response.extensions,
         )

@@ -13,6 +13,7 @@ from typing import Any
 import authlib.deprecate  # noqa: F401 - installs its warning filter before ours below
 import httpx
 
+from bitbucket_sql.api.deadline import DeadlineTransport
 from bitbucket_sql.api.errors import AuthenticationError, OAuthFlowError
 from bitbucket_sql.api.redact import redact_url
 from bitbucket_sql.api.settings import ConnectionSettings
@@ -62,6 +63,8 @@ def token_client(settings: ConnectionSettings, redirect_uri: str | None = None) 
         redirect_uri=redirect_uri or settings.callback_url,
         token_endpoint=settings.token_url,
         timeout=settings.timeout,
+        # Timeout bounds each token request as a whole, as for API requests (api/deadline.py)
+        transport=DeadlineTransport(verify=ssl_context(settings), total=settings.timeout),
         verify=ssl_context(settings),
         headers={"User-Agent": user_agent(settings)},
         follow_redirects=False,
@@ -94,6 +97,13 @@ def token_failure(action: str, error: Exception, settings: ConnectionSettings) -
             method="POST",
             url=url,
             hint="Check OAuthTokenURL and the consumer credentials, or retry later",
+        )
+    if isinstance(error, httpx.TimeoutException):
+        return OAuthFlowError(
+            f"{action} failed: the token endpoint did not answer within Timeout={settings.timeout:g} seconds",
+            method="POST",
+            url=url,
+            hint="Timeout bounds the whole token request; retry later or raise Timeout",
         )
     if isinstance(error, httpx.HTTPError):
         return OAuthFlowError(
