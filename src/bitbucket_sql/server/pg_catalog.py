@@ -526,6 +526,12 @@ class PgCatalog:
                 "indisunique": True, "indisprimary": True, "indkey": keys, "indcollation": [0] * len(keys),
                 "indclass": [3124] * len(keys), "indoption": [0] * len(keys),
             })
+            for number, name in enumerate(table.primary_key, start=1):
+                key_type = pg_type_for(table.column(name).type if table.column(name) else "VARCHAR")
+                rows["pg_attribute"].append({
+                    "attrelid": rel.index_oid, "attname": name, "atttypid": key_type.oid, "attlen": key_type.size,
+                    "attnum": number, "attnotnull": True, "attcollation": 100 if key_type.category == "S" else 0,
+                })
             rows["pg_constraint"].append({
                 "oid": rel.constraint_oid, "conname": rel.pkey_name, "connamespace": rel.namespace_oid,
                 "contype": "p", "conrelid": rel.oid, "conindid": rel.index_oid, "conkey": keys,

@@ -141,6 +141,8 @@ def pg_type_for(duckdb_type: str) -> PgType:
     if _DECIMAL.match(name):
         return NUMERIC
     if name.endswith("[]"):
+        if name[:-2].startswith(_NESTED_PREFIXES):
+            return JSON  # a list of structs is one JSON document
         element = pg_type_for(name[:-2])
         if element.array_oid and element.category != "A":
             return BY_OID[element.array_oid]

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from . import pgtypes
 from .pg_catalog import FUNCTION_SIGNATURES, INFO_SCHEMA, INFO_TABLES, PG_SCHEMA, PG_TABLES
@@ -84,7 +85,8 @@ def parse(sql: str) -> exp.Expression:
         raise TranslationError(f"syntax error: {error}. Check quotes and brackets.") from None
     if len(trees) != 1:
         raise TranslationError(f"expected one statement, got {len(trees)}")
-    return typing.cast(exp.Expression, trees[0])
+    # PostgreSQL folds unquoted names to lower case (``AS TABLE_NAME`` is column ``table_name``)
+    return typing.cast(exp.Expression, normalize_identifiers(trees[0], dialect="postgres"))
 
 
 def table_references(tree: exp.Expression) -> list[exp.Table]:
@@ -328,6 +330,8 @@ def _catalog(node: exp.Expression, functions: set[tuple[str, int]]) -> exp.Expre
             and node.args["db"].name.lower() in ("pg_catalog", "information_schema"):
         node.set("db", None)  # pg_catalog.pg_class.relname: the relation's alias is its name (set above)
         return node
+    if isinstance(node, exp.CurrentSchemas):
+        return _call("current_schemas", [node.this] if node.this is not None else [], functions)
     for kind, niladic in _NILADIC.items():
         if isinstance(node, kind):
             return _call(niladic, [], functions)
