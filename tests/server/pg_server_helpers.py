@@ -101,3 +101,44 @@ def require_module(name: str, package: str) -> Any:
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; it is in the test extra of pyproject.toml")
         pytest.skip(message)
+
+
+#: The comparison query: bigint, text, boolean, timestamptz and JSON columns of one repository.
+REFERENCE_SQL = (
+    "SELECT id, title, draft, comment_count, created_on, reviewers FROM pull_requests "
+    "WHERE repository = {repo} ORDER BY id LIMIT 5"
+)
+
+
+def reference_rows(emulator: Any, repo: str) -> list[tuple[Any, ...]]:
+    """The DB-API's rows for REFERENCE_SQL: what every client must also get, types included."""
+    import bitbucket_sql.dbapi as dbapi
+
+    with dbapi.connect(connection_string_for(emulator)) as connection:
+        cursor = connection.cursor()
+        cursor.execute(REFERENCE_SQL.format(repo="?"), [repo])
+        rows = [normalized(row) for row in cursor.fetchall()]
+    assert rows, "the reference query found no pull requests"
+    return rows
+
+
+def normalized(row: Any) -> tuple[Any, ...]:
+    """A row in comparable form: JSON text parsed, timestamps in UTC, nothing else changed."""
+    import datetime as dt
+    import json
+
+    values: list[Any] = []
+    for value in row:
+        if isinstance(value, str) and value[:1] in "[{":
+            value = json.loads(value)
+        elif isinstance(value, dt.datetime):
+            assert value.tzinfo is not None, f"timestamp {value} lost its time zone"
+            value = value.astimezone(dt.UTC)
+        values.append(value)
+    return tuple(values)
+
+
+def repository_with_pull_requests(emulator: Any) -> str:
+    from _helpers_connect import busiest_repository
+
+    return busiest_repository(emulator)[0]

@@ -448,12 +448,20 @@ class ClientConnection:
 
     async def _error(self, error: BaseException) -> None:
         report = report_for(error)
+        status = getattr(self.session, "transaction_status", None)
+        if status in ("I", "T", "E"):
+            self.transaction = status
         if self.transaction == "T":
             self.transaction = "E"
         self.writer.write(pq.error_response(report))
         await self.writer.drain()
 
     def _track_transaction(self, tag: str) -> None:
+        """ReadyForQuery's letter: the session's own state (it knows savepoints and failed blocks)."""
+        status = getattr(self.session, "transaction_status", None)
+        if status in ("I", "T", "E"):
+            self.transaction = status
+            return
         verb = tag.split(" ", 1)[0].upper()
         if verb in ("BEGIN", "START"):
             self.transaction = "T"

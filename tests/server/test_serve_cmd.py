@@ -1,0 +1,114 @@
+"""`bbsql serve` as a user runs it: --demo prints what to paste, serves it, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pg_server_helpers import require_module
+
+from bitbucket_sql.server.auth import check_cleartext, parse_verifier
+
+psycopg = require_module("psycopg", "psycopg[binary]")
+
+
+def _bbsql(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bitbucket_sql", *args]
+
+
+def _wait_for_line(
+    process: subprocess.Popen[str], pattern: str, timeout: float = 120
+) -> tuple[re.Match[str], str]:
+    deadline = time.monotonic() + timeout
+    seen = ""
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        seen += line
+        match = re.search(pattern, line)
+        if match:
+            return match, seen
+    process.kill()
+    pytest.fail(f"no line matching {pattern!r}; output so far:\n{seen}")
+
+
+def test_demo_serves_the_emulator_and_stops_on_sigterm(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        _bbsql(
+            "serve", "--demo", "--port", "0", "--scale", "tiny", "--access-log", str(tmp_path / "access.log")
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        match, banner = _wait_for_line(
+            process, r'psql "(host=\S+ port=(\d+) dbname=demo user=demo password=demo sslmode=\w+)"'
+        )
+        assert "jdbc:postgresql://127.0.0.1:" in banner + _wait_for_line(process, r"JDBC: (\S+)")[1]
+        dsn = match.group(1)
+        with psycopg.connect(dsn, connect_timeout=10) as connection:
+            assert connection.execute("SELECT count(*) > 0 FROM repositories").fetchone() == (True,)
+            assert connection.info.pgconn.ssl_in_use  # sslmode=prefer: the demo's self-signed certificate
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = (tmp_path / "access.log").read_text(encoding="utf-8")
+    assert '"event": "statement"' in log and '"user": "demo"' in log and "repositories" in log
+    assert "password" not in log.replace('"event"', "")
+
+
+def test_a_taken_port_says_to_use_port_0() -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        result = subprocess.run(
+            _bbsql("serve", "--demo", "--scale", "tiny", "--port", str(port)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr and "--port 0" in result.stderr
+
+
+def test_hash_password_prints_a_verifier_that_checks_the_password() -> None:
+    result = subprocess.run(
+        _bbsql("serve", "hash-password", "--password-stdin"),
+        input="correct horse\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    verifier = parse_verifier(result.stdout.strip())
+    assert check_cleartext("correct horse", verifier) and not check_cleartext("wrong horse", verifier)
+    assert "correct horse" not in result.stdout
+
+
+def test_serve_without_config_explains_what_to_do() -> None:
+    result = subprocess.run(
+        _bbsql("serve"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "BBSQL_SERVER_CONFIG": ""},
+    )
+    assert result.returncode == 2
+    assert "--config" in result.stderr and "--demo" in result.stderr
