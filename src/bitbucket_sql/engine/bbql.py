@@ -121,21 +121,26 @@ def member(field: str, values: list[Value] | tuple[Value, ...], *, negated: bool
 
 
 def conjunction(*nodes: Node | None) -> Node | None:
-    """AND of the given nodes (None is skipped, nested ANDs are flattened); None when empty."""
+    """AND of the given nodes (None skipped, nested ANDs flattened, repeats dropped); None when empty."""
     return _combine(And, nodes)
 
 
 def disjunction(*nodes: Node | None) -> Node | None:
-    """OR of the given nodes (None is skipped, nested ORs are flattened); None when empty."""
+    """OR of the given nodes (None skipped, nested ORs flattened, repeats dropped); None when empty."""
     return _combine(Or, nodes)
 
 
 def _combine(kind: type[And] | type[Or], nodes: tuple[Node | None, ...]) -> Node | None:
     operands: list[Node] = []
+    seen: set[str] = set()
     for node in nodes:
         if node is None:
             continue
-        operands.extend(node.operands if isinstance(node, kind) else (node,))
+        for operand in node.operands if isinstance(node, kind) else (node,):
+            text = render(operand)  # `a = null OR a = null` says it once (text: `1` is not `true`)
+            if text not in seen:
+                seen.add(text)
+                operands.append(operand)
     if not operands:
         return None
     return operands[0] if len(operands) == 1 else kind(tuple(operands))
