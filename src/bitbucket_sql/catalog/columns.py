@@ -11,6 +11,7 @@ the column too (``Column.superset_ops``, default ``model.SUPERSET_OPS``).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from .model import ALL_COMPARISONS, EQUALITY, NULL_TESTS, SUPERSET_OPS, TEXT_OPS, Column, PathKey, SqlType
 
@@ -82,6 +83,25 @@ def col(
     )
 
 
+def slug_of_full_name(full_name: Any) -> str | None:
+    """``acme/api`` -> ``api``: a repository's slug, which condensed repository objects lack."""
+    if not isinstance(full_name, str) or "/" not in full_name:
+        return None
+    return full_name.rsplit("/", 1)[1] or None
+
+
+def repository_slug_column(full_name_path: str = "repository.full_name") -> Column:
+    """``repository``, the slug every repository table is keyed and joined on, for an endpoint
+    that embeds only a condensed repository (``full_name``, no slug)."""
+    return Column(
+        name="repository",
+        type="VARCHAR",
+        path=full_name_path,
+        description="Slug of the repository (from its full name): joins with every repository table.",
+        derive=slug_of_full_name,
+    )
+
+
 def workspace_column() -> Column:
     return col("workspace", "VARCHAR", None, "Slug of the workspace (the SQL schema) the row belongs to.")
 
@@ -133,12 +153,13 @@ def with_bbql(
 
     BBQL accepts any field of the object, so every column read from the object gets the
     operators of its type, except those listed in ``not_filterable`` (and scope columns, whose
-    values go into the URL). Numbers and timestamps become sortable unless in ``not_sortable``.
-    Columns that already declare ``filter_ops`` keep them.
+    values go into the URL, and derived columns, whose values are not the API field's). Numbers
+    and timestamps become sortable unless in ``not_sortable``. Columns that already declare
+    ``filter_ops`` keep them.
     """
     marked = []
     for column in columns:
-        if column.path is None or column.name in not_filterable or column.filter_ops:
+        if column.path is None or column.derive is not None or column.name in not_filterable or column.filter_ops:
             marked.append(column)
             continue
         marked.append(

@@ -12,8 +12,9 @@ Types are SQL type names as DuckDB spells them: ``VARCHAR``, ``BIGINT``, ``DOUBL
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 SqlType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DATE", "JSON"]
 
@@ -77,6 +78,10 @@ class Column:
     sortable: bool = False
     default_field: bool = True
     listing_order: bool = False
+    #: turns the value at ``path`` into the column's own: for a key the API embeds only inside
+    #: another value (a repository's slug inside a condensed repository's ``full_name``). A named
+    #: function of :mod:`.columns`, so tables stay declarative; such a column is filtered locally.
+    derive: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if self.type == "VARCHAR" and not self.param and self.filter_ops & RANGE_OPS:

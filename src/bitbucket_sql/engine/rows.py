@@ -111,6 +111,8 @@ def extract_row(item: Any, columns: Sequence[Column], scope: Mapping[str, Any]) 
     values = []
     for column in columns:
         raw = read_path(item, column.path) if column.path is not None else None
+        if raw is not None and column.derive is not None:
+            raw = column.derive(raw)  # e.g. a repository's slug from its full name
         if raw is None:
             raw = scope.get(column.name)
         values.append(coerce(raw, column.type))

@@ -1,6 +1,6 @@
 """The caller's own permission on each repository (``GET /user/workspaces/{workspace}/permissions/repositories``)."""
 
-from ..columns import PERMISSION_OPS, WORKSPACE_KEY, col, with_bbql, workspace_column
+from ..columns import PERMISSION_OPS, WORKSPACE_KEY, col, repository_slug_column, with_bbql, workspace_column
 from ..model import TableDef
 
 TABLE = TableDef(
@@ -15,11 +15,12 @@ TABLE = TableDef(
         (
             workspace_column(),
             col("permission", "VARCHAR", "permission", "read, write or admin.", filter_ops=PERMISSION_OPS),
+            repository_slug_column(),
             col("repository_full_name", "VARCHAR", "repository.full_name", "Full name `workspace/slug`."),
             col("repository_name", "VARCHAR", "repository.name", "Name of the repository."),
             col("repository_uuid", "VARCHAR", "repository.uuid", "UUID of the repository."),
         )
     ),
     notes="Unlike `repository_permissions` (every user, admins only) this lists only the caller's own "
-    "grants. Embedded repositories are condensed (no slug): join with `repositories.full_name`.",
+    "grants. `repository` is the slug, taken from the condensed repository's full name.",
 )

@@ -1,6 +1,14 @@
 """Every user's permission on every repository (``GET /workspaces/{workspace}/permissions/repositories``)."""
 
-from ..columns import PERMISSION_OPS, WORKSPACE_KEY, col, user_columns, with_bbql, workspace_column
+from ..columns import (
+    PERMISSION_OPS,
+    WORKSPACE_KEY,
+    col,
+    repository_slug_column,
+    user_columns,
+    with_bbql,
+    workspace_column,
+)
 from ..model import TableDef
 
 TABLE = TableDef(
@@ -21,12 +29,13 @@ TABLE = TableDef(
                 "read, write or admin.",
                 filter_ops=PERMISSION_OPS,
             ),
+            repository_slug_column(),
             col("repository_full_name", "VARCHAR", "repository.full_name", "Full name `workspace/slug`."),
             col("repository_name", "VARCHAR", "repository.name", "Name of the repository."),
             col("repository_uuid", "VARCHAR", "repository.uuid", "UUID of the repository."),
             *user_columns("user", "user", "the user"),
         )
     ),
-    notes="Needs workspace admin rights (403 otherwise); access tokens cannot read it. Embedded "
-    "repositories are condensed (no slug): join with `repositories.full_name`.",
+    notes="Needs workspace admin rights (403 otherwise); access tokens cannot read it. `repository` "
+    "is the slug, taken from the condensed repository's full name.",
 )
