@@ -126,10 +126,12 @@ class DeadlineTransport(httpx.HTTPTransport):
             return super().handle_request(request)
         with request_deadline(self._total):
             response = super().handle_request(request)
+            stream = response.stream
+            assert isinstance(stream, httpx.SyncByteStream)
             try:
-                content = b"".join(response.stream)  # type: ignore[arg-type]
+                content = b"".join(stream)
             finally:
-                response.stream.close()  # type: ignore[attr-defined]
+                stream.close()
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
