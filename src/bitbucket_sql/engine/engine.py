@@ -32,7 +32,8 @@ from .cache import TTLCache
 from .database import LocalDatabase
 from .deadline import QueryDeadline
 from .errors import EngineError, QueryTimeoutError, QueryWarning, UnknownTableError
-from .explain import explain_lines
+from .estimate import estimate_scan, listing_requests
+from .explain import explain_lines, plural
 from .fetcher import Fetcher, ScanReport
 from .naming import apply_private_aliases
 from .planner import ScanPlan, plan_fields, plan_scan
@@ -424,14 +425,33 @@ class Engine:
         self, statement: Statement, *, analyze: bool, progress: Callable[[Progress], None] | None
     ) -> QueryResult:
         started = time.monotonic()
+        scans, prepared, recording, cache_hits = self._counted(statement, started)
+        total, at_least = _estimate_total(scans)
+        estimate = (f"Estimate: {'at least ' if at_least else '~'}{plural(total, 'request')} for the whole query "
+                    f"(the scans' estimates plus the parent listings)")
         if analyze:
-            result, prepared = self._execute(statement, progress, started)
+            estimated = {report.plan.ref.ref_id: report.estimate for report, _ in scans if report.plan.ref is not None}
+            result, prepared = self._execute(statement, progress, time.monotonic())
+            for ref_id, report in prepared.reports.items():
+                report.estimate = estimated.get(ref_id)
             scans = [(prepared.reports[ref_id], prepared.facts.get(ref_id, RefFacts(ref_id)).alias)
                      for ref_id, _ in prepared.plans]
             system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
+            estimate += (f"; actual {plural(result.stats.requests, 'request')} (estimating beforehand took "
+                         f"{plural(recording.requests, 'request')}, not counted)")
             lines = explain_lines(scans, system, prepared.statement.sql, analyze=True, enumeration_requests=0,
-                                  stats=result.stats, rate_limit=self._rate_limit())
+                                  stats=result.stats, rate_limit=self._rate_limit(), estimate=estimate)
             return _text_result(lines, result.stats)
+        system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
+        lines = explain_lines(scans, system, prepared.statement.sql, analyze=False,
+                              enumeration_requests=recording.requests, rate_limit=self._rate_limit(),
+                              estimate=estimate)
+        stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
+                           elapsed_s=time.monotonic() - started, cache_hits=cache_hits)
+        return _text_result(lines, stats)
+
+    def _counted(self, statement: Statement, started: float) -> tuple[list[tuple[ScanReport, str]], _Prepared, Any, int]:
+        """Every scan's report with its scopes counted (parents enumerated) and its requests estimated."""
         deadline = self._deadline(started)
         with self.client.recording() as recording:
             prepared = self._prepare(statement)
@@ -439,12 +459,29 @@ class Engine:
                 fetcher = self._fetcher(None, started, recording, prepared.database, deadline)
                 fetcher.ref_tables = {i: r.table for i, r in prepared.refs.items() if r.table is not None}
 
+                key_sources = {link.source_ref for _, plan in prepared.plans for link in plan.links.values()}
+
                 def count() -> list[tuple[ScanReport, str]]:
                     counted = []
+                    rows: dict[int, int | None] = {}
+                    names: dict[int, str] = {}
                     for ref_id, plan in prepared.plans:
                         report = ScanReport(plan=plan)
                         fetcher.count(plan, report)
-                        counted.append((report, prepared.facts.get(ref_id, RefFacts(ref_id)).alias))
+                        alias = prepared.facts.get(ref_id, RefFacts(ref_id)).alias
+                        names[ref_id] = alias or plan.table.name
+                        sources = [link.source_ref for link in plan.links.values()]
+                        source = sources[0] if sources else None
+                        # a sample costs a request: worth it for several scopes or a join's key source
+                        worth = ref_id in key_sources or (report.scopes or 0) >= 2
+                        report.estimate = estimate_scan(
+                            plan, report.scopes, report.samples if worth else [], self.client,
+                            source_rows=rows.get(source) if source is not None else None,
+                            source_name=names.get(source, "") if source is not None else "",
+                            concurrency=self.settings.max_concurrency,
+                        )
+                        rows[ref_id] = report.estimate.rows
+                        counted.append((report, alias))
                     return counted
 
                 scans = deadline.run(count, phase="counting the scopes for EXPLAIN",
@@ -452,12 +489,7 @@ class Engine:
             finally:
                 if not deadline.abandoned:
                     prepared.database.close()
-        system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
-        lines = explain_lines(scans, system, prepared.statement.sql, analyze=False,
-                              enumeration_requests=recording.requests, rate_limit=self._rate_limit())
-        stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
-                           elapsed_s=time.monotonic() - started, cache_hits=fetcher.cache_hits)
-        return _text_result(lines, stats)
+        return scans, prepared, recording, fetcher.cache_hits
 
 
     def _rate_limit(self) -> Any:
@@ -466,6 +498,18 @@ class Engine:
             return self.client.rate_limit
         except AttributeError:
             return None
+
+
+def _estimate_total(scans: list[tuple[ScanReport, str]]) -> tuple[int, bool]:
+    """Estimated requests of the whole query: every scan's estimate plus its parent listings."""
+
+    total, at_least = 0, False
+    for report, _ in scans:
+        total += listing_requests(report)
+        if report.estimate is not None:
+            total += report.estimate.requests
+            at_least = at_least or report.estimate.at_least
+    return total, at_least
 
 
 def _run_local(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .estimate import listing_requests
 from .fetcher import ScanReport
 from .result import QueryStats
 
@@ -38,6 +39,10 @@ def _scan_lines(
         else "scopes: ?"
     )
     lines.append(f"  request: {method} {report.path or plan.table.path}   {scopes}")
+    if report.estimate is not None:
+        own = report.requests - listing_requests(report)  # the parent listings are shown on their own
+        actual = f"; actual {plural(own, 'request')}" if analyze else ""
+        lines.append(f"  estimate: {report.estimate.text()}{actual}")
     if plan.default_repository is not None:
         lines.append(
             f"  repository: {plan.default_repository!r} from the connection's Repository (the query names no "
@@ -123,8 +128,9 @@ def explain_lines(
     enumeration_requests: int,
     stats: QueryStats | None = None,
     rate_limit: Any = None,
+    estimate: str | None = None,
 ) -> list[str]:
-    """The text of an EXPLAIN [ANALYZE] result."""
+    """The text of an EXPLAIN [ANALYZE] result (``estimate``: the whole query's estimate line)."""
     lines: list[str] = []
     names = {report.plan.ref.ref_id: alias or report.plan.table.name for report, alias in scans if report.plan.ref}
     sources = {link.source_ref for report, _ in scans
@@ -136,6 +142,8 @@ def explain_lines(
         lines.append(f"Metadata: {name} from {source}")
     lines.append("Local (DuckDB): the original query runs over the fetched rows, re-applying every predicate:")
     lines.append(f"  {local_sql}")
+    if estimate:
+        lines.append(estimate)
     if analyze and stats is not None:
         lines.append(
             f"Total: {plural(stats.requests, 'request')}, {plural(stats.retries, 'retry', 'retries')}, "
@@ -148,7 +156,7 @@ def explain_lines(
     elif enumeration_requests:
         lines.append(
             f"Note: EXPLAIN made {plural(enumeration_requests, 'request')}, only to enumerate parents for "
-            f"counting scopes; no rows were fetched."
+            f"counting scopes and to sample page counts; no rows were fetched."
         )
     else:
         lines.append("Note: EXPLAIN made no requests; no rows were fetched.")

@@ -63,6 +63,10 @@ class ScanReport:
     #: (rows whose keys were passed to joined children, rows fetched) after ``plan.key_filter``
     keys_passed: tuple[int, int] | None = None
     enumerations: list[ScanReport] = field(default_factory=list)
+    #: (path, params) of the first requests, for EXPLAIN's estimate to sample
+    samples: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: EXPLAIN's estimate of this scan's requests (``estimate.ScanEstimate``), made before running
+    estimate: Any = None
 
 
 @dataclass
@@ -225,6 +229,8 @@ class Fetcher:
         scopes = self.scopes(plan, {}, report)
         requests = self.requests_for(plan, scopes, report)
         report.scopes = len(requests)
+        listed = [request for request in requests if request.kind == "list"]
+        report.samples = [(request.path, request.params) for request in listed[:1] + listed[1:][-1:]]
 
     # --- scopes -------------------------------------------------------------------------------
     def scopes(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Scope]:
