@@ -102,3 +102,11 @@ def test_a_read_only_user_cannot_write(demo_server: RunningServer) -> None:
     ):
         connection.execute("DELETE FROM pull_requests WHERE id = 1")
     assert caught.value.sqlstate == "42501"
+
+
+def test_notices_reach_the_client(demo_server: RunningServer) -> None:
+    received: list[str] = []
+    with psycopg.connect(demo_server.dsn(), autocommit=True) as connection:
+        connection.add_notice_handler(lambda notice: received.append(notice.message_primary or ""))
+        connection.execute("COMMIT")
+    assert received == ["there is no transaction in progress"]

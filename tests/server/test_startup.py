@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from pg_server_helpers import RunningServer, require_module, running_server, server_config
 
-from bitbucket_sql.server.listener import PgServer, ServerStartError
+from bitbucket_sql.server.config import DatabaseConfig
+from bitbucket_sql.server.listener import PgServer, ServerStartError, serve_in_thread
 
 psycopg = require_module("psycopg", "psycopg[binary]")
 
@@ -76,3 +77,16 @@ def test_an_unsupported_protocol_version_is_refused(demo_server: RunningServer) 
         sock.sendall(struct.pack("!ii", 8, 2 << 16))
         reply = sock.recv(4096)
     assert reply[:1] == b"E" and b"0A000" in reply and b"unsupported frontend protocol 2.0" in reply
+
+
+def test_a_broken_database_setting_is_a_readable_fatal_without_secrets(emulator: Any) -> None:
+    config = server_config(emulator)
+    config.databases["broken"] = DatabaseConfig(
+        "broken", "Workspace=acme;AuthScheme=APIToken;User=u;APIToken=sekret-token;MaxRows=lots"
+    )
+    config.users["reader"].grants["broken"] = "read"
+    with serve_in_thread(config) as server:
+        dsn = f"host=127.0.0.1 port={server.port} user=reader password=pw dbname=broken sslmode=disable"
+        message = _connect_error(dsn)
+    assert 'cannot open database "broken"' in message
+    assert "sekret-token" not in message

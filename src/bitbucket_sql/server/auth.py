@@ -15,7 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from scramp import ScramException, ScramMechanism
+from scramp import ScramException, ScramMechanism  # type: ignore[import-untyped]
 
 MECHANISM = "SCRAM-SHA-256"
 ITERATIONS = 4096

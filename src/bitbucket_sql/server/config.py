@@ -132,7 +132,7 @@ def _limits(table: dict[str, Any], where: str) -> Limits:
         raise ConfigError(
             f"{where}: unknown key(s) in [limits]: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
         )
-    values = {}
+    values: dict[str, Any] = {}
     for name in known:
         value = _typed(table, name, (int, float), f"{where} [limits]", getattr(defaults, name))
         if value <= 0:

@@ -363,13 +363,16 @@ class ClientConnection:
             self.session, self._close_session = await self._run(
                 self.state.open_session, database, self.user, can_write
             )
-        except Exception as error:  # noqa: BLE001 - a bad connection string is the client's FATAL
-            report = report_for(error)
+        except Exception as error:  # noqa: BLE001 - a bad connection setting is this client's FATAL
+            sqlstate = getattr(error, "sqlstate", None)
+            error_log.warning("cannot open database %r for %r: %s", self.database, self.user, error)
             raise Fatal(
-                "08006" if report.sqlstate == "XX000" else report.sqlstate,
-                f'cannot open database "{self.database}": {report.message}',
-                hint=report.hint,
+                sqlstate if isinstance(sqlstate, str) and len(sqlstate) == 5 else "08006",
+                f'cannot open database "{self.database}": {getattr(error, "message", None) or error}',
+                hint=getattr(error, "hint", None)
+                or "the server's configuration for this database is wrong; tell its administrator",
             ) from None
+        assert self.session is not None
         status = dict(self.session.parameter_status())
         if params.get("application_name"):
             status["application_name"] = params["application_name"]
