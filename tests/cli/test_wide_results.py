@@ -122,3 +122,13 @@ def test_shell_mode_and_backslash_x_choose_the_view(engine: Any, wide: Tabular) 
     assert _lines(stream)[0].startswith("-[ RECORD 1 ]")
     shell.handle(".mode sideways")
     assert shell.failures == 1 and shell.mode == "vertical"
+
+
+def test_an_empty_wide_result_keeps_its_header_with_the_middle_columns_elided(engine: Any) -> None:
+    data = Tabular.from_result(engine.execute("SELECT * FROM pull_requests WHERE repository = 'api' AND id < 0"))
+    console, stream = _terminal(80)
+    print_table(console, data)
+    lines = _lines(stream)
+    assert not any(line.startswith("-[ RECORD") for line in lines)
+    assert " workspace " in lines[1] and " … " in lines[1]
+    assert "columns not shown to fit 80 characters" in lines[-1]

@@ -14,7 +14,7 @@ in ``…`` (csv and json carry every value whole).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.segment import Segments
@@ -56,7 +56,7 @@ def render_table(data: Tabular, *, one_line: bool = False) -> Table:
     kept to one line per row and cut at :data:`CELL_MAX` characters."""
     table = Table(show_lines=False, header_style="bold")
     for name, sql_type in zip(data.names, data.types, strict=True):
-        justify = "right" if _is_numeric(sql_type) else "left"
+        justify: Literal["left", "right"] = "right" if _is_numeric(sql_type) else "left"
         if one_line:
             table.add_column(name, justify=justify, no_wrap=True, overflow="ellipsis",
                              max_width=max(CELL_MAX, len(name)))  # fmt: skip
@@ -215,7 +215,7 @@ def print_table(console: Console, data: Tabular, mode: str = "auto", *, hint: st
         console.print(_render_fitted_table(data))
         return
     suffix = f"; {hint}" if hint else ""
-    if mode == "auto":
+    if mode == "auto" and data.rows:  # no rows: no records to show, only the (elided) header
         print_records(console, data)
         console.print(
             f"({len(data.names)} columns do not fit {console.width} characters: shown as records{suffix})",
