@@ -227,6 +227,8 @@ def test_columns_declare_exactness_per_operator() -> None:
     assert table.column("comment_count").pushdown("<") == "exact"
     never_null = Column("state", "VARCHAR", "state", filter_ops=frozenset({"=", "!="}), superset_ops=frozenset())
     assert never_null.pushdown("!=") == "exact"
+    derived = Column("repository", "VARCHAR", "repository.full_name", filter_ops=frozenset({"="}), derive=str.upper)
+    assert derived.pushdown("=") is None  # the API would compare the raw field, not the derived value
     with pytest.raises(ValueError, match="range operators on text"):
         Column("title", "VARCHAR", "title", filter_ops=frozenset({"=", "<"}))
     for each in registry.all_tables():

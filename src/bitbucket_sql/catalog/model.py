@@ -91,8 +91,12 @@ class Column:
             )
 
     def pushdown(self, op: str) -> Exactness | None:
-        """How the API answers SQL operator ``op`` on this column: exact, superset, or None (local)."""
-        if op not in self.filter_ops:
+        """How the API answers SQL operator ``op`` on this column: exact, superset, or None (local).
+
+        A column with ``derive`` is always local: the API would compare the raw field, not the
+        value the row holds.
+        """
+        if op not in self.filter_ops or self.derive is not None:
             return None
         return "superset" if op in self.superset_ops else "exact"
 
