@@ -7,6 +7,7 @@ itself that is gone by the time its children are read is skipped with a warning.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -144,3 +145,31 @@ def test_db_api_users_get_a_programming_error_and_the_warnings(emulator: Any, ap
             cursor.execute("SELECT name FROM branches WHERE repository = 'nope'")
         with pytest.warns(QueryWarning, match="Write repository = 'api'"):
             assert cursor.execute(f"SELECT name FROM branches WHERE repository = '{api_uuid}'").fetchall() == []
+
+
+@pytest.mark.parametrize(
+    ("column", "lookup", "shorten"),
+    [
+        ("commit_hash", "SELECT commit_hash FROM commit_statuses WHERE repository = 'api' LIMIT 1",
+         lambda full: full[:7]),
+        ("pipeline_uuid", "SELECT uuid FROM pipelines WHERE repository = 'api' LIMIT 1",
+         lambda braced: braced.strip("{}")),
+    ],
+)
+def test_other_spellings_of_a_key_match_no_row_and_say_what_to_write(
+    engine: Engine, reference: Engine, emulator: Any, column: str, lookup: str, shorten: Callable[[str], str]
+) -> None:
+    # the API accepts a short hash or an unbraced UUID in the path, but returns (and the column
+    # holds) the full form: the rows must not be labelled with the SQL literal
+    table = "commit_statuses" if column == "commit_hash" else "pipeline_steps"
+    full = engine.execute(lookup).rows[0][0]
+    other = shorten(full)
+    sql = f"SELECT {column} FROM {table} WHERE repository = 'api' AND {column} = '{other}'"
+    expected = reference.execute(sql).rows
+    emulator.reset_stats()
+    with pytest.warns(QueryWarning, match=f"Write {column} = '{re.escape(full)}'"):
+        assert engine.execute(sql).rows == expected == []
+    assert sum(emulator.stats()["routes"].values()) == 1  # the lookup; no listing that cannot match
+    exact = f"SELECT {column} FROM {table} WHERE repository = 'api' AND {column} = '{full}'"
+    rows = engine.execute(exact).rows
+    assert rows and {row[0] for row in rows} == {full}

@@ -254,8 +254,8 @@ class Fetcher:
                 values = sorted(plan.key_values[key.column], key=repr)
                 self.keys.name(key.column, values)
                 scopes = [scope | {key.column: value} for scope in scopes for value in values]
-                if key.column == "repository":
-                    scopes = self.keys.repositories(scopes, label, plan.default_repository)
+                default = plan.default_repository if key.column == "repository" else None
+                scopes = self.keys.canonical(key, scopes, label, default)
             elif key.column in plan.links:
                 link = plan.links[key.column]
                 if link.source_ref in applied_links:

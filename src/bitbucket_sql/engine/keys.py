@@ -6,12 +6,13 @@ parents, and the rows of a joined reference. Two rules follow from that.
 
 **Key columns come from the API, not from the SQL text.** Bitbucket accepts a workspace's or
 repository's ``{uuid}`` in place of its slug, so ``repository = '{…}'`` reaches the right
-repository, but the ``repository`` column holds slugs. A named workspace or repository that is
-not already a slug (a UUID, upper case) is looked up once (``GET /workspaces/x``,
-``GET /repositories/w/x``) and the slug Bitbucket returns is what fills the column. A literal
-that turns out to be another spelling of a slug can never equal the column, so its scope is
-dropped without a request (with a warning that names the slug to write); the connection's
-Repository, which is not a predicate, is simply replaced by its slug.
+repository, but the ``repository`` column holds slugs (likewise a short commit hash reaches a
+commit whose column holds the full hash). A named key value that is not in the form the API
+returns (:data:`CANONICAL`) is looked up once (``GET /workspaces/x``, ``GET /repositories/w/x``,
+``GET .../commit/abc``) and the API's value is what fills the column. A literal that turns out
+to be another spelling can never equal the column, so its scope is dropped without a listing
+(with a warning naming the value to write); the connection's Repository, which is not a
+predicate, is simply replaced by its slug.
 
 **A 404 says which key is missing.** When a scope answers 404 its parent objects are looked up,
 innermost first, until one exists (each lookup once per query). The outermost missing key is the
@@ -39,6 +40,17 @@ Scope = dict[str, Any]
 
 #: What a slug looks like; anything else named for a workspace or repository is resolved first.
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
+#: key column -> the form the API returns it in; a named value of another form is looked up first
+CANONICAL: dict[str, re.Pattern[str]] = {
+    "repository": _SLUG,
+    "commit_hash": re.compile(r"[0-9a-f]{40}"),
+    "pipeline_uuid": re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}"),
+    "project_key": re.compile(r"[A-Z][A-Z0-9_]*"),
+}
+_HINTS = {
+    "repository": " (to select by UUID, join repositories and filter on its uuid column)",
+    "commit_hash": " (the full 40-character hash)",
+}
 WORKSPACE_PATH = "/workspaces/{workspace}"
 #: key column -> how messages call it
 _NOUNS = {"workspace": "workspace", "repository": "repository", "pull_request_id": "pull request",
@@ -78,29 +90,41 @@ class KeyChecker:
         obj = self._lookup(path, {"fields": "slug"})
         if obj is None:
             raise self._not_found(label, "workspace", workspace, {"workspace": workspace})
-        return self._slug_of(obj, workspace, "workspace")
+        return self._field_of(obj, "slug", workspace, "workspace")
 
-    def repositories(self, scopes: list[Scope], label: str, default_repository: str | None) -> list[Scope]:
-        """Scopes whose named ``repository`` is a slug: other spellings resolved (see module doc)."""
+    def canonical(self, key: PathKey, scopes: list[Scope], label: str, default: str | None = None) -> list[Scope]:
+        """Scopes whose named value of ``key`` is in the form the API returns (see module doc).
+
+        A value not in :data:`CANONICAL` form (a ``{uuid}`` for a slug, a short commit hash, an
+        unbraced UUID) is looked up once; the API's own value replaces ``default`` (the
+        connection's Repository), and drops the scope of a SQL literal, which can never equal it.
+        """
+        shape = CANONICAL.get(key.column)
+        if shape is None:
+            return scopes
         kept: list[Scope] = []
         seen: set[tuple[Any, ...]] = set()
         for scope in scopes:
-            value = scope.get("repository")
-            if not isinstance(value, str) or _SLUG.fullmatch(value) or value in ("", ".", ".."):
+            value = scope.get(key.column)
+            if not isinstance(value, str) or shape.fullmatch(value) or value in ("", ".", ".."):
                 kept.append(scope)
                 continue
-            path = fill("/repositories/{workspace}/{repo_slug}", {"workspace": scope["workspace"], "repo_slug": value})
-            obj = self._lookup(path, {"fields": "slug,full_name"})
+            path = _parent_path(key, scope)
+            if path is None:
+                kept.append(scope)
+                continue
+            field_name = _probe_field(key)
+            obj = self._lookup(path, {"fields": f"{field_name},full_name" if key.column == "repository" else field_name})
             if obj is None:
-                raise self._not_found(label, "repository", value, scope)
-            slug = self._slug_of(obj, value, "repository")
-            if value == default_repository:
-                scope = scope | {"repository": slug}
+                raise self._not_found(label, key.column, value, scope)
+            actual = self._field_of(obj, field_name, value, key.column)
+            if value == default or actual == value:
+                scope = scope | {key.column: actual}
             else:
                 self.warn(
-                    f"{label}: repository = {value!r} matches no row: Bitbucket knows {value!r} as repository "
-                    f"{slug!r}, and the repository column holds slugs. Write repository = {slug!r} (to select by "
-                    f"UUID, join repositories and filter on its uuid column)."
+                    f"{label}: {key.column} = {value!r} matches no row: Bitbucket knows {value!r} as "
+                    f"{noun(key.column)} {actual!r}, and the {key.column} column holds that form. Write "
+                    f"{key.column} = {actual!r}{_HINTS.get(key.column, '')}."
                 )
                 continue
             identity = tuple(sorted(scope.items(), key=repr))
@@ -109,16 +133,17 @@ class KeyChecker:
                 kept.append(scope)
         return kept
 
-    def _slug_of(self, obj: Any, asked: str, what: str) -> str:
-        slug = obj.get("slug") if isinstance(obj, dict) else None
-        if not slug and isinstance(obj, dict) and isinstance(obj.get("full_name"), str):
-            slug = obj["full_name"].rsplit("/", 1)[-1]
-        if not isinstance(slug, str) or not slug:
+    def _field_of(self, obj: Any, field_name: str, asked: str, column: str) -> str:
+        """The API's own value of a looked-up object (a repository's slug, a commit's full hash)."""
+        value = obj.get(field_name) if isinstance(obj, dict) else None
+        if not value and field_name == "slug" and isinstance(obj, dict) and isinstance(obj.get("full_name"), str):
+            value = obj["full_name"].rsplit("/", 1)[-1]
+        if not isinstance(value, str) or not value:
             raise EngineError(
-                f"Bitbucket answered for {what} {asked!r} without its slug, so the rows cannot be labelled with "
-                f"it. Name the {what} by its slug instead."
+                f"Bitbucket answered for {noun(column)} {asked!r} without its {field_name}, so its rows cannot be "
+                f"labelled with it. Give {column} as Bitbucket spells it ({field_name})."
             )
-        return slug
+        return value
 
     # --- 404s -----------------------------------------------------------------------------------
     def not_found(self, table: TableDef, label: str, scope: Scope, error: NotFoundError | None = None) -> None:
