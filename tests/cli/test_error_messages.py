@@ -64,3 +64,9 @@ def test_dot_tables_shows_the_primary_key_and_removed_marker(cli_connection: str
     assert "primary_key" in lines[1]
     issues = next(line for line in lines if line.startswith("│ issues "))
     assert "[removed]" in issues and "workspace, repository, id" in issues
+
+
+def test_a_dot_command_typed_without_its_dot_says_so(cli_connection: str) -> None:
+    result = invoke("shell", "-c", cli_connection, input="tables;\n")
+    (error,) = result.stderr.splitlines()[:1]
+    assert error.endswith("Shell commands start a line with a dot: .help lists them.")

@@ -101,6 +101,8 @@ class Shell:
         self.error_prefix = "error: "
         #: how results print: see :data:`._display.DISPLAY_MODES` (``.mode``, ``\\x``)
         self.mode = "auto"
+        #: the SQL statement running now (its error may be a dot command typed without the dot)
+        self.statement = ""
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -112,6 +114,7 @@ class Shell:
         if is_command(stripped):
             return self._dot_command(stripped.rstrip(";").split())
         for statement in split_statements(stripped):
+            self.statement = statement
             self.run_sql(statement)
         return True
 
@@ -133,7 +136,7 @@ class Shell:
         if self.debug:
             self._complain("".join(traceback.format_exception(error)))
         else:
-            self._complain(shell_message(error))
+            self._complain(shell_message(error, self.statement))
 
     def _complain(self, message: str) -> None:
         """Print an error paragraph (unwrapped, so it stays one line in a log) and count it."""
@@ -211,7 +214,7 @@ class Shell:
         print_table(self.console, Tabular.of_text(COLUMN_LISTING, column_rows(table)), self.mode, hint=MODE_HINT)
 
 
-def shell_message(error: BaseException) -> str:
+def shell_message(error: BaseException, statement: str = "") -> str:
     """The error's paragraph, pointing at the shell's own commands rather than the CLI's.
 
     The engine's unknown-table and unknown-column errors end with how to list tables and
@@ -227,9 +230,19 @@ def shell_message(error: BaseException) -> str:
     elif isinstance(error, UnknownColumnError):
         table = error.table or "TABLE"
         text = text.split(" List a table's columns with", 1)[0] + f" List a table's columns with .schema {table}."
-    elif isinstance(error, SqlSyntaxError) and _MISPLACED_COMMAND.search(text):
+    elif isinstance(error, SqlSyntaxError) and _looks_like_a_shell_command(text, statement):
         text = text.split(" Check the SQL", 1)[0] + " Shell commands start a line with a dot: .help lists them."
     return text
+
+
+def _looks_like_a_shell_command(message: str, statement: str) -> bool:
+    """``clear.schema x`` (a dot command after other text) or ``tables`` (one without its dot)."""
+    words = statement.strip().rstrip(";").split()
+    first = words[0].lower() if words else ""
+    return bool(_MISPLACED_COMMAND.search(message)) or first in _COMMAND_WORDS
+
+
+_COMMAND_WORDS = frozenset({"tables", "schema", "mode", "help", "quit", "exit"})
 
 
 _MISPLACED_COMMAND = re.compile(r"not '\w*\.(?:schema|tables|mode|help|quit|exit)'")
