@@ -62,13 +62,18 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return arguments
 
 
+#: The generated history ends here (the emulator's default is today): same data, same figures.
+DATA_ANCHOR_DATE = "2026-11-01"
+
+
 def prepare_store(scale: str, seed: int, repository: str | None = None) -> tuple[Any, Scope, float]:
     """Generate the data (and, unless ``repository`` is given, every repository's history, to
     find the busiest) before timing anything."""
     from bitbucket_sql.emulator.server import EmulatorConfig, build_store
 
     started = time.perf_counter()
-    store = build_store(EmulatorConfig(scale=scale, seed=seed))
+    # the data the published figures were measured on: its history ends on this day, not today
+    store = build_store(EmulatorConfig(scale=scale, seed=seed, anchor_date=DATA_ANCHOR_DATE))
     scope = choose_scope(store, WORKSPACE, repository)
     return store, scope, time.perf_counter() - started
 
