@@ -109,7 +109,6 @@ PULLREQUEST: Schema = {
     "description": S,
     "state": S,
     "draft": B,
-    "queued": B,
     "author": USER,
     "source": ENDPOINT,
     "destination": ENDPOINT,
@@ -134,7 +133,6 @@ COMMENT: Schema = {
     "content": RENDERED,
     "user": USER,
     "deleted": B,
-    "pending": B,
     "parent": {"id": N},
     "inline": {"path": S, "from": N, "to": N},
     "resolution": {"user": USER, "created_on": D},
@@ -149,14 +147,11 @@ TASK: Schema = {
     "state": S,
     "content": RENDERED,
     "creator": USER,
-    "pending": B,
     "resolved_on": D,
     "resolved_by": USER,
-    "comment": {"id": N},
 }
 
 COMMIT_STATUS: Schema = {
-    "uuid": S,
     "key": S,
     "state": S,
     "name": S,

@@ -266,7 +266,7 @@ def merge(ctx: WriteCtx) -> Response:
         data.branches.pop(source_name, None)
     pr.update(
         state="MERGED",
-        merge_commit=o.commit_ref(repo["full_name"], o.short_hash(sha)),
+        merge_commit=o.merge_commit_ref(sha),
         closed_by=o.user_summary(user),
         close_source_branch=close_source,
     )

@@ -602,6 +602,12 @@ def short_hash(sha: str) -> str:
     return sha[:12]
 
 
+def merge_commit_ref(sha: str) -> JSON:
+    """A merged pull request's ``merge_commit``: only the 12-character hash, as the most recent
+    recording of a merged pull request shows (docs/emulator-api.md)."""
+    return {"hash": short_hash(sha)}
+
+
 def pullrequest_links(full_name: str, pr_id: int) -> JSON:
     base = f"/repositories/{full_name}/pullrequests/{pr_id}"
     return {
@@ -680,7 +686,7 @@ def pullrequest(
         # live bodies give the source branch an empty ``links``; the destination branch only a name
         "source": {**source, "branch": {**source["branch"], "links": {}}},
         "destination": destination,
-        "merge_commit": None if merge_commit is None else commit_ref(full_name, short_hash(merge_commit)),
+        "merge_commit": None if merge_commit is None else merge_commit_ref(merge_commit),
         "comment_count": comment_count,
         "task_count": task_count,
         "close_source_branch": close_source_branch,
