@@ -39,7 +39,7 @@ from bitbucket_sql.emulator import EmulatorHandle, run_emulator
 from bitbucket_sql.engine import Engine
 
 SEED = int(os.environ.get("BBSQL_DIFF_SEED", "20261204"))
-QUERIES = int(os.environ.get("BBSQL_DIFF_QUERIES", "250"))
+QUERIES = int(os.environ.get("BBSQL_DIFF_QUERIES", "150"))
 ONLY = os.environ.get("BBSQL_DIFF_ONLY")
 STRICT = os.environ.get("BBSQL_DIFF_STRICT") == "1"
 #: Failures printed in full (the rest are counted).
@@ -177,6 +177,7 @@ def _report(index: int, query: Query, verdict: Verdict, truth: Any, got: Any) ->
         f"  shape: {query.shape}; order: {query.order}; classes in query: {sorted(query.tags) or '-'}\n"
         f"  verdict: {verdict.status} ({verdict.detail})\n"
         f"  sql: {query.sql()!r}\n"
+        f"  as run: {query.statement()!r}\n"
         f"  expected: {expected}\n"
         f"  got:      {show(got)}\n"
     )

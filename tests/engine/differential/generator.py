@@ -12,6 +12,7 @@ Every random choice comes from one ``random.Random(seed)``, so ``(seed, index)``
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -26,8 +27,12 @@ TINY_DECIMAL = "tiny-decimal"  # 0.00001 rendered as 1e-05
 WHOLE_ROW = "whole-row-reference"  # SELECT p, to_json(p), COLUMNS(...)
 UUID_KEY = "uuid-key"  # repository = '{uuid}'
 MISSING_KEY = "missing-key"  # repository = 'nope'
+CHILD_KEY = "named-child-key"  # pull_request_id = 50 with the repository enumerated
+NONINTEGRAL_KEY = "non-integral-key"  # pull_request_id = 52.5
 
 MISSING_REPOSITORIES = ("nope", "API", "web", "{00000000-0000-4000-8000-000000000000}")
+
+_MARKER = re.compile("\x00(\\d+)\x00")
 
 #: Letters whose case mapping or folding differs between Unicode, DuckDB and (plausibly) the API.
 FOLDINGS = {"İ": "i", "ı": "I", "ς": "σ", "Σ": "ς", "σ": "Σ", "ß": "SS", "ẞ": "ß", "ſ": "s", "K": "k", "K": "K",
@@ -61,12 +66,27 @@ class Query:
     shape: str = ""
     #: also run with MaxRows and check the capped answer (a quarter of the queries)
     check_max_rows: bool = False
+    #: named keys that exist in no scope the query allows: an error naming one is also a right answer
+    optional_errors: tuple[str, ...] = ()
 
-    def sql(self, neutralize: frozenset[str] = frozenset()) -> str:
+    #: values of ``?`` parameters by marker number (shared with the generator)
+    values: dict[int, str] = field(default_factory=dict)
+
+    def text(self, neutralize: frozenset[str] = frozenset()) -> str:
         return "".join(
             part if isinstance(part, str) else (part.neutral if part.tags & neutralize else part.sql)
             for part in self.parts
         )
+
+    def statement(self, neutralize: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
+        """The SQL with ``?`` placeholders and their values, in the order they appear."""
+        text = self.text(neutralize)
+        params = [self.values[int(number)] for number in _MARKER.findall(text)]
+        return _MARKER.sub("?", text), params
+
+    def sql(self, neutralize: frozenset[str] = frozenset()) -> str:
+        """The SQL with every parameter written as a literal (for reports and reruns)."""
+        return _MARKER.sub(lambda m: Generator.text_literal(self.values[int(m.group(1))]), self.text(neutralize))
 
     @property
     def tags(self) -> frozenset[str]:
@@ -84,6 +104,17 @@ class Generator:
     catalog: Catalog
     rng: random.Random
     stats: dict[str, int] = field(default_factory=dict)
+    values: dict[int, str] = field(default_factory=dict)
+    optional_errors: list[str] = field(default_factory=list)
+    allowed_repositories: list[str] = field(default_factory=list)  # those the current key predicate allows
+
+    def text_or_parameter(self, value: str) -> str:
+        """A string literal, or (one time in six) a ``?`` parameter bound to the same value."""
+        if self.rng.random() < 1 / 6:
+            number = len(self.values)
+            self.values[number] = value
+            return f"\x00{number}\x00"
+        return self.text_literal(value)
 
     # ------------------------------------------------------------------ literals
     @staticmethod
@@ -154,7 +185,7 @@ class Generator:
 
     def literal(self, info: ColumnInfo) -> tuple[str, frozenset[str]]:
         if info.kind == "text":
-            return self.text_literal(self.text_value(info)), frozenset()
+            return self.text_or_parameter(self.text_value(info)), frozenset()
         if info.kind == "int":
             text, tiny = self.int_literal(info)
             return text, frozenset({TINY_DECIMAL}) if tiny else frozenset()
@@ -190,8 +221,8 @@ class Generator:
             pattern, escape = self.like_pattern(info, insensitive)
             op = ("NOT " if rng.random() < 0.25 else "") + ("ILIKE" if insensitive else "LIKE")
             negative = negative != op.startswith("NOT")
-            sql = f"{ref} {op} {self.text_literal(pattern)}{escape}"
-            neutral = f"{neutral_ref} {op} {self.text_literal(pattern)}{escape}"
+            literal = self.text_or_parameter(pattern)
+            sql, neutral = f"{ref} {op} {literal}{escape}", f"{neutral_ref} {op} {literal}{escape}"
             tags.add(LIKE)
         elif roll < 0.55:
             values = []
@@ -258,6 +289,7 @@ class Generator:
         roll = rng.random()
         missing: str | None = None
         tags: set[str] = set()
+        values: list[str]
         if roll < 0.35:
             values = [rng.choice(repos)]
         elif roll < 0.6:
@@ -270,18 +302,42 @@ class Generator:
             missing = rng.choice(MISSING_REPOSITORIES)
             values = [missing] if rng.random() < 0.5 else [rng.choice(repos), missing]
             tags.add(MISSING_KEY)
-        listed = ", ".join(self.text_literal(value) for value in values)
+        self.allowed_repositories = [value for value in values if value in repos]
+        listed = ", ".join(self.text_or_parameter(value) for value in values)
         if len(values) == 1 and rng.random() < 0.7:
             return Piece(f"{ref} = {listed}", f"{neutral_ref} = {listed}", frozenset(tags)), missing
         return Piece(f"{ref} IN ({listed})", f"{neutral_ref} IN ({listed})", frozenset(tags)), missing
+
+    def child_key_predicate(self, qualifier: str) -> Piece:
+        """``pull_request_id`` named: ids of some repositories only, of none, or not integers."""
+        rng = self.rng
+        ref = f"{qualifier}.pull_request_id"
+        known = sorted({i for ids in self.catalog.pull_request_ids.values() for i in ids})
+        if rng.random() < 0.2:
+            values = [rng.choice(("52.5", "48.00001", "1.5"))]
+            tags = frozenset({NONINTEGRAL_KEY})
+        else:
+            values = [str(rng.choice(known + [0, 999])) for _ in range(rng.randrange(1, 3))]
+            tags = frozenset({CHILD_KEY})
+            allowed = {i for slug in self.allowed_repositories for i in self.catalog.pull_request_ids.get(slug, ())}
+            self.optional_errors.extend(value for value in values if int(value) not in allowed)
+        listed = ", ".join(values)
+        if len(values) == 1:
+            return Piece(f"{ref} = {listed}", f"({ref} + 0) = {listed}", tags)
+        return Piece(f"{ref} IN ({listed})", f"({ref} + 0) IN ({listed})", tags)
 
     def where(self, spec: TableSpec, qualifier: str, *, keys: bool = True) -> tuple[list[Part], str | None]:
         """``WHERE`` parts for one table: a predicate tree, sometimes with a key conjunct."""
         parts: list[Part] = []
         missing = None
+        self.allowed_repositories = list(self.catalog.repositories)
         if keys and spec.repository_scoped and self.rng.random() < 0.3:
             key, missing = self.key_predicate(qualifier)
             parts.append(key)
+        if keys and spec.name == "pull_request_comments" and self.rng.random() < 0.3:
+            if parts:
+                parts.append(" AND ")
+            parts.append(self.child_key_predicate(qualifier))
         if self.rng.random() < 0.9:
             if parts:
                 parts.append(" AND ")
@@ -352,7 +408,10 @@ class Generator:
             (self.window_query, 7),
         )
         builder = self.rng.choices([s for s, _ in shapes], [w for _, w in shapes])[0]
+        self.optional_errors = []
         query = builder()
+        query.values = self.values
+        query.optional_errors = tuple(self.optional_errors)
         query.check_max_rows = self.rng.random() < 0.25
         return query
 

@@ -114,6 +114,7 @@ class Catalog:
     repositories: list[str]
     repository_uuids: dict[str, str]
     row_counts: dict[str, int]
+    pull_request_ids: dict[str, set[int]]  # repository slug -> ids of its pull requests
 
 
 def build_catalog(truth: Engine) -> Catalog:
@@ -136,10 +137,14 @@ def build_catalog(truth: Engine) -> Catalog:
             infos[name] = ColumnInfo(name, kind, any(value is None for value in values), distinct)
         columns[spec.name] = infos
     repos = truth.execute("SELECT slug, uuid FROM repositories ORDER BY slug").rows
+    pull_request_ids: dict[str, set[int]] = {}
+    for slug, number in truth.execute("SELECT repository, id FROM pull_requests").rows:
+        pull_request_ids.setdefault(slug, set()).add(number)
     return Catalog(
         columns=columns,
         all_columns=all_columns,
         repositories=[slug for slug, _ in repos],
         repository_uuids={slug: uuid for slug, uuid in repos},
         row_counts=row_counts,
+        pull_request_ids=pull_request_ids,
     )
