@@ -97,11 +97,22 @@ def test_ground_truth_fetches_every_row_without_pushdown(tricky_emulator: Emulat
     """The reference sends no filter, key, sort or limit: a narrow query costs a full scan."""
     with Engine(settings_for(tricky_emulator), pushdown=False) as truth:
         everything = truth.execute("SELECT count(*) FROM pull_requests")
-        narrow = truth.execute(
-            "SELECT id FROM pull_requests WHERE repository = 'api' AND state = 'MERGED' ORDER BY created_on LIMIT 1"
-        )
+        with truth.client.recording() as recording:
+            narrow = truth.execute(
+                "SELECT id FROM pull_requests WHERE repository = 'api' AND state = 'MERGED' "
+                "AND title ILIKE '%istanbul%' AND id IN (1, 2) ORDER BY created_on LIMIT 1"
+            )
+            truth.execute("SELECT b FROM branches b WHERE b.repository = 'api' AND b.name = 'main'")
+            truth.execute("SELECT hash FROM commits WHERE hash = 'abc' AND repository = 'x1'")
     assert narrow.stats.requests == everything.stats.requests
     assert narrow.stats.rows_fetched == everything.rows[0][0]
+    urls = [record.url for record in recording.records]
+    assert urls and all(record.method == "GET" for record in recording.records)
+    for url in urls:
+        assert "q=" not in url and "sort=" not in url, url
+        assert "fields=" not in url or "fields=%2Bvalues." in url, url  # only adds fields lists omit
+        assert url.endswith(("/pullrequests", "/branches", "/commits", "/repositories/acme")) or "?" in url, url
+    assert not any("/pullrequests/1" in url or "/branches/main" in url or "/commit/abc" in url for url in urls)
 
 
 def _raw_pages(client: httpx.Client, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -197,6 +208,7 @@ def test_random_queries_agree_with_ground_truth(engines: Differential, catalog: 
     failures: list[str] = []
     invalid: list[str] = []
     outliers: list[tuple[int, int, int, str]] = []
+    costliest: list[tuple[int, int, str]] = []
     requests_total = 0
     started = time.monotonic()
     for index in range(QUERIES if only is None else only + 1):
@@ -215,6 +227,7 @@ def test_random_queries_agree_with_ground_truth(engines: Differential, catalog: 
             if len(failures) < SHOWN_FAILURES:
                 failures.append(_report(index, query, verdict, truth, got))
         if verdict.status in ("match", "known"):
+            costliest.append((verdict.requests, index, query.sql()))
             full_scan = sum(baseline[name] for name in _tables_in(query.sql()))
             if verdict.requests > full_scan:
                 outliers.append((verdict.requests, full_scan, index, query.sql()))
@@ -230,6 +243,7 @@ def test_random_queries_agree_with_ground_truth(engines: Differential, catalog: 
         f"  failing: {dict(failing_classes) or 'none'}",
         f"  requests above a full scan without pushdown: {len(outliers)}",
         *(f"    {r} > {b}: #{i} {sql!r}" for r, b, i, sql in sorted(outliers, reverse=True)[:5]),
+        "  most requests: " + ", ".join(f"#{i} {r}" for r, i, _ in sorted(costliest, reverse=True)[:5]),
         *(f"  invalid (generator): {line}" for line in invalid[:5]),
     ]
     print("\n".join(summary))
