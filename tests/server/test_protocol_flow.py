@@ -114,3 +114,27 @@ def test_simple_query_with_several_statements_and_an_empty_one(wire: WireClient)
     assert kinds(wire.until()) == "TDCTDCZ"
     wire.send(query("   "))
     assert kinds(wire.until()) == "IZ"
+
+
+def test_sql_deallocate_frees_a_protocol_statement(wire: WireClient) -> None:
+    wire.send(parse("s2", "SELECT 1 AS one"), SYNC)
+    assert kinds(wire.until()) == "1Z"
+    wire.send(query("DEALLOCATE s2"))
+    assert kinds(wire.until()) == "CZ"
+    wire.send(bind("", "s2"), SYNC)
+    replies = wire.until()
+    assert kinds(replies) == "EZ" and replies[0].sqlstate == "26000"
+
+
+def test_a_newer_protocol_minor_version_is_negotiated_down_to_3_0(demo_server: RunningServer) -> None:
+    client = WireClient(demo_server.host, demo_server.port)
+    try:
+        body = struct.pack("!i", (3 << 16) | 2) + b"user\0reader\0database\0acme\0_pq_.fancy\0on\0\0"
+        client.send(struct.pack("!i", len(body) + 4) + body)
+        negotiation = client.reply()
+        assert negotiation.kind == "v"
+        newest_minor, count = struct.unpack("!ii", negotiation.payload[:8])
+        assert (newest_minor, count) == (0, 1) and negotiation.payload[8:] == b"_pq_.fancy\0"
+        assert client.reply().kind == "R"  # authentication goes on
+    finally:
+        client.sock.close()

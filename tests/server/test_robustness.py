@@ -164,3 +164,20 @@ def test_graceful_stop_closes_idle_clients_with_57P01(emulator: Any) -> None:
     reply = _drain_until_closed(client.sock)
     client.sock.close()
     assert b"57P01" in reply and b"administrator command" in reply
+
+
+def test_graceful_stop_lets_a_running_query_finish() -> None:
+    from bitbucket_sql.emulator import run_emulator
+
+    with run_emulator(scale="tiny", seed=1, latency_ms=150) as emulator, running_server(emulator) as server:
+        client = WireClient(server.host, server.port)
+        assert client.login("reader", PASSWORD, "acme")[-1].kind == "Z"
+        client.send(query("SELECT count(*) AS n FROM pull_request_comments"))
+        time.sleep(0.5)  # the query is now fetching
+        stopping = server.server.stop_from_thread(grace_s=60)
+        replies = client.until("C")
+        assert kinds(replies)[-3:] == "TDC" and int(replies[-2].values()[0] or b"0") > 0
+        rest = _drain_until_closed(client.sock)
+        client.sock.close()
+        stopping.result(timeout=30)
+        assert b"57P01" in rest

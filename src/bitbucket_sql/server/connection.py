@@ -483,6 +483,7 @@ class ClientConnection:
                 rows = 0
                 requests = 0
                 for result in results:
+                    self._forget_deallocated(result.command_tag, sql)
                     rows += await self._send_result(result, None, 0)
                     requests += int(getattr(result, "requests", 0) or 0)
                     self._track_transaction(result.command_tag)
@@ -494,6 +495,15 @@ class ClientConnection:
             await self._error(error)
         self.writer.write(pq.ready_for_query(self.transaction))
         await self.writer.drain()
+
+    def _forget_deallocated(self, tag: str, sql: str) -> None:
+        """SQL ``DEALLOCATE [PREPARE] name|ALL`` frees protocol-level statements too, as in PostgreSQL."""
+        if tag == "DEALLOCATE ALL":
+            self.statements = {name: s for name, s in self.statements.items() if not name}
+        elif tag == "DEALLOCATE":
+            words = sql.replace(";", " ").split()
+            if words:
+                self.statements.pop(words[-1].strip('"'), None)
 
     def _log_statement(self, sql: str, started: float, **fields: Any) -> None:
         self.requests += int(fields.get("requests", 0) or 0)

@@ -9,6 +9,7 @@ queries finish for ``shutdown_grace_s`` and then cancels them.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import errno
 import logging
@@ -85,12 +86,14 @@ class PgServer:
         self._server: asyncio.Server | None = None
         self._tasks: dict[int, asyncio.Task[Any]] = {}
         self._stopped: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.port = config.port
         self.host = config.host
 
     async def start(self) -> None:
         """Bind the socket; ServerStartError with a clear remedy when the port is taken."""
         config = self.state.config
+        self._loop = asyncio.get_running_loop()
         self._stopped = asyncio.Event()
         try:
             self._server = await asyncio.start_server(
@@ -133,8 +136,17 @@ class PgServer:
             self._tasks.pop(connection.pid, None)
 
     @property
+    def stopped(self) -> bool:
+        return self._stopped is not None and self._stopped.is_set()
+
+    @property
     def connection_count(self) -> int:
         return len(self._tasks)
+
+    def stop_from_thread(self, grace_s: float | None = None) -> concurrent.futures.Future[None]:
+        """Start a graceful stop from another thread (tests, embedding); the future ends with it."""
+        assert self._loop is not None, "the server was not started"
+        return asyncio.run_coroutine_threadsafe(self.stop(grace_s), self._loop)
 
     async def serve_until_stopped(self) -> None:
         assert self._stopped is not None
@@ -208,7 +220,8 @@ def serve_in_thread(
         try:
             yield server
         finally:
-            asyncio.run_coroutine_threadsafe(server.stop(grace_s=2), loop).result(timeout=30)
+            if not server.stopped:
+                asyncio.run_coroutine_threadsafe(server.stop(grace_s=2), loop).result(timeout=30)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
