@@ -90,3 +90,16 @@ def test_a_broken_database_setting_is_a_readable_fatal_without_secrets(emulator:
         message = _connect_error(dsn)
     assert 'cannot open database "broken"' in message
     assert "sekret-token" not in message
+
+
+def test_cleartext_password_is_offered_only_over_tls_when_allowed(emulator: Any, tmp_path: Path) -> None:
+    with running_server(emulator, tmp_path, tls=True, allow_cleartext_password=True) as server:
+        with psycopg.connect(server.dsn(sslmode="require")) as connection:
+            assert connection.info.pgconn.ssl_in_use
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+        assert "password authentication failed" in _connect_error(
+            server.dsn(sslmode="require", password="bad")
+        )
+        # Without TLS the same server still insists on SCRAM: libpq can refuse anything else.
+        with psycopg.connect(server.dsn(sslmode="disable", require_auth="scram-sha-256")) as connection:
+            assert connection.execute("SELECT 2").fetchone() == (2,)
