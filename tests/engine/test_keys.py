@@ -173,3 +173,37 @@ def test_other_spellings_of_a_key_match_no_row_and_say_what_to_write(
     exact = f"SELECT {column} FROM {table} WHERE repository = 'api' AND {column} = '{full}'"
     rows = engine.execute(exact).rows
     assert rows and {row[0] for row in rows} == {full}
+
+
+PRS = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests"
+COMMENTS = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments"
+
+
+def test_a_key_fixed_on_one_side_of_a_join_fixes_the_other(engine: Engine, reference: Engine, emulator: Any) -> None:
+    # pc.repository = p.repository AND pc.repository = 'web': p is read from web alone
+    sql = ("SELECT pc.id, p.id FROM pull_request_comments pc JOIN pull_requests p "
+           "ON pc.repository = p.repository AND pc.pull_request_id = p.id WHERE pc.repository = 'web'")
+    expected = reference.execute(sql).rows
+    in_web = reference.execute("SELECT count(*) FROM pull_requests WHERE repository = 'web'").rows[0][0]
+    emulator.reset_stats()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QueryWarning)
+        result = engine.execute(sql)
+    assert canonical(result.rows) == canonical(expected)
+    assert emulator.stats()["routes"] == {PRS: 1, COMMENTS: in_web}
+
+
+def test_scopes_composed_from_independent_sources_are_no_rows_without_a_warning(
+    engine: Engine, reference: Engine, emulator: Any
+) -> None:
+    # ids joined from pull requests of every repository, under the literal repository 'web': most
+    # (web, id) pairs name no pull request; that is no rows, not a parent that vanished
+    sql = ("SELECT pc.id, p.repository, p.id FROM pull_request_comments pc JOIN pull_requests p "
+           "ON pc.pull_request_id = p.id WHERE pc.repository = 'web'")
+    expected = reference.execute(sql).rows
+    emulator.reset_stats()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QueryWarning)
+        result = engine.execute(sql)
+    assert canonical(result.rows) == canonical(expected)
+    assert emulator.stats()["routes"].get(REPOSITORY, 0) <= 1  # the named repository, checked once

@@ -91,6 +91,7 @@ def analyze(
         for scope in scopes:
             _analyze_scope(scope, facts, refs, pairs, max_rows)
         _spread_repository_mentions(facts, pairs)
+        _propagate_literals(facts)
         _needed_columns(qualified, facts, refs)
     except Exception as error:  # noqa: BLE001 - never let an analysis gap break a query
         log.warning("no pushdown: query analysis failed: %s", error)
@@ -202,6 +203,53 @@ def _spread_repository_mentions(facts: dict[int, RefFacts], pairs: list[tuple[in
             if a in facts and b in facts and facts[a].mentions_repository != facts[b].mentions_repository:
                 facts[a].mentions_repository = facts[b].mentions_repository = True
                 changed = True
+
+
+def _propagate_literals(facts: dict[int, RefFacts]) -> None:
+    """``b.x = a.y`` and ``a.y = 'v'`` (or ``IN``) give ``b.x = 'v'`` to b as well.
+
+    Sound because a link only exists where every result row has ``b.x = a.y`` (not NULL), and
+    ``a``'s conjuncts hold for every ``a`` row that reaches the result; so b's rows that fail the
+    copy can never reach it. It lets ``pc.repository = p.repository AND pc.repository = 'x'`` read
+    p from repository x alone instead of every repository.
+    """
+    for _ in range(2):  # a chain of two links is as far as queries usually go
+        for item in facts.values():
+            known = {conjunct.sql() for conjunct in item.conjuncts}
+            for link in item.links:
+                source = facts.get(link.source_ref)
+                if source is None or source is item or not item.alias:
+                    continue
+                for conjunct in list(source.conjuncts):
+                    copy = _literal_on(conjunct, source.alias, link.source_column)
+                    if copy is None:
+                        continue
+                    copy.set("this", exp.column(link.column, table=item.alias))
+                    if copy.sql() not in known:
+                        known.add(copy.sql())
+                        item.conjuncts.append(copy)
+
+
+def _literal_on(conjunct: exp.Expression, alias: str, column: str) -> exp.Expression | None:
+    """A copy of ``alias.column = literal`` / ``alias.column IN (literals)`` with the column first, else None."""
+    def is_target(node: exp.Expression | None) -> bool:
+        return isinstance(node, exp.Column) and node.table == alias and node.name.lower() == column
+
+    if isinstance(conjunct, exp.EQ):
+        left, right = conjunct.this, conjunct.expression
+        if is_target(left) and isinstance(right, exp.Literal):
+            return conjunct.copy()
+        if is_target(right) and isinstance(left, exp.Literal):
+            return exp.EQ(this=right.copy(), expression=left.copy())
+    if (
+        isinstance(conjunct, exp.In)
+        and is_target(conjunct.this)
+        and not conjunct.args.get("query")
+        and conjunct.expressions
+        and all(isinstance(value, exp.Literal) for value in conjunct.expressions)
+    ):
+        return conjunct.copy()
+    return None
 
 
 def _classify(conjunct: exp.Expression, filterable: set[str], sources: dict[str, int], facts: dict[int, RefFacts]) -> None:

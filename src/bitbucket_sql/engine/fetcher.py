@@ -533,7 +533,10 @@ class Fetcher:
         """A 404 is diagnosed (see :class:`~.keys.KeyChecker`); anything else is raised."""
         if not isinstance(error, NotFoundError):
             raise error
-        self.keys.not_found(plan.table, self.current or plan.label, request.scope, error)
+        sources = {link.source_ref for link in plan.links.values()}
+        composed = bool(sources) and (len(sources) > 1 or any(key in plan.key_values for key in plan.path_keys))
+        self.keys.not_found(plan.table, self.current or plan.label, request.scope,
+                            listing=request.kind == "list" and plan.get_ids is None, composed=composed)
 
     def _tick(self) -> None:
         """Report progress when a request completed since the last report (one int compare otherwise).

@@ -14,12 +14,14 @@ to be another spelling can never equal the column, so its scope is dropped witho
 (with a warning naming the value to write); the connection's Repository, which is not a
 predicate, is simply replaced by its slug.
 
-**A 404 says which key is missing.** When a scope answers 404 its parent objects are looked up,
-innermost first, until one exists (each lookup once per query). The outermost missing key is the
-culprit: if the user named it the query fails with an error naming it; if the engine found it
-(enumeration, join) it vanished while the query ran, and its rows are skipped with a warning.
-When every parent exists the 404 is about the listed resource itself (no such sub-resource,
-or a GET by id that matches nothing): no rows, as SQL expects.
+**A 404 says which key is missing.** When a scope answers 404 the objects of the keys the user
+named are looked up, innermost first, until one exists (each lookup once per query): the
+outermost missing one is an error naming it. Otherwise a listing under parents the engine found
+(enumerated, or joined from one parent row) checks those parents the same way: a missing one
+vanished while the query ran, and its rows are skipped with a warning. When every parent
+exists the 404 is about the listed resource itself (no such sub-resource), and a GET by id or a
+scope the engine composed from independent sources may simply name nothing: no rows, as SQL
+expects.
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ class KeyChecker:
         self.client = client
         self.warn = warn
         self._named: set[tuple[str, Any]] = set()
-        self._exists: dict[str, bool] = {}
-        self._slugs: dict[str, str] = {}
+        self._missing: dict[str, bool] = {}
+        self._objects: dict[tuple[str, Any], Any] = {}
         self._lock = threading.Lock()
 
     # --- named values -------------------------------------------------------------------------
@@ -146,26 +148,44 @@ class KeyChecker:
         return value
 
     # --- 404s -----------------------------------------------------------------------------------
-    def not_found(self, table: TableDef, label: str, scope: Scope, error: NotFoundError | None = None) -> None:
-        """Decide what a 404 for ``scope`` of ``table`` means: raise, warn and skip, or no rows."""
+    def not_found(self, table: TableDef, label: str, scope: Scope, *, listing: bool, composed: bool) -> None:
+        """Decide what a 404 for ``scope`` of ``table`` means: raise, warn and skip, or no rows.
+
+        Keys the user named are checked first (innermost first, each object once per query): the
+        outermost missing one is an error. Otherwise, for a listing whose parents the engine found
+        under one another (enumerated, or linked from one parent row), the innermost parent is
+        checked: gone means it vanished mid-query (a warning). A GET by id, or a scope the engine
+        *composed* from independent sources (a literal repository with pull request ids joined from
+        rows of any repository), may simply not exist: no rows, silently.
+        """
         keys = _scope_keys(table, scope)
-        missing: tuple[str, Any] | None = None
+        named = [key for key in keys if self.is_named(key.column, scope[key.column])]
+        missing = self._outermost_missing(named, scope)
+        if missing is not None:
+            raise self._not_found(label, missing.column, scope[missing.column], scope)
+        if not listing or composed:
+            return
+        derived = [key for key in keys if not self.is_named(key.column, scope[key.column])]
+        vanished = self._outermost_missing(derived, scope)
+        if vanished is None:
+            return  # the parents exist: the listed resource itself is absent, no rows
+        self.warn(
+            f"{label}: skipped {noun(vanished.column)} {scope[vanished.column]!r}: Bitbucket answered 404 for it "
+            f"although the query listed it moments earlier (deleted, renamed or made private while the query "
+            f"ran); its rows are left out."
+        )
+
+    def _outermost_missing(self, keys: list[PathKey], scope: Scope) -> PathKey | None:
+        """Of ``keys`` (outermost first), the outermost whose object is missing, looking innermost first."""
+        missing: PathKey | None = None
         for key in reversed(keys):  # innermost first: one lookup when every parent exists
             path = _parent_path(key, scope)
             if path is None:
                 continue
             if self._lookup(path, {"fields": _probe_field(key)}) is not None:
                 break
-            missing = (key.column, scope[key.column])
-        if missing is None:
-            return  # the parents exist: the listed resource itself is absent, no rows
-        column, value = missing
-        if self.is_named(column, value):
-            raise self._not_found(label, column, value, scope)
-        self.warn(
-            f"{label}: skipped {noun(column)} {value!r}: Bitbucket answered 404 for it although the query found it "
-            f"moments earlier (deleted, renamed or made private while the query ran); its rows are left out."
-        )
+            missing = key
+        return missing
 
     def unaddressable(self, table: TableDef, label: str, scope: Scope) -> None:
         """A scope value that cannot be a path segment ('' or '..'): an error when the user named it."""
@@ -196,19 +216,23 @@ class KeyChecker:
         return KeyNotFoundError(label, column, value, detail, advice)
 
     def _lookup(self, path: str, params: dict[str, str]) -> Any:
-        """The object at ``path`` (None on 404), once per query; other errors propagate."""
+        """The object at ``path`` (None on 404), asked once per query; other errors propagate."""
+        memo = (path, tuple(sorted(params.items())))
         with self._lock:
-            if path in self._exists and not self._exists[path]:
+            if self._missing.get(path):
                 return None
+            if memo in self._objects:
+                return self._objects[memo]
         try:
             obj = self.client.get(path, params)
         except NotFoundError:
             with self._lock:
-                self._exists[path] = False
+                self._missing[path] = True
             return None
+        found = obj if obj is not None else {}
         with self._lock:
-            self._exists[path] = True
-        return obj if obj is not None else {}
+            self._objects[memo] = found
+        return found
 
 
 def _scope_keys(table: TableDef, scope: Scope) -> list[PathKey]:
