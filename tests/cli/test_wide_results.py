@@ -132,3 +132,22 @@ def test_an_empty_wide_result_keeps_its_header_with_the_middle_columns_elided(en
     assert not any(line.startswith("-[ RECORD") for line in lines)
     assert " workspace " in lines[1] and " … " in lines[1]
     assert "columns not shown to fit 80 characters" in lines[-1]
+
+
+@pytest.mark.parametrize("width", [120, 80, 71])  # 71: every column at its readable width
+def test_a_fitting_table_fills_the_terminal_exactly_and_never_overflows(engine: Any, width: int) -> None:
+    """The demo's second query: rich alone narrowed every column, widened some again and overflowed 80."""
+    data = Tabular.from_result(
+        engine.execute(
+            "SELECT id, title, state, author_display_name, created_on FROM pull_requests "
+            "WHERE repository = 'api' ORDER BY created_on DESC LIMIT 5"
+        )
+    )
+    console, stream = _terminal(width)
+    print_table(console, data)
+    lines = _lines(stream)
+    table_lines = [line for line in lines if line[:1] in "┏┃┡│└"]
+    assert table_lines and all(len(line) <= width for line in table_lines)
+    assert all(line.endswith(("┓", "┃", "┩", "│", "┘")) for line in table_lines)  # nothing cut off
+    widths = [len(cell) - 2 for cell in table_lines[0].strip("┏┓").split("┳")]
+    assert all(w >= min(MIN_READABLE, len(n)) for w, n in zip(widths, data.names, strict=True))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segments
 from rich.table import Table
@@ -76,22 +77,58 @@ def render_table(data: Tabular, *, one_line: bool = False) -> Table:
 
 def _natural_width(name: str, values: list[Any]) -> int:
     """The width a column takes with nothing folded: its name or its longest line of text."""
-    widest = len(name)
+    widest = cell_len(name)
     for value in values:
-        if value is not None:
-            widest = max(widest, *(len(line) for line in _display(value).splitlines() or [""]))
-        else:
-            widest = max(widest, len("NULL"))
+        shown = "NULL" if value is None else _display(value)
+        for line in shown.splitlines() or [""]:
+            widest = max(widest, cell_len(line))
     return widest
+
+
+def natural_widths(data: Tabular) -> list[int]:
+    return [_natural_width(name, [row[index] for row in data.rows]) for index, name in enumerate(data.names)]
 
 
 def readable_widths(data: Tabular) -> list[int]:
     """Per column, the narrowest it may be folded to: its natural width up to :data:`MIN_READABLE`,
     never narrower than its name."""
-    widths = []
-    for index, name in enumerate(data.names):
-        natural = _natural_width(name, [row[index] for row in data.rows])
-        widths.append(min(natural, max(len(name), MIN_READABLE)))
+    return [
+        min(natural, max(cell_len(name), MIN_READABLE))
+        for natural, name in zip(natural_widths(data), data.names, strict=True)
+    ]
+
+
+def fitted_widths(data: Tabular, width: int) -> list[int]:
+    """Column widths for a table ``width`` wide: the widest columns give way first, none below
+    its readable width (the caller checks :func:`fits_readably` first).
+
+    Chosen here rather than by rich, whose last resort narrows every column evenly and then
+    widens those below their minimum again, overflowing the terminal.
+    """
+    naturals, minimums = natural_widths(data), readable_widths(data)
+    room = width - _table_width([0] * len(naturals))
+    if sum(naturals) <= room:
+        return naturals
+
+    def widths_under(cap: int) -> list[int]:
+        return [max(minimum, min(natural, cap)) for natural, minimum in zip(naturals, minimums, strict=True)]
+
+    low, high = 0, max(naturals)  # the largest cap that fits: every column capped there
+    while low < high:
+        cap = (low + high + 1) // 2
+        if sum(widths_under(cap)) <= room:
+            low = cap
+        else:
+            high = cap - 1
+    widths = widths_under(low)
+    spare = room - sum(widths)
+    for index, natural in enumerate(naturals):  # hand out what the cap left over, left to right
+        if spare <= 0:
+            break
+        extra = min(spare, natural - widths[index])
+        if extra > 0:
+            widths[index] += extra
+            spare -= extra
     return widths
 
 
@@ -142,11 +179,11 @@ def _elided(data: Tabular, width: int) -> tuple[Tabular, int]:
     return Tabular(names, types, rows), len(data.names) - len(keep)
 
 
-def _render_fitted_table(data: Tabular) -> Table:
-    """A terminal table whose columns fold no narrower than their readable width."""
+def _render_fitted_table(data: Tabular, width: int) -> Table:
+    """A terminal table ``width`` wide whose columns fold no narrower than their readable width."""
     table = render_table(data)
-    for column, minimum in zip(table.columns, readable_widths(data), strict=True):
-        column.min_width = minimum
+    for column, column_width in zip(table.columns, fitted_widths(data, width), strict=True):
+        column.width = column_width
     return table
 
 
@@ -212,7 +249,7 @@ def print_table(console: Console, data: Tabular, mode: str = "auto", *, hint: st
         console.print(Segments(console.render(table, console.options.update_width(width))), crop=False)
         return
     if fits_readably(data, console.width):
-        console.print(_render_fitted_table(data))
+        console.print(_render_fitted_table(data, console.width))
         return
     suffix = f"; {hint}" if hint else ""
     if mode == "auto" and data.rows:  # no rows: no records to show, only the (elided) header
@@ -223,7 +260,7 @@ def print_table(console: Console, data: Tabular, mode: str = "auto", *, hint: st
         )  # fmt: skip
         return
     shown, hidden = _elided(data, console.width)
-    console.print(_render_fitted_table(shown))
+    console.print(_render_fitted_table(shown, console.width))
     console.print(
         f"({hidden} of {len(data.names)} columns not shown to fit {console.width} characters{suffix})",
         style="dim", highlight=False, markup=False, soft_wrap=True,
