@@ -103,7 +103,6 @@ class Generator:
 
     catalog: Catalog
     rng: random.Random
-    stats: dict[str, int] = field(default_factory=dict)
     values: dict[int, str] = field(default_factory=dict)
     optional_errors: list[str] = field(default_factory=list)
     allowed_repositories: list[str] = field(default_factory=list)  # those the current key predicate allows
@@ -260,7 +259,6 @@ class Generator:
                 tags.add(STRING_RANGE)
         if negative and info.nullable:
             tags.add(NEGATION)
-        self.stats[name] = self.stats.get(name, 0) + 1
         return Piece(sql, neutral, frozenset(tags))
 
     def predicate(self, spec: TableSpec, qualifier: str, depth: int = 0, negated: bool = False) -> list[Part]:
@@ -456,7 +454,7 @@ class Generator:
         parts.append(f" FROM {schema}{spec.name} {q}")
         if where:
             parts += [" WHERE ", *where]
-        query.parts = parts + tail
+        query.parts = [*parts, *tail]
         return query
 
     def aggregate_query(self) -> Query:
