@@ -275,3 +275,66 @@ def test_search_path_chooses_the_visible_schema(make_session: Callable[..., SqlS
         "WHERE c.relname = 'pull_requests' AND pg_table_is_visible(c.oid)"
     )
     assert visible.rows == [("other",)]
+
+
+# --- the shapes of catalog queries BI tools send through these drivers -----------------------------
+
+
+def test_type_loading_joins_pg_type_with_its_receive_functions(session: SqlSession) -> None:
+    """Npgsql (Power BI, Excel) tells arrays from base types by their receive function ``array_recv``."""
+    (result,) = session.execute(
+        "SELECT ns.nspname, typ.oid, typ.typname, "
+        "CASE WHEN proc.proname = 'array_recv' THEN 'a' ELSE typ.typtype END AS typtype, "
+        "CASE WHEN proc.proname = 'array_recv' THEN typ.typelem END AS elemtypoid "
+        "FROM pg_type AS typ JOIN pg_namespace AS ns ON ns.oid = typ.typnamespace "
+        "LEFT JOIN pg_class AS cls ON cls.oid = typ.typrelid "
+        "LEFT JOIN pg_proc AS proc ON proc.oid = typ.typreceive "
+        "LEFT JOIN pg_range ON pg_range.rngtypid = typ.oid "
+        "WHERE typ.typtype IN ('b', 'r', 'm', 'e', 'd') OR (typ.typtype = 'p' AND typ.typname IN ('record', 'void')) "
+        "ORDER BY typ.oid"
+    )
+    rows = {row[2]: row for row in result.rows}
+    assert rows["int8"] == ("pg_catalog", 20, "int8", "b", None)
+    assert rows["_int8"] == ("pg_catalog", 1016, "_int8", "a", 20)
+    assert rows["timestamptz"][1] == 1184 and rows["json"][1] == 114
+    assert [f.type.name for f in result.fields or []] == ["name", "oid", "name", "char", "int8"]
+
+
+def test_schema_listing_with_current_schemas_subscript(session: SqlSession) -> None:
+    """pgJDBC's getSchemas (DBeaver, Tableau, Metabase) indexes current_schemas(true)."""
+    (result,) = session.execute(
+        "SELECT nspname AS TABLE_SCHEM, NULL AS TABLE_CATALOG FROM pg_catalog.pg_namespace "
+        "WHERE nspname <> 'pg_toast' AND (nspname !~ '^pg_temp_' OR nspname = (pg_catalog.current_schemas(true))[1]) "
+        "ORDER BY TABLE_SCHEM"
+    )
+    assert [f.name for f in result.fields or []] == ["table_schem", "table_catalog"]
+    assert [row[0] for row in result.rows] == ["acme", "information_schema", "pg_catalog", "public"]
+
+
+def test_editor_queries_keywords_star_columns_and_settings(session: SqlSession) -> None:
+    """DBeaver-style: keywords for highlighting, ``oid, *`` listings, pg_settings look-ups."""
+    (keywords,) = session.execute(
+        "SELECT string_agg(word, ',') FROM pg_catalog.pg_get_keywords() WHERE word <> ALL ('{a,abs,select}'::text[])"
+    )
+    assert "from" in keywords.rows[0][0].split(",") and "select" not in keywords.rows[0][0].split(",")
+    assert [f.name for f in keywords.fields or []] == ["string_agg"]
+    (namespaces,) = session.execute(
+        "SELECT n.oid, n.*, d.description FROM pg_catalog.pg_namespace n LEFT OUTER JOIN pg_catalog.pg_description d "
+        "ON d.objoid = n.oid AND d.objsubid = 0 AND d.classoid = 'pg_namespace'::regclass ORDER BY nspname"
+    )
+    assert [f.name for f in namespaces.fields or []][:3] == ["oid", "oid", "nspname"]
+    (setting,) = session.execute("SELECT setting FROM pg_catalog.pg_settings WHERE name = 'standard_conforming_strings'")
+    assert setting.rows == [("on",)]
+
+
+def test_search_path_expansion_in_from(session: SqlSession) -> None:
+    """Grafana-style: a scalar function in FROM is one row, as in PostgreSQL."""
+    (result,) = session.execute(
+        "SELECT quote_ident(table_name) AS \"table\" FROM information_schema.tables "
+        "WHERE quote_ident(table_schema) IN (SELECT CASE WHEN trim(s[i]) = '\"$user\"' THEN user ELSE trim(s[i]) END "
+        "FROM generate_series(array_lower(string_to_array(current_setting('search_path'), ','), 1), "
+        "array_upper(string_to_array(current_setting('search_path'), ','), 1)) AS i, "
+        "string_to_array(current_setting('search_path'), ',') AS s) AND table_name IN ('repositories', 'commits') "
+        "ORDER BY 1"
+    )
+    assert result.rows == [("commits",), ("repositories",)]

@@ -94,9 +94,8 @@ PG_TABLES: dict[str, tuple[str, ...]] = {
         "oid BIGINT", "typname VARCHAR", f"typnamespace BIGINT={PG_CATALOG_OID}", f"typowner BIGINT={OWNER_OID}",
         "typlen SMALLINT", f"typbyval {_B}", "typtype VARCHAR=b", "typcategory VARCHAR",
         f"typispreferred {_B}", "typisdefined BOOLEAN=true", "typdelim VARCHAR=,", f"typrelid {_I}",
-        "typsubscript VARCHAR=-", f"typelem {_I}", f"typarray {_I}", "typinput VARCHAR", "typoutput VARCHAR",
-        "typreceive VARCHAR", "typsend VARCHAR", "typmodin VARCHAR=-", "typmodout VARCHAR=-",
-        "typanalyze VARCHAR=-", "typalign VARCHAR=i", "typstorage VARCHAR=p", f"typnotnull {_B}",
+        "typsubscript VARCHAR=-", f"typelem {_I}", f"typarray {_I}", f"typinput {_I}", f"typoutput {_I}",
+        f"typreceive {_I}", f"typsend {_I}", f"typmodin {_I}", f"typmodout {_I}", f"typanalyze {_I}", "typalign VARCHAR=i", "typstorage VARCHAR=p", f"typnotnull {_B}",
         f"typbasetype {_I}", "typtypmod INTEGER=-1", "typndims INTEGER=0", f"typcollation {_I}",
         "typdefaultbin VARCHAR", "typdefault VARCHAR", "typacl VARCHAR[]",
     ),
@@ -307,6 +306,34 @@ INFO_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: result columns of catalog queries that PostgreSQL types as ``name`` and ``"char"`` (drivers such as
+#: Npgsql read them by those types); ``oid`` columns are the catalogs' BIGINT columns (see below)
+NAME_COLUMNS = frozenset({
+    "nspname", "relname", "attname", "typname", "datname", "rolname", "usename", "proname", "conname", "amname",
+    "collname", "spcname", "lanname", "extname", "polname", "stxname", "pubname", "opcname", "oprname", "tgname",
+    "rulename", "enumlabel", "schemaname", "tablename", "viewname", "indexname", "tableowner", "viewowner",
+    "matviewname", "matviewowner",
+})
+CHAR_COLUMNS = frozenset({
+    "relkind", "relpersistence", "relreplident", "typtype", "typcategory", "typdelim", "typalign", "typstorage",
+    "attalign", "attstorage", "attidentity", "attgenerated", "attcompression", "contype", "confupdtype",
+    "confdeltype", "confmatchtype", "prokind", "provolatile", "proparallel", "amtype", "polcmd", "deptype",
+    "datlocprovider", "collprovider", "ev_type", "ev_enabled", "tgenabled",
+})
+_NOT_OIDS = frozenset({"seqstart", "seqincrement", "seqmax", "seqmin", "seqcache"})
+
+
+def result_type(name: str, duckdb_type: str) -> pgtypes.PgType:
+    """The PostgreSQL type of a catalog query's result column (``oid``, ``name``, ``"char"`` where PostgreSQL says so)."""
+    if duckdb_type == "BIGINT" and name in OID_COLUMNS:
+        return pgtypes.OID
+    if duckdb_type == "VARCHAR" and name in NAME_COLUMNS:
+        return pgtypes.NAME
+    if duckdb_type == "VARCHAR" and name in CHAR_COLUMNS:
+        return pgtypes.CHAR
+    return pg_type_for(duckdb_type)
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -332,6 +359,18 @@ def _parse_spec(spec: str) -> ColumnSpec:
 
 def columns_of(specs: Sequence[str]) -> list[ColumnSpec]:
     return [_parse_spec(spec) for spec in specs]
+
+
+OID_COLUMNS = frozenset(
+    spec.name for specs in PG_TABLES.values() for spec in columns_of(specs) if spec.type == "BIGINT"
+) - _NOT_OIDS
+
+
+#: pg_type's function columns (regproc: OIDs of pg_proc rows) -> the suffix of the function's name
+_IO_COLUMNS = {"typinput": "in", "typoutput": "out", "typreceive": "recv", "typsend": "send"}
+#: PostgreSQL's own OIDs of the array and record I/O functions (drivers such as Npgsql look for them)
+_KNOWN_IO_OIDS = {"array_in": 750, "array_out": 751, "array_recv": 2400, "array_send": 2401,
+                  "record_in": 2290, "record_out": 2291, "record_recv": 2402, "record_send": 2403}
 
 
 # --- the objects of one session's catalog ----------------------------------------------------
@@ -417,6 +456,7 @@ class PgCatalog:
         self.constraints = {rel.constraint_oid: rel for rel in self.relations.values() if rel.table.primary_key}
         self._lock = threading.Lock()
         self._registered: set[str] = set()
+        self._io_functions: dict[str, int] = {}
         self.connection = duckdb.connect(
             ":memory:",
             config={"enable_external_access": False, "autoinstall_known_extensions": False,
@@ -461,6 +501,17 @@ class PgCatalog:
         }
         for name, body in macros.items():
             self.connection.execute(f"CREATE MACRO {name}{body}")
+        keywords = ", ".join(f"('{word}', 'R', true, 'reserved', 'can be bare label')" for word in _KEYWORDS)
+        self.connection.execute(
+            f"CREATE MACRO bbpg_get_keywords() AS TABLE SELECT * FROM (VALUES {keywords}) "
+            "AS keywords(word, catcode, barelabel, catdesc, baredesc)"
+        )
+
+    def _io_function(self, name: str) -> int:
+        """The pg_proc OID of a type's input/output/receive/send function (real ones for arrays)."""
+        if name not in self._io_functions:
+            self._io_functions[name] = _KNOWN_IO_OIDS.get(name, 80000 + len(self._io_functions))
+        return self._io_functions[name]
 
     def _pg_rows(self) -> dict[str, list[dict[str, Any]]]:
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in PG_TABLES}
@@ -475,10 +526,8 @@ class PgCatalog:
                 "typtype": "p" if t.category == "P" else "b", "typcategory": t.category,
                 "typispreferred": t.name in ("text", "float8", "bool", "timestamptz", "oid", "interval"),
                 "typelem": t.element_oid, "typarray": t.array_oid,
-                "typinput": ("array_in" if t.element_oid else f"{t.name}in"),
-                "typoutput": ("array_out" if t.element_oid else f"{t.name}out"),
-                "typreceive": ("array_recv" if t.element_oid else f"{t.name}recv"),
-                "typsend": ("array_send" if t.element_oid else f"{t.name}send"),
+                **{column: self._io_function(f"array_{suffix}" if t.element_oid else f"{t.name}{suffix}")
+                   for column, suffix in _IO_COLUMNS.items()},
                 "typalign": "d" if t.size == 8 else ("c" if t.size == 1 else "i"),
                 "typstorage": "x" if t.size == -1 else "p",
                 "typcollation": 100 if t.category == "S" else 0,
@@ -493,8 +542,8 @@ class PgCatalog:
             })
             rows["pg_type"].append({
                 "oid": rel.rowtype_oid, "typname": rel.name, "typnamespace": rel.namespace_oid, "typlen": -1,
-                "typtype": "c", "typcategory": "C", "typrelid": rel.oid, "typinput": "record_in",
-                "typoutput": "record_out", "typreceive": "record_recv", "typsend": "record_send",
+                "typtype": "c", "typcategory": "C", "typrelid": rel.oid,
+                **{column: self._io_function(f"record_{suffix}") for column, suffix in _IO_COLUMNS.items()},
                 "typalign": "d", "typstorage": "x",
             })
             if table.description:
@@ -527,7 +576,8 @@ class PgCatalog:
                 "indclass": [3124] * len(keys), "indoption": [0] * len(keys),
             })
             for number, name in enumerate(table.primary_key, start=1):
-                key_type = pg_type_for(table.column(name).type if table.column(name) else "VARCHAR")
+                key_column = table.column(name)
+                key_type = pg_type_for(key_column.type if key_column is not None else "VARCHAR")
                 rows["pg_attribute"].append({
                     "attrelid": rel.index_oid, "attname": name, "atttypid": key_type.oid, "attlen": key_type.size,
                     "attnum": number, "attnotnull": True, "attcollation": 100 if key_type.category == "S" else 0,
@@ -561,6 +611,9 @@ class PgCatalog:
                                    "opckeytype": 0})
         for oid, (name, (_, _, returns)) in enumerate(sorted(FUNCTION_SIGNATURES.items()), start=90000):
             rows["pg_proc"].append({"oid": oid, "proname": name, "prorettype": returns})
+        for name, oid in self._io_functions.items():
+            rows["pg_proc"].append({"oid": oid, "proname": name, "prorettype": 2275 if name.endswith("out") else 0,
+                                    "proisstrict": True, "provolatile": "i"})
         for name in sorted(_SETTING_DESCRIPTIONS):
             value = self.state.settings.get(name, "")
             rows["pg_settings"].append({"name": name, "setting": value, "short_desc": _SETTING_DESCRIPTIONS[name],
@@ -964,6 +1017,18 @@ def _bind(implementation: _Impl, catalog: PgCatalog, arity: int) -> Callable[...
         raise duckdb.InvalidInputException(f"{arity} arguments are more than this server's functions take")
     return factories[arity]()
 
+
+#: PostgreSQL's reserved key words (``pg_get_keywords()``, which editors use for highlighting)
+_KEYWORDS = (
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast", "check",
+    "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role", "current_time",
+    "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except",
+    "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially", "intersect", "into",
+    "lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null", "offset", "on", "only", "or",
+    "order", "placing", "primary", "references", "returning", "select", "session_user", "some", "symmetric",
+    "table", "then", "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where",
+    "window", "with",
+)
 
 _SETTING_DESCRIPTIONS: dict[str, str] = {
     "application_name": "Sets the application name to be reported in statistics and logs.",

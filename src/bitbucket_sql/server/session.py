@@ -48,6 +48,7 @@ from .pg_catalog import (
     SessionState,
     catalog_tables,
     columns_of,
+    result_type,
 )
 from .pgtypes import PgType, pg_type_for
 
@@ -147,6 +148,8 @@ _UNSUPPORTED_WORDS = {"DO", "CALL", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "M
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"}
 _COPY = re.compile(r"^\s*COPY\s+(?P<source>\(.*\)|[\w.\"]+(?:\s*\([^)]*\))?)\s+TO\s+STDOUT\b(?P<options>.*)$",
                    re.IGNORECASE | re.DOTALL)
+#: parsed statements a session keeps (prepared statements are parsed at Parse and at Execute)
+_PARSED_KEPT = 64
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z(`])")
 
 
@@ -171,6 +174,7 @@ class SqlSession:
         self._cancel = threading.Event()
         self._running = False
         self._state_lock = threading.Lock()
+        self._parsed: dict[str, exp.Expression] = {}
 
     # --- the contract -------------------------------------------------------------------------
     def parameter_status(self) -> dict[str, str]:
@@ -213,12 +217,12 @@ class SqlSession:
         """Bind + Execute: ``params`` are text (or already decoded binary) values."""
         self._start()
         try:
-            statements = split_statements(sql)
-            if not statements:
+            statement = _strip_trailing_semicolons(sql)
+            if not _strip_comments(statement).strip():
                 return StatementResult(None, [], "EMPTY")
             values = [coerce_parameter(value, param_types[i] if i < len(param_types) else pgtypes.TEXT, i + 1)
                       for i, value in enumerate(params)]
-            return self._statement(statements[0], values, param_types)
+            return self._statement(statement, values, param_types)
         finally:
             self._finish()
 
@@ -285,10 +289,17 @@ class SqlSession:
 
     # --- queries ---------------------------------------------------------------------------------
     def _parse(self, text: str) -> exp.Expression:
-        try:
-            return translate.parse(text)
-        except translate.TranslationError as error:
-            raise PgError("42601", str(error), hint="Check the SQL around that position.") from None
+        """A tree the caller owns; trees of recent statements are kept (clients repeat statements)."""
+        cached = self._parsed.get(text)
+        if cached is None:
+            try:
+                cached = translate.parse(text)
+            except translate.TranslationError as error:
+                raise PgError("42601", str(error), hint="Check the SQL around that position.") from None
+            if len(self._parsed) >= _PARSED_KEPT:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[text] = cached
+        return cached.copy()
 
     def _query(self, text: str, params: list[Any] | None) -> StatementResult:
         explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
@@ -299,7 +310,7 @@ class SqlSession:
             raise PgError("42P02", f"there is no parameter ${numbers[0]}",
                           hint="Bind parameters through the extended protocol (a driver's placeholders).")
         try:
-            bound = translate.bind_parameters(tree, params) if numbers else tree
+            bound = translate.bind_parameters(tree, params, copy=False) if numbers else tree
         except translate.TranslationError as error:
             raise PgError("08P01", str(error)) from None
         if translate.target_of(bound) == "catalog" and not explain:
@@ -308,7 +319,7 @@ class SqlSession:
 
     def _catalog_query(self, tree: exp.Expression) -> StatementResult:
         names, types, rows = self._run_catalog(tree, describe_only=False)
-        fields = [Field(name, pg_type_for(kind)) for name, kind in zip(names, types, strict=True)]
+        fields = [Field(name, result_type(name, kind)) for name, kind in zip(names, types, strict=True)]
         return StatementResult(fields, _plain_rows(rows, types), f"SELECT {len(rows)}")
 
     def _run_catalog(self, tree: exp.Expression, *, describe_only: bool) -> tuple[list[str], list[str], list[Any]]:
@@ -317,8 +328,8 @@ class SqlSession:
             raise PgError("42P01", f'relation "{missing}" does not exist',
                           hint="This server provides the pg_catalog and information_schema relations clients "
                                "use for introspection; see docs/server-sql.md.")
-        tree = _with_postgres_names(tree)
-        translated = translate.translate(tree, "catalog")
+        _with_postgres_names(tree)
+        translated = translate.translate(tree, "catalog", copy=False)
         catalog = self._catalog_db()
         try:
             if describe_only:
@@ -334,7 +345,7 @@ class SqlSession:
         return names, types, rows
 
     def _engine_query(self, tree: exp.Expression, explain: list[str] | None) -> StatementResult:
-        translated = translate.translate(self._qualified(tree), "engine")
+        translated = translate.translate(self._qualified(tree), "engine", copy=False)
         sql = translated.sql if explain is None else " ".join(explain) + " " + translated.sql
         if self._cancel.is_set():
             raise _cancelled()
@@ -362,7 +373,6 @@ class SqlSession:
         current = self._catalog_db().current_schema() if self._search_path_moved() else None
         if current is None or current in ("public", "pg_catalog", "information_schema"):
             return tree
-        tree = tree.copy()
         for table in translate.table_references(tree):
             if not table.db:
                 table.set("db", exp.to_identifier(current))
@@ -388,13 +398,13 @@ class SqlSession:
 
     def _describe(self, tree: exp.Expression, types: list[PgType]) -> list[Field] | None:
         try:
-            bound = translate.bind_parameters(tree, None, types)
+            bound = translate.bind_parameters(tree, None, types, copy=False)
         except translate.TranslationError as error:
             raise PgError("08P01", str(error)) from None
         if translate.target_of(bound) == "catalog":
             names, kinds, _ = self._run_catalog(bound, describe_only=True)
-            return [Field(name, pg_type_for(kind)) for name, kind in zip(names, kinds, strict=True)]
-        translated = translate.translate(self._qualified(bound), "engine")
+            return [Field(name, result_type(name, kind)) for name, kind in zip(names, kinds, strict=True)]
+        translated = translate.translate(self._qualified(bound), "engine", copy=False)
         try:
             columns = self.engine.describe(translated.sql)
         except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
@@ -595,6 +605,14 @@ def split_statements(sql: str) -> list[str]:
     return [piece.strip() for piece in pieces if _strip_comments(piece).strip()]
 
 
+def _strip_trailing_semicolons(sql: str) -> str:
+    """One extended-protocol statement without the ``;`` drivers sometimes leave at its end."""
+    text = sql.strip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    return text
+
+
 def _strip_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
     return re.sub(r"--[^\n]*", " ", text)
@@ -646,18 +664,17 @@ def _copy_format(options: str) -> str:
 _NILADIC_NAMES: dict[type[exp.Expression], str] = {
     exp.CurrentVersion: "version", exp.CurrentSchema: "current_schema", exp.CurrentUser: "current_user",
     exp.SessionUser: "session_user", exp.CurrentDatabase: "current_database", exp.CurrentCatalog: "current_catalog",
-    exp.CurrentTimestamp: "now",
+    exp.CurrentTimestamp: "now", exp.GroupConcat: "string_agg", exp.ArrayAgg: "array_agg",
 }
 
 
-def _with_postgres_names(tree: exp.Expression) -> exp.Expression:
-    """Alias unaliased computed projections of the outermost SELECT with PostgreSQL's names."""
-    tree = tree.copy()
+def _with_postgres_names(tree: exp.Expression) -> None:
+    """Alias unaliased computed projections of the outermost SELECT with PostgreSQL's names (in place)."""
     select = tree
     while isinstance(select, exp.SetOperation):
         select = select.this
     if not isinstance(select, exp.Select):
-        return tree
+        return
     projections = []
     for projection in select.expressions:
         keyword = isinstance(projection, exp.Column) and not projection.table and not projection.this.quoted \
@@ -668,7 +685,6 @@ def _with_postgres_names(tree: exp.Expression) -> exp.Expression:
         name = projection.name.lower() if keyword else  _NILADIC_NAMES.get(type(projection)) or postgres_name(projection)
         projections.append(exp.alias_(projection, name, quoted=True))
     select.set("expressions", projections)
-    return tree
 
 
 def _plain_rows(rows: list[tuple[Any, ...]], types: Sequence[str]) -> list[tuple[Any, ...]]:

@@ -170,12 +170,14 @@ def infer_parameter_types(tree: exp.Expression, column_types: dict[str, str], co
     return [found.get(number, pgtypes.TEXT) for number in range(1, count + 1)]
 
 
-def bind_parameters(tree: exp.Expression, values: Sequence[Any] | None, types: Sequence[PgType] = ()) -> exp.Expression:
-    """A copy of ``tree`` with each ``$n`` replaced by the literal of ``values[n-1]``.
+def bind_parameters(tree: exp.Expression, values: Sequence[Any] | None, types: Sequence[PgType] = (),
+                    *, copy: bool = True) -> exp.Expression:
+    """``tree`` (a copy unless ``copy`` is False) with each ``$n`` replaced by the literal of ``values[n-1]``.
 
     ``values`` None binds typed NULLs (to describe a statement before its parameters exist).
     """
-    tree = tree.copy()
+    if copy:
+        tree = tree.copy()
     for node in list(tree.find_all(exp.Parameter)):
         if not _is_dollar(node):
             continue
@@ -236,9 +238,10 @@ def literal(value: Any) -> exp.Expression:
 # --- translation -----------------------------------------------------------------------------
 
 
-def translate(tree: exp.Expression, target: Target) -> Translated:
-    """DuckDB SQL for ``tree`` (parameters already bound) on ``target``."""
-    tree = tree.copy()
+def translate(tree: exp.Expression, target: Target, *, copy: bool = True) -> Translated:
+    """DuckDB SQL for ``tree`` (parameters already bound) on ``target`` (changes ``tree`` unless ``copy``)."""
+    if copy:
+        tree = tree.copy()
     functions: set[tuple[str, int]] = set()
     if target == "catalog":
         tree = tree.transform(lambda node: _reg_output(node, functions))
@@ -268,9 +271,22 @@ def _reg_output(node: exp.Expression, functions: set[tuple[str, int]]) -> exp.Ex
 
 
 def _type_name(data_type: exp.Expression) -> str:
-    """A cast's target type as PostgreSQL wrote it, lower case, without ``pg_catalog.``."""
-    text = data_type.sql(dialect="postgres").lower().replace('"', "")
-    return text[len("pg_catalog."):] if text.startswith("pg_catalog.") else text
+    """A cast's target type as PostgreSQL wrote it, lower case, without ``pg_catalog.``.
+
+    Read from the node (no SQL generation: casts are everywhere in catalog queries).
+    """
+    if isinstance(data_type, exp.DataType):
+        if data_type.this == exp.DataType.Type.USERDEFINED:
+            kind = data_type.args.get("kind")
+            text = kind.name if isinstance(kind, exp.Dot) else (kind.name if kind is not None else "")
+        elif data_type.this == exp.DataType.Type.ARRAY and data_type.expressions:
+            return _type_name(data_type.expressions[0]) + "[]"
+        else:
+            kind_value = data_type.this
+            text = str(getattr(kind_value, "value", kind_value))
+    else:
+        text = data_type.name
+    return text.lower()
 
 
 def _common(node: exp.Expression) -> exp.Expression:
@@ -299,6 +315,9 @@ def _common(node: exp.Expression) -> exp.Expression:
             return typing.cast(exp.Expression, plain[operator](this=node.this, expression=node.expression))
     if isinstance(node, exp.Anonymous) and node.name.lower() == "json_build_object":
         return exp.Anonymous(this="json_object", expressions=node.expressions)
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string \
+            and node.this.this.startswith("{") and node.this.this.endswith("}") and node.to.is_type(exp.DataType.Type.ARRAY):
+        return exp.Cast(this=_array_literal(node.this.this), to=node.to)  # '{a,b}'::text[]
     if isinstance(node, exp.Cast):
         name = _type_name(node.to)
         if name in _INTERNAL_TYPES:
@@ -311,13 +330,15 @@ def _common(node: exp.Expression) -> exp.Expression:
 def _call(name: str, args: Sequence[exp.Expression], functions: set[tuple[str, int]]) -> exp.Expression:
     functions.add((name, len(args)))
     call: exp.Expression = exp.Anonymous(
-        this=f"bbpg_{name}_{len(args)}", expressions=[exp.cast(arg.copy(), "VARCHAR") for arg in args]
+        this=f"bbpg_{name}_{len(args)}", expressions=[exp.cast(arg, "VARCHAR", copy=False) for arg in args]
     )
     return call
 
 
 def _catalog(node: exp.Expression, functions: set[tuple[str, int]]) -> exp.Expression:
     """Rewrites for the catalog database (see the module docstring)."""
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Func):
+        return _function_in_from(node)
     if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
         relation = catalog_relation(node)
         if relation is not None and relation[1]:
@@ -375,6 +396,25 @@ def _catalog(node: exp.Expression, functions: set[tuple[str, int]]) -> exp.Expre
                 side.replace(_array_literal(side.this))
                 break
     return node
+
+
+#: functions DuckDB can call in FROM (the rest are scalar: PostgreSQL makes one row of them)
+_TABLE_FUNCTIONS = {"unnest", "generate_series", "range", "generate_subscripts", "bbpg_get_keywords"}
+
+
+def _function_in_from(node: exp.Table) -> exp.Expression:
+    """``FROM f(x) AS s``: table functions stay; a scalar function becomes a one-row subquery."""
+    function = node.this
+    name = function.name.lower() if isinstance(function, exp.Anonymous) else ""
+    if name == "pg_get_keywords":
+        node.set("this", exp.Anonymous(this="bbpg_get_keywords", expressions=[]))
+        return node
+    if name in _TABLE_FUNCTIONS or isinstance(function, exp.Explode | exp.Unnest | exp.ExplodingGenerateSeries
+                                                           | exp.GenerateSeries):
+        return node
+    alias = node.alias or (name or "f")
+    select = exp.select(exp.alias_(function.copy(), alias, quoted=True))
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
 def _call_in_if_text(inner: exp.Expression, reg_type: str, functions: set[tuple[str, int]]) -> exp.Expression:
