@@ -49,6 +49,8 @@ CANONICAL: dict[str, re.Pattern[str]] = {
     "pipeline_uuid": re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}"),
     "project_key": re.compile(r"[A-Z][A-Z0-9_]*"),
 }
+_FORMS = {"repository": "slugs", "commit_hash": "full hashes", "pipeline_uuid": "braced UUIDs",
+          "project_key": "keys as Bitbucket spells them"}
 _HINTS = {
     "repository": " (to select by UUID, join repositories and filter on its uuid column)",
     "commit_hash": " (the full 40-character hash)",
@@ -125,7 +127,8 @@ class KeyChecker:
             else:
                 self.warn(
                     f"{label}: {key.column} = {value!r} matches no row: Bitbucket knows {value!r} as "
-                    f"{noun(key.column)} {actual!r}, and the {key.column} column holds that form. Write "
+                    f"{noun(key.column)} {actual!r}, and the {key.column} column holds "
+                    f"{_FORMS.get(key.column, 'the form Bitbucket returns')}. Write "
                     f"{key.column} = {actual!r}{_HINTS.get(key.column, '')}."
                 )
                 continue
