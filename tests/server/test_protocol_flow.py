@@ -138,3 +138,11 @@ def test_a_newer_protocol_minor_version_is_negotiated_down_to_3_0(demo_server: R
         assert client.reply().kind == "R"  # authentication goes on
     finally:
         client.sock.close()
+
+
+def test_a_simple_query_before_sync_is_discarded_too(wire: WireClient) -> None:
+    wire.send(bind("", "no-such-statement"), query("SELECT 1"), SYNC)
+    replies = wire.until()
+    assert kinds(replies) == "EZ" and replies[0].sqlstate == "26000"
+    wire.send(query("SELECT 1 AS one"))
+    assert kinds(wire.until()) == "TDCZ"

@@ -412,6 +412,8 @@ class ClientConnection:
 
     async def _dispatch(self, kind: int, data: bytes) -> None:
         letter = chr(kind)
+        if self.failed and letter != "S" and kind in pq.FRONTEND_TYPES:
+            return  # after an error in the extended protocol, everything up to Sync is discarded
         if letter == "Q":
             await self._simple_query(pq.parse_query(data))
             return
@@ -439,8 +441,6 @@ class ClientConnection:
                 await self._error(ClientError("0A000", "the function call protocol is not supported"))
                 return
             raise pq.ProtocolViolation(f"unexpected message type {letter!r}")
-        if self.failed:
-            return  # discard until Sync
         try:
             await handler(data)
         except pq.ProtocolViolation:
