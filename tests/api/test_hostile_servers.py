@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from api_fake_server import FAKE_TOKEN, FakeState
@@ -13,9 +13,11 @@ from api_fake_server import FAKE_TOKEN, FakeState
 from bitbucket_sql.api import errors
 from bitbucket_sql.api.client import BitbucketClient
 
+MakeClient = Callable[..., BitbucketClient]
+
 
 @pytest.fixture
-def client_for(fake_server: tuple[str, FakeState], fake: FakeState) -> Iterator[type[BitbucketClient]]:
+def client_for(fake_server: tuple[str, FakeState], fake: FakeState) -> Iterator[MakeClient]:
     root, _ = fake_server
     opened: list[BitbucketClient] = []
 
@@ -27,7 +29,7 @@ def client_for(fake_server: tuple[str, FakeState], fake: FakeState) -> Iterator[
         opened.append(client)
         return client
 
-    yield make  # type: ignore[misc]
+    yield make
     for client in opened:
         client.close()
 
@@ -35,7 +37,7 @@ def client_for(fake_server: tuple[str, FakeState], fake: FakeState) -> Iterator[
 # --- a total deadline per request -------------------------------------------------------------
 
 
-def test_a_server_that_drips_its_answer_fails_at_the_timeout(client_for, fake: FakeState) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_that_drips_its_answer_fails_at_the_timeout(client_for: MakeClient, fake: FakeState) -> None:
     client = client_for("Timeout=1")
     # 200+ bytes at one per 0.2 s: every single read succeeds, the whole answer takes 40 s.
     with pytest.raises(errors.DeadlineExceededError) as caught:
@@ -46,7 +48,7 @@ def test_a_server_that_drips_its_answer_fails_at_the_timeout(client_for, fake: F
     assert caught.value.elapsed is not None and caught.value.elapsed < 10
 
 
-def test_each_retry_of_a_dripping_request_gets_its_own_deadline(client_for, fake: FakeState) -> None:  # type: ignore[no-untyped-def]
+def test_each_retry_of_a_dripping_request_gets_its_own_deadline(client_for: MakeClient, fake: FakeState) -> None:
     client = client_for("Timeout=0.5;MaxRetries=2;MaxRetryWait=1")
     with pytest.raises(errors.DeadlineExceededError, match=r"tried 3 times") as caught:
         client.get("/drip", {"interval": "0.2"})
@@ -57,14 +59,14 @@ def test_each_retry_of_a_dripping_request_gets_its_own_deadline(client_for, fake
 # --- paging that would never end --------------------------------------------------------------
 
 
-def test_a_next_link_back_to_a_page_already_read_is_a_cycle(client_for, fake: FakeState) -> None:  # type: ignore[no-untyped-def]
+def test_a_next_link_back_to_a_page_already_read_is_a_cycle(client_for: MakeClient, fake: FakeState) -> None:
     client = client_for()
     with pytest.raises(errors.UnexpectedResponseError, match="leads back to a page already read"):
         list(client.paginate("/loop"))
     assert len(fake.requests_to("/2.0/loop")) == 2
 
 
-def test_an_endless_cursor_stops_at_max_pages(client_for, fake: FakeState) -> None:  # type: ignore[no-untyped-def]
+def test_an_endless_cursor_stops_at_max_pages(client_for: MakeClient, fake: FakeState) -> None:
     client = client_for("MaxPages=25")
     seen: list[int] = []
     with pytest.raises(errors.TooManyPagesError, match="MaxPages=25") as caught:
@@ -85,7 +87,7 @@ def test_the_page_cap_has_a_documented_default() -> None:
     assert "| `MaxPages` | integer ≥ 1 | `2000` |" in docs
 
 
-def test_a_huge_size_claim_allocates_nothing_and_the_real_end_wins(client_for, fake: FakeState) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_size_claim_allocates_nothing_and_the_real_end_wins(client_for: MakeClient, fake: FakeState) -> None:
     client = client_for()
     tracemalloc.start()
     try:
@@ -99,7 +101,7 @@ def test_a_huge_size_claim_allocates_nothing_and_the_real_end_wins(client_for, f
     assert peak < 20_000_000  # a plan of 10**8 pages would need gigabytes
 
 
-def test_a_size_claim_beyond_max_pages_is_read_until_the_cap(client_for, fake: FakeState) -> None:  # type: ignore[no-untyped-def]
+def test_a_size_claim_beyond_max_pages_is_read_until_the_cap(client_for: MakeClient, fake: FakeState) -> None:
     fake.items = 10**6
     client = client_for("MaxPages=5")
     with pytest.raises(errors.TooManyPagesError, match=r"MaxPages=5 pages \(the server reports 1,000,000 items\)"):
@@ -120,7 +122,7 @@ def test_a_size_claim_beyond_max_pages_is_read_until_the_cap(client_for, fake: F
         ("next-number", "'next' is a int, not a URL"),
     ],
 )
-def test_a_page_that_is_not_the_envelope_is_an_error(client_for, fake: FakeState, shape: str, said: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_that_is_not_the_envelope_is_an_error(client_for: MakeClient, fake: FakeState, shape: str, said: str) -> None:
     client = client_for()
     with pytest.raises(errors.UnexpectedResponseError, match="not a page of a Bitbucket collection") as caught:
         list(client.paginate("/bad-page", {"shape": shape}))
@@ -128,7 +130,7 @@ def test_a_page_that_is_not_the_envelope_is_an_error(client_for, fake: FakeState
     assert "BaseURL" in str(caught.value)
 
 
-def test_paginate_many_reports_a_bad_page_per_key(client_for, fake: FakeState) -> None:  # type: ignore[no-untyped-def]
+def test_paginate_many_reports_a_bad_page_per_key(client_for: MakeClient, fake: FakeState) -> None:
     client = client_for()
     results = dict(
         client.paginate_many(
@@ -152,14 +154,14 @@ def test_paginate_many_reports_a_bad_page_per_key(client_for, fake: FakeState) -
         ("malformed", r"labelled JSON but is not valid JSON \(Expecting property name enclosed in double quotes"),
     ],
 )
-def test_bad_json_says_what_is_wrong(client_for, body: str, said: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_json_says_what_is_wrong(client_for: MakeClient, body: str, said: str) -> None:
     client = client_for()
     with pytest.raises(errors.UnexpectedResponseError, match=said) as caught:
         client.get("/raw", {"body": body})
     assert "expected JSON but got application/json" not in str(caught.value)
 
 
-def test_html_where_json_was_expected_points_at_base_url(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_html_where_json_was_expected_points_at_base_url(client_for: MakeClient) -> None:
     client = client_for()
     with pytest.raises(errors.UnexpectedResponseError, match=r"expected JSON but got text/plain.*BaseURL"):
         client.get("/text")
