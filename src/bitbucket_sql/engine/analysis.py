@@ -183,7 +183,9 @@ def _note_repository_conditions(
             left, right = conjunct.args.get("this"), conjunct.args.get("expression")
             if (
                 isinstance(conjunct, exp.EQ)
-                and all(isinstance(side, exp.Column) and side.name.lower() == "repository" for side in (left, right))
+                and isinstance(left, exp.Column)
+                and isinstance(right, exp.Column)
+                and left.name.lower() == right.name.lower() == "repository"
                 and left.table in sources
                 and right.table in sources
             ):

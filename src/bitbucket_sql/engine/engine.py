@@ -19,7 +19,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
+
+from sqlglot import exp
 
 from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.api.settings import ConnectionSettings
@@ -240,7 +242,7 @@ class Engine:
 
     # --- preparation ----------------------------------------------------------------------
     def _prepare(self, statement: Statement) -> _Prepared:
-        tree = statement.tree.copy()
+        tree = cast(exp.Expression, statement.tree.copy())
         refs = resolve_references(tree, self.default_schema)
         names = apply_private_aliases(tree)
         rewritten = names or any(ref.kind == "information_schema" for ref in refs.values())

@@ -121,6 +121,7 @@ def extract_row(item: Any, columns: Sequence[Column], scope: Mapping[str, Any]) 
 
 def to_arrow(table: TableDef | Sequence[tuple[str, str]], rows: Iterable[Row]) -> pa.Table:
     """Rows as an Arrow table typed by the catalog (or by (name, type) pairs)."""
+    spec: list[tuple[str, str]]
     if isinstance(table, TableDef):
         spec = [(column.name, column.type) for column in table.columns]
     else:
