@@ -181,3 +181,28 @@ def test_graceful_stop_lets_a_running_query_finish() -> None:
         client.sock.close()
         stopping.result(timeout=30)
         assert b"57P01" in rest
+
+
+def test_a_slow_query_does_not_hold_up_another_client() -> None:
+    import threading
+
+    from bitbucket_sql.emulator import run_emulator
+
+    with run_emulator(scale="tiny", seed=1, latency_ms=200) as emulator, running_server(emulator) as server:
+        slow_done = threading.Event()
+
+        def slow() -> None:
+            with psycopg.connect(server.dsn()) as connection:
+                connection.execute("SELECT count(*) FROM pull_request_comments").fetchone()
+            slow_done.set()
+
+        worker = threading.Thread(target=slow)
+        worker.start()
+        try:
+            time.sleep(0.3)
+            with psycopg.connect(server.dsn()) as connection:
+                assert connection.execute("SELECT 1 + 1").fetchone() == (2,)
+            assert not slow_done.is_set(), "the slow query finished first; the check proves nothing"
+        finally:
+            worker.join(timeout=120)
+        assert slow_done.is_set()
