@@ -207,3 +207,16 @@ def test_scopes_composed_from_independent_sources_are_no_rows_without_a_warning(
         result = engine.execute(sql)
     assert canonical(result.rows) == canonical(expected)
     assert emulator.stats()["routes"].get(REPOSITORY, 0) <= 1  # the named repository, checked once
+
+
+def test_a_named_key_under_enumerated_parents_may_be_missing_in_some(
+    engine: Engine, reference: Engine, emulator: Any
+) -> None:
+    # pull request 6 exists in some repositories only: the others have no rows, no error, no warning
+    counts = reference.execute("SELECT repository, count(*) FROM pull_requests GROUP BY 1").rows
+    assert any(count < 6 for _, count in counts) and any(count >= 6 for _, count in counts)
+    sql = "SELECT repository, id FROM pull_request_comments WHERE pull_request_id = 6"
+    expected = reference.execute(sql).rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QueryWarning)
+        assert canonical(engine.execute(sql).rows) == canonical(expected)

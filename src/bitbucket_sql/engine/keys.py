@@ -162,14 +162,17 @@ class KeyChecker:
         rows of any repository), may simply not exist: no rows, silently.
         """
         keys = _scope_keys(table, scope)
-        named = [key for key in keys if self.is_named(key.column, scope[key.column])]
-        missing = self._outermost_missing(named, scope)
+        named = [self.is_named(key.column, scope[key.column]) for key in keys]
+        # the user's keys under the user's keys must exist; a named value under a parent the engine
+        # enumerated (pull_request_id = 6 in every repository) may not: that is no rows
+        prefix = keys[:named.index(False)] if False in named else keys
+        missing = self._outermost_missing(prefix, scope)
         if missing is not None:
             raise self._not_found(label, missing.column, scope[missing.column], scope)
-        if not listing or composed:
+        rest = keys[len(prefix):]
+        if not listing or composed or not rest or any(named[len(prefix):]):
             return
-        derived = [key for key in keys if not self.is_named(key.column, scope[key.column])]
-        vanished = self._outermost_missing(derived, scope)
+        vanished = self._outermost_missing(rest, scope)
         if vanished is None:
             return  # the parents exist: the listed resource itself is absent, no rows
         self.warn(
