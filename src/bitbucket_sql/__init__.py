@@ -48,18 +48,16 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ supplies th
 
 __version__ = "0.1.0"
 
-#: The DB-API names this module lends from :mod:`bitbucket_sql.dbapi` on first use.
-_DBAPI_NAMES = frozenset(
-    {
-        "BINARY", "BOOLEAN", "DATETIME", "NUMBER", "ROWID", "STRING", "Binary", "Connection", "Cursor",
-        "DataError", "DatabaseError", "Date", "DateFromTicks", "Error", "IntegrityError", "InterfaceError",
-        "InternalError", "NotSupportedError", "OperationalError", "ProgrammingError", "Time",
-        "TimeFromTicks", "Timestamp", "TimestampFromTicks", "Warning", "apilevel", "connect",
-        "paramstyle", "threadsafety",
-    }
-)  # fmt: skip
+__all__ = [
+    "BINARY", "BOOLEAN", "DATETIME", "NUMBER", "ROWID", "STRING", "Binary", "Connection", "Cursor",
+    "DataError", "DatabaseError", "Date", "DateFromTicks", "Error", "IntegrityError", "InterfaceError",
+    "InternalError", "NotSupportedError", "OperationalError", "ProgrammingError", "Time",
+    "TimeFromTicks", "Timestamp", "TimestampFromTicks", "Warning", "__version__", "apilevel", "connect",
+    "paramstyle", "threadsafety",
+]  # fmt: skip
 
-__all__ = ["__version__", *sorted(_DBAPI_NAMES)]
+#: The DB-API names this module lends from :mod:`bitbucket_sql.dbapi` on first use.
+_DBAPI_NAMES = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> object:

@@ -28,7 +28,6 @@ from .serializers.common import JSON, iso
 from .store import RepoData, Store, WorkspaceData
 from .vocabulary import FIRST_NAMES, FORKS, LAST_NAMES, PROJECTS, PUBLIC, REPO_CATALOG, WORKSPACE_NAMES
 
-
 #: ``YYYY-MM-DD``: the anchor date when none is passed (the test suite pins its data with it).
 ANCHOR_ENVIRONMENT_VARIABLE = "BBSQL_EMULATOR_ANCHOR_DATE"
 #: How far back the generated history reaches from the anchor date.
