@@ -220,3 +220,22 @@ def test_a_named_key_under_enumerated_parents_may_be_missing_in_some(
     with warnings.catch_warnings():
         warnings.simplefilter("error", QueryWarning)
         assert canonical(engine.execute(sql).rows) == canonical(expected)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT p.repository, p.id, c.id FROM pull_requests p LEFT JOIN pull_request_comments c "
+        "ON c.repository = p.repository AND c.pull_request_id = p.id AND c.repository = 'web'",
+        "SELECT p.repository, p.id, c.id FROM pull_request_comments c RIGHT JOIN pull_requests p "
+        "ON c.repository = p.repository AND c.pull_request_id = p.id WHERE p.repository IN ('web', 'api')",
+        "SELECT p.repository, p.id, c.id FROM pull_requests p FULL JOIN pull_request_comments c "
+        "ON c.repository = p.repository AND c.pull_request_id = p.id AND c.repository = 'web'",
+        "SELECT p.repository, count(c.id) FROM pull_requests p LEFT JOIN pull_request_comments c "
+        "ON c.repository = p.repository AND c.pull_request_id = p.id WHERE c.repository = 'web' GROUP BY 1",
+        "SELECT r.slug, b.name FROM repositories r JOIN branches b ON b.repository = r.slug "
+        "WHERE b.repository IN ('web', 'api') AND b.name = 'main'",
+    ],
+)
+def test_literals_cross_joins_only_where_sql_allows(engine: Engine, reference: Engine, sql: str) -> None:
+    assert canonical(engine.execute(sql).rows) == canonical(reference.execute(sql).rows)
