@@ -457,6 +457,8 @@ class PgCatalog:
         self._lock = threading.Lock()
         self._registered: set[str] = set()
         self._io_functions: dict[str, int] = {}
+        self._created: set[tuple[str, str]] = set()
+        self._rows: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.connection = duckdb.connect(
             ":memory:",
             config={"enable_external_access": False, "autoinstall_known_extensions": False,
@@ -467,15 +469,33 @@ class PgCatalog:
 
     # --- building --------------------------------------------------------------------------
     def _create(self) -> None:
-        for schema, tables, rows in ((PG_SCHEMA, PG_TABLES, self._pg_rows()), (INFO_SCHEMA, INFO_TABLES, self._info_rows())):
+        """Schemas and macros now; each catalog table when a statement first reads it (see ensure)."""
+        for schema in (PG_SCHEMA, INFO_SCHEMA):
             self.connection.execute(f'CREATE SCHEMA "{schema}"')
-            for name, specs in tables.items():
+        self._create_macros()
+        self.connection.execute("SET lock_configuration = true")
+
+    def ensure(self, relations: Sequence[tuple[str, str]]) -> None:
+        """Create and fill the catalog tables a statement reads (most statements read a few of ~60)."""
+        with self._lock:
+            for schema, name in relations:
+                if (schema, name) in self._created:
+                    continue
+                specs = (PG_TABLES if schema == PG_SCHEMA else INFO_TABLES).get(name)
+                if specs is None:
+                    continue
                 columns = columns_of(specs)
                 body = ", ".join(f'"{c.name}" {c.type}' for c in columns)
                 self.connection.execute(f'CREATE TABLE "{schema}"."{name}" ({body})')
-                self._insert(schema, name, columns, rows.get(name, []))
-        self._create_macros()
-        self.connection.execute("SET lock_configuration = true")
+                self._insert(schema, name, columns, self._rows_of(schema, name))
+                self._created.add((schema, name))
+
+    def _rows_of(self, schema: str, name: str) -> list[dict[str, Any]]:
+        if schema == PG_SCHEMA and name == "pg_settings":
+            return self._settings_rows()  # SET may have changed them since the session started
+        if schema not in self._rows:
+            self._rows[schema] = self._pg_rows() if schema == PG_SCHEMA else self._info_rows()
+        return self._rows[schema].get(name, [])
 
     def _insert(self, schema: str, name: str, columns: list[ColumnSpec], rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -614,11 +634,15 @@ class PgCatalog:
         for name, oid in self._io_functions.items():
             rows["pg_proc"].append({"oid": oid, "proname": name, "prorettype": 2275 if name.endswith("out") else 0,
                                     "proisstrict": True, "provolatile": "i"})
-        for name in sorted(_SETTING_DESCRIPTIONS):
-            value = self.state.settings.get(name, "")
-            rows["pg_settings"].append({"name": name, "setting": value, "short_desc": _SETTING_DESCRIPTIONS[name],
-                                        "boot_val": value, "reset_val": value})
         rows["pg_timezone_names"].append({"name": "UTC", "abbrev": "UTC", "is_dst": False})
+        return rows
+
+    def _settings_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for name in sorted(set(_SETTING_DESCRIPTIONS) | set(self.state.settings)):
+            value = self.state.settings.get(name, "")
+            rows.append({"name": name, "setting": value, "short_desc": _SETTING_DESCRIPTIONS.get(name, ""),
+                         "boot_val": value, "reset_val": value})
         return rows
 
     def _info_rows(self) -> dict[str, list[dict[str, Any]]]:
@@ -655,8 +679,10 @@ class PgCatalog:
         return rows
 
     # --- queries ---------------------------------------------------------------------------
-    def run(self, sql: str, functions: Sequence[tuple[str, int]]) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
-        """Run translated SQL (after registering the ``bbpg_*`` functions it calls)."""
+    def run(self, sql: str, functions: Sequence[tuple[str, int]],
+            relations: Sequence[tuple[str, str]] = ()) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """Run translated SQL (after creating the relations it reads and the ``bbpg_*`` functions it calls)."""
+        self.ensure(relations)
         with self._lock:
             for name, arity in functions:
                 self._register(name, arity)
@@ -665,8 +691,10 @@ class PgCatalog:
             types = [str(column[1]) for column in result.description or []]
             return names, types, result.fetchall()
 
-    def describe(self, sql: str, functions: Sequence[tuple[str, int]]) -> tuple[list[str], list[str]]:
+    def describe(self, sql: str, functions: Sequence[tuple[str, int]],
+                 relations: Sequence[tuple[str, str]] = ()) -> tuple[list[str], list[str]]:
         """Result column names and types of translated SQL, without running it."""
+        self.ensure(relations)
         with self._lock:
             for name, arity in functions:
                 self._register(name, arity)
@@ -674,8 +702,10 @@ class PgCatalog:
             return list(relation.columns), [str(t) for t in relation.types]
 
     def update_setting(self, name: str, value: str) -> None:
-        """Keep ``pg_settings`` in step with SET."""
+        """Keep ``pg_settings`` in step with SET (once created; it is built from the settings)."""
         with self._lock:
+            if (PG_SCHEMA, "pg_settings") not in self._created:
+                return
             updated = self.connection.execute(
                 f'UPDATE "{PG_SCHEMA}".pg_settings SET setting = ? WHERE name = ? RETURNING name', [value, name]
             ).fetchall()

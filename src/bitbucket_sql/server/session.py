@@ -333,9 +333,9 @@ class SqlSession:
         catalog = self._catalog_db()
         try:
             if describe_only:
-                names, types = catalog.describe(translated.sql, translated.functions)
+                names, types = catalog.describe(translated.sql, translated.functions, translated.relations)
                 return names, types, []
-            names, types, rows = catalog.run(translated.sql, translated.functions)
+            names, types, rows = catalog.run(translated.sql, translated.functions, translated.relations)
         except duckdb.InterruptException:
             raise _cancelled() from None
         except duckdb.Error as error:

@@ -67,6 +67,8 @@ class Translated:
     sql: str
     target: Target
     functions: list[tuple[str, int]] = field(default_factory=list)
+    #: catalog relations read, as (our DuckDB schema, name)
+    relations: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse(sql: str) -> exp.Expression:
@@ -243,12 +245,17 @@ def translate(tree: exp.Expression, target: Target, *, copy: bool = True) -> Tra
     if copy:
         tree = tree.copy()
     functions: set[tuple[str, int]] = set()
+    relations: list[tuple[str, str]] = []
     if target == "catalog":
+        for table in table_references(tree):
+            relation = catalog_relation(table)
+            if relation is not None and relation[1] and relation not in relations:
+                relations.append(relation)
         tree = tree.transform(lambda node: _reg_output(node, functions))
         tree = _bottom_up(tree, lambda node: _catalog(_common(node), functions))
     else:
         tree = _bottom_up(tree, _common)
-    return Translated(tree.sql(dialect="duckdb"), target, sorted(functions))
+    return Translated(tree.sql(dialect="duckdb"), target, sorted(functions), relations)
 
 
 def _bottom_up(node: exp.Expression, fun: Any) -> exp.Expression:
