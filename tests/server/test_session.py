@@ -316,3 +316,20 @@ def test_cancel_stops_the_query_and_its_remaining_requests(
     session.cancel()
     (after,) = session.execute("SELECT 1 AS one")
     assert after.rows == [(1,)]
+
+
+def test_a_failing_statement_keeps_the_results_before_it(session: SqlSession) -> None:
+    with pytest.raises(PgError) as raised:
+        session.execute("SELECT 1 AS one; SELECT nope FROM pull_requests; SELECT 3")
+    assert raised.value.sqlstate == "42703"
+    assert [r.rows for r in raised.value.results] == [[(1,)]]
+
+
+def test_explain_describes_and_runs_through_the_engine(session: SqlSession) -> None:
+    sql = "EXPLAIN SELECT id FROM pull_requests WHERE repository = $1 LIMIT 2"
+    with api_requests() as recording:
+        prepared = session.prepare(sql, [])
+        result = session.execute_prepared(sql, ["api"], prepared.param_types)
+    assert recording.requests == 0  # EXPLAIN plans without fetching
+    assert [f.name for f in prepared.fields or []] == ["plan"] and prepared.param_types == [pgtypes.TEXT]
+    assert any("pull_requests" in row[0] for row in result.rows)

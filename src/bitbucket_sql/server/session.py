@@ -59,6 +59,8 @@ class PgError(Exception):
     def __init__(self, sqlstate: str, message: str, hint: str | None = None, detail: str | None = None,
                  severity: str = "ERROR") -> None:
         super().__init__(message)
+        #: results of the statements of the same simple Query that ran before this one (sent first)
+        self.results: list[StatementResult] = []
         self.sqlstate = sqlstate
         self.message = message
         self.hint = hint
@@ -186,8 +188,15 @@ class SqlSession:
     def execute(self, sql: str) -> list[StatementResult]:
         """A simple Query: every statement in ``sql``, in order (the first failure stops the rest)."""
         self._start()
+        results: list[StatementResult] = []
         try:
-            return [self._statement(text, None, None) for text in split_statements(sql)]
+            for text in split_statements(sql):
+                try:
+                    results.append(self._statement(text, None, None))
+                except PgError as error:
+                    error.results = results
+                    raise
+            return results
         finally:
             self._finish()
 
@@ -204,13 +213,14 @@ class SqlSession:
             return Prepared([], [Field(self._show_name(text), pgtypes.TEXT)])
         if word not in _QUERY_WORDS:
             return Prepared([_given_type(oid) for oid in param_oids], None)
-        tree = self._parse(text)
+        explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
+        tree = self._parse(text[explain.end():] if explain else text)
         count = max(translate.parameter_numbers(tree), default=0)
         count = max(count, len(param_oids))
         inferred = translate.infer_parameter_types(tree, self._column_types(tree), count)
         types = [_given_type(param_oids[i]) if i < len(param_oids) and param_oids[i] else inferred[i]
                  for i in range(count)]
-        fields = self._describe(tree, types)
+        fields = [Field("plan", pgtypes.TEXT)] if explain else self._describe(tree, types)
         return Prepared(types, fields)
 
     def execute_prepared(self, sql: str, params: list[Any], param_types: list[PgType]) -> StatementResult:
@@ -542,7 +552,7 @@ class SqlSession:
             if self.transaction_status != "I":
                 notices.append("there is already a transaction in progress")
             self.transaction_status = "T" if self.transaction_status == "I" else self.transaction_status
-            return StatementResult(None, [], "BEGIN", notices)
+            return StatementResult(None, [], "BEGIN" if word == "BEGIN" else "START TRANSACTION", notices)
         if word in ("COMMIT", "END"):
             failed = self.transaction_status == "E"
             if self.transaction_status == "I":
