@@ -97,7 +97,8 @@ def estimate_scan(
     pages = max(1, math.ceil(plan.limit / pagelen)) if plan.limit is not None else 1
     why = ("cursor paging reports no size" if samples and not inferred
            else "pages per scope not sampled" if inferred else "one scope: its pages are not sampled")
-    return ScanEstimate(scopes * pages, None, f"{scopes_text} x at least {pages} page ({why})", at_least=True)
+    # a lower bound only when the scopes are counted; an estimated scope count is a guess either way
+    return ScanEstimate(scopes * pages, None, f"{scopes_text} x at least {pages} page ({why})", at_least=not inferred)
 
 
 def _sample_sizes(samples: Sequence[tuple[str, dict[str, Any]]], client: Any) -> list[int]:
