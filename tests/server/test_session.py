@@ -333,3 +333,18 @@ def test_explain_describes_and_runs_through_the_engine(session: SqlSession) -> N
     assert recording.requests == 0  # EXPLAIN plans without fetching
     assert [f.name for f in prepared.fields or []] == ["plan"] and prepared.param_types == [pgtypes.TEXT]
     assert any("pull_requests" in row[0] for row in result.rows)
+
+
+def test_statement_timeout_cancels_slow_queries(
+    make_session: Callable[..., SqlSession], slow_emulator: Any
+) -> None:
+    session = make_session(base_url=slow_emulator.base_url, MaxConcurrency=1)
+    session.execute("SET statement_timeout = '300ms'")
+    started = time.monotonic()
+    with api_requests() as recording:
+        error = error_of(session, "SELECT count(*) FROM pull_request_comments")
+    assert error.sqlstate == "57014" and "statement timeout" in error.message
+    assert time.monotonic() - started < 5
+    assert recording.requests < 10
+    session.execute("SET statement_timeout = 0")
+    assert session.execute("SELECT 2 AS two")[0].rows == [(2,)]

@@ -177,6 +177,7 @@ class SqlSession:
         self._running = False
         self._state_lock = threading.Lock()
         self._parsed: dict[str, exp.Expression] = {}
+        self._timed_out = False
 
     # --- the contract -------------------------------------------------------------------------
     def parameter_status(self) -> dict[str, str]:
@@ -266,12 +267,35 @@ class SqlSession:
         if self.transaction_status == "E" and not _ends_failed_block(text):
             raise PgError("25P02", "current transaction is aborted, commands ignored until end of transaction block",
                           hint="Send ROLLBACK (or ROLLBACK TO SAVEPOINT) to continue.")
+        timeout_ms = _milliseconds(self.state.settings.get("statement_timeout", "0"))
+        timer = threading.Timer(timeout_ms / 1000, self._time_out) if timeout_ms and word in _TIMED_WORDS else None
+        self._timed_out = False
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         try:
             return self._dispatch(word, text, params, types)
         except PgError:
             if self.transaction_status == "T":
                 self.transaction_status = "E"
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if self._timed_out:
+                self._cancel.clear()  # a timer that fired as the statement ended must not stop the next one
+
+    def _time_out(self) -> None:
+        """statement_timeout elapsed: cancel, and say why."""
+        self._timed_out = True
+        self.cancel()
+
+    def _cancelled(self) -> PgError:
+        if self._timed_out:
+            return PgError("57014", "canceling statement due to statement timeout",
+                           hint="Raise statement_timeout (SET statement_timeout = '60s') or narrow the query.")
+        return PgError("57014", "canceling statement due to user request",
+                       hint="The query was cancelled; requests not yet sent to Bitbucket were not sent.")
 
     def _dispatch(self, word: str, text: str, params: list[Any] | None,
                   types: Sequence[PgType] | None) -> StatementResult:
@@ -347,28 +371,28 @@ class SqlSession:
                 return names, types, []
             names, types, rows = catalog.run(translated.sql, translated.functions, translated.relations)
         except duckdb.InterruptException:
-            raise _cancelled() from None
+            raise self._cancelled() from None
         except duckdb.Error as error:
             raise _catalog_error(error) from None
         if self._cancel.is_set():
-            raise _cancelled()
+            raise self._cancelled()
         return names, types, rows
 
     def _engine_query(self, tree: exp.Expression, explain: list[str] | None) -> StatementResult:
         translated = translate.translate(self._qualified(tree), "engine", copy=False)
         sql = translated.sql if explain is None else " ".join(explain) + " " + translated.sql
         if self._cancel.is_set():
-            raise _cancelled()
+            raise self._cancelled()
         try:
             result = self.engine.execute(sql, progress=self._progress)
         except _Cancelled:
-            raise _cancelled() from None
+            raise self._cancelled() from None
         except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
             if self._cancel.is_set():
-                raise _cancelled() from None
+                raise self._cancelled() from None
             raise pg_error_for(error) from None
         if self._cancel.is_set():
-            raise _cancelled()
+            raise self._cancelled()
         fields = [Field(column.name, pg_type_for(column.type)) for column in result.columns]
         types = [column.type for column in result.columns]
         return StatementResult(fields, _plain_rows(result.rows, types), f"SELECT {len(result.rows)}",
@@ -756,9 +780,18 @@ def coerce_parameter(value: Any, pg_type: PgType, position: int) -> Any:
     return text
 
 
-def _cancelled() -> PgError:
-    return PgError("57014", "canceling statement due to user request",
-                   hint="The query was cancelled; requests not yet sent to Bitbucket were not sent.")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$", re.IGNORECASE)
+_UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+#: statements statement_timeout applies to (session commands are instant)
+_TIMED_WORDS = _QUERY_WORDS | {"COPY"}
+
+
+def _milliseconds(value: str) -> float:
+    """A duration setting (``5000``, ``'5s'``, ``'1min'``; milliseconds by default) in ms, 0 if unset."""
+    match = _DURATION.match(value or "")
+    if match is None:
+        return 0
+    return float(match.group(1)) * _UNIT_MS[(match.group(2) or "ms").lower()]
 
 
 def _split_message(text: str) -> tuple[str, str | None]:
