@@ -120,11 +120,14 @@ def test_engine_hints_travel_separately(session: SqlSession) -> None:
     assert error.hint is not None and "pull_requests" in error.hint
 
 
-def test_writes_by_read_write_users_are_not_supported_yet(make_session: Callable[..., SqlSession]) -> None:
+def test_writes_by_read_write_users_reach_the_engine(make_session: Callable[..., SqlSession]) -> None:
     session = make_session(can_write=True)
-    error = error_of(session, "UPDATE pull_requests SET title = 'x' WHERE id = 1")
-    assert error.sqlstate == "0A000" and "not supported yet" in error.message
-    assert error.hint is not None
+    with api_requests() as recording:
+        error = error_of(session, "UPDATE pull_requests SET title = 'x' WHERE repository = 'api' AND id = 1")
+    assert error.sqlstate == "0A000" and "not supported yet" in error.message  # the engine's own answer today
+    assert recording.requests == 0
+    ddl = error_of(session, "CREATE TABLE t (a int)")
+    assert ddl.sqlstate == "0A000" and "no schema to change" in ddl.message
 
 
 def test_results_equal_the_dbapis_with_postgres_types(session: SqlSession, emulator: Any) -> None:

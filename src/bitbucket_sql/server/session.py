@@ -145,6 +145,8 @@ _READ_ONLY_SETTINGS = {"server_version", "server_version_num", "server_encoding"
 _WRITE_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "CREATE", "DROP", "ALTER", "TRUNCATE",
                 "GRANT", "REVOKE", "COMMENT", "VACUUM", "REINDEX", "CLUSTER", "REFRESH", "SECURITY", "IMPORT",
                 "LOCK"}
+#: writes that reach the engine for read-write users
+_DML_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE"}
 _UNSUPPORTED_WORDS = {"DO", "CALL", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "MOVE", "LOAD", "CHECKPOINT",
                       "ANALYZE", "REASSIGN", "CREATEDB"}
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"}
@@ -314,7 +316,7 @@ class SqlSession:
         if word in ("DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY", "CLOSE"):
             return self._no_op(word, text)
         if word in _WRITE_WORDS:
-            return self._write(word)
+            return self._write(word, text, params)
         if word in _UNSUPPORTED_WORDS:
             raise PgError("0A000", f"{word} is not supported by bitbucket-sql",
                           hint="Send plain SELECT queries; session commands SET, SHOW and transactions are accepted.")
@@ -607,14 +609,36 @@ class SqlSession:
             return StatementResult(None, [], "CLOSE CURSOR")
         return StatementResult(None, [], word)
 
-    def _write(self, word: str) -> StatementResult:
+    def _write(self, word: str, text: str = "", params: list[Any] | None = None) -> StatementResult:
+        """Writes: refused for read-only users; passed to the engine for read-write users.
+
+        The engine decides what it can change (today nothing: it answers 0A000 with its own
+        message), so writes start working here the day the engine supports them.
+        """
         if not self.can_write:
             raise PgError("42501", f"permission denied: user {self.user!r} has read-only access to database "
                                    f"{self.database!r}",
                           hint="Ask the server's administrator for read-write rights on this database.")
-        raise PgError("0A000", f"{word} is not supported yet: the engine answers queries only (SELECT, WITH, "
-                               f"VALUES, EXPLAIN)",
-                      hint="Make changes in Bitbucket's web UI or API until writes are supported.")
+        if word not in _DML_WORDS or not text:
+            raise PgError("0A000", f"{word} is not supported: bitbucket-sql has no schema to change",
+                          hint="Tables come from Bitbucket's API; query them with SELECT.")
+        tree = self._parse(text)
+        if translate.parameter_numbers(tree):
+            if params is None:
+                raise PgError("42P02", f"there is no parameter ${translate.parameter_numbers(tree)[0]}")
+            tree = translate.bind_parameters(tree, params, copy=False)
+        translated = translate.translate(tree, "engine", copy=False)
+        try:
+            result = self.engine.execute(translated.sql, progress=self._progress)
+        except _Cancelled:
+            raise self._cancelled() from None
+        except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
+            raise pg_error_for(error) from None
+        count = len(result.rows)
+        tag = f"INSERT 0 {count}" if word == "INSERT" else f"{word} {count}"
+        fields = [Field(column.name, pg_type_for(column.type)) for column in result.columns] or None
+        return StatementResult(fields, result.rows if fields else [], tag, self._notices(result),
+                               requests=result.stats.requests)
 
 
 # --- helpers -------------------------------------------------------------------------------------
