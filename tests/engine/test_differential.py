@@ -194,6 +194,7 @@ def _report(index: int, query: Query, verdict: Verdict, truth: Any, got: Any) ->
     )
 
 
+@pytest.mark.timeout(max(300, QUERIES * 3))  # long runs by hand must not hit the suite's 300 s limit
 def test_random_queries_agree_with_ground_truth(
     tricky_emulator: EmulatorHandle, engines: Differential, catalog: Catalog
 ) -> None:
@@ -234,6 +235,8 @@ def test_random_queries_agree_with_ground_truth(
                 outliers.append((verdict.requests, full_scan, index, query.sql()))
         if only is not None:
             print(_report(index, query, verdict, truth, got))
+        elif index and index % 250 == 0:
+            print(f"differential: {index} queries, {dict(statuses)}, {time.monotonic() - started:.0f} s", flush=True)
     elapsed = time.monotonic() - started
     ran = sum(statuses.values())
     summary = [
