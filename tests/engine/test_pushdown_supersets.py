@@ -177,3 +177,11 @@ def test_or_with_and_branches(engines: tuple[Engine, Engine]) -> None:
         "ORDER BY created_on LIMIT 3",
         ordered=True,
     )
+
+
+def test_inequality_on_a_column_that_is_never_null_keeps_the_pushed_top_n(engines: tuple[Engine, Engine]) -> None:
+    """``state`` is always present, so the catalog declares ``!=`` exact there: sort + limit stay pushed."""
+    sql = "SELECT id, state FROM pull_requests WHERE repository = 'api' AND state != 'OPEN' ORDER BY created_on LIMIT 3"
+    assert len(_same(engines, sql, ordered=True)) == 3
+    plan = "\n".join(row[0] for row in engines[0].execute("EXPLAIN " + sql).rows)
+    assert 'q: state != "OPEN"' in plan and "sort: created_on   limit per scope: 3" in plan

@@ -22,6 +22,10 @@ BOOLEAN_OPS: frozenset[str] = EQUALITY | NULL_TESTS
 #: so permission columns push equality only.
 PERMISSION_OPS: frozenset[str] = EQUALITY | NULL_TESTS
 
+#: ``superset_ops`` of a column the API always fills (a pull request's ``state``): with no null
+#: or missing value, BBQL's ``!=`` and ``NOT IN`` keep exactly SQL's rows; only LIKE stays a superset.
+NEVER_NULL_SUPERSET_OPS: frozenset[str] = frozenset({"LIKE"})
+
 #: Plain query parameters filter on one value only.
 PARAM_OPS: frozenset[str] = frozenset({"="})
 

@@ -1,6 +1,7 @@
 """Pull requests of a repository, in every state (``GET .../pullrequests``, BBQL)."""
 
 from ..columns import (
+    NEVER_NULL_SUPERSET_OPS,
     REPOSITORY_KEYS,
     col,
     html_url_column,
@@ -30,7 +31,8 @@ TABLE = TableDef(
             col("id", "BIGINT", "id", "Number of the pull request, unique in the repository."),
             col("title", "VARCHAR", "title", "Title."),
             col("description", "VARCHAR", "description", "Description as written (markdown)."),
-            col("state", "VARCHAR", "state", "OPEN, MERGED, DECLINED or SUPERSEDED."),
+            col("state", "VARCHAR", "state", "OPEN, MERGED, DECLINED or SUPERSEDED.",
+                superset_ops=NEVER_NULL_SUPERSET_OPS),
             col("draft", "BOOLEAN", "draft", "True while the pull request is a draft."),
             *user_columns("author", "author", "the author"),
             col("source_branch_name", "VARCHAR", "source.branch.name", "Branch the changes come from."),
