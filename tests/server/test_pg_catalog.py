@@ -338,3 +338,17 @@ def test_search_path_expansion_in_from(session: SqlSession) -> None:
         "ORDER BY 1"
     )
     assert result.rows == [("commits",), ("repositories",)]
+
+
+def test_array_detection_through_regproc(session: SqlSession) -> None:
+    """pgJDBC asks whether a type is an array by comparing typinput with 'array_in'::regproc."""
+    (result,) = session.execute(
+        "SELECT typinput = 'pg_catalog.array_in'::regproc AS is_array, typtype, typname, pg_type.oid "
+        "FROM pg_catalog.pg_type LEFT JOIN (SELECT ns.oid AS nspoid, ns.nspname, r.r FROM pg_namespace AS ns "
+        "JOIN (SELECT s.r, (current_schemas(false))[s.r] AS nspname "
+        "FROM generate_series(1, array_upper(current_schemas(false), 1)) AS s(r)) AS r USING (nspname)) AS sp "
+        "ON sp.nspoid = typnamespace WHERE pg_type.oid IN (1009, 20) ORDER BY sp.r, pg_type.oid DESC"
+    )
+    assert result.rows == [(True, "b", "_text", 1009), (False, "b", "int8", 20)]
+    (names,) = session.execute("SELECT typinput::regproc::text, typsend::regproc::text FROM pg_type WHERE oid = 20")
+    assert names.rows == [("int8in", "int8send")]

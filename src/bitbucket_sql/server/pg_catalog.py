@@ -759,6 +759,28 @@ class PgCatalog:
                     return rel.index_oid
         return None
 
+    def function_oid(self, name: str) -> int | None:
+        """``'pg_catalog.array_in'::regproc``: the pg_proc OID of a function (the I/O ones and ours)."""
+        text = name.strip()
+        if text.isdigit():
+            return int(text)
+        wanted = _unquote(_split_qualified(text)[-1])
+        if not self._io_functions:
+            self._rows_of(PG_SCHEMA, "pg_type")  # allocates the I/O functions' OIDs
+        if wanted in self._io_functions:
+            return self._io_functions[wanted]
+        names = sorted(FUNCTION_SIGNATURES)
+        return 90000 + names.index(wanted) if wanted in names else None
+
+    def function_name(self, oid: int) -> str:
+        if not self._io_functions:
+            self._rows_of(PG_SCHEMA, "pg_type")
+        for name, known in self._io_functions.items():
+            if known == oid:
+                return name
+        names = sorted(FUNCTION_SIGNATURES)
+        return names[oid - 90000] if 0 <= oid - 90000 < len(names) else "-" if oid == 0 else str(oid)
+
     def type_oid(self, name: str) -> int | None:
         text = name.strip()
         if text.isdigit():
@@ -1015,6 +1037,9 @@ FUNCTION_SIGNATURES: dict[str, tuple[_Impl, str, int]] = {
     "regclass_in": (lambda cat, *a: cat.relation_oid(a[0]) if a and a[0] is not None else None, "BIGINT", 2205),
     "regtype_in": (lambda cat, *a: cat.type_oid(a[0]) if a and a[0] is not None else None, "BIGINT", 2206),
     "regnamespace_in": (_namespace_oid, "BIGINT", 4089),
+    "regproc_in": (lambda cat, *a: cat.function_oid(a[0]) if a and a[0] is not None else None, "BIGINT", 24),
+    "regproc_out": (lambda cat, *a: cat.function_name(_int(a[0])) if a and a[0] is not None else None,
+                    "VARCHAR", 25),
     "regclass_out": (_regclass_text, "VARCHAR", 25),
     "regtype_out": (_regtype_text, "VARCHAR", 25),
     "regnamespace_out": (_regnamespace_text, "VARCHAR", 25),

@@ -41,10 +41,13 @@ _NILADIC: dict[type[exp.Expression], str] = {
     exp.CurrentCatalog: "current_catalog",
 }
 _REG_TYPES = {"regclass", "regtype", "regnamespace", "regproc", "regprocedure", "regoper", "regrole", "regconfig"}
+#: reg* types -> the family of conversion functions (``<family>_in``/``_out``) of pg_catalog.py
+_REG_FUNCTIONS = {"regtype": "regtype", "regnamespace": "regnamespace", "regproc": "regproc",
+                  "regprocedure": "regproc"}
 #: PostgreSQL's internal scalar types -> what DuckDB stores them as here
 _INTERNAL_TYPES = {"oid": "BIGINT", "xid": "BIGINT", "cid": "BIGINT", "tid": "VARCHAR", "name": "VARCHAR",
                    "char": "VARCHAR", "text": "VARCHAR", "int2vector": "SMALLINT[]", "oidvector": "BIGINT[]",
-                   "aclitem": "VARCHAR", "pg_node_tree": "VARCHAR", "regproc": "VARCHAR", "anyarray": "VARCHAR[]",
+                   "aclitem": "VARCHAR", "pg_node_tree": "VARCHAR", "anyarray": "VARCHAR[]",
                    "int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT", "float4": "FLOAT", "float8": "DOUBLE",
                    "bpchar": "VARCHAR", "jsonb": "JSON", "bool": "BOOLEAN"}
 #: 0-based int2vector/oidvector columns of pg_index
@@ -272,7 +275,7 @@ def _reg_output(node: exp.Expression, functions: set[tuple[str, int]]) -> exp.Ex
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Cast):
         inner_type = _type_name(node.this.to)
         if inner_type in _REG_TYPES and _type_name(node.to) in ("text", "varchar", "name", "character varying"):
-            kind = {"regtype": "regtype", "regnamespace": "regnamespace"}.get(inner_type, "regclass")
+            kind = _REG_FUNCTIONS.get(inner_type, "regclass")
             return _call(f"{kind}_out", [node.this.this], functions)
     return node
 
@@ -388,7 +391,7 @@ def _catalog(node: exp.Expression, functions: set[tuple[str, int]]) -> exp.Expre
         if name in _REG_TYPES:
             inner = node.this
             if isinstance(inner, exp.Literal) and inner.is_string:
-                reg = {"regtype": "regtype", "regnamespace": "regnamespace"}.get(name, "regclass")
+                reg = _REG_FUNCTIONS.get(name, "regclass")
                 return _call(f"{reg}_in", [inner], functions)
             return exp.cast(_call_in_if_text(inner, name, functions), "BIGINT")
     if isinstance(node, exp.Bracket) and isinstance(node.this, exp.Column) \
@@ -428,7 +431,7 @@ def _call_in_if_text(inner: exp.Expression, reg_type: str, functions: set[tuple[
     """``x::regclass``: an OID stays an OID; text (a name) is looked up (``regclass_in``)."""
     if isinstance(inner, exp.Literal) and not inner.is_string:
         return inner
-    kind = {"regtype": "regtype", "regnamespace": "regnamespace"}.get(reg_type, "regclass")
+    kind = _REG_FUNCTIONS.get(reg_type, "regclass")
     return _call(f"{kind}_in", [inner], functions)
 
 
