@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import random
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,8 +138,52 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+@contextlib.contextmanager
+def emulator_process(scale: str, latency_ms: float) -> Iterator[str]:
+    """`bbsql emulator` in its own process (Bitbucket is remote: it must not share our GIL); its base URL."""
+    command = [sys.executable, "-m", "bitbucket_sql", "emulator", "--port", "0", "--scale", scale]
+    command += ["--latency-ms", str(latency_ms)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            match = re.search(r"serving (http://\S+/2\.0)", line)
+            if match:
+                yield match.group(1)
+                return
+        raise RuntimeError(f"the emulator did not start (exit {process.wait()})")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _emulator_requests(base_url: str, reset: bool = False) -> int:
+    import httpx
+
+    root = base_url.rsplit("/2.0", 1)[0]
+    if reset:
+        httpx.post(f"{root}/_emulator/stats/reset", timeout=30).raise_for_status()
+        return 0
+    return int(httpx.get(f"{root}/_emulator/stats", timeout=30).json()["total"])
+
+
+def _repositories(base_url: str, limit: int = 5) -> list[str]:
+    import httpx
+
+    response = httpx.get(
+        f"{base_url}/repositories/acme",
+        params={"pagelen": 100, "fields": "values.slug"},
+        auth=("demo@example.com", "demo-api-token"),
+        timeout=60,
+    )
+    response.raise_for_status()
+    return sorted(value["slug"] for value in response.json()["values"])[:limit]
+
+
 def run(arguments: argparse.Namespace) -> tuple[str, bool]:
-    from bitbucket_sql.emulator import run_emulator
     from bitbucket_sql.server.auth import make_verifier
     from bitbucket_sql.server.config import DatabaseConfig, Limits, ServerConfig, UserConfig
     from bitbucket_sql.server.listener import serve_in_thread
@@ -147,13 +194,12 @@ def run(arguments: argparse.Namespace) -> tuple[str, bool]:
     access.addHandler(collector)
     access.propagate = False
 
-    with run_emulator(scale=arguments.scale, seed=1, latency_ms=arguments.latency_ms) as emulator:
+    with emulator_process(arguments.scale, arguments.latency_ms) as base_url:
         base = (
-            f"BaseURL={emulator.base_url};Workspace=acme;AuthScheme=APIToken;User=demo@example.com;"
+            f"BaseURL={base_url};Workspace=acme;AuthScheme=APIToken;User=demo@example.com;"
             f"APIToken=demo-api-token;MaxConcurrency={arguments.max_concurrency}"
         )
-        with emulator.store.lock:
-            repositories = sorted(emulator.store.workspace("acme").repositories)[:5]
+        repositories = _repositories(base_url)
         config = ServerConfig(
             host="127.0.0.1",
             port=0,
@@ -164,7 +210,7 @@ def run(arguments: argparse.Namespace) -> tuple[str, bool]:
         mix = query_mix(repositories)
         measurements = Measurements()
         with serve_in_thread(config) as server:
-            emulator.reset_stats()
+            _emulator_requests(base_url, reset=True)
             began = time.perf_counter()
 
             async def all_clients() -> None:
@@ -179,7 +225,7 @@ def run(arguments: argparse.Namespace) -> tuple[str, bool]:
 
             asyncio.run(all_clients())
             wall = time.perf_counter() - began
-            emulator_requests = int(emulator.stats()["total"])
+            emulator_requests = _emulator_requests(base_url)
     logged_requests = sum(int(s.get("requests", 0) or 0) for s in collector.statements)
     requests_by_kind: dict[str, list[int]] = defaultdict(list)
     for entry in collector.statements:
@@ -208,10 +254,11 @@ def render(
         "",
         f"{arguments.clients} concurrent asyncpg clients, each connecting (SCRAM-SHA-256), running "
         f"{arguments.queries} queries drawn from the mix below and disconnecting, against one `bbsql serve` "
-        f"process; emulator scale `{arguments.scale}` with {arguments.latency_ms:g} ms latency per request, "
+        f"process; the emulator (scale `{arguments.scale}`, {arguments.latency_ms:g} ms latency per request) runs "
+        "in a process of its own, as Bitbucket would; "
         f"`MaxConcurrency={arguments.max_concurrency}` per connection. Each connection has its own engine "
         "(and cache), so every query pays its own requests. "
-        f"Run: {when}, `python -m benchmarks.server_load {' '.join(sys.argv[1:])}`.".rstrip(),
+        f"Run: {when}, `{' '.join(['python -m benchmarks.server_load', *arguments.argv])}`.",
         "",
         f"* **{total} queries in {wall:.1f} s ({total / wall:.1f} queries/s), "
         f"{len(measurements.errors)} errors**; p50 {percentile(all_latencies, 0.5) * 1000:.0f} ms, "
@@ -270,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="'-' prints instead of writing")
     arguments = parser.parse_args(argv)
+    arguments.argv = list(sys.argv[1:] if argv is None else argv)
     section, ok = run(arguments)
     if str(arguments.output) == "-":
         print(section)

@@ -65,6 +65,14 @@ def open_sql_session(
     return session, close
 
 
+def _import_sql_front() -> None:
+    import bitbucket_sql.engine  # noqa: F401
+    import bitbucket_sql.server.session  # noqa: F401
+    from bitbucket_sql.catalog.registry import all_tables
+
+    all_tables()  # the table modules load lazily, under the import lock
+
+
 class PgServer:
     """A PostgreSQL-protocol server over the configured databases."""
 
@@ -112,6 +120,9 @@ class PgServer:
         sockets = self._server.sockets
         if sockets:
             self.port = sockets[0].getsockname()[1]
+        if self.state.open_session is open_sql_session:
+            # Import the engine and SQL front now (seconds, once), not inside the first clients' logins.
+            await asyncio.get_running_loop().run_in_executor(self.state.executor, _import_sql_front)
         log.info(
             "listening on %s:%s (TLS %s)", self.host, self.port, "on" if self.state.ssl_context else "off"
         )
