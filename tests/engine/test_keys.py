@@ -239,3 +239,20 @@ def test_a_named_key_under_enumerated_parents_may_be_missing_in_some(
 )
 def test_literals_cross_joins_only_where_sql_allows(engine: Engine, reference: Engine, sql: str) -> None:
     assert canonical(engine.execute(sql).rows) == canonical(reference.execute(sql).rows)
+
+
+def test_a_key_literal_no_value_of_its_type_can_equal_is_no_rows(
+    engine: Engine, reference: Engine, emulator: Any
+) -> None:
+    sql = "SELECT count(*) FROM pull_request_comments WHERE repository = 'api' AND pull_request_id IN (2.5, 48.00001)"
+    expected = reference.execute(sql).rows
+    emulator.reset_stats()
+    assert engine.execute(sql).rows == expected == [(0,)]
+    assert emulator.stats()["total"] == 0  # no pull request 2.5 to ask for
+    integral = "SELECT id FROM pull_request_comments WHERE repository = 'api' AND pull_request_id = 3.0"
+    assert canonical(engine.execute(integral).rows) == canonical(reference.execute(integral).rows)
+
+
+def test_a_missing_numeric_key_is_named_as_written(engine: Engine) -> None:
+    with pytest.raises(KeyNotFoundError, match=r"Pull request 987654 was not found"):
+        engine.execute("SELECT id FROM pull_request_comments WHERE repository = 'api' AND pull_request_id = 987654.0")

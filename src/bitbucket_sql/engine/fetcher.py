@@ -251,7 +251,7 @@ class Fetcher:
             if use_wide and key is innermost:
                 break
             if key.column in plan.key_values:
-                values = sorted(plan.key_values[key.column], key=repr)
+                values = self.keys.typed(table, key.column, plan.key_values[key.column])
                 self.keys.name(key.column, values)
                 scopes = [scope | {key.column: value} for scope in scopes for value in values]
                 default = plan.default_repository if key.column == "repository" else None

@@ -82,6 +82,26 @@ class KeyChecker:
         with self._lock:
             self._named.update((column, value) for value in values)
 
+    @staticmethod
+    def typed(table: TableDef, column: str, values: Any) -> list[Any]:
+        """The literal values of a key column that a value of its type can equal, sorted.
+
+        ``pull_request_id IN (52.5)`` can match no BIGINT: SQL's answer is no rows, so no request
+        is made for it (rather than asking for pull request 52.5 and calling it missing).
+        """
+        sql_type = getattr(table.column(column), "type", None)
+        kept = []
+        for value in values:
+            if sql_type == "BIGINT" and not isinstance(value, int | str):
+                try:
+                    if value != int(value):
+                        continue
+                    value = int(value)
+                except (TypeError, ValueError, OverflowError):
+                    continue
+            kept.append(value)
+        return sorted(set(kept), key=repr)
+
     def is_named(self, column: str, value: Any) -> bool:
         return column == "workspace" or (column, value) in self._named
 
@@ -213,7 +233,7 @@ class KeyChecker:
                       "SELECT SchemaName FROM sys_schemas.")
         else:
             inside = f" in workspace {scope.get('workspace')!r}" if column == "repository" else ""
-            detail = f"{what.capitalize()} {value!r} was not found{inside}, or your credential cannot see it"
+            detail = f"{what.capitalize()} {_shown(value)} was not found{inside}, or your credential cannot see it"
             if column == "repository":
                 advice = (f"Check the slug (slugs are lower case); list the repositories with "
                           f"SELECT slug FROM {scope.get('workspace')}.repositories.")
@@ -239,6 +259,11 @@ class KeyChecker:
         with self._lock:
             self._objects[memo] = found
         return found
+
+
+def _shown(value: Any) -> str:
+    """A key value as the user wrote it: strings quoted, numbers plain (never ``Decimal('5')``)."""
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _scope_keys(table: TableDef, scope: Scope) -> list[PathKey]:
