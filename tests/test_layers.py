@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "dbapi": {"api", "catalog", "engine"},
     "cli": {"api", "catalog", "engine", "dbapi", "server"},
     "server": {"api", "catalog", "engine"},
+    "sqlalchemy": {"api", "catalog", "dbapi"},
     "emulator": set(),
 }
 #: The only outlet modules that may start the emulator.
