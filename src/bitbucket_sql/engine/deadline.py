@@ -73,7 +73,14 @@ class QueryDeadline:
 
         thread = threading.Thread(target=target, name="bbsql-query", daemon=True)
         thread.start()
-        thread.join(max(0.0, self.remaining() or 0.0))
+        try:
+            thread.join(max(0.0, self.remaining() or 0.0))
+        except BaseException:  # Ctrl-C while waiting: give the work up the same way
+            with lock:
+                if not outcome.get("done"):
+                    self.abandoned = True
+                    self._cancelled.set()
+            raise
         with lock:
             if not outcome.get("done"):
                 self.abandoned = True
