@@ -14,7 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import sqlglot
 from sql_session_helpers import api_requests, make_session_fixture, session_fixture  # noqa: F401
+from sqlglot import exp
 
 from bitbucket_sql.server.session import PgError, SqlSession, StatementResult
 
@@ -41,6 +43,30 @@ def recorded_statements(client: str) -> list[tuple[str, list[str] | None]]:
         if text:
             statements.append((text, None))
     return statements
+
+
+def expected_columns(sql: str) -> list[str | None] | None:
+    """The result column names PostgreSQL gives a SELECT (None where computed; None overall with ``*``)."""
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except sqlglot.errors.ParseError:
+        return None
+    while isinstance(tree, exp.SetOperation):
+        tree = tree.this
+    if not isinstance(tree, exp.Select):
+        return None
+    names: list[str | None] = []
+    for projection in tree.expressions:
+        if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and projection.is_star):
+            return None
+        if isinstance(projection, exp.Alias):
+            identifier = projection.args["alias"]
+            names.append(identifier.name if identifier.quoted else identifier.name.lower())
+        elif isinstance(projection, exp.Column):
+            names.append(projection.name.lower())
+        else:
+            names.append(None)
+    return names
 
 
 def run(session: SqlSession, sql: str, params: list[str] | None) -> list[StatementResult]:
@@ -86,6 +112,11 @@ def test_every_recorded_statement_answers_without_api_requests(
             assert not any("bbpg" in name or "bbsql" in name for name in names), (sql, names)
             if result.fields is not None and not result.command_tag.startswith("SHOW"):
                 assert result.command_tag == f"SELECT {len(result.rows)}"
+                expected = expected_columns(sql) if len(results) == 1 else None
+                if expected is not None:
+                    assert len(names) == len(expected), (sql, names)
+                    assert all(want is None or want == got for want, got in zip(expected, names, strict=True)), (
+                        sql, names, expected)
         if DATA_TABLES.search(sql):
             assert requests >= 1, sql  # a real query: it reaches the API
         else:
