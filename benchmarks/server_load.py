@@ -288,7 +288,9 @@ def render(
         "`open_prs_by_author` filters every repository's pull requests by state (one request per "
         "repository); `prs_of_repository` is a prepared statement with the repository as a parameter "
         "(one request). Latency includes queueing: one Python process does every client's local work "
-        f"(authentication, the per-session catalog, DuckDB) on {os.cpu_count()} cores, at most 64 queries at once.",
+        f"(authentication, the per-session catalog, DuckDB) on {os.cpu_count()} cores, at most 64 queries at once; "
+        f"the machine's load average was {arguments.load_before:.1f} just before the run (other work on it "
+        "slows every figure here).",
         END,
     ]
     return "\n".join(lines) + "\n"
@@ -318,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="'-' prints instead of writing")
     arguments = parser.parse_args(argv)
     arguments.argv = list(sys.argv[1:] if argv is None else argv)
+    arguments.load_before = os.getloadavg()[0]
     section, ok = run(arguments)
     if str(arguments.output) == "-":
         print(section)
