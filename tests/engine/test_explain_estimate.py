@@ -72,3 +72,10 @@ def test_one_scope_is_not_sampled(engine: Engine, emulator: Any) -> None:
     text = plan_text(engine, "EXPLAIN SELECT id FROM pull_requests WHERE repository = 'api'")
     assert emulator.stats()["total"] == 0
     assert "estimate: at least 1 request (1 scope x at least 1 page (one scope: its pages are not sampled))" in text
+
+
+def test_explain_analyze_lists_the_parents_once(engine: Engine, emulator: Any) -> None:
+    # estimating enumerates the repositories; the run that follows reuses that listing
+    emulator.reset_stats()
+    engine.execute("EXPLAIN ANALYZE SELECT count(*) FROM pull_requests")
+    assert emulator.stats()["routes"]["GET /2.0/repositories/{workspace}"] == 1

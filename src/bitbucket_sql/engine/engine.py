@@ -185,13 +185,14 @@ class Engine:
         return result
 
     def _execute(
-        self, statement: Statement, progress: Callable[[Progress], None] | None, started: float
+        self, statement: Statement, progress: Callable[[Progress], None] | None, started: float,
+        scan_cache: TTLCache[list[Any]] | None = None,
     ) -> tuple[QueryResult, _Prepared]:
         deadline = self._deadline(started)
         with self.client.recording() as recording:
             prepared = self._prepare(statement)
             try:
-                fetcher = self._fetcher(progress, started, recording, prepared.database, deadline)
+                fetcher = self._fetcher(progress, started, recording, prepared.database, deadline, scan_cache)
                 planned_at = time.monotonic()
                 rows_fetched = deadline.run(lambda: self._fetch(prepared, fetcher), phase="fetching rows from Bitbucket",
                                             on_abandon=prepared.database.close)
@@ -223,12 +224,13 @@ class Engine:
         recording: Any = None,
         database: LocalDatabase | None = None,
         deadline: QueryDeadline | None = None,
+        scan_cache: TTLCache[list[Any]] | None = None,
     ) -> Fetcher:
         return Fetcher(
             self.client,
             max_fanout=self.settings.max_fanout,
             pushdown=self.pushdown,
-            scan_cache=self.scan_cache,
+            scan_cache=scan_cache if scan_cache is not None else self.scan_cache,
             progress=progress,
             started=started,
             recording=recording,
@@ -427,20 +429,25 @@ class Engine:
         self, statement: Statement, *, analyze: bool, progress: Callable[[Progress], None] | None
     ) -> QueryResult:
         started = time.monotonic()
-        scans, prepared, recording, cache_hits = self._counted(statement, started)
+        # EXPLAIN ANALYZE lists the parents twice (to estimate, then to run): the second time from
+        # a cache, even when CacheTTL=0, so estimating costs only its samples
+        shared = self.scan_cache if self.scan_cache.enabled or not analyze else TTLCache(
+            3600, max_weight=SCAN_CACHE_ITEMS, weigh=len)
+        scans, prepared, recording, cache_hits = self._counted(statement, started, shared)
         total, at_least = _estimate_total(scans)
         estimate = (f"Estimate: {'at least ' if at_least else '~'}{plural(total, 'request')} for the whole query "
                     f"(the scans' estimates plus the parent listings)")
         if analyze:
             estimated = {report.plan.ref.ref_id: report.estimate for report, _ in scans if report.plan.ref is not None}
-            result, prepared = self._execute(statement, progress, time.monotonic())
+            result, prepared = self._execute(statement, progress, time.monotonic(), shared)
             for ref_id, report in prepared.reports.items():
                 report.estimate = estimated.get(ref_id)
             scans = [(prepared.reports[ref_id], prepared.facts.get(ref_id, RefFacts(ref_id)).alias)
                      for ref_id, _ in prepared.plans]
             system = [ref.name for ref in prepared.refs.values() if ref.kind != "catalog"]
             estimate += (f"; actual {plural(result.stats.requests, 'request')} (estimating beforehand took "
-                         f"{plural(recording.requests, 'request')}, not counted)")
+                         f"{plural(recording.requests, 'request')}, not counted; the parent listings it made were "
+                         f"reused)")
             lines = explain_lines(scans, system, prepared.statement.sql, analyze=True, enumeration_requests=0,
                                   stats=result.stats, rate_limit=self._rate_limit(), estimate=estimate)
             return _text_result(lines, result.stats)
@@ -452,13 +459,15 @@ class Engine:
                            elapsed_s=time.monotonic() - started, cache_hits=cache_hits)
         return _text_result(lines, stats)
 
-    def _counted(self, statement: Statement, started: float) -> tuple[list[tuple[ScanReport, str]], _Prepared, Any, int]:
+    def _counted(
+        self, statement: Statement, started: float, scan_cache: TTLCache[list[Any]] | None = None
+    ) -> tuple[list[tuple[ScanReport, str]], _Prepared, Any, int]:
         """Every scan's report with its scopes counted (parents enumerated) and its requests estimated."""
         deadline = self._deadline(started)
         with self.client.recording() as recording:
             prepared = self._prepare(statement)
             try:
-                fetcher = self._fetcher(None, started, recording, prepared.database, deadline)
+                fetcher = self._fetcher(None, started, recording, prepared.database, deadline, scan_cache)
                 fetcher.ref_tables = {i: r.table for i, r in prepared.refs.items() if r.table is not None}
 
                 key_sources = {link.source_ref for _, plan in prepared.plans for link in plan.links.values()}
