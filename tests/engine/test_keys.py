@@ -17,7 +17,7 @@ from engine_helpers import canonical, settings_for
 
 from bitbucket_sql.emulator import run_emulator
 from bitbucket_sql.engine import Engine
-from bitbucket_sql.engine.errors import KeyNotFoundError, QueryWarning
+from bitbucket_sql.engine.errors import InvalidIdentifierError, KeyNotFoundError, QueryWarning
 
 BRANCHES = "GET /2.0/repositories/{workspace}/{repo_slug}/refs/branches"
 REPOSITORY = "GET /2.0/repositories/{workspace}/{repo_slug}"
@@ -256,3 +256,13 @@ def test_a_key_literal_no_value_of_its_type_can_equal_is_no_rows(
 def test_a_missing_numeric_key_is_named_as_written(engine: Engine) -> None:
     with pytest.raises(KeyNotFoundError, match=r"Pull request 987654 was not found"):
         engine.execute("SELECT id FROM pull_request_comments WHERE repository = 'api' AND pull_request_id = 987654.0")
+
+
+@pytest.mark.parametrize("value", ["api/refs/branches", "api?x=1", "api#x", "a pi", "api%2Frefs"])
+def test_a_repository_literal_that_cannot_be_a_slug_is_refused_before_any_request(
+    engine: Engine, emulator: Any, value: str
+) -> None:
+    emulator.reset_stats()
+    with pytest.raises(InvalidIdentifierError, match="cannot be a Bitbucket repository"):
+        engine.execute(f"SELECT name FROM branches WHERE repository = '{value}'")
+    assert emulator.stats()["total"] == 0

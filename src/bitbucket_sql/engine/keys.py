@@ -34,9 +34,9 @@ from typing import Any
 from bitbucket_sql.api.errors import NotFoundError
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import PathKey, TableDef
-from bitbucket_sql.catalog.templates import fill
+from bitbucket_sql.catalog.templates import fill, identifier_problem
 
-from .errors import EngineError, KeyNotFoundError
+from .errors import EngineError, InvalidIdentifierError, KeyNotFoundError
 
 Scope = dict[str, Any]
 
@@ -133,6 +133,12 @@ class KeyChecker:
             if not isinstance(value, str) or shape.fullmatch(value) or value in ("", ".", ".."):
                 kept.append(scope)
                 continue
+            problem = identifier_problem(value) if key.column in ("repository", "project_key") else None
+            if problem is not None:  # no encoding makes 'api/refs/branches' a slug: say so, send nothing
+                raise InvalidIdentifierError(
+                    noun(key.column).capitalize(), value, f"(in {label})",
+                    f"{problem}. Name one {noun(key.column)} per value, e.g. {key.column} = 'api'.",
+                )
             path = _parent_path(key, scope)
             if path is None:
                 kept.append(scope)
