@@ -248,7 +248,9 @@ def write_outputs(
         scaling_chart_name=scaling_chart_path.name if scaling and not arguments.no_chart else None,
         notes=notes,
     )
-    output.write_text(text, encoding="utf-8")
+    from benchmarks.server_load import keep_section  # its own section, written by its own run
+
+    output.write_text(keep_section(output, text), encoding="utf-8")
     log(f"wrote {output}" + ("" if arguments.no_chart else f" and {chart_path.name}"))
 
 

@@ -307,6 +307,18 @@ def write_section(path: Path, section: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def keep_section(path: Path, new_text: str) -> str:
+    """``new_text`` plus this benchmark's section from the file it replaces (benchmarks.run's report)."""
+    if not path.exists():
+        return new_text
+    match = re.search(
+        re.escape(START) + ".*?" + re.escape(END) + "\n?", path.read_text(encoding="utf-8"), re.DOTALL
+    )
+    if match is None or START in new_text:
+        return new_text
+    return new_text.rstrip("\n") + "\n\n" + match.group(0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.server_load", description=__doc__.splitlines()[0]

@@ -41,3 +41,11 @@ def test_a_small_load_run_writes_the_section_between_markers(tmp_path: Path) -> 
         == 0
     )
     assert output.read_text(encoding="utf-8").count(server_load.START) == 1
+
+
+def test_the_main_benchmark_report_keeps_this_section(tmp_path: Path) -> None:
+    output = tmp_path / "benchmarks.md"
+    section = f"{server_load.START}\n## `bbsql serve` under load\nfigures\n{server_load.END}\n"
+    output.write_text("# Benchmarks\n\nold report\n\n" + section, encoding="utf-8")
+    kept = server_load.keep_section(output, "# Benchmarks\n\nnew report\n")
+    assert kept == "# Benchmarks\n\nnew report\n\n" + section
