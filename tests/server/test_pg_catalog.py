@@ -383,3 +383,25 @@ def test_array_detection_through_regproc(session: SqlSession) -> None:
     assert result.rows == [(True, "b", "_text", 1009), (False, "b", "int8", 20)]
     (names,) = session.execute("SELECT typinput::regproc::text, typsend::regproc::text FROM pg_type WHERE oid = 20")
     assert names.rows == [("int8in", "int8send")]
+
+
+def test_table_browser_queries_with_star_columns_and_statistics(session: SqlSession) -> None:
+    """DBeaver-style listings (``c.oid, c.*`` per schema OID) and Metabase-style row estimates."""
+    namespace = session.execute("SELECT oid FROM pg_namespace WHERE nspname = 'acme'")[0].rows[0][0]
+    sql = ("SELECT c.oid, c.*, d.description FROM pg_catalog.pg_class c LEFT OUTER JOIN pg_catalog.pg_description d "
+           "ON d.objoid = c.oid AND d.objsubid = 0 AND d.classoid = 'pg_class'::regclass "
+           "WHERE c.relnamespace = $1 AND c.relkind NOT IN ('i', 'I', 'c') ORDER BY c.relname")
+    prepared = session.prepare(sql, [])
+    assert prepared.param_types[0].name == "int8"
+    tables = session.execute_prepared(sql, [str(namespace)], prepared.param_types)
+    names = [f.name for f in tables.fields or []]
+    assert names[:3] == ["oid", "oid", "relname"] and names[-1] == "description"
+    assert "pull_requests" in [row[2] for row in tables.rows]
+    (estimates,) = session.execute(
+        'SELECT "n"."nspname" AS "schema", "c"."relname" AS "name", "stat"."n_live_tup" AS "estimated_row_count" '
+        'FROM "pg_catalog"."pg_class" AS "c" INNER JOIN "pg_catalog"."pg_namespace" AS "n" ON "c"."relnamespace" = '
+        '"n"."oid" LEFT JOIN "pg_stat_user_tables" AS "stat" ON ("n"."nspname" = "stat"."schemaname") AND '
+        '("c"."relname" = "stat"."relname") WHERE "n"."nspname" IN (\'acme\') AND c.relkind IN (\'r\', \'p\') '
+        "AND pg_catalog.has_table_privilege(current_user, \"c\".\"oid\", 'SELECT') AND \"c\".\"relname\" = 'commits'"
+    )
+    assert estimates.rows == [("acme", "commits", 0)]

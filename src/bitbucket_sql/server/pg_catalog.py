@@ -68,6 +68,14 @@ SYSTEM_RELATIONS: dict[str, int] = {
 # "name TYPE[=default]"; a column without a default is NULL unless a row gives it.
 _I, _B, _T, _S = "BIGINT=0", "BOOLEAN=false", "VARCHAR", "SMALLINT=0"
 
+#: pg_stat_*_tables: no statistics here (tools read n_live_tup as an estimate; 0 = unknown)
+_STAT_TABLE_COLUMNS = (
+    "relid BIGINT", "schemaname VARCHAR", "relname VARCHAR", "seq_scan BIGINT=0", "seq_tup_read BIGINT=0",
+    "idx_scan BIGINT=0", "idx_tup_fetch BIGINT=0", "n_tup_ins BIGINT=0", "n_tup_upd BIGINT=0", "n_tup_del BIGINT=0",
+    "n_tup_hot_upd BIGINT=0", "n_live_tup BIGINT=0", "n_dead_tup BIGINT=0", "last_vacuum TIMESTAMPTZ",
+    "last_autovacuum TIMESTAMPTZ", "last_analyze TIMESTAMPTZ", "last_autoanalyze TIMESTAMPTZ",
+)
+
 PG_TABLES: dict[str, tuple[str, ...]] = {
     "pg_namespace": ("oid BIGINT", "nspname VARCHAR", f"nspowner BIGINT={OWNER_OID}", "nspacl VARCHAR[]"),
     "pg_class": (
@@ -232,6 +240,8 @@ PG_TABLES: dict[str, tuple[str, ...]] = {
         "query_start TIMESTAMPTZ", "state VARCHAR", "query VARCHAR", "backend_type VARCHAR",
     ),
     "pg_timezone_names": ("name VARCHAR", "abbrev VARCHAR", "utc_offset INTERVAL", "is_dst BOOLEAN"),
+    "pg_stat_user_tables": _STAT_TABLE_COLUMNS,
+    "pg_stat_all_tables": _STAT_TABLE_COLUMNS,
 }
 
 INFO_TABLES: dict[str, tuple[str, ...]] = {
@@ -320,7 +330,9 @@ CHAR_COLUMNS = frozenset({
     "confdeltype", "confmatchtype", "prokind", "provolatile", "proparallel", "amtype", "polcmd", "deptype",
     "datlocprovider", "collprovider", "ev_type", "ev_enabled", "tgenabled",
 })
-_NOT_OIDS = frozenset({"seqstart", "seqincrement", "seqmax", "seqmin", "seqcache"})
+_NOT_OIDS = frozenset({"seqstart", "seqincrement", "seqmax", "seqmin", "seqcache", "seq_scan", "seq_tup_read",
+                       "idx_scan", "idx_tup_fetch", "n_tup_ins", "n_tup_upd", "n_tup_del", "n_tup_hot_upd",
+                       "n_live_tup", "n_dead_tup"})
 
 
 def result_type(name: str, duckdb_type: str) -> pgtypes.PgType:
@@ -583,6 +595,8 @@ class PgCatalog:
                                                    "objsubid": number, "description": column.description})
             rows["pg_tables"].append({"schemaname": rel.schema, "tablename": rel.name, "tableowner": user,
                                       "hasindexes": has_pk})
+            for stats in ("pg_stat_user_tables", "pg_stat_all_tables"):
+                rows[stats].append({"relid": rel.oid, "schemaname": rel.schema, "relname": rel.name})
             if not has_pk:
                 continue
             keys = [rel.attnum(name) for name in table.primary_key]
@@ -1017,6 +1031,8 @@ FUNCTION_SIGNATURES: dict[str, tuple[_Impl, str, int]] = {
     "pg_table_size": (lambda cat, *a: 0, "BIGINT", 20),
     "pg_indexes_size": (lambda cat, *a: 0, "BIGINT", 20),
     "pg_database_size": (lambda cat, *a: 0, "BIGINT", 20),
+    "pg_stat_get_numscans": (lambda cat, *a: 0, "BIGINT", 20),
+    "pg_get_partition_constraintdef": (lambda cat, *a: None, "VARCHAR", 25),
     "obj_description": (lambda cat, *a: cat.description(_int(a[0])) if a and a[0] is not None else None,
                         "VARCHAR", 25),
     "col_description": (lambda cat, *a: cat.description(_int(a[0]), _int(a[1]) if len(a) > 1 else 0)
