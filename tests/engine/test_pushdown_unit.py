@@ -119,6 +119,13 @@ def test_keys_and_gets() -> None:
         "repository": frozenset({"a", "c"})
     }
     assert translate("pull_requests", "id IN (1, 2)").get_values == {"id": frozenset({1, 2})}
+    assert translate("pull_requests", "id IN (2.5, 3, NULL)").get_values == {"id": frozenset({3})}  # no GET of 2.5
+    folded = Translator(registry.get_table("pull_requests"), fold=lambda node: 7.0)
+    condition = sqlglot.parse_one("SELECT 1 FROM t WHERE id = 14 / 2", read="duckdb").args["where"].this
+    assert folded.translate(condition).get_values == {"id": frozenset({7})}
+    assert translate("pull_request_comments", "pull_request_id IN (7, 7.5)").key_values == {
+        "pull_request_id": frozenset({7})
+    }
     assert translate("pull_requests", "repository LIKE 'a%'") is None
     assert translate("pull_request_comments", "pull_request_id = '7'").key_values == {"pull_request_id": frozenset({7})}
 

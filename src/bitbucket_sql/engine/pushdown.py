@@ -146,6 +146,8 @@ def coerce_for_column(value: Any, column: Column) -> Any:
             raise NotPushable
         if isinstance(value, Decimal) and not value.is_finite():
             raise NotPushable
+        if isinstance(value, float | Decimal) and value == int(value):
+            value = int(value)  # 14 / 2 folds to 7.0: the id 7
         if isinstance(value, int | float | Decimal):
             if len(bbql.plain_number(value)) > MAX_NUMBER_CHARS:
                 raise NotPushable  # 1e-300 in plain notation is 300 digits: keep it local
@@ -409,11 +411,11 @@ class Translator:
         if column.name in self.key_columns:
             if operator not in ("=", "IN"):
                 raise NotPushable
-            kept = frozenset(v for v in values if v is not _NULL)
+            kept = frozenset(v for v in values if _can_equal(v, column))
             return Translation(key_values={column.name: kept})
         translation = Translation()
         if self.can_get and column.name == self.table.get_key[0] and operator in ("=", "IN"):
-            translation.get_values = {column.name: frozenset(v for v in values if v is not _NULL)}
+            translation.get_values = {column.name: frozenset(v for v in values if _can_equal(v, column))}
         exactness = column.pushdown(operator)
         if column.param and operator == "=" and exactness is not None:
             translation.params = {column.param: param_text(values[0])}
@@ -448,6 +450,14 @@ class Translator:
             return translation
         translation.bbql = _term(field_name, operator, values[0])
         return translation
+
+
+def _can_equal(value: Any, column: Column) -> bool:
+    """Whether a row's value can equal ``value``: not NULL, and whole for a BIGINT (``id = 2.5``
+    matches no row, so it is no URL to request)."""
+    if value is _NULL:
+        return False
+    return column.type != "BIGINT" or isinstance(value, int)
 
 
 #: Timestamp operators whose BBQL form must account for the microseconds rows are truncated to.
