@@ -62,7 +62,7 @@ class ScanPlan:
     #: declares a superset): no sort + limit, no LIMIT-without-ORDER-BY early stop
     superset: bool = False
     #: key column -> BBQL terms on its source table that narrow the parents enumerated
-    #: (``repository LIKE 'api%'`` lists only repositories with ``slug ~ "api"``)
+    #: (``repository LIKE 'api%'`` lists only repositories with ``slug ~ "ap"`` (no ``i``: see ``like_fragment``))
     enumeration_terms: dict[str, list[bbql.Node]] = field(default_factory=dict)
     #: joins on filterable non-key columns: ``column IN (values fetched for the other side)``
     #: is added to q at fetch time (and no request is made when the other side has no rows)
