@@ -5,7 +5,8 @@ keys, which point into the same schema. Tables whose API Bitbucket removed (the 
 are left out: a query on them only explains that they are gone.
 
 Foreign keys are the catalog's parent/child relations (a :class:`PathKey` with a
-``source_table``): the child's key columns that fill the parent's primary key, e.g.
+``source_table``), onto the nearest parent: the child's key columns that fill the parent's
+primary key, e.g.
 ``pull_request_comments (workspace, repository, pull_request_id)`` ->
 ``pull_requests (workspace, repository, id)``.
 """
@@ -70,16 +71,20 @@ def primary_key(table: TableDef) -> dict[str, Any]:
 
 
 def foreign_keys(table: TableDef, schema: str | None) -> list[dict[str, Any]]:
-    """One foreign key per parent the catalog names, when the child holds the parent's whole key."""
-    found: list[dict[str, Any]] = []
-    for key in table.keys:
+    """The foreign key onto the table's nearest parent, when the child holds the parent's whole key.
+
+    Only the nearest: ``pull_request_comments -> pull_requests`` already implies
+    ``-> repositories`` through ``pull_requests -> repositories``, and a second key over the same
+    columns would make ORMs (automap) build overlapping relationships.
+    """
+    for key in reversed(table.keys):
         parent = reflected_table(key.source_table) if key.source_table else None
         if parent is None or not parent.primary_key:
             continue
         child_columns = _child_columns(table, parent, key)
         if child_columns is None:
             continue
-        found.append(
+        return [
             {
                 "name": f"fk_{table.name}_{parent.name}",
                 "constrained_columns": child_columns,
@@ -88,8 +93,8 @@ def foreign_keys(table: TableDef, schema: str | None) -> list[dict[str, Any]]:
                 "referred_columns": list(parent.primary_key),
                 "options": {},
             }
-        )
-    return found
+        ]
+    return []
 
 
 def _child_columns(child: TableDef, parent: TableDef, key: PathKey) -> list[str] | None:
