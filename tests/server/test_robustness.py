@@ -188,7 +188,7 @@ def test_a_slow_query_does_not_hold_up_another_client() -> None:
 
     from bitbucket_sql.emulator import run_emulator
 
-    with run_emulator(scale="tiny", seed=1, latency_ms=200) as emulator, running_server(emulator) as server:
+    with run_emulator(scale="tiny", seed=1, latency_ms=400) as emulator, running_server(emulator) as server:
         slow_done = threading.Event()
 
         def slow() -> None:
