@@ -154,9 +154,12 @@ def test_results_equal_the_dbapis_with_postgres_types(session: SqlSession, emula
 
 def test_computed_columns_get_postgres_names(session: SqlSession) -> None:
     (result,) = session.execute(
-        "SELECT count(*), max(id), lower(state), 1 + 1 FROM pull_requests WHERE repository = 'api' GROUP BY state"
+        "SELECT count(*), max(id), lower(state), 1 + 1, string_agg(title, ',') FROM pull_requests "
+        "WHERE repository = 'api' GROUP BY state"
     )
-    assert [f.name for f in result.fields or []] == ["count", "max", "lower", "?column?"]
+    assert [f.name for f in result.fields or []] == ["count", "max", "lower", "?column?", "string_agg"]
+    (values,) = session.execute("VALUES (1, 'a'), (2, 'b')")
+    assert [f.name for f in values.fields or []] == ["column1", "column2"] and values.rows == [(1, "a"), (2, "b")]
 
 
 # --- COPY -------------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ def postgres_name(node: exp.Expression) -> str:
         return "count"
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
+    if isinstance(node, exp.GroupConcat):
+        return "string_agg"  # sqlglot's name for string_agg; PostgreSQL has no group_concat
     if isinstance(node, exp.Func):
         return node.sql_name().lower()
     return UNNAMED

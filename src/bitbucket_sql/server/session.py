@@ -364,20 +364,24 @@ class SqlSession:
             raise PgError("42P01", f'relation "{missing}" does not exist',
                           hint="This server provides the pg_catalog and information_schema relations clients "
                                "use for introspection; see docs/server-sql.md.")
+        bare_values = isinstance(tree, exp.Values)  # PostgreSQL names its columns column1, column2...
         _with_postgres_names(tree)
         translated = translate.translate(tree, "catalog", copy=False)
         catalog = self._catalog_db()
         try:
             if describe_only:
                 names, types = catalog.describe(translated.sql, translated.functions, translated.relations)
-                return names, types, []
-            names, types, rows = catalog.run(translated.sql, translated.functions, translated.relations)
+                rows: list[Any] = []
+            else:
+                names, types, rows = catalog.run(translated.sql, translated.functions, translated.relations)
         except duckdb.InterruptException:
             raise self._cancelled() from None
         except duckdb.Error as error:
             raise _catalog_error(error) from None
         if self._cancel.is_set():
             raise self._cancelled()
+        if bare_values:
+            names = [f"column{index}" for index in range(1, len(names) + 1)]
         return names, types, rows
 
     def _engine_query(self, tree: exp.Expression, explain: list[str] | None) -> StatementResult:
