@@ -112,3 +112,55 @@ def test_serve_without_config_explains_what_to_do() -> None:
     )
     assert result.returncode == 2
     assert "--config" in result.stderr and "--demo" in result.stderr
+
+
+def test_serve_with_a_config_file_requiring_tls(emulator: object, tmp_path: Path) -> None:
+    from _helpers_connect import connection_string_for
+    from bitbucket_sql.server.auth import make_verifier
+    from bitbucket_sql.server.tls import write_self_signed
+
+    write_self_signed(tmp_path)
+    config = tmp_path / "server.toml"
+    config.write_text(
+        f"""
+[server]
+port = 0
+require_tls = true
+
+[tls]
+cert = "server.crt"
+key = "server.key"
+
+[databases.acme]
+connection = "{connection_string_for(emulator)}"
+
+[users.alice]
+password = "{make_verifier("alice-pw")}"
+databases = {{ acme = "read" }}
+""",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        _bbsql("serve", "--config", str(config)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        match, _ = _wait_for_line(
+            process, r"PostgreSQL protocol on 127\.0\.0\.1:(\d+) \(TLS available and required\)"
+        )
+        dsn = f"host=127.0.0.1 port={match.group(1)} dbname=acme user=alice password=alice-pw"
+        with psycopg.connect(dsn + " sslmode=require", connect_timeout=10) as connection:
+            assert connection.info.pgconn.ssl_in_use
+            assert connection.execute("SELECT count(*) > 0 FROM repositories").fetchone() == (True,)
+        with pytest.raises(psycopg.OperationalError, match="requires TLS"):
+            psycopg.connect(dsn + " sslmode=disable", connect_timeout=10)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "alice-pw" not in (process.stderr.read() if process.stderr else "")
