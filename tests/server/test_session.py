@@ -81,6 +81,14 @@ def test_transactions_savepoints_and_failed_blocks(make_session: Callable[..., S
     session.execute("BEGIN")
     error_of(session, "SELEC 1")
     assert session.execute("COMMIT")[0].command_tag == "ROLLBACK"  # a failed block commits nothing
+    session.execute("BEGIN")
+    with pytest.raises(PgError):
+        session.prepare("SELECT nope FROM pull_requests", [])
+    assert session.transaction_status == "E"  # a failed Parse fails the block too
+    with pytest.raises(PgError) as aborted:
+        session.prepare("SELECT 1", [])
+    assert aborted.value.sqlstate == "25P02"
+    session.execute("ROLLBACK")
 
 
 def test_no_op_commands_answer_with_their_tags(session: SqlSession) -> None:

@@ -205,6 +205,14 @@ class SqlSession:
 
     def prepare(self, sql: str, param_oids: Sequence[int]) -> Prepared:
         """Parse (+ Describe statement): parameter types and result columns, without API requests."""
+        try:
+            return self._prepare(sql, param_oids)
+        except PgError:
+            if self.transaction_status == "T":
+                self.transaction_status = "E"  # as in PostgreSQL, a failed Parse fails the block
+            raise
+
+    def _prepare(self, sql: str, param_oids: Sequence[int]) -> Prepared:
         statements = split_statements(sql)
         if len(statements) > 1:
             raise PgError("42601", "cannot insert multiple commands into a prepared statement")
@@ -212,6 +220,8 @@ class SqlSession:
             return Prepared([], None)
         text = statements[0]
         word = _first_word(text)
+        if self.transaction_status == "E" and not _ends_failed_block(text):
+            raise _aborted_block()
         if word == "SHOW":
             return Prepared([], [Field(self._show_name(text), pgtypes.TEXT)])
         if word not in _QUERY_WORDS:
@@ -267,8 +277,7 @@ class SqlSession:
     def _statement(self, text: str, params: list[Any] | None, types: Sequence[PgType] | None) -> StatementResult:
         word = _first_word(text)
         if self.transaction_status == "E" and not _ends_failed_block(text):
-            raise PgError("25P02", "current transaction is aborted, commands ignored until end of transaction block",
-                          hint="Send ROLLBACK (or ROLLBACK TO SAVEPOINT) to continue.")
+            raise _aborted_block()
         timeout_ms = _milliseconds(self.state.settings.get("statement_timeout", "0"))
         timer = threading.Timer(timeout_ms / 1000, self._time_out) if timeout_ms and word in _TIMED_WORDS else None
         self._timed_out = False
@@ -690,6 +699,11 @@ def _first_word(text: str) -> str:
 
 def _ends_failed_block(text: str) -> bool:
     return _first_word(text) in ("ROLLBACK", "ABORT", "COMMIT", "END")
+
+
+def _aborted_block() -> PgError:
+    return PgError("25P02", "current transaction is aborted, commands ignored until end of transaction block",
+                   hint="Send ROLLBACK (or ROLLBACK TO SAVEPOINT) to continue.")
 
 
 def _given_type(oid: int) -> PgType:
