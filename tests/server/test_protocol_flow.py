@@ -146,3 +146,10 @@ def test_a_simple_query_before_sync_is_discarded_too(wire: WireClient) -> None:
     assert kinds(replies) == "EZ" and replies[0].sqlstate == "26000"
     wire.send(query("SELECT 1 AS one"))
     assert kinds(wire.until()) == "TDCZ"
+
+
+def test_statements_before_a_failing_one_still_answer(wire: WireClient) -> None:
+    wire.send(query("SELECT 1 AS a; SELECT * FROM no_such_table; SELECT 2 AS b"))
+    replies = wire.until()
+    assert kinds(replies) == "TDCEZ"
+    assert replies[3].sqlstate == "42P01"

@@ -479,22 +479,36 @@ class ClientConnection:
             if not sql.strip().strip(";").strip():
                 self.writer.write(pq.empty_query_response())
             else:
-                results = await self._run(self.session.execute, sql)
-                rows = 0
-                requests = 0
-                for result in results:
-                    self._forget_deallocated(result.command_tag, sql)
-                    rows += await self._send_result(result, None, 0)
-                    requests += int(getattr(result, "requests", 0) or 0)
-                    self._track_transaction(result.command_tag)
-                if not results:
-                    self.writer.write(pq.empty_query_response())
-                self._log_statement(sql, started, rows=rows, requests=requests)
+                try:
+                    results = await self._run(self.session.execute, sql)
+                except Exception as error:
+                    # The statements before the failing one still happened: their results come first.
+                    done = getattr(error, "results", None) or []
+                    rows, requests = await self._send_results(done, sql)
+                    self._log_statement(
+                        sql, started, rows=rows, requests=requests, sqlstate=report_for(error).sqlstate
+                    )
+                    await self._error(error)
+                else:
+                    rows, requests = await self._send_results(results, sql)
+                    if not results:
+                        self.writer.write(pq.empty_query_response())
+                    self._log_statement(sql, started, rows=rows, requests=requests)
         except Exception as error:  # noqa: BLE001 - reported to the client as ErrorResponse
             self._log_statement(sql, started, sqlstate=report_for(error).sqlstate)
             await self._error(error)
         self.writer.write(pq.ready_for_query(self.transaction))
         await self.writer.drain()
+
+    async def _send_results(self, results: Sequence[Any], sql: str) -> tuple[int, int]:
+        """Send a simple query's statement results; (rows, Bitbucket requests) for the access log."""
+        rows = requests = 0
+        for result in results:
+            self._forget_deallocated(result.command_tag, sql)
+            rows += await self._send_result(result, None, 0)
+            requests += int(getattr(result, "requests", 0) or 0)
+            self._track_transaction(result.command_tag)
+        return rows, requests
 
     def _forget_deallocated(self, tag: str, sql: str) -> None:
         """SQL ``DEALLOCATE [PREPARE] name|ALL`` frees protocol-level statements too, as in PostgreSQL."""
