@@ -355,3 +355,18 @@ def test_ids_under_enumerated_parents_are_listed_not_fetched_one_by_one(
     _, unpushed, _ = run(reference, emulator, sql)
     assert len(sent) <= len(unpushed)
     assert result.rows == reference.execute(sql).rows
+
+
+def test_join_keys_are_paired_with_a_literal_key_from_the_same_row(
+    fresh: Engine, reference: Engine, emulator: Any
+) -> None:
+    """Pull request ids come with their own repository: never a comment listing for a pull request
+    of `web` asked under `api` (the cross product of the literal and every joined id)."""
+    sql = (
+        "SELECT pc.id, p.id FROM pull_request_comments pc JOIN pull_requests p "
+        "ON pc.repository = p.repository AND pc.pull_request_id = p.id WHERE pc.repository IN ('api', 'web')"
+    )
+    result, _, routes = run(fresh, emulator, sql)
+    pairs = reference.execute("SELECT count(*) FROM pull_requests WHERE repository IN ('api', 'web')").rows[0][0]
+    assert routes[COMMENTS] == pairs
+    assert sorted(result.rows) == sorted(reference.execute(sql).rows)

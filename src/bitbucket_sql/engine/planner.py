@@ -205,6 +205,7 @@ def plan_scan(
             if link.column == key_column and link.source_ref in links_allowed:
                 plan.links[key_column] = link
                 break
+    _pair_fixed_keys_with_links(plan, facts, links_allowed)
     for link in facts.links:
         column = table.column(link.column)
         if (
@@ -238,6 +239,24 @@ def plan_scan(
         plan.key_filter = [_unqualified(conjunct) for conjunct in facts.conjuncts]
     plan_fields(plan, facts.columns)
     return plan
+
+
+def _pair_fixed_keys_with_links(plan: ScanPlan, facts: RefFacts, links_allowed: set[int]) -> None:
+    """Link a literal-fixed key too when the same joined rows give it and another key.
+
+    ``c.repository = 'x' AND c.pull_request_id = p.id AND c.repository = p.repository``: the
+    pull request ids must come with *their* repository from the same row of ``p`` (the fetcher
+    keeps the pairs agreeing with the literal), not be combined with ``'x'`` whatever repository
+    they belong to: that would ask for comments of pull requests ``x`` does not have.
+    """
+    sources = {link.source_ref for link in plan.links.values()}
+    for key_column in plan.path_keys:
+        if key_column not in plan.key_values or key_column in plan.links:
+            continue
+        for link in facts.links:
+            if link.column == key_column and link.source_ref in sources and link.source_ref in links_allowed:
+                plan.links[key_column] = link
+                break
 
 
 def _gets_are_cheaper(plan: ScanPlan, q_fields: set[str]) -> bool:
