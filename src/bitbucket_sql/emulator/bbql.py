@@ -310,7 +310,7 @@ def values_at(obj: Any, path: str) -> list[Any]:
     """Every value at ``path`` (arrays fan out); missing or null values are left out."""
     current = [obj]
     for segment in path.split("."):
-        following = []
+        following: list[Any] = []
         for item in current:
             if isinstance(item, list):
                 following.extend(element.get(segment) for element in item if isinstance(element, dict))

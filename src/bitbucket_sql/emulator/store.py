@@ -279,11 +279,12 @@ class Store:
             workspace = self.workspaces[ws]
             workspace.repositories.pop(old_slug, None)
             workspace.repositories[repo["slug"]] = repo
-            for per_repo in (
+            per_repo_maps: tuple[dict[str, Any], ...] = (
                 workspace.repo_user_permissions,
                 workspace.repo_group_permissions,
                 workspace.watchers,
-            ):
+            )
+            for per_repo in per_repo_maps:
                 if old_slug in per_repo:
                     per_repo[repo["slug"]] = per_repo.pop(old_slug)
             self._repo_data.pop((ws, old_slug), None)

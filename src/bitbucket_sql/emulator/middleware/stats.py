@@ -92,7 +92,7 @@ class StatsMiddleware:
 
     def _routes(self, scope: Scope) -> list[Route]:
         if self.router is not None:
-            return list(self.router.routes)
+            return [route for route in self.router.routes if isinstance(route, Route)]
         app = scope.get("app")
         return list(getattr(app, "routes", []))
 

@@ -186,7 +186,7 @@ def delete_variable(ctx: WriteCtx) -> Response:
 
 def pipeline_routes(store: Store) -> list[Route]:
     repo = "/repositories/{workspace}/{repo_slug}"
-    routes = [
+    routes: list[Route] = [
         route(store, f"{repo}/pipelines", "POST", trigger_pipeline, "pipeline"),
         route(
             store, f"{repo}/pipelines/{{pipeline_uuid}}/stopPipeline", "POST", stop_pipeline, "pipeline:write"

@@ -85,7 +85,7 @@ def delete_hook(ctx: WriteCtx) -> Response:
 
 
 def webhook_routes(store: Store) -> list[Route]:
-    routes = []
+    routes: list[Route] = []
     for base in ("/repositories/{workspace}/{repo_slug}/hooks", "/workspaces/{workspace}/hooks"):
         routes += [
             route(store, base, "POST", create_hook, SCOPE),
