@@ -85,3 +85,4 @@ def test_prepared_statement_rows_equal_the_dbapis(jdbc_lines: list[list[str]], e
         for r in rows
     ]
     assert got == expected
+    assert [int(line[1]) for line in jdbc_lines if line[0] == "chunked"] == [row[0] for row in expected]

@@ -30,6 +30,16 @@ public class JdbcProbe {
                     }
                 }
             }
+            // Fetching in chunks: a transaction, Execute with a row limit, PortalSuspended.
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setFetchSize(2);
+                ps.setString(1, args[3]);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) System.out.println("chunked\t" + rs.getLong(1));
+                }
+            }
+            c.commit();
         }
     }
 
