@@ -292,6 +292,7 @@ def test_unreachable_bitbucket_is_08006(make_session: Callable[..., SqlSession])
     error = error_of(session, "SELECT * FROM repositories")
     assert error.sqlstate == "08006"
     assert "demo-api-token" not in error.message + (error.hint or "")
+    assert error.hint is not None and "BaseURL" in error.hint and error.hint not in error.message
 
 
 def test_low_rate_limit_budget_becomes_a_notice(make_session: Callable[..., SqlSession]) -> None:

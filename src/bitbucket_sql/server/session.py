@@ -836,6 +836,10 @@ def _milliseconds(value: str) -> float:
     return float(match.group(1)) * _UNIT_MS[(match.group(2) or "ms").lower()]
 
 
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def _split_message(text: str) -> tuple[str, str | None]:
     parts = _SENTENCE_BREAK.split(text.strip(), maxsplit=1)
     return (parts[0], parts[1]) if len(parts) == 2 else (text.strip(), None)
@@ -855,10 +859,12 @@ def pg_error_for(error: BaseException) -> PgError:
             sqlstate = "0A000"
         elif isinstance(error, api_errors.NotFoundError):
             sqlstate = "3F000"
-        hint = error.hint
+        hint = error.hint.strip() if error.hint else None
         message = str(error)
-        if hint and message.endswith(hint.strip()) or (hint and hint.strip().rstrip(".") in message):
-            message = message.replace(hint.strip(), "").strip()
+        if hint:
+            # the client shows the hint on its own line: keep it out of the message
+            message = message.replace(_sentence(hint), "").replace(hint, "").strip()
+            hint = _sentence(hint)
         return PgError(sqlstate, message, hint=hint)
     message, hint = _split_message(str(error))
     mapping: list[tuple[type[BaseException], str]] = [
