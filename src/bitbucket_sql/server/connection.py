@@ -84,11 +84,17 @@ def report_for(error: BaseException) -> pq.Report:
             str(message),
             detail=getattr(error, "detail", None),
             hint=getattr(error, "hint", None),
+            position=_position(getattr(error, "position", None)),
         )
     if isinstance(error, codec.CodecError):
         return pq.Report("ERROR", "22P03", str(error))
     error_log.error("internal error while answering a query", exc_info=error)
     return pq.Report("ERROR", "XX000", f"internal error: {str(error) or error.__class__.__name__}")
+
+
+def _position(value: object) -> int | None:
+    """ErrorResponse's P field: a 1-based character index into the query (psql underlines it)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 @dataclass
