@@ -41,6 +41,14 @@ def test_example_data_file_loads() -> None:
     assert "v1.0.0" in api.tags and "develop" in api.branches
 
 
+def test_loaded_data_uses_the_recorded_timestamp_forms() -> None:
+    """Commit dates without fraction, repository times with microseconds (fidelity_manifest.json)."""
+    store = load(EXAMPLE)
+    api = store.repo_data("acme", "api")
+    assert all(re.fullmatch(r"\S+T\d\d:\d\d:\d\d\+00:00", c["date"]) for c in api.commits.values())
+    assert re.fullmatch(r"\S+T\d\d:\d\d:\d\d\.\d{6}\+00:00", store.repository("acme", "api")["updated_on"])
+
+
 def test_json_data_files_load_too(tmp_path: Path) -> None:
     path = tmp_path / "data.json"
     path.write_text(

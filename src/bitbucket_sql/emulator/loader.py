@@ -254,7 +254,8 @@ class _DataLoader:
                 repo, repo_data, pr_entry, p_index + 1, head, f"{where}.pull_requests[{p_index}]"
             )
             repo_data.branches[main] = o.branch(repo, main, repo_data.commits[head])
-        repo["updated_on"] = repo_data.commits[head]["date"]
+        # commit dates carry no fraction; repository timestamps do (as recorded live)
+        repo["updated_on"] = iso(datetime.fromisoformat(repo_data.commits[head]["date"]))
 
     def _commit(self, repo: JSON, repo_data: RepoData, parents: list[str], message: str, who: JSON) -> str:
         sha = random_sha(self.rng)
