@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bitbucket_sql.catalog.model import Column
 from bitbucket_sql.engine import Engine
+from bitbucket_sql.engine.errors import KeyNotFoundError
 from bitbucket_sql.engine.statements import sql_literal
 
 TABLES = ("pull_requests", "repositories", "pull_request_comments")
@@ -109,7 +110,14 @@ def queries(draw: Any, samples: dict[str, dict[str, list[Any]]], engine: Engine)
 @given(data=st.data())
 def test_random_predicates(data: Any, engine: Engine, reference: Engine, samples: Any) -> None:
     sql, ordered = data.draw(queries(samples, engine))
-    expected, actual = reference.execute(sql), engine.execute(sql)
+    expected = reference.execute(sql)
+    try:
+        actual = engine.execute(sql)
+    except KeyNotFoundError:
+        # a key the query names that does not exist (pull_request_id = 8 in a repository with 7)
+        # is an error naming it; the same query without pushdown finds no row for it
+        assert expected.rows == [] or expected.rows == [(0,)], sql
+        return
     if ordered:
         assert [row[0] for row in actual.rows] == [row[0] for row in expected.rows], sql
     else:
@@ -139,4 +147,10 @@ def join_queries(draw: Any, samples: dict[str, dict[str, list[Any]]], engine: En
 @given(data=st.data())
 def test_random_joins(data: Any, engine: Engine, reference: Engine, samples: Any) -> None:
     sql = data.draw(join_queries(samples, engine))
-    assert canonical(engine.execute(sql).rows) == canonical(reference.execute(sql).rows), sql
+    expected = reference.execute(sql).rows
+    try:
+        actual = engine.execute(sql).rows
+    except KeyNotFoundError:
+        assert expected == [], sql  # a named key that does not exist: an error, where SQL finds nothing
+        return
+    assert canonical(actual) == canonical(expected), sql

@@ -431,8 +431,9 @@ class Engine:
         started = time.monotonic()
         # EXPLAIN ANALYZE lists the parents twice (to estimate, then to run): the second time from
         # a cache, even when CacheTTL=0, so estimating costs only its samples
-        shared = self.scan_cache if self.scan_cache.enabled or not analyze else TTLCache(
-            3600, max_weight=SCAN_CACHE_ITEMS, weigh=len)
+        shared: TTLCache[list[Any]] = self.scan_cache
+        if analyze and not self.scan_cache.enabled:
+            shared = TTLCache(3600, max_weight=SCAN_CACHE_ITEMS, weigh=len)
         scans, prepared, recording, cache_hits = self._counted(statement, started, shared)
         total, at_least = _estimate_total(scans)
         estimate = (f"Estimate: {'at least ' if at_least else '~'}{plural(total, 'request')} for the whole query "
