@@ -405,3 +405,24 @@ def test_table_browser_queries_with_star_columns_and_statistics(session: SqlSess
         "AND pg_catalog.has_table_privilege(current_user, \"c\".\"oid\", 'SELECT') AND \"c\".\"relname\" = 'commits'"
     )
     assert estimates.rows == [("acme", "commits", 0)]
+
+
+def test_a_database_without_workspace_shows_public_until_search_path_names_one(
+    make_session: Callable[..., SqlSession]
+) -> None:
+    session = make_session(Workspace=None)
+    with api_requests() as recording:
+        (schemas,) = session.execute("SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' ORDER BY 1")
+        (current,) = session.execute("SELECT current_schema()")
+        (tables,) = session.execute("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog')")
+        session.execute("SET search_path TO acme")
+        (visible,) = session.execute(
+            "SELECT count(*) FROM pg_class c WHERE c.relkind = 'r' AND pg_table_is_visible(c.oid) "
+            "AND c.relname = 'pull_requests'"
+        )
+    assert recording.requests == 0
+    assert [row[0] for row in schemas.rows] == ["information_schema", "public"]
+    assert current.rows == [("public",)] and tables.rows == [(0,)]
+    assert visible.rows == [(1,)]
+    (rows,) = session.execute("SELECT count(*) FROM pull_requests WHERE repository = 'api'")
+    assert rows.rows[0][0] > 0  # unqualified names now read the search path's workspace
