@@ -206,3 +206,15 @@ def test_a_slow_query_does_not_hold_up_another_client() -> None:
         finally:
             worker.join(timeout=120)
         assert slow_done.is_set()
+
+
+def test_garbage_instead_of_a_tls_handshake_closes_only_that_connection(emulator: Any, tmp_path: Any) -> None:
+    with running_server(emulator, tmp_path, tls=True) as server:
+        with socket.create_connection((server.host, server.port), timeout=CLOSE_WITHIN_S) as sock:
+            sock.sendall(struct.pack("!ii", 8, 80877103))
+            assert sock.recv(1) == b"S"
+            sock.sendall(b"\x16\x03\x01 this is not a ClientHello" * 4)
+            sock.shutdown(socket.SHUT_WR)
+            _drain_until_closed(sock)
+        with psycopg.connect(server.dsn(sslmode="require")) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
