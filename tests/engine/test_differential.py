@@ -235,8 +235,8 @@ def test_random_queries_agree_with_ground_truth(
                 outliers.append((verdict.requests, full_scan, index, query.sql()))
         if only is not None:
             print(_report(index, query, verdict, truth, got))
-        elif index and index % 250 == 0:
-            print(f"differential: {index} queries, {dict(statuses)}, {time.monotonic() - started:.0f} s", flush=True)
+        elif (index + 1) % 250 == 0:
+            print(f"differential: {index + 1} queries, {dict(statuses)}, {time.monotonic() - started:.0f} s", flush=True)
     elapsed = time.monotonic() - started
     ran = sum(statuses.values())
     summary = [
