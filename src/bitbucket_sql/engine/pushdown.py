@@ -429,10 +429,10 @@ class Translator:
         translation.superset = exactness == "superset"
         if column.type == "TIMESTAMPTZ" and operator in _MICROSECOND_BUCKETS:
             # rows hold the API's timestamps truncated to microseconds (it may send nanoseconds)
-            kept = [v for v in values if v is not _NULL]
-            if not kept:
+            stamps = [v for v in values if v is not _NULL]
+            if not stamps:
                 raise NotPushable
-            translation.bbql = bbql.disjunction(*(_microsecond_term(field_name, operator, v) for v in kept))
+            translation.bbql = bbql.disjunction(*(_microsecond_term(field_name, operator, v) for v in stamps))
             return translation
         if operator in ("IN", "NOT IN"):
             non_null = [v for v in values if v is not _NULL]
