@@ -9,6 +9,7 @@ message saying why, before anything is sent.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import exc
@@ -93,6 +94,17 @@ class BitbucketCompiler(compiler.SQLCompiler):
         if binary.type._type_affinity is sqltypes.String:
             arrow = "->>"
         return f"({binary.left._compiler_dispatch(self, **kw)} {arrow} {binary.right._compiler_dispatch(self, **kw)})"
+
+    def render_literal_value(self, value: Any, type_: Any) -> str:
+        """Typed date and time literals (``TIMESTAMPTZ '...'``) for ``literal_binds`` (Superset
+        renders its queries so): the same literals a bound parameter becomes, so they push down alike."""
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+            return f"TIMESTAMPTZ '{value.astimezone(dt.UTC).isoformat(sep=' ')}'"
+        if isinstance(value, dt.date):
+            return f"DATE '{value.isoformat()}'"
+        return str(super().render_literal_value(value, type_))
 
     def visit_true(self, expr: Any, **kw: Any) -> str:
         return "true"
