@@ -241,6 +241,18 @@ def test_prepare_reports_mistakes_before_any_request(session: SqlSession) -> Non
     assert several.value.sqlstate == "42601"
 
 
+def test_array_parameters_in_text_and_binary_form(session: SqlSession) -> None:
+    sql = "SELECT repository, id FROM pull_requests WHERE repository = ANY($1) AND id = ANY($2::bigint[]) ORDER BY 1, 2"
+    prepared = session.prepare(sql, [])
+    assert [t.name for t in prepared.param_types] == ["_text", "_int8"]
+    as_text = session.execute_prepared(sql, ['{api,"web"}', "{1,2}"], prepared.param_types)
+    as_lists = session.execute_prepared(sql, [["api", "web"], [1, 2]], prepared.param_types)
+    assert as_text.rows == as_lists.rows == [("api", 1), ("api", 2), ("web", 1), ("web", 2)]
+    with pytest.raises(PgError) as malformed:
+        session.execute_prepared(sql, ["api,web", "{1}"], prepared.param_types)
+    assert malformed.value.sqlstate == "22P02"
+
+
 def test_text_parameters_are_coerced_by_type(session: SqlSession) -> None:
     sql = "SELECT $1::bigint + 1, $2::boolean, $3::date, $4::timestamptz, $5::numeric"
     prepared = session.prepare(sql, [])

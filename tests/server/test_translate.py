@@ -55,6 +55,12 @@ def test_dollar_parameters_become_typed_literals_even_when_repeated() -> None:
     )
 
 
+def test_equality_with_any_of_a_bound_list_becomes_in() -> None:
+    assert engine_sql("SELECT id FROM t WHERE id = ANY($1::bigint[])", [[1, 3]]) == "SELECT id FROM t WHERE id IN (1, 3)"
+    assert engine_sql("SELECT id FROM t WHERE s = ANY(ARRAY['a', 'b'])") == "SELECT id FROM t WHERE s IN ('a', 'b')"
+    assert engine_sql("SELECT id FROM t WHERE s = ANY(other)") == "SELECT id FROM t WHERE s = ANY(other)"
+
+
 def test_a_missing_parameter_is_an_error() -> None:
     with pytest.raises(TranslationError, match=r"\$2"):
         engine_sql("SELECT $1, $2", ["only one"])
@@ -130,6 +136,12 @@ SAME_REQUESTS = [
         "SELECT p.id, c.id FROM pull_requests p JOIN pull_request_comments c "
         "ON c.repository = p.repository AND c.pull_request_id = p.id WHERE p.repository = 'api' AND p.id = ?",
         [1],
+    ),
+    (
+        "SELECT repository, id FROM pull_requests WHERE repository = ANY($1) ORDER BY id LIMIT 4",
+        ["{api,web}"],
+        "SELECT repository, id FROM pull_requests WHERE repository IN (?, ?) ORDER BY id LIMIT 4",
+        ["api", "web"],
     ),
     (
         "SELECT slug FROM repositories WHERE updated_on > '2026-01-01'::timestamptz - interval '3650 days' "

@@ -778,6 +778,33 @@ def _plain_rows(rows: list[tuple[Any, ...]], types: Sequence[str]) -> list[tuple
     return converted
 
 
+def _array_items(text: str, pg_type: PgType, position: int) -> list[str | None]:
+    """PostgreSQL's one-dimensional array input (``{a,"b c",NULL}``) as its items' texts."""
+    body = text.strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        raise PgError("22P02", f'malformed array literal: "{text}"', detail=f"Parameter ${position} ({pg_type.name}) "
+                      'must look like {1,2,3} or {"a","b"}.')
+    items: list[str | None] = []
+    current, quoted, was_quoted, escape = "", False, False, False
+    for char in body[1:-1]:
+        if escape:
+            current, escape = current + char, False
+        elif char == "\\":
+            escape = True
+        elif char == '"':
+            quoted, was_quoted = not quoted, True
+        elif char == "," and not quoted:
+            items.append(None if not was_quoted and current.strip().upper() == "NULL" else
+                         (current if was_quoted else current.strip()))
+            current, was_quoted = "", False
+        else:
+            current += char
+    if current.strip() or was_quoted or items:
+        items.append(None if not was_quoted and current.strip().upper() == "NULL" else
+                     (current if was_quoted else current.strip()))
+    return items
+
+
 _TRUE = {"t", "true", "1", "on", "yes", "y"}
 _FALSE = {"f", "false", "0", "off", "no", "n"}
 
@@ -790,6 +817,10 @@ def coerce_parameter(value: Any, pg_type: PgType, position: int) -> Any:
         else:
             return value
     text = value
+    if pg_type.element_oid:
+        element = pgtypes.BY_OID.get(pg_type.element_oid, pgtypes.TEXT)
+        return [None if item is None else coerce_parameter(item, element, position)
+                for item in _array_items(text, pg_type, position)]
     try:
         oid = pg_type.oid
         if oid == 16:

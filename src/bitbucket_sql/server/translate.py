@@ -160,12 +160,20 @@ def infer_parameter_types(tree: exp.Expression, column_types: dict[str, str], co
         number = int(node.this.this)
         if number in found:
             continue
-        parent = node.parent
+        parent: exp.Expression | None = node.parent
         guess: PgType | None = None
         if isinstance(parent, exp.Cast):
             guess = pgtypes.pg_type_named(parent.to.sql(dialect="postgres"))
         elif isinstance(parent, exp.Limit | exp.Offset | exp.Fetch):
             guess = pgtypes.INT8
+        elif isinstance(parent, exp.Paren) and isinstance(parent.parent, exp.Any) \
+                and isinstance(parent.parent.parent, exp.Binary):
+            comparison: exp.Expression = parent.parent.parent
+            for side in comparison.iter_expressions():  # column = ANY($1): an array of the column's type
+                if isinstance(side, exp.Column) and side.name.lower() in column_types:
+                    element = pgtypes.pg_type_for(column_types[side.name.lower()])
+                    guess = pgtypes.BY_OID.get(element.array_oid)
+                    break
         elif isinstance(parent, exp.Binary | exp.In | exp.Between):
             for side in parent.iter_expressions():
                 if isinstance(side, exp.Column) and side.name.lower() in column_types:
@@ -189,7 +197,11 @@ def bind_parameters(tree: exp.Expression, values: Sequence[Any] | None, types: S
         number = int(node.this.this)
         if values is None:
             kind = types[number - 1] if number - 1 < len(types) else pgtypes.TEXT
-            node.replace(exp.cast(exp.Null(), _duckdb_type_for(kind)))
+            if kind.element_oid:  # one typed NULL item: ``= ANY($1)`` still binds as IN
+                element = _duckdb_type_for(pgtypes.BY_OID.get(kind.element_oid, pgtypes.TEXT))
+                node.replace(exp.Array(expressions=[exp.cast(exp.Null(), element)]))
+            else:
+                node.replace(exp.cast(exp.Null(), _duckdb_type_for(kind)))
             continue
         if number < 1 or number > len(values):
             raise TranslationError(f"there is no parameter ${number}: {len(values)} parameter(s) were bound")
@@ -299,8 +311,34 @@ def _type_name(data_type: exp.Expression) -> str:
     return text.lower()
 
 
+def _literal_list(node: exp.Expression) -> list[exp.Expression] | None:
+    """The items of ``ARRAY[...]``/``[...]`` (possibly cast or parenthesized) when all are literals."""
+    while isinstance(node, exp.Paren | exp.Cast):
+        node = node.this
+    if isinstance(node, exp.Array) and all(_is_constant(item) for item in node.expressions):
+        return list(node.expressions)
+    return None
+
+
+def _is_constant(node: exp.Expression) -> bool:
+    while isinstance(node, exp.Cast):
+        node = node.this
+    return isinstance(node, exp.Literal | exp.Null | exp.Boolean)
+
+
+def _any_as_in(node: exp.EQ) -> exp.Expression:
+    """``x = ANY(ARRAY[1, 2])`` (a driver binding a list) is ``x IN (1, 2)``: the form pushdown knows."""
+    if isinstance(node.expression, exp.Any):
+        items = _literal_list(node.expression.this)
+        if items:
+            return exp.In(this=node.this, expressions=items)
+    return node
+
+
 def _common(node: exp.Expression) -> exp.Expression:
-    """Rewrites both targets need: qualifiers, collations, internal types, JSON builders."""
+    """Rewrites both targets need: qualifiers, collations, internal types, JSON builders, ``= ANY``."""
+    if isinstance(node, exp.EQ):
+        return _any_as_in(node)
     if isinstance(node, exp.Collate):
         return node.this
     if isinstance(node, exp.Dot) and isinstance(node.this, exp.Identifier) and isinstance(node.expression, exp.Func) \
