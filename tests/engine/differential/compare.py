@@ -28,6 +28,7 @@ from .generator import (
     LIKE,
     MISSING_KEY,
     NEGATION,
+    NESTED_KEY,
     NONINTEGRAL_KEY,
     STRING_RANGE,
     TINY_DECIMAL,
@@ -50,6 +51,7 @@ KNOWN_OPEN: dict[str, str] = {
     MISSING_KEY: "F7: a named repository that does not exist returns 0 rows instead of an error",
     CHILD_KEY: "F9: pull_request_id = 50 fails as 'not found' when only some enumerated repositories have PR 50",
     NONINTEGRAL_KEY: "F8: pull_request_id = 52.5 is looked up and fails instead of matching no row",
+    NESTED_KEY: "F10: pull_request_id named in NOT EXISTS / NOT IN / LEFT JOIN ON / a join fails as 'not found'",
 }
 
 MAX_ROWS = 7

@@ -29,6 +29,7 @@ UUID_KEY = "uuid-key"  # repository = '{uuid}'
 MISSING_KEY = "missing-key"  # repository = 'nope'
 CHILD_KEY = "named-child-key"  # pull_request_id = 50 with the repository enumerated
 NONINTEGRAL_KEY = "non-integral-key"  # pull_request_id = 52.5
+NESTED_KEY = "key-via-join-or-subquery"  # pull_request_id named where its repository comes from a join
 
 MISSING_REPOSITORIES = ("nope", "API", "web", "{00000000-0000-4000-8000-000000000000}")
 
@@ -106,6 +107,7 @@ class Generator:
     values: dict[int, str] = field(default_factory=dict)
     optional_errors: list[str] = field(default_factory=list)
     allowed_repositories: list[str] = field(default_factory=list)  # those the current key predicate allows
+    in_join: bool = False  # the current query joins, or has a subquery
 
     def text_or_parameter(self, value: str) -> str:
         """A string literal, or (one time in six) a ``?`` parameter bound to the same value."""
@@ -226,7 +228,7 @@ class Generator:
         elif roll < 0.55:
             values = []
             literal_tags: set[str] = set()
-            for _ in range(rng.randrange(1, 5)):
+            for _ in range(rng.randrange(1, 5) if rng.random() < 0.9 else rng.randrange(40, 70)):
                 text, extra = self.literal(info)
                 values.append(text)
                 literal_tags |= extra
@@ -241,11 +243,16 @@ class Generator:
         elif roll < 0.62 and info.kind != "bool":
             low, low_tags = self.literal(info)
             high, high_tags = self.literal(info)
-            sql = f"{ref} BETWEEN {low} AND {high}"
-            neutral = f"{neutral_ref} BETWEEN {low} AND {high}"
+            between = "NOT BETWEEN" if rng.random() < 0.3 else "BETWEEN"
+            negative = negative != (between == "NOT BETWEEN")
+            sql = f"{ref} {between} {low} AND {high}"
+            neutral = f"{neutral_ref} {between} {low} AND {high}"
             tags |= low_tags | high_tags
             if info.kind == "text":
                 tags.add(STRING_RANGE)
+        elif roll < 0.7:
+            sql, neutral, negative_here = self.local_only_atom(spec, qualifier, info, ref, neutral_ref)
+            negative = negative != negative_here
         else:
             op = rng.choice(("=", "=", "!=", "<>", "<", "<=", ">", ">="))
             text, extra = self.literal(info)
@@ -259,7 +266,39 @@ class Generator:
                 tags.add(STRING_RANGE)
         if negative and info.nullable:
             tags.add(NEGATION)
+        if self.in_join and spec.name == "pull_request_comments" and name == "pull_request_id":
+            tags.add(NESTED_KEY)
         return Piece(sql, neutral, frozenset(tags))
+
+    def local_only_atom(
+        self, spec: TableSpec, qualifier: str, info: ColumnInfo, ref: str, neutral_ref: str
+    ) -> tuple[str, str, bool]:
+        """Predicates no API can evaluate (functions, two columns, null-safe comparisons): they
+        must stay local, and must not stop other conjuncts from being pushed correctly."""
+        rng = self.rng
+        literal, _ = self.literal(info)
+        length = rng.randrange(0, 30)
+        same_kind = [c for c in spec.columns if self.catalog.columns[spec.name][c].kind == info.kind and c != info.name]
+        choices: list[tuple[str, str, bool]] = [
+            (f"{ref} IS DISTINCT FROM {literal}", f"{neutral_ref} IS DISTINCT FROM {literal}", True),
+            (f"{ref} IS NOT DISTINCT FROM {literal}", f"{neutral_ref} IS NOT DISTINCT FROM {literal}", False),
+        ]
+        if info.kind == "text":
+            choices += [
+                (f"lower({ref}) = lower({literal})", f"lower({neutral_ref}) = lower({literal})", False),
+                (f"upper({ref}) LIKE (upper({literal}) || '%')", f"upper({neutral_ref}) LIKE (upper({literal}) || '%')", False),
+                (f"coalesce({ref}, '') = {literal}", f"coalesce({neutral_ref}, '') = {literal}", False),
+                (f"trim({ref}) = trim({literal})", f"trim({neutral_ref}) = trim({literal})", False),
+                (f"length({ref}) > {length}", f"length({neutral_ref}) > {length}", False),
+                (f"CASE WHEN {ref} IS NULL THEN 'none' ELSE {ref} END = {literal}",
+                 f"CASE WHEN {neutral_ref} IS NULL THEN 'none' ELSE {neutral_ref} END = {literal}", False),
+            ]
+        if same_kind and info.kind != "bool":
+            other = f"{qualifier}.{rng.choice(same_kind)}"
+            op = rng.choice(("=", "<>", "<", ">="))
+            choices.append((f"{ref} {op} {other}", f"{neutral_ref} {op} {other}", op == "<>"))
+        sql, neutral, negative = rng.choice(choices)
+        return sql, neutral, negative
 
     def predicate(self, spec: TableSpec, qualifier: str, depth: int = 0, negated: bool = False) -> list[Part]:
         """A random AND/OR/NOT tree of atoms (as pieces joined by SQL text)."""
@@ -319,6 +358,8 @@ class Generator:
             tags = frozenset({CHILD_KEY})
             allowed = {i for slug in self.allowed_repositories for i in self.catalog.pull_request_ids.get(slug, ())}
             self.optional_errors.extend(value for value in values if int(value) not in allowed)
+        if self.in_join:
+            tags |= {NESTED_KEY}
         listed = ", ".join(values)
         if len(values) == 1:
             return Piece(f"{ref} = {listed}", f"({ref} + 0) = {listed}", tags)
@@ -404,9 +445,12 @@ class Generator:
             (self.join_query, 20),
             (self.subquery_query, 8),
             (self.window_query, 7),
+            (self.exists_query, 6),
+            (self.union_query, 4),
         )
         builder = self.rng.choices([s for s, _ in shapes], [w for _, w in shapes])[0]
         self.optional_errors = []
+        self.in_join = builder in (self.join_query, self.exists_query, self.subquery_query)
         query = builder()
         query.values = self.values
         query.optional_errors = tuple(self.optional_errors)
@@ -438,7 +482,7 @@ class Generator:
                 query.order, query.order_columns = "keys", len(sort_expressions)
             tail = [" ORDER BY ", ", ".join(keys)]
             if rng.random() < 0.75:
-                tail.append(f" LIMIT {rng.choice((1, 2, 3, 5, 10, 11, 25, 51))}")
+                tail.append(f" LIMIT {rng.choice((0, 1, 2, 3, 5, 10, 11, 25, 51))}")
                 query.limited = True
                 if rng.random() < 0.25:
                     tail.append(f" OFFSET {rng.choice((1, 3, 10, 49, 50))}")
@@ -558,6 +602,44 @@ class Generator:
         if child_where:
             parts += [" AND (", *child_where, ")"]
         return Query(parts, missing_key=missing, shape=f"subquery {child.name}")
+
+    def exists_query(self) -> Query:
+        """A correlated [NOT] EXISTS from a parent to its children (semi- and anti-joins)."""
+        rng = self.rng
+        parent_name, child_name, correlation = rng.choice((
+            ("pull_requests", "pull_request_comments", "pc.repository = p.repository AND pc.pull_request_id = p.id"),
+            ("repositories", "pull_requests", "p.repository = r.slug"),
+            ("branches", "pipelines", "pl.repository = b.repository AND pl.target_ref_name = b.name"),
+        ))
+        parent, child = SPECS[parent_name], SPECS[child_name]
+        parent_where, missing = self.where(parent, parent.alias)
+        child_where, _ = self.where(child, child.alias, keys=False)
+        parts: list[Part] = ["SELECT ", *self.projection(parent, parent.alias), f" FROM {parent_name} {parent.alias} WHERE "]
+        if parent_where:
+            parts += ["(", *parent_where, ") AND "]
+        parts += [rng.choice(("EXISTS", "NOT EXISTS")), f" (SELECT 1 FROM {child_name} {child.alias} WHERE {correlation}"]
+        if child_where:
+            parts += [" AND (", *child_where, ")"]
+        parts.append(")")
+        return Query(parts, missing_key=missing, shape=f"exists {parent_name}-{child_name}")
+
+    def union_query(self) -> Query:
+        """UNION [ALL] of two filtered selections of one text column from two tables."""
+        rng = self.rng
+        parts: list[Part] = []
+        missing = None
+        for index in range(2):
+            spec = self.pick_table()
+            texts = [c for c in spec.columns if self.catalog.columns[spec.name][c].kind == "text"]
+            where, named_missing = self.where(spec, spec.alias, keys=index == 0)  # one missing key at most
+            missing = missing or named_missing
+            if index:
+                parts.append(rng.choice((" UNION ", " UNION ALL ", " EXCEPT ", " INTERSECT ")))
+            parts += [f"(SELECT {spec.alias}.{rng.choice(texts)} AS v FROM {spec.name} {spec.alias}"]
+            if where:
+                parts += [" WHERE ", *where]
+            parts.append(")")
+        return Query(parts, missing_key=missing, shape="union")
 
     def window_query(self) -> Query:
         spec = SPECS[self.rng.choice(("pull_requests", "pipelines", "branches", "commits"))]
