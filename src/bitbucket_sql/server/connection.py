@@ -147,11 +147,6 @@ class ServerState:
     stopping: bool = False
 
 
-def _tag_rows(tag: str) -> int | None:
-    last = tag.rsplit(" ", 1)[-1]
-    return int(last) if last.isdigit() else None
-
-
 class ClientConnection:
     """The protocol state of one client, from its first byte to Terminate or disconnect."""
 
@@ -176,7 +171,6 @@ class ClientConnection:
         self.transaction = "I"
         self.failed = False  # extended protocol: an error happened, skip until Sync
         self.busy = False
-        self.reading = False
         self.requests = 0
         self.started = time.monotonic()
 
@@ -403,15 +397,12 @@ class ClientConnection:
         while True:
             if self.state.stopping:
                 raise asyncio.CancelledError
-            self.reading = True
             try:
                 kind, data = await asyncio.wait_for(
                     pq.read_message(self.reader, limits.max_message_bytes), limits.idle_timeout_s
                 )
             except TimeoutError:
                 raise Fatal("57P05", "terminating connection due to idle-session timeout") from None
-            finally:
-                self.reading = False
             if kind == ord("X"):
                 return
             await self._dispatch(kind, data)
