@@ -160,7 +160,7 @@ def infer_parameter_types(tree: exp.Expression, column_types: dict[str, str], co
         number = int(node.this.this)
         if number in found:
             continue
-        parent: exp.Expression | None = node.parent
+        parent = node.parent
         guess: PgType | None = None
         if isinstance(parent, exp.Cast):
             guess = pgtypes.pg_type_named(parent.to.sql(dialect="postgres"))
@@ -168,19 +168,20 @@ def infer_parameter_types(tree: exp.Expression, column_types: dict[str, str], co
             guess = pgtypes.INT8
         elif isinstance(parent, exp.Paren) and isinstance(parent.parent, exp.Any) \
                 and isinstance(parent.parent.parent, exp.Binary):
-            comparison: exp.Expression = parent.parent.parent
-            for side in comparison.iter_expressions():  # column = ANY($1): an array of the column's type
-                if isinstance(side, exp.Column) and side.name.lower() in column_types:
-                    element = pgtypes.pg_type_for(column_types[side.name.lower()])
-                    guess = pgtypes.BY_OID.get(element.array_oid)
-                    break
+            element = _column_type_beside(parent.parent.parent, column_types)  # column = ANY($1)
+            guess = pgtypes.BY_OID.get(element.array_oid) if element is not None else None
         elif isinstance(parent, exp.Binary | exp.In | exp.Between):
-            for side in parent.iter_expressions():
-                if isinstance(side, exp.Column) and side.name.lower() in column_types:
-                    guess = pgtypes.pg_type_for(column_types[side.name.lower()])
-                    break
+            guess = _column_type_beside(parent, column_types)
         found[number] = guess or pgtypes.TEXT
     return [found.get(number, pgtypes.TEXT) for number in range(1, count + 1)]
+
+
+def _column_type_beside(comparison: exp.Expression, column_types: dict[str, str]) -> PgType | None:
+    """The type of the column a parameter is compared with (``id = $1``: id's type)."""
+    for side in comparison.iter_expressions():
+        if isinstance(side, exp.Column) and side.name.lower() in column_types:
+            return pgtypes.pg_type_for(column_types[side.name.lower()])
+    return None
 
 
 def bind_parameters(tree: exp.Expression, values: Sequence[Any] | None, types: Sequence[PgType] = (),
