@@ -217,9 +217,12 @@ def test_a_named_key_under_enumerated_parents_may_be_missing_in_some(
     assert any(count < 6 for _, count in counts) and any(count >= 6 for _, count in counts)
     sql = "SELECT repository, id FROM pull_request_comments WHERE pull_request_id = 6"
     expected = reference.execute(sql).rows
+    emulator.reset_stats()
     with warnings.catch_warnings():
         warnings.simplefilter("error", QueryWarning)
         assert canonical(engine.execute(sql).rows) == canonical(expected)
+    # the repositories listing proved the workspace exists: the 404s cost no lookup
+    assert "GET /2.0/workspaces/{workspace}" not in emulator.stats()["routes"]
 
 
 @pytest.mark.parametrize(

@@ -476,6 +476,8 @@ class Fetcher:
                 if index in failed:
                     self._tolerate(plan, request, failed[index])
                     collected[index] = []
+                elif collected[index] or not stopped:  # answered: its parents exist
+                    self.keys.seen(plan.table, request.scope)
                 if not stopped:
                     self.scan_cache.put(key, collected[index])
                 yield request, collected[index]

@@ -73,6 +73,8 @@ class KeyChecker:
         self.warn = warn
         self._named: set[tuple[str, Any]] = set()
         self._missing: dict[str, bool] = {}
+        #: objects known to exist because a request under them succeeded in this query
+        self._present: set[str] = set()
         self._objects: dict[tuple[str, Any], Any] = {}
         self._lock = threading.Lock()
 
@@ -214,10 +216,16 @@ class KeyChecker:
             path = _parent_path(key, scope)
             if path is None:
                 continue
-            if self._lookup(path, {"fields": _probe_field(key)}) is not None:
+            if path in self._present or self._lookup(path, {"fields": _probe_field(key)}) is not None:
                 break
             missing = key
         return missing
+
+    def seen(self, table: TableDef, scope: Scope) -> None:
+        """A request for ``scope`` succeeded: every parent in it exists (no lookup needed on a 404)."""
+        paths = [_parent_path(key, scope) for key in _scope_keys(table, scope)]
+        with self._lock:
+            self._present.update(path for path in paths if path is not None)
 
     def unaddressable(self, table: TableDef, label: str, scope: Scope) -> None:
         """A scope value that cannot be a path segment ('' or '..'): an error when the user named it."""
