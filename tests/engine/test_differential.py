@@ -135,6 +135,7 @@ def test_ground_truth_matches_raw_http(tricky_emulator: EmulatorHandle, engines:
     expected_prs: list[Any] = []
     expected_branches: list[Any] = []
     expected_commits: list[Any] = []
+    expected_pipelines: list[Any] = []
     with httpx.Client(auth=auth, timeout=30) as client:
         slugs = [repo["slug"] for repo in _raw_pages(client, f"{base}/repositories/acme", {"pagelen": 100})]
         for slug in slugs:
@@ -149,6 +150,11 @@ def test_ground_truth_matches_raw_http(tricky_emulator: EmulatorHandle, engines:
                 expected_branches.append((slug, branch["name"], branch["target"]["hash"], branch["target"]["message"]))
             for commit in _raw_pages(client, f"{base}/repositories/acme/{slug}/commits", {"pagelen": 13}):
                 expected_commits.append((slug, commit["hash"], commit["message"]))
+            for pipeline in _raw_pages(client, f"{base}/repositories/acme/{slug}/pipelines", {"pagelen": 4}):
+                expected_pipelines.append(
+                    (slug, pipeline["build_number"], pipeline["target"]["ref_name"], pipeline["state"]["name"],
+                     (pipeline["state"].get("result") or {}).get("name"))
+                )
     truth = engines.truth
     got_prs = truth.execute(
         "SELECT repository, id, title, description, state, merge_commit_hash, author_display_name, reason"
@@ -159,6 +165,11 @@ def test_ground_truth_matches_raw_http(tricky_emulator: EmulatorHandle, engines:
     assert sorted(map(repr, got_prs)) == sorted(map(repr, expected_prs))
     assert sorted(map(repr, got_branches)) == sorted(map(repr, expected_branches))
     assert sorted(map(repr, got_commits)) == sorted(map(repr, expected_commits))
+    got_pipelines = truth.execute(
+        "SELECT repository, build_number, target_ref_name, state_name, state_result_name FROM pipelines"
+    ).rows
+    assert sorted(map(repr, got_pipelines)) == sorted(map(repr, expected_pipelines))
+    assert len(expected_prs) > 100 and len(expected_pipelines) > 20
 
 
 # ---------------------------------------------------------------------------------- the run
