@@ -176,7 +176,7 @@ def infer_parameter_types(tree: exp.Expression, column_types: dict[str, str], co
     return [found.get(number, pgtypes.TEXT) for number in range(1, count + 1)]
 
 
-def _column_type_beside(comparison: exp.Expression, column_types: dict[str, str]) -> PgType | None:
+def _column_type_beside(comparison: exp.Expr, column_types: dict[str, str]) -> PgType | None:
     """The type of the column a parameter is compared with (``id = $1``: id's type)."""
     for side in comparison.iter_expressions():
         if isinstance(side, exp.Column) and side.name.lower() in column_types:
