@@ -1,0 +1,38 @@
+"""docs/sqlalchemy.md runs as printed: its ```python blocks, in order, as one session.
+
+The documented emulator address ``127.0.0.1:7990`` becomes the test emulator's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dialect_helpers import require_module
+
+require_module("sqlalchemy", "sqlalchemy")
+require_module("pandas", "pandas")
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "sqlalchemy.md"
+_PYTHON_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def test_every_python_example_runs(emulator: Any) -> None:
+    address = urlsplit(emulator.base_url).netloc
+    blocks = _PYTHON_BLOCK.findall(DOC.read_text(encoding="utf-8"))
+    assert len(blocks) >= 5
+    namespace: dict[str, Any] = {}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for number, block in enumerate(blocks, start=1):
+            code = compile(
+                block.replace("127.0.0.1:7990", address), f"docs/sqlalchemy.md python block {number}", "exec"
+            )
+            exec(code, namespace)  # noqa: S102 - the documentation's own examples
+    output = printed.getvalue()
+    assert "demo-api-token" not in output and ":***@" in output
+    assert "['acme']" in output and "read-only" in output
