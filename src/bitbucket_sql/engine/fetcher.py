@@ -490,6 +490,7 @@ class Fetcher:
                     items: list[Any] = []
                 else:
                     items = [obj] if obj is not None else []
+                    self.keys.seen(plan.table, request.scope)
                 if plan.ref is not None:
                     self._add(rows=len(items))
                 self._tick()
