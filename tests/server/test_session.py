@@ -375,3 +375,18 @@ def test_statement_timeout_cancels_slow_queries(
     assert recording.requests < 10
     session.execute("SET statement_timeout = 0")
     assert session.execute("SELECT 2 AS two")[0].rows == [(2,)]
+
+
+def test_startup_parameters_become_settings(make_session: Callable[..., SqlSession]) -> None:
+    session = make_session()
+    session.apply_startup_parameters({
+        "user": "demo", "database": "demo", "application_name": "psql", "client_encoding": "UTF8",
+        "DateStyle": "ISO, MDY", "options": "-c statement_timeout=5s --search_path=acme,public",
+    })
+    status = session.parameter_status()
+    assert status["application_name"] == "psql"
+    assert session.execute("SHOW statement_timeout")[0].rows == [("5s",)]
+    assert session.execute("SHOW search_path")[0].rows == [("acme,public",)]
+    with pytest.raises(PgError) as bad:
+        session.apply_startup_parameters({"server_version": "9.6"})
+    assert bad.value.sqlstate == "55P02"

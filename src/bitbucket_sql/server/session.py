@@ -188,6 +188,20 @@ class SqlSession:
         status["session_authorization"] = self.user
         return status
 
+    def apply_startup_parameters(self, parameters: dict[str, str]) -> None:
+        """The StartupMessage's settings (application_name, DateStyle, ``options=-c name=value``...).
+
+        Call before :meth:`parameter_status`, which then reports them. ``user``, ``database`` and
+        the protocol's own keys are not settings and are skipped; a bad value raises PgError.
+        """
+        for name, value in parameters.items():
+            key = name.lower()
+            if key == "options":
+                for option, option_value in _command_line_options(value):
+                    self._apply_setting(option, option_value)
+            elif key not in _STARTUP_NON_SETTINGS and not key.startswith("_pq_"):
+                self._apply_setting(key, value)
+
     def execute(self, sql: str) -> list[StatementResult]:
         """A simple Query: every statement in ``sql``, in order (the first failure stops the rest)."""
         self._start()
@@ -699,6 +713,29 @@ def _first_word(text: str) -> str:
 
 def _ends_failed_block(text: str) -> bool:
     return _first_word(text) in ("ROLLBACK", "ABORT", "COMMIT", "END")
+
+
+#: StartupMessage keys that are not run-time settings
+_STARTUP_NON_SETTINGS = {"user", "database", "replication", "password"}
+
+
+def _command_line_options(options: str) -> list[tuple[str, str]]:
+    """``-c search_path=acme --statement_timeout=5s`` as (name, value) pairs (libpq's ``options``)."""
+    pairs = []
+    words = options.replace("\\ ", "\0").split()
+    index = 0
+    while index < len(words):
+        word = words[index].replace("\0", " ")
+        if word == "-c" and index + 1 < len(words):
+            word = words[index + 1].replace("\0", " ")
+            index += 1
+        elif word.startswith("-c") or word.startswith("--"):
+            word = word[2:]
+        if "=" in word:
+            name, _, value = word.partition("=")
+            pairs.append((name.strip().lower().replace("-", "_"), value))
+        index += 1
+    return pairs
 
 
 def _aborted_block() -> PgError:
