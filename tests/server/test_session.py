@@ -122,6 +122,11 @@ def test_errors_carry_postgres_sqlstates(session: SqlSession, sql: str, sqlstate
     session.execute("ROLLBACK")
 
 
+def test_unknown_workspace_is_an_invalid_schema(session: SqlSession) -> None:
+    error = error_of(session, "SELECT * FROM nope.pull_requests WHERE repository = 'api'")
+    assert error.sqlstate == "3F000" and "nope" in error.message
+
+
 def test_engine_hints_travel_separately(session: SqlSession) -> None:
     error = error_of(session, "SELECT * FROM pull_reqests")
     assert error.message.startswith("Unknown table")
