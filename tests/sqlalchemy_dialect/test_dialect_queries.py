@@ -247,3 +247,26 @@ def test_orm_relationship_and_join_answer_like_the_dbapi(engine: Any, emulator: 
     )
     assert recording.requests == hand_written_requests
     assert [tuple(row) for row in joined] == expected
+
+
+def test_schema_qualified_tables_are_workspaces(emulator: Any, repository: str) -> None:
+    """Without a workspace in the URL, tables reflected with schema="acme" query that workspace."""
+    from dialect_helpers import emulator_url
+
+    engine = sqlalchemy.create_engine(emulator_url(emulator).replace("/acme?", "/?"))
+    pull_requests = sqlalchemy.Table(
+        "pull_requests", sqlalchemy.MetaData(schema="acme"), autoload_with=engine
+    )
+    statement = (
+        select(pull_requests.c.id)
+        .where(pull_requests.c.repository == repository)
+        .order_by(pull_requests.c.id)
+    )
+    assert "FROM acme.pull_requests" in str(statement.compile(engine))
+    rows, requests = run(engine, statement)
+    engine.dispose()
+    expected, expected_requests = dbapi_answer(
+        emulator, "SELECT id FROM pull_requests WHERE repository = ? ORDER BY id", [repository]
+    )
+    assert rows == expected and rows
+    assert requests == expected_requests
