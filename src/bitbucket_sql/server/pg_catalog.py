@@ -20,6 +20,7 @@ database.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ SYSTEM_RELATIONS: dict[str, int] = {
 
 # --- the catalogs' columns -------------------------------------------------------------------
 # "name TYPE[=default]"; a column without a default is NULL unless a row gives it.
-_I, _B, _T, _S = "BIGINT=0", "BOOLEAN=false", "VARCHAR", "SMALLINT=0"
+_I, _B, _S = "BIGINT=0", "BOOLEAN=false", "SMALLINT=0"
 
 #: pg_stat_*_tables: no statistics here (tools read n_live_tup as an estimate; 0 = unknown)
 _STAT_TABLE_COLUMNS = (
@@ -513,7 +514,7 @@ class PgCatalog:
         if not rows:
             return
         data = {c.name: [row.get(c.name, c.default) for row in rows] for c in columns}
-        table = pa.table(data)  # noqa: F841 - registered below by name
+        table = pa.table(data)
         view = f"__rows_{name}"
         self.connection.register(view, table)
         try:
@@ -881,7 +882,7 @@ def _unquote(part: str) -> str:
     return part.lower()
 
 
-_PLAIN_IDENTIFIER = __import__("re").compile(r"^[a-z_][a-z0-9_$]*$")
+_PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
 _RESERVED = frozenset({"all", "and", "any", "array", "as", "asc", "case", "cast", "check", "column", "constraint",
                        "create", "default", "desc", "distinct", "do", "else", "end", "false", "for", "foreign",
                        "from", "grant", "group", "having", "in", "into", "limit", "not", "null", "offset", "on",
