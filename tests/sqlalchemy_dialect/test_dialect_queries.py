@@ -270,3 +270,48 @@ def test_schema_qualified_tables_are_workspaces(emulator: Any, repository: str) 
     )
     assert rows == expected and rows
     assert requests == expected_requests
+
+
+def test_duckdb_spellings_answer_like_python(
+    tables: dict[str, Any], engine: Any, emulator: Any, repository: str
+) -> None:
+    """JSON paths, regular expressions, ILIKE and Python's // compile to what DuckDB means by them."""
+    import json
+    import re
+
+    pull_requests = tables["pull_requests"]
+    statement = (
+        select(
+            pull_requests.c.id,
+            pull_requests.c.reviewers[(0, "display_name")].as_string(),
+            pull_requests.c.reviewers[0]["nickname"].as_string(),
+            pull_requests.c.title.regexp_match("^[A-M]"),
+            pull_requests.c.title.ilike("%E%"),
+            (pull_requests.c.id - 4) // 3,
+            pull_requests.c.id / 2,
+        )
+        .where(pull_requests.c.repository == repository)
+        .order_by(pull_requests.c.id)
+    )
+    rows, _ = run(engine, statement)
+    raw, _ = dbapi_answer(
+        emulator,
+        "SELECT id, reviewers, title FROM pull_requests WHERE repository = ? ORDER BY id",
+        [repository],
+    )
+    expected = []
+    for identifier, reviewers, title in raw:
+        first = (json.loads(reviewers) or [{}])[0]
+        expected.append(
+            (
+                identifier,
+                first.get("display_name"),
+                first.get("nickname"),
+                bool(re.search("^[A-M]", title)),
+                "e" in title.lower(),
+                (identifier - 4) // 3,
+                identifier / 2,
+            )
+        )
+    assert rows == expected
+    assert any(row[1] for row in rows), "some pull request should have a reviewer"

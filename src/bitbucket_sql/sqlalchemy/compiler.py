@@ -83,6 +83,12 @@ class BitbucketCompiler(compiler.SQLCompiler):
             arguments.append(self.render_literal_value(flags, sqltypes.STRINGTYPE))
         return f"{function}({', '.join(arguments)})"
 
+    def visit_floordiv_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        """Python's ``//``: DuckDB's own ``//`` truncates toward zero, so floor the exact quotient."""
+        text = f"FLOOR({self.process(binary.left, **kw)} / {self.process(binary.right, **kw)})"
+        integers = all(side.type._type_affinity is sqltypes.Integer for side in (binary.left, binary.right))
+        return f"CAST({text} AS BIGINT)" if integers else text
+
     def visit_json_getitem_op_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
         return self._json_path(binary, "->", **kw)
 
@@ -111,6 +117,28 @@ class BitbucketCompiler(compiler.SQLCompiler):
 
     def visit_false(self, expr: Any, **kw: Any) -> str:
         return "false"
+
+
+def json_path(elements: Any) -> str:
+    """``(0, "display_name")`` -> ``$[0]."display_name"``: DuckDB's JSONPath for ``column[path]``."""
+    path = "$"
+    for element in elements:
+        if isinstance(element, int):
+            path += f"[{element}]"
+        else:
+            quoted = str(element).replace("\\", "\\\\").replace('"', '\\"')
+            path += f'."{quoted}"'
+    return path
+
+
+class BitbucketJSONPathType(sqltypes.JSON.JSONPathType):
+    """Binds a JSON path (a tuple of keys and indexes) as DuckDB's JSONPath text."""
+
+    def bind_processor(self, dialect: Any) -> Any:
+        return lambda value: None if value is None else json_path(value)
+
+    def literal_processor(self, dialect: Any) -> Any:
+        return lambda value: "'" + json_path(value).replace("'", "''") + "'"
 
 
 class BitbucketDDLCompiler(compiler.DDLCompiler):

@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.engine import URL, default, reflection
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPIModule
+from sqlalchemy.sql import sqltypes
 
 from bitbucket_sql.sqlalchemy import reflection as catalog_reflection
 from bitbucket_sql.sqlalchemy.compiler import (
     BitbucketCompiler,
     BitbucketDDLCompiler,
     BitbucketIdentifierPreparer,
+    BitbucketJSONPathType,
     BitbucketTypeCompiler,
 )
 from bitbucket_sql.sqlalchemy.url import connection_properties
@@ -66,6 +68,7 @@ class BitbucketDialect(default.DefaultDialect):
     postfetch_lastrowid = False
     use_insertmanyvalues = False
 
+    colspecs = {sqltypes.JSON.JSONPathType: BitbucketJSONPathType}
     _json_serializer = None
     _json_deserializer = None
 
