@@ -156,8 +156,8 @@ def failed_pipelines_with_steps(cloud: Cloud, scope: Scope) -> Rows:
 def deployment_frequency(cloud: Cloud, scope: Scope) -> Rows:
     records = [
         (
-            d["environment"]["name"],
-            d["state"].get("completion_date"),
+            d["environment"]["uuid"],
+            d["state"].get("completed_on"),
             (d["state"].get("status") or {}).get("name"),
         )
         for repository in _repositories(cloud, scope)
