@@ -37,6 +37,11 @@ def test_bitbucket_cloud_is_the_default_host_over_https() -> None:
     )
 
 
+def test_the_website_host_is_refused_with_the_api_host_named() -> None:
+    with pytest.raises(ArgumentError, match="api.bitbucket.org"):
+        properties("bitbucket://me%40example.com:tok@bitbucket.org/acme")
+
+
 def test_the_api_path_and_scheme_can_change() -> None:
     found = properties("bitbucket://u:t@bb.internal:8443/acme?path=/rest/api/2.0")
     assert found["BaseURL"] == "https://bb.internal:8443/rest/api/2.0"

@@ -110,6 +110,11 @@ def base_url_for(host: str | None, port: int | None, scheme: str, api_path: str)
                 "(bitbucket://user:token@127.0.0.1:7990/acme?scheme=http for the emulator)"
             )
         return DEFAULT_BASE_URL
+    if host.lower() in ("bitbucket.org", "www.bitbucket.org"):
+        raise ArgumentError(
+            f"{host} is Bitbucket's website; the API's host is api.bitbucket.org, which is also what a "
+            "URL without a host means (bitbucket://user%40example.com:TOKEN@/workspace)"
+        )
     path = api_path if api_path.startswith("/") or not api_path else "/" + api_path
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
