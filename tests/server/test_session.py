@@ -58,6 +58,7 @@ def test_set_show_reset(make_session: Callable[..., SqlSession]) -> None:
     assert session.execute("SHOW application_name")[0].rows == [("",)]
     assert error_of(session, "SHOW no_such_setting").sqlstate == "42704"
     assert error_of(session, "SET server_version = '9.0'").sqlstate == "55P02"
+    assert error_of(session, "SELECT set_config('server_version', '9.0', false)").sqlstate == "55P02"
     assert error_of(session, "SET client_encoding = 'LATIN1'").sqlstate == "0A000"
     everything = session.execute("SHOW ALL")[0]
     assert [f.name for f in everything.fields or []] == ["name", "setting", "description"]

@@ -933,6 +933,8 @@ def _current_setting(cat: PgCatalog, *args: str | None) -> str | None:
 def _set_config(cat: PgCatalog, *args: str | None) -> str | None:
     name = (args[0] or "").lower() if args else ""
     value = args[1] if len(args) > 1 else None
+    if name in READ_ONLY_SETTINGS:
+        raise ValueError(f'parameter "{name}" cannot be changed')
     if name:
         cat.state.settings[name] = value or ""
     return value
@@ -1089,6 +1091,10 @@ def _bind(implementation: _Impl, catalog: PgCatalog, arity: int) -> Callable[...
         raise duckdb.InvalidInputException(f"{arity} arguments are more than this server's functions take")
     return factories[arity]()
 
+
+#: settings a session cannot change (SET and set_config() refuse them)
+READ_ONLY_SETTINGS = frozenset({"server_version", "server_version_num", "server_encoding", "integer_datetimes",
+                                "max_identifier_length", "lc_collate", "lc_ctype", "is_superuser"})
 
 #: PostgreSQL's reserved key words (``pg_get_keywords()``, which editors use for highlighting)
 _KEYWORDS = (

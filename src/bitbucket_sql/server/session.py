@@ -42,6 +42,7 @@ from bitbucket_sql.engine.naming import postgres_name
 from . import pgtypes, translate
 from .pg_catalog import (
     PG_TABLES,
+    READ_ONLY_SETTINGS,
     SERVER_VERSION,
     SERVER_VERSION_NUM,
     PgCatalog,
@@ -139,8 +140,7 @@ _DISPLAY_NAMES = {"datestyle": "DateStyle", "intervalstyle": "IntervalStyle", "t
 _STATUS_SETTINGS = ("server_version", "server_encoding", "client_encoding", "datestyle", "intervalstyle",
                     "timezone", "integer_datetimes", "standard_conforming_strings", "is_superuser",
                     "application_name", "default_transaction_read_only")
-_READ_ONLY_SETTINGS = {"server_version", "server_version_num", "server_encoding", "integer_datetimes",
-                       "max_identifier_length", "lc_collate", "lc_ctype", "is_superuser"}
+_READ_ONLY_SETTINGS = READ_ONLY_SETTINGS
 
 _WRITE_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "CREATE", "DROP", "ALTER", "TRUNCATE",
                 "GRANT", "REVOKE", "COMMENT", "VACUUM", "REINDEX", "CLUSTER", "REFRESH", "SECURITY", "IMPORT",
@@ -977,5 +977,7 @@ def _catalog_error(error: duckdb.Error) -> PgError:
                        hint="See docs/server-sql.md for the functions this server provides.")
     if "Conversion Error" in text:
         return PgError("22P02", f"invalid input: {first}")
+    if "cannot be changed" in text:
+        return PgError("55P02", first.split("Error: ", 1)[-1])
     return PgError("0A000", f"this catalog query is not supported: {first}",
                    hint="Please report the query; see docs/server-sql.md for what is supported.")
