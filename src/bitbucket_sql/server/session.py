@@ -978,6 +978,6 @@ def _catalog_error(error: duckdb.Error) -> PgError:
     if "Conversion Error" in text:
         return PgError("22P02", f"invalid input: {first}")
     if "cannot be changed" in text:
-        return PgError("55P02", first.split("Error: ", 1)[-1])
+        return PgError("55P02", first.rsplit("Error: ", 1)[-1])
     return PgError("0A000", f"this catalog query is not supported: {first}",
                    hint="Please report the query; see docs/server-sql.md for what is supported.")
