@@ -426,3 +426,15 @@ def test_a_database_without_workspace_shows_public_until_search_path_names_one(
     assert visible.rows == [(1,)]
     (rows,) = session.execute("SELECT count(*) FROM pull_requests WHERE repository = 'api'")
     assert rows.rows[0][0] > 0  # unqualified names now read the search path's workspace
+
+
+def test_the_catalog_describes_itself(session: SqlSession) -> None:
+    """Editors complete column names of pg_catalog relations from pg_attribute too."""
+    (columns,) = session.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        "WHERE a.attrelid = 'pg_catalog.pg_class'::regclass AND a.attnum BETWEEN 1 AND 3 ORDER BY a.attnum"
+    )
+    assert columns.rows == [("oid", "oid"), ("relname", "name"), ("relnamespace", "oid")]
+    (kinds,) = session.execute("SELECT relname, relkind FROM pg_class WHERE relname IN ('pg_tables', 'pg_type') "
+                               "ORDER BY 1")
+    assert kinds.rows == [("pg_tables", "v"), ("pg_type", "r")]

@@ -458,7 +458,11 @@ class PgCatalog:
         self.namespaces: dict[int, str] = {PG_CATALOG_OID: "pg_catalog", INFORMATION_SCHEMA_OID: "information_schema",
                                            PUBLIC_OID: "public", PG_TOAST_OID: "pg_toast"}
         self.relations: dict[int, Relation] = {}
-        self.system_relations: dict[int, str] = {oid: name for name, oid in SYSTEM_RELATIONS.items()}
+        #: pg_catalog's own relations: PostgreSQL's OIDs for its tables, OIDs from 12000 for the views
+        self.catalog_relations: dict[str, int] = dict(SYSTEM_RELATIONS)
+        for name in PG_TABLES:
+            self.catalog_relations.setdefault(name, 12000 + len(self.catalog_relations))
+        self.system_relations: dict[int, str] = {oid: name for name, oid in self.catalog_relations.items()}
         for index, schema in enumerate(self.schemas):
             namespace_oid = FIRST_USER_OID + OIDS_PER_SCHEMA * index
             self.namespaces[namespace_oid] = schema
@@ -551,8 +555,17 @@ class PgCatalog:
         user = self.state.user
         for oid, name in sorted(self.namespaces.items()):
             rows["pg_namespace"].append({"oid": oid, "nspname": name})
-        for name, oid in SYSTEM_RELATIONS.items():
-            rows["pg_class"].append({"oid": oid, "relname": name, "relnamespace": PG_CATALOG_OID, "relam": 2})
+        for name, oid in self.catalog_relations.items():
+            specs = columns_of(PG_TABLES.get(name, ()))
+            kind = "r" if name in SYSTEM_RELATIONS else "v"
+            rows["pg_class"].append({"oid": oid, "relname": name, "relnamespace": PG_CATALOG_OID,
+                                     "relam": 2 if kind == "r" else 0, "relkind": kind, "relnatts": len(specs)})
+            for number, spec in enumerate(specs, start=1):
+                column_type = result_type(spec.name, spec.type)
+                rows["pg_attribute"].append({
+                    "attrelid": oid, "attname": spec.name, "atttypid": column_type.oid, "attlen": column_type.size,
+                    "attnum": number, "attnotnull": spec.default is not None,
+                })
         for t in pgtypes.ALL_TYPES:
             rows["pg_type"].append({
                 "oid": t.oid, "typname": t.name, "typlen": t.size, "typbyval": 0 < t.size <= 8,
@@ -763,8 +776,8 @@ class PgCatalog:
         parts = [_unquote(part) for part in _split_qualified(text)]
         wanted_schema = parts[0] if len(parts) > 1 else None
         wanted = parts[-1]
-        if wanted_schema in (None, "pg_catalog") and wanted in SYSTEM_RELATIONS:
-            return SYSTEM_RELATIONS[wanted]
+        if wanted_schema in (None, "pg_catalog") and wanted in self.catalog_relations:
+            return self.catalog_relations[wanted]
         search = [wanted_schema] if wanted_schema else self.state.search_path
         for schema in search:
             for rel in self.relations.values():
