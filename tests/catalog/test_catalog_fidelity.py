@@ -38,6 +38,8 @@ TABLE_ENDPOINTS: dict[str, tuple[str, str]] = {
     "deployments": ("deployments", "values[]."),
     "environments": ("environments", "values[]."),
     "branch_restrictions": ("branch_restrictions", "values[]."),
+    "workspace_members": ("workspace_members", "values[]."),
+    "pull_request_activity": ("pullrequest_activity", "values[]."),
 }
 
 

@@ -793,17 +793,20 @@ def pr_task(
 
 
 def activity_update(full_pr: JSON, state: str, by: JSON, date: str) -> JSON:
-    """A PR activity ``update`` entry: a snapshot of the PR at ``date``."""
+    """A PR activity ``update`` entry: a snapshot of the PR at ``date``, in the recorded live shape
+    (``reviewers`` and ``changes``; no ``draft``; branches by name only)."""
+    source = {**full_pr["source"], "branch": {"name": full_pr["source"]["branch"]["name"]}}
     return {
         "update": {
             "state": state,
             "title": full_pr["title"],
             "description": full_pr["description"],
             "reason": full_pr.get("reason", ""),
-            "draft": full_pr.get("draft", False),
             "author": user_summary(by),
-            "source": full_pr["source"],
+            "source": source,
             "destination": full_pr["destination"],
+            "reviewers": [user_summary(reviewer) for reviewer in full_pr.get("reviewers", [])],
+            "changes": {},
             "date": date,
         },
         "pull_request": pullrequest_ref(full_pr),
