@@ -152,6 +152,7 @@ _UNSUPPORTED_WORDS = {"DO", "CALL", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "M
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"}
 _COPY = re.compile(r"^\s*COPY\s+(?P<source>\(.*\)|[\w.\"]+(?:\s*\([^)]*\))?)\s+TO\s+STDOUT\b(?P<options>.*)$",
                    re.IGNORECASE | re.DOTALL)
+_BUILTIN_SCHEMAS = ("public", "pg_catalog", "information_schema")
 #: parsed statements a session keeps (prepared statements are parsed at Parse and at Execute)
 _PARSED_KEPT = 64
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z(`])")
@@ -433,13 +434,20 @@ class SqlSession:
 
     def _qualified(self, tree: exp.Expression) -> exp.Expression:
         """Unqualified tables read the search path's first schema when it is not the Workspace."""
-        current = self._catalog_db().current_schema() if self._search_path_moved() else None
-        if current is None or current in ("public", "pg_catalog", "information_schema"):
+        current = self._current_schema() if self._search_path_moved() else None
+        if current is None or current in _BUILTIN_SCHEMAS:
             return tree
         for table in translate.table_references(tree):
             if not table.db:
                 table.set("db", exp.to_identifier(current))
         return tree
+
+    def _current_schema(self) -> str | None:
+        """current_schema(): the search path's first schema that exists (no catalog needed)."""
+        for name in self.state.search_path:
+            if name in self.schemas or name in _BUILTIN_SCHEMAS:
+                return name
+        return None
 
     def _search_path_moved(self) -> bool:
         workspace = self.engine.default_schema
