@@ -1,15 +1,17 @@
 """Differential test (issue 9): random SQL with pushdown vs. the same SQL over every row.
 
 The emulator serves a data set full of tricky strings (tests/engine/differential/dataset.py).
-A seeded generator writes random queries (filters with every operator and tricky literals,
-AND/OR/NOT, ORDER BY/LIMIT/OFFSET, projections with whole-row references, aggregates, joins,
-subqueries, windows, key predicates including a UUID and repositories that do not exist). Each
+A seeded generator writes random queries (filters with every operator and tricky literals, some
+as ``?`` parameters, AND/OR/NOT, predicates that must stay local, ORDER BY/LIMIT/OFFSET,
+projections with whole-row references, aggregates, joins, [NOT] EXISTS, IN subqueries, set
+operations, windows, key predicates including a UUID and repositories or PR ids that do not
+exist). A quarter of the queries also run with MaxRows. Each
 query runs on the pushdown engine and on the ground truth (``Engine(pushdown=False)``: every scope
 fetched whole, DuckDB evaluates everything), and the answers must agree (in order when the ORDER BY
 fixes it). Mismatches explained only by an open bug class in ``compare.KNOWN_OPEN`` are reported,
 not failed; anything else fails with the seed, the query index, the SQL and both answers.
 
-In CI: a fixed seed and a few hundred queries. By hand (see CONTRIBUTING.md)::
+In CI: a fixed seed and 150 queries (about 35 s here). By hand (see CONTRIBUTING.md)::
 
     BBSQL_DIFF_QUERIES=5000 BBSQL_DIFF_SEED=7 python -m pytest -s tests/engine/test_differential.py
     BBSQL_DIFF_SEED=7 BBSQL_DIFF_ONLY=123 python -m pytest -s tests/engine/test_differential.py  # one query
@@ -272,5 +274,11 @@ def test_random_queries_agree_with_ground_truth(
 def test_known_open_classes_are_documented() -> None:
     """Every exclusion names its finding, so a reader can look it up and remove it once fixed."""
     for name, reason in KNOWN_OPEN.items():
-        assert re.match(r"F\d+: ", reason), name
-    assert normalize(1.0000001) == normalize(1.0000002)
+        assert re.match(r"F\d+b?: ", reason), name
+
+
+def test_answers_compare_by_value_not_by_representation() -> None:
+    """Float noise from summation order and JSON spacing do not count as differences."""
+    assert normalize(0.1 + 0.2) == normalize(0.3)
+    assert normalize('{"a": [1, 2]}') == normalize('{"a":[1,2]}')
+    assert normalize(1.5) != normalize(1.25)
