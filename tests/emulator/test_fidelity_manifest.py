@@ -19,8 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bitbucket_sql.emulator import run_emulator
-
 MANIFEST = json.loads((Path(__file__).parent / "fidelity_manifest.json").read_text(encoding="utf-8"))
 ENDPOINTS: dict[str, dict[str, Any]] = MANIFEST["endpoints"]
 DEMO = ("demo@example.com", "demo-api-token")
@@ -106,11 +104,9 @@ def differences(expected: dict[str, Any], actual: dict[str, set[str]]) -> list[s
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with (
-        run_emulator(scale="tiny", seed=1) as emu,
-        httpx.Client(base_url=emu.base_url, auth=DEMO, timeout=30) as http,
-    ):
+def client(emulator: Any) -> Iterator[httpx.Client]:
+    """The session's read-only tiny emulator (conftest.py), as the demo user."""
+    with httpx.Client(base_url=emulator.base_url, auth=DEMO, timeout=30) as http:
         yield http
 
 
