@@ -229,6 +229,7 @@ def test_prepared_session_commands_and_catalog_queries(session: SqlSession) -> N
     assert session.prepare("SET x = 1", []).fields is None
     shown = session.prepare("SHOW search_path", []).fields or []
     assert [f.name for f in shown] == ["search_path"]
+    assert [f.name for f in session.prepare("SHOW ALL", []).fields or []] == ["name", "setting", "description"]
     with api_requests() as recording:
         catalog = session.prepare("SELECT relname, relnatts FROM pg_class WHERE relname = $1", [])
     assert recording.requests == 0

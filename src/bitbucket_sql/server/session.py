@@ -153,6 +153,7 @@ _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"}
 _COPY = re.compile(r"^\s*COPY\s+(?P<source>\(.*\)|[\w.\"]+(?:\s*\([^)]*\))?)\s+TO\s+STDOUT\b(?P<options>.*)$",
                    re.IGNORECASE | re.DOTALL)
 _BUILTIN_SCHEMAS = ("public", "pg_catalog", "information_schema")
+_SHOW_ALL_FIELDS = [Field("name", pgtypes.TEXT), Field("setting", pgtypes.TEXT), Field("description", pgtypes.TEXT)]
 #: parsed statements a session keeps (prepared statements are parsed at Parse and at Execute)
 _PARSED_KEPT = 64
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=[A-Z(`])")
@@ -238,7 +239,8 @@ class SqlSession:
         if self.transaction_status == "E" and not _ends_failed_block(text):
             raise _aborted_block()
         if word == "SHOW":
-            return Prepared([], [Field(self._show_name(text), pgtypes.TEXT)])
+            name = self._show_name(text)
+            return Prepared([], _SHOW_ALL_FIELDS if name.lower() == "all" else [Field(name, pgtypes.TEXT)])
         if word not in _QUERY_WORDS:
             return Prepared([_given_type(oid) for oid in param_oids], None)
         explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
@@ -598,7 +600,7 @@ class SqlSession:
         name = self._show_name(text)
         key = name.lower()
         if key == "all":
-            fields = [Field("name", pgtypes.TEXT), Field("setting", pgtypes.TEXT), Field("description", pgtypes.TEXT)]
+            fields = list(_SHOW_ALL_FIELDS)
             rows = [(_DISPLAY_NAMES.get(k, k), v, "") for k, v in sorted(self.state.settings.items())]
             return StatementResult(fields, rows, "SHOW")
         if key not in self.state.settings:
