@@ -104,6 +104,7 @@ class WireClient:
     def __init__(self, host: str, port: int, timeout: float = 20) -> None:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buffer = b""
+        self.notices: list[Reply] = []
 
     def send(self, *messages: bytes) -> None:
         self.sock.sendall(b"".join(messages))
@@ -118,9 +119,14 @@ class WireClient:
         return data
 
     def reply(self) -> Reply:
-        header = self._read(5)
-        (length,) = struct.unpack("!i", header[1:])
-        return Reply(chr(header[0]), self._read(length - 4))
+        """The next message; NoticeResponses (which may come at any time) are set aside in ``notices``."""
+        while True:
+            header = self._read(5)
+            (length,) = struct.unpack("!i", header[1:])
+            reply = Reply(chr(header[0]), self._read(length - 4))
+            if reply.kind != "N":
+                return reply
+            self.notices.append(reply)
 
     def until(self, kind: str = "Z") -> list[Reply]:
         """Replies up to and including the first of ``kind`` (ReadyForQuery by default)."""
