@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("asyncpg", reason="asyncpg (pip: asyncpg) drives the server load benchmark")
+try:
+    import asyncpg  # noqa: F401 - the benchmark's client
+except ImportError:
+    if os.environ.get("CI") == "true":
+        raise
+    pytest.skip("asyncpg is not installed (pip install asyncpg)", allow_module_level=True)
 
 from benchmarks import server_load  # noqa: E402
 

@@ -6,12 +6,11 @@ import datetime as dt
 import decimal
 
 import pytest
+from pg_server_helpers import require_module
 
 from bitbucket_sql.server import codec
 
-psycopg = pytest.importorskip(
-    "psycopg", reason="psycopg (pip: psycopg[binary]) is needed to cross-check the codec"
-)
+psycopg = require_module("psycopg", "psycopg[binary]")  # an independent implementation to check against
 from psycopg.adapt import PyFormat, Transformer  # noqa: E402
 from psycopg.pq import Format  # noqa: E402
 
