@@ -397,3 +397,25 @@ def test_startup_parameters_become_settings(make_session: Callable[..., SqlSessi
     with pytest.raises(PgError) as bad:
         session.apply_startup_parameters({"server_version": "9.6"})
     assert bad.value.sqlstate == "55P02"
+
+
+def test_cancel_interrupts_a_long_local_query(make_session: Callable[..., SqlSession]) -> None:
+    session = make_session()
+    session.execute("SELECT 1")  # the local database exists before the race starts
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = session.execute(
+                "SELECT sum(i % 7) FROM range(3000000000) AS t(i) WHERE i % 3 = 0"  # ~20 s of local work
+            )
+        except PgError as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    time.sleep(0.3)
+    session.cancel()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert outcome["error"].sqlstate == "57014"
