@@ -419,3 +419,10 @@ def test_cancel_interrupts_a_long_local_query(make_session: Callable[..., SqlSes
     worker.join(30)
     assert not worker.is_alive()
     assert outcome["error"].sqlstate == "57014"
+
+
+def test_local_results_are_bounded(session: SqlSession) -> None:
+    error = error_of(session, "SELECT i FROM range(2000000) AS t(i)")
+    assert error.sqlstate == "54000" and "LIMIT" in (error.hint or "")
+    (result,) = session.execute("SELECT count(*) FROM range(2000000) AS t(i)")
+    assert result.rows == [(2_000_000,)]

@@ -707,9 +707,12 @@ class PgCatalog:
         return rows
 
     # --- queries ---------------------------------------------------------------------------
-    def run(self, sql: str, functions: Sequence[tuple[str, int]],
-            relations: Sequence[tuple[str, str]] = ()) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
-        """Run translated SQL (after creating the relations it reads and the ``bbpg_*`` functions it calls)."""
+    def run(self, sql: str, functions: Sequence[tuple[str, int]], relations: Sequence[tuple[str, str]] = (),
+            max_rows: int | None = None) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """Run translated SQL (after creating the relations it reads and the ``bbpg_*`` functions it calls).
+
+        At most ``max_rows + 1`` rows are fetched (the caller tells "more than max_rows" from it).
+        """
         self.ensure(relations)
         with self._lock:
             for name, arity in functions:
@@ -717,7 +720,8 @@ class PgCatalog:
             result = self.connection.execute(sql)
             names = [column[0] for column in result.description or []]
             types = [str(column[1]) for column in result.description or []]
-            return names, types, result.fetchall()
+            rows = result.fetchall() if max_rows is None else result.fetchmany(max_rows + 1)
+            return names, types, rows
 
     def describe(self, sql: str, functions: Sequence[tuple[str, int]],
                  relations: Sequence[tuple[str, str]] = ()) -> tuple[list[str], list[str]]:

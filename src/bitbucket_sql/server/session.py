@@ -152,6 +152,8 @@ _UNSUPPORTED_WORDS = {"DO", "CALL", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "M
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"}
 _COPY = re.compile(r"^\s*COPY\s+(?P<source>\(.*\)|[\w.\"]+(?:\s*\([^)]*\))?)\s+TO\s+STDOUT\b(?P<options>.*)$",
                    re.IGNORECASE | re.DOTALL)
+#: rows a statement answered by the session's local database may return (a server shares its memory)
+LOCAL_ROWS_LIMIT = 1_000_000
 _BUILTIN_SCHEMAS = ("public", "pg_catalog", "information_schema")
 _SHOW_ALL_FIELDS = [Field("name", pgtypes.TEXT), Field("setting", pgtypes.TEXT), Field("description", pgtypes.TEXT)]
 #: parsed statements a session keeps (prepared statements are parsed at Parse and at Execute)
@@ -399,13 +401,17 @@ class SqlSession:
                 names, types = catalog.describe(translated.sql, translated.functions, translated.relations)
                 rows: list[Any] = []
             else:
-                names, types, rows = catalog.run(translated.sql, translated.functions, translated.relations)
+                names, types, rows = catalog.run(translated.sql, translated.functions, translated.relations,
+                                                 LOCAL_ROWS_LIMIT)
         except duckdb.InterruptException:
             raise self._cancelled() from None
         except duckdb.Error as error:
             raise _catalog_error(error) from None
         if self._cancel.is_set():
             raise self._cancelled()
+        if len(rows) > LOCAL_ROWS_LIMIT:
+            raise PgError("54000", f"the result has more than {LOCAL_ROWS_LIMIT:,} rows",
+                          hint="Queries answered by the server itself (no Bitbucket table) are limited; add LIMIT.")
         if bare_values:
             names = [f"column{index}" for index in range(1, len(names) + 1)]
         return names, types, rows
