@@ -49,6 +49,8 @@ FIRST_USER_OID = 16384
 OIDS_PER_SCHEMA = 10_000
 OWNER_OID = 10
 DATABASE_OID = 16383
+#: memory one session's local database may use (its catalog is a few MB; the rest is for queries)
+LOCAL_MEMORY_LIMIT = "256MB"
 #: the server version reported to clients (clients compare it to enable features)
 SERVER_VERSION = "16.4"
 SERVER_VERSION_NUM = "160004"
@@ -479,7 +481,7 @@ class PgCatalog:
         self.connection = duckdb.connect(
             ":memory:",
             config={"enable_external_access": False, "autoinstall_known_extensions": False,
-                    "autoload_known_extensions": False, "threads": 1},
+                    "autoload_known_extensions": False, "threads": 1, "memory_limit": LOCAL_MEMORY_LIMIT},
         )
         self.connection.execute("SET TimeZone = 'UTC'")
         self._create()

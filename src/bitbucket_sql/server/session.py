@@ -993,6 +993,8 @@ def _catalog_error(error: duckdb.Error) -> PgError:
                        hint="See docs/server-sql.md for the functions this server provides.")
     if "Conversion Error" in text:
         return PgError("22P02", f"invalid input: {first}")
+    if "Out of Memory" in text:
+        return PgError("53200", f"out of memory: {first}", hint="Add LIMIT or narrow the query.")
     if "cannot be changed" in text:
         return PgError("55P02", first.rsplit("Error: ", 1)[-1])
     return PgError("0A000", f"this catalog query is not supported: {first}",
