@@ -426,3 +426,9 @@ def test_local_results_are_bounded(session: SqlSession) -> None:
     assert error.sqlstate == "54000" and "LIMIT" in (error.hint or "")
     (result,) = session.execute("SELECT count(*) FROM range(2000000) AS t(i)")
     assert result.rows == [(2_000_000,)]
+
+
+def test_the_connections_query_timeout_is_57014(make_session: Callable[..., SqlSession], slow_emulator: Any) -> None:
+    session = make_session(base_url=slow_emulator.base_url, MaxConcurrency=1, QueryTimeout=0.3)
+    error = error_of(session, "SELECT count(*) FROM pull_request_comments")
+    assert error.sqlstate == "57014" and "QueryTimeout" in error.message + (error.hint or "")

@@ -964,8 +964,10 @@ def pg_error_for(error: BaseException) -> PgError:
     for kind, sqlstate in mapping:
         if isinstance(error, kind):
             return PgError(sqlstate, message, hint=hint)
-    if type(error).__name__ == "KeyNotFoundError":  # a named workspace, repository... that does not exist
-        return PgError("3F000" if getattr(error, "key", None) == "workspace" else "42704", message, hint=hint)
+    if isinstance(error, engine_errors.QueryTimeoutError):  # the connection's QueryTimeout
+        return PgError("57014", message, hint=hint)
+    if isinstance(error, engine_errors.KeyNotFoundError):  # a named workspace, repository... that does not exist
+        return PgError("3F000" if error.key == "workspace" else "42704", message, hint=hint)
     if isinstance(error, engine_errors.EngineError):
         text = str(error)
         if "Conversion Error" in text or "Could not convert" in text:
