@@ -30,6 +30,7 @@ MISSING_KEY = "missing-key"  # repository = 'nope'
 CHILD_KEY = "named-child-key"  # pull_request_id = 50 with the repository enumerated
 NONINTEGRAL_KEY = "non-integral-key"  # pull_request_id = 52.5
 NESTED_KEY = "key-via-join-or-subquery"  # pull_request_id named where its repository comes from a join
+JOINED_SLUG = "slug-filter-passed-as-key"  # r.slug = 'X1' joined to p.repository = r.slug
 
 MISSING_REPOSITORIES = ("nope", "API", "web", "{00000000-0000-4000-8000-000000000000}")
 
@@ -268,6 +269,8 @@ class Generator:
             tags.add(NEGATION)
         if self.in_join and spec.name == "pull_request_comments" and name == "pull_request_id":
             tags.add(NESTED_KEY)
+        if self.in_join and spec.name == "repositories" and name == "slug":
+            tags.add(JOINED_SLUG)
         return Piece(sql, neutral, frozenset(tags))
 
     def local_only_atom(
