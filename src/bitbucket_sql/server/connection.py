@@ -40,9 +40,14 @@ LOGGED_STATEMENT_CHARS = 2000
 
 
 class Session(Protocol):
-    """What the protocol layer needs of H8's ``SqlSession`` (see /work/notes/server-interface.md)."""
+    """What the protocol layer needs of the SQL session (server/session.py's ``SqlSession``)."""
 
+    #: ReadyForQuery's letter: "I" idle, "T" in a transaction block, "E" in a failed block
+    transaction_status: str
+
+    def apply_startup_parameters(self, parameters: dict[str, str]) -> None: ...
     def parameter_status(self) -> dict[str, str]: ...
+    def fail_transaction(self) -> None: ...
     def execute(self, sql: str) -> list[Any]: ...
     def prepare(self, sql: str, param_oids: list[int]) -> Any: ...
     def execute_prepared(self, sql: str, params: list[Any], param_types: list[Any]) -> Any: ...
@@ -373,9 +378,13 @@ class ClientConnection:
                 or "the server's configuration for this database is wrong; tell its administrator",
             ) from None
         assert self.session is not None
-        status = dict(self.session.parameter_status())
-        if params.get("application_name"):
-            status["application_name"] = params["application_name"]
+        try:
+            # application_name, DateStyle, options=-c name=value...: SHOW and current_setting() see them
+            await self._run(self.session.apply_startup_parameters, params)
+        except Exception as error:  # noqa: BLE001 - a value PostgreSQL would refuse ends the login
+            report = report_for(error)
+            raise Fatal(report.sqlstate, report.message, hint=report.hint) from None
+        status = self.session.parameter_status()
         for name, value in status.items():
             self.writer.write(pq.parameter_status(name, value))
         self.writer.write(pq.backend_key_data(self.pid, self.key))
@@ -448,25 +457,19 @@ class ClientConnection:
 
     async def _error(self, error: BaseException) -> None:
         report = report_for(error)
-        status = getattr(self.session, "transaction_status", None)
-        if status in ("I", "T", "E"):
-            self.transaction = status
-        if self.transaction == "T":
-            self.transaction = "E"
+        if self.session is not None:
+            # Any error inside a transaction block fails it, also one the session never saw (a Bind
+            # naming no statement): the session then refuses statements with 25P02 until ROLLBACK.
+            self.session.fail_transaction()
+        self._track_transaction()
         self.writer.write(pq.error_response(report))
         await self.writer.drain()
 
-    def _track_transaction(self, tag: str) -> None:
-        """ReadyForQuery's letter: the session's own state (it knows savepoints and failed blocks)."""
-        status = getattr(self.session, "transaction_status", None)
-        if status in ("I", "T", "E"):
-            self.transaction = status
-            return
-        verb = tag.split(" ", 1)[0].upper()
-        if verb in ("BEGIN", "START"):
-            self.transaction = "T"
-        elif verb in ("COMMIT", "ROLLBACK", "END", "ABORT"):
-            self.transaction = "I"
+    def _track_transaction(self) -> None:
+        """ReadyForQuery's letter is the session's own state (it knows savepoints and failed blocks:
+        ``ROLLBACK TO SAVEPOINT`` answers with the tag ROLLBACK but keeps the block open)."""
+        if self.session is not None:
+            self.transaction = self.session.transaction_status
 
     # --- simple query -------------------------------------------------------------------------
     async def _simple_query(self, sql: str) -> None:
@@ -481,31 +484,31 @@ class ClientConnection:
                 except Exception as error:
                     # The statements before the failing one still happened: their results come first.
                     done = getattr(error, "results", None) or []
-                    rows, requests = await self._send_results(done, sql)
-                    self._log_statement(
-                        sql, started, rows=rows, requests=requests, sqlstate=report_for(error).sqlstate
-                    )
+                    sent = await self._send_results(done, sql)
+                    self._log_statement(sql, started, **sent, sqlstate=report_for(error).sqlstate)
                     await self._error(error)
                 else:
-                    rows, requests = await self._send_results(results, sql)
+                    sent = await self._send_results(results, sql)
                     if not results:
                         self.writer.write(pq.empty_query_response())
-                    self._log_statement(sql, started, rows=rows, requests=requests)
+                    self._log_statement(sql, started, **sent)
         except Exception as error:  # noqa: BLE001 - reported to the client as ErrorResponse
             self._log_statement(sql, started, sqlstate=report_for(error).sqlstate)
             await self._error(error)
         self.writer.write(pq.ready_for_query(self.transaction))
         await self.writer.drain()
 
-    async def _send_results(self, results: Sequence[Any], sql: str) -> tuple[int, int]:
-        """Send a simple query's statement results; (rows, Bitbucket requests) for the access log."""
+    async def _send_results(self, results: Sequence[Any], sql: str) -> dict[str, Any]:
+        """Send a simple query's statement results; rows, Bitbucket requests and notices for the access log."""
         rows = requests = 0
+        notices: list[str] = []
         for result in results:
             self._forget_deallocated(result.command_tag, sql)
             rows += await self._send_result(result, None, 0)
             requests += int(getattr(result, "requests", 0) or 0)
-            self._track_transaction(result.command_tag)
-        return rows, requests
+            notices += _notices_of(result)
+        self._track_transaction()
+        return _log_fields(rows, requests, notices)
 
     def _forget_deallocated(self, tag: str, sql: str) -> None:
         """SQL ``DEALLOCATE [PREPARE] name|ALL`` frees protocol-level statements too, as in PostgreSQL."""
@@ -700,10 +703,11 @@ class ClientConnection:
             except Exception as error:
                 self._log_statement(statement.sql, started, sqlstate=report_for(error).sqlstate)
                 raise
-            self._track_transaction(portal.result.command_tag)
+            self._track_transaction()
             requests = int(getattr(portal.result, "requests", 0) or 0)
+            notices = _notices_of(portal.result)
         else:
-            requests = 0
+            requests, notices = 0, []
         result = portal.result
         if (
             result.fields is not None
@@ -713,7 +717,7 @@ class ClientConnection:
             # Encode with the types the client was told in RowDescription.
             result.fields = statement.fields
         sent = await self._send_result(result, portal.result_formats, message.max_rows, portal)
-        self._log_statement(statement.sql, started, rows=sent, requests=requests)
+        self._log_statement(statement.sql, started, **_log_fields(sent, requests, notices))
 
     async def _close(self, data: bytes) -> None:
         message = pq.parse_describe_or_close(data, close=True)
@@ -722,3 +726,15 @@ class ClientConnection:
         else:
             self.portals.pop(message.name, None)
         self.writer.write(pq.close_complete())
+
+
+def _notices_of(result: Any) -> list[str]:
+    return [str(notice) for notice in getattr(result, "notices", None) or []]
+
+
+def _log_fields(rows: int, requests: int, notices: list[str]) -> dict[str, Any]:
+    """A statement's access-log fields; the engine's warnings (sent as NoticeResponse) are logged too."""
+    fields: dict[str, Any] = {"rows": rows, "requests": requests}
+    if notices:
+        fields["notices"] = notices
+    return fields

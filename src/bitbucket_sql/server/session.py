@@ -24,6 +24,7 @@ import decimal
 import json
 import re
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -268,6 +269,11 @@ class SqlSession:
         finally:
             self._finish()
 
+    def fail_transaction(self) -> None:
+        """An error the protocol layer reported inside a transaction block fails the block, as in PostgreSQL."""
+        if self.transaction_status == "T":
+            self.transaction_status = "E"
+
     def cancel(self) -> None:
         """Stop the running statement (thread-safe); its remaining API requests are not sent."""
         with self._state_lock:
@@ -422,6 +428,7 @@ class SqlSession:
         if self._cancel.is_set():
             raise self._cancelled()
         try:
+            quiet_engine_warnings()
             result = self.engine.execute(sql, progress=self._progress)
         except _Cancelled:
             raise self._cancelled() from None
@@ -560,6 +567,8 @@ class SqlSession:
                           hint="Set client_encoding to UTF8.")
         if value is None or value.upper() == "DEFAULT":
             value = self._default_setting(name)
+        if name == "client_encoding":
+            value = "UTF8"  # PostgreSQL reports the canonical name (clients send utf-8, unicode...)
         if name == "search_path":
             value = self._use_search_path(value)
         self.state.settings[name] = value
@@ -672,6 +681,7 @@ class SqlSession:
             tree = translate.bind_parameters(tree, params, copy=False)
         translated = translate.translate(tree, "engine", copy=False)
         try:
+            quiet_engine_warnings()
             result = self.engine.execute(translated.sql, progress=self._progress)
         except _Cancelled:
             raise self._cancelled() from None
@@ -929,57 +939,101 @@ def _split_message(text: str) -> tuple[str, str | None]:
     return (parts[0], parts[1]) if len(parts) == 2 else (text.strip(), None)
 
 
+#: The SQLSTATE of every engine and API error class, chosen as PostgreSQL would answer (the class
+#: nearest in the exception's MRO wins). Every class of engine/errors.py and api/errors.py is listed
+#: on purpose (tests/server/test_error_mapping.py fails for a new one until it is given its code here);
+#: docs/server.md has the table.
+SQLSTATE_BY_ERROR: dict[type[BaseException], str] = {
+    # the engine: the query names something wrong
+    engine_errors.SqlSyntaxError: "42601",  # syntax_error
+    engine_errors.UnknownTableError: "42P01",  # undefined_table
+    engine_errors.UnknownColumnError: "42703",  # undefined_column
+    engine_errors.NoWorkspaceError: "3F000",  # invalid_schema_name: workspaces are schemas
+    engine_errors.KeyNotFoundError: "42704",  # undefined_object (3F000 when the key is a workspace)
+    engine_errors.InvalidIdentifierError: "42602",  # invalid_name: cannot be a workspace/repository name
+    engine_errors.RemovedTableError: "0A000",  # feature_not_supported: Bitbucket removed it (410)
+    engine_errors.UnsupportedStatementError: "0A000",  # feature_not_supported
+    engine_errors.ParameterError: "22023",  # invalid_parameter_value
+    engine_errors.FanoutLimitError: "53400",  # configuration_limit_exceeded: MaxFanout
+    engine_errors.QueryTimeoutError: "57014",  # query_canceled: QueryTimeout, like statement_timeout
+    engine_errors.EngineError: "XX000",  # anything else: refined from DuckDB's text, else internal_error
+    # the API client: Bitbucket (upstream) answered with an error or not at all
+    api_errors.ConfigurationError: "F0000",  # config_file_error: the server's connection settings
+    api_errors.AuthenticationError: "08006",  # connection_failure: the server's Bitbucket credential
+    api_errors.OAuthFlowError: "08006",
+    api_errors.PermissionDeniedError: "42501",  # insufficient_privilege
+    api_errors.NotFoundError: "42704",  # undefined_object
+    api_errors.ConflictError: "55000",  # object_not_in_prerequisite_state (409)
+    api_errors.GoneError: "0A000",  # feature_not_supported: removed for good (410)
+    api_errors.ValidationError: "22023",  # invalid_parameter_value: Bitbucket rejected a value (400)
+    api_errors.RateLimitedError: "53400",  # configuration_limit_exceeded: the hourly budget
+    api_errors.TooManyPagesError: "53400",  # configuration_limit_exceeded: MaxPages
+    api_errors.DeadlineExceededError: "57014",  # query_canceled: one request exceeded Timeout
+    api_errors.ServerError: "08006",  # connection_failure: Bitbucket's 5xx after retries
+    api_errors.TransportError: "08006",
+    api_errors.CrossHostError: "08006",  # a link to another host was refused (credentials stay home)
+    api_errors.UnexpectedResponseError: "08006",
+    api_errors.BitbucketError: "08006",
+}
+
+
+def sqlstate_for(error: BaseException) -> str | None:
+    """The listed SQLSTATE of an engine or API error (None for other exceptions)."""
+    for kind in type(error).__mro__:
+        sqlstate = SQLSTATE_BY_ERROR.get(kind)
+        if sqlstate is not None:
+            if isinstance(error, engine_errors.KeyNotFoundError) and error.key == "workspace":
+                return "3F000"
+            return sqlstate
+    return None
+
+
 def pg_error_for(error: BaseException) -> PgError:
-    """The PgError a client sees for an engine or API failure (SQLSTATE from its kind)."""
+    """The PgError a client sees for an engine or API failure (SQLSTATE from its class)."""
     if isinstance(error, PgError):
         return error
+    sqlstate = sqlstate_for(error)
     if isinstance(error, api_errors.BitbucketError):
-        sqlstate = "08006"
-        if isinstance(error, api_errors.RateLimitedError | api_errors.TooManyPagesError):
-            sqlstate = "53400"
-        elif isinstance(error, api_errors.PermissionDeniedError):
-            sqlstate = "42501"
-        elif isinstance(error, api_errors.GoneError):
-            sqlstate = "0A000"
-        elif isinstance(error, api_errors.NotFoundError):
-            sqlstate = "3F000"
         hint = error.hint.strip() if error.hint else None
         message = str(error)
         if hint:
             # the client shows the hint on its own line: keep it out of the message
             message = message.replace(_sentence(hint), "").replace(hint, "").strip()
             hint = _sentence(hint)
-        return PgError(sqlstate, message, hint=hint)
+        return PgError(sqlstate or "08006", message, hint=hint)
     message, hint = _split_message(str(error))
-    mapping: list[tuple[type[BaseException], str]] = [
-        (engine_errors.UnknownTableError, "42P01"),
-        (engine_errors.RemovedTableError, "0A000"),
-        (engine_errors.UnknownColumnError, "42703"),
-        (engine_errors.SqlSyntaxError, "42601"),
-        (engine_errors.NoWorkspaceError, "3F000"),
-        (engine_errors.FanoutLimitError, "53400"),
-        (engine_errors.ParameterError, "22023"),
-        (engine_errors.UnsupportedStatementError, "0A000"),
-    ]
-    for kind, sqlstate in mapping:
-        if isinstance(error, kind):
-            return PgError(sqlstate, message, hint=hint)
-    if isinstance(error, engine_errors.QueryTimeoutError):  # the connection's QueryTimeout
-        return PgError("57014", message, hint=hint)
-    if isinstance(error, engine_errors.KeyNotFoundError):  # a named workspace, repository... that does not exist
-        return PgError("3F000" if error.key == "workspace" else "42704", message, hint=hint)
-    if isinstance(error, engine_errors.EngineError):
+    if sqlstate == "XX000":  # a DuckDB failure the engine passed on: its kind is in its text
         text = str(error)
         if "Conversion Error" in text or "Could not convert" in text:
-            return PgError("22P02", message, hint=hint)
-        if "No function matches" in text or "Function with name" in text:
-            return PgError("42883", message, hint=hint)
-        if "timed out" in text.lower() or "timeout" in text.lower():
-            return PgError("57014", message, hint=hint)
-        return PgError("XX000", message, hint=hint)
+            sqlstate = "22P02"
+        elif "No function matches" in text or "Function with name" in text:
+            sqlstate = "42883"
+        elif "timed out" in text.lower() or "timeout" in text.lower():
+            sqlstate = "57014"
+    if sqlstate is not None:
+        return PgError(sqlstate, message, hint=hint)
     if isinstance(error, TimeoutError):
         return PgError("57014", f"canceling statement due to statement timeout: {error}")
     return PgError("XX000", f"internal error: {error or type(error).__name__}")
+
+
+def quiet_engine_warnings() -> None:
+    """The engine's Python ``QueryWarning`` for a server query is not printed on the server's stderr.
+
+    The engine issues each warning of a result twice: in ``QueryResult.warnings`` (the session
+    sends them as NoticeResponse and the access log records them) and through ``warnings.warn``
+    for DB-API users, attributed to the engine's caller: this module. Only warnings attributed to
+    this module are ignored, so DB-API and CLI users in the same process still see theirs; the
+    filter is (re)installed before each engine call because ``warnings.catch_warnings`` (pytest,
+    embedding applications) restores the filter list it found.
+    """
+    if _QUIET_FILTER not in warnings.filters:
+        warnings.filterwarnings("ignore", category=engine_errors.QueryWarning, module=_THIS_MODULE)
+
+
+_THIS_MODULE = re.escape(__name__) + r"\Z"
+warnings.filterwarnings("ignore", category=engine_errors.QueryWarning, module=_THIS_MODULE)
+_QUIET_FILTER = warnings.filters[0]
 
 
 def _catalog_error(error: duckdb.Error) -> PgError:
