@@ -310,7 +310,7 @@ class Translator:
         if isinstance(node, exp.Or):
             return self._or(node)
         if isinstance(node, exp.And):
-            left, right = self._translate(node.left), self._translate(node.right)
+            left, right = self._translate(_expression(node.left)), self._translate(_expression(node.right))
             return _combine_and(left, right)
         if isinstance(node, exp.Between) and not node.args.get("symmetric"):
             low = exp.GTE(this=node.this.copy(), expression=node.args["low"].copy())
@@ -500,12 +500,20 @@ def _member(field_name: str, values: list[Any], *, negated: bool) -> bbql.Node:
         raise NotPushable from None
 
 
-def _flatten(node: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
+def _flatten(node: exp.Expr, kind: type[exp.Connector]) -> list[exp.Expression]:
     if isinstance(node, exp.Paren):
         return _flatten(node.this, kind)
     if isinstance(node, kind):
         return _flatten(node.left, kind) + _flatten(node.right, kind)
-    return [node]
+    return [_expression(node)]
+
+
+def _expression(node: exp.Expr) -> exp.Expression:
+    """An operand as the ``Expression`` it is: sqlglot types operands as its ``Expr`` base class,
+    but every node its parser builds is an ``Expression``; anything else is a bug, not a query."""
+    if not isinstance(node, exp.Expression):
+        raise TypeError(f"unexpected sqlglot operand {type(node).__name__}")
+    return node
 
 
 def _combine_and(left: Translation, right: Translation) -> Translation:
