@@ -562,7 +562,9 @@ class SqlSession:
     def _apply_setting(self, name: str, value: str | None) -> None:
         if name in _READ_ONLY_SETTINGS:
             raise PgError("55P02", f'parameter "{name}" cannot be changed')
-        if name == "client_encoding" and value is not None and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
+        # PostgreSQL ignores all but letters and digits in encoding names (asyncpg sends 'utf-8' quoted)
+        if name == "client_encoding" and value is not None \
+                and re.sub(r"[^A-Za-z0-9]", "", value).upper() not in ("UTF8", "UNICODE"):
             raise PgError("0A000", f"client encoding {value!r} is not supported: this server speaks UTF8 only",
                           hint="Set client_encoding to UTF8.")
         if value is None or value.upper() == "DEFAULT":
