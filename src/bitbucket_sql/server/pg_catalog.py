@@ -451,6 +451,49 @@ def catalog_tables() -> list[TableDef]:
     return [table for table in registry.all_tables() if not table.removed]
 
 
+@dataclass
+class _SharedRows:
+    """One schema's catalog rows (and their Arrow tables, made on first use) for one database,
+    user and set of workspaces: the same for every session with those, so built once per process."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    io_functions: dict[str, int]
+    arrow: dict[str, pa.Table] = field(default_factory=dict)
+
+
+class _SharedRowsCache:
+    """The process's :class:`_SharedRows` by (database, user, workspaces) and schema, least recent out.
+
+    Building them took most of a session's first catalog query (Python rows, then Arrow); every
+    connection of a BI tool introspects first, so with many clients this was most of the server's
+    catalog CPU. Each session still has its own DuckDB database (its settings, search_path and
+    functions, its memory limit): only the rows, which never change, are shared, read-only.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: dict[tuple[Any, str], _SharedRows] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, str]) -> _SharedRows | None:
+        with self._lock:
+            shared = self._entries.pop(key, None)
+            if shared is not None:
+                self._entries[key] = shared  # most recent last
+            return shared
+
+    def put(self, key: tuple[Any, str], shared: _SharedRows) -> _SharedRows:
+        """Keep ``shared`` unless another session was first (then use that one's)."""
+        with self._lock:
+            kept = self._entries.setdefault(key, shared)
+            while len(self._entries) > self._capacity:
+                self._entries.pop(next(iter(self._entries)))
+            return kept
+
+
+_SHARED_ROWS = _SharedRowsCache(capacity=64)
+
+
 class PgCatalog:
     """The local DuckDB database holding one session's pg_catalog and information_schema."""
 
@@ -509,18 +552,33 @@ class PgCatalog:
                 self._insert(schema, name, columns, self._rows_of(schema, name))
                 self._created.add((schema, name))
 
+    @property
+    def _shared_key(self) -> tuple[str, str, tuple[str, ...]]:
+        """What the rows depend on besides the (static) table definitions; pg_settings aside."""
+        return self.state.database, self.state.user, tuple(self.schemas)
+
     def _rows_of(self, schema: str, name: str) -> list[dict[str, Any]]:
         if schema == PG_SCHEMA and name == "pg_settings":
             return self._settings_rows()  # SET may have changed them since the session started
         if schema not in self._rows:
-            self._rows[schema] = self._pg_rows() if schema == PG_SCHEMA else self._info_rows()
+            shared = _SHARED_ROWS.get((self._shared_key, schema))
+            if shared is None:
+                rows = self._pg_rows() if schema == PG_SCHEMA else self._info_rows()
+                shared = _SHARED_ROWS.put((self._shared_key, schema), _SharedRows(rows, dict(self._io_functions)))
+            if schema == PG_SCHEMA:
+                self._io_functions = dict(shared.io_functions)  # the OIDs the shared pg_type rows name
+            self._rows[schema] = shared.rows
         return self._rows[schema].get(name, [])
 
     def _insert(self, schema: str, name: str, columns: list[ColumnSpec], rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        data = {c.name: [row.get(c.name, c.default) for row in rows] for c in columns}
-        table = pa.table(data)
+        shared = None if name == "pg_settings" else _SHARED_ROWS.get((self._shared_key, schema))
+        table = shared.arrow.get(name) if shared is not None else None
+        if table is None:
+            table = pa.table({c.name: [row.get(c.name, c.default) for row in rows] for c in columns})
+            if shared is not None:
+                shared.arrow[name] = table
         view = f"__rows_{name}"
         self.connection.register(view, table)
         try:
