@@ -269,3 +269,68 @@ def test_a_repository_literal_that_cannot_be_a_slug_is_refused_before_any_reques
     with pytest.raises(InvalidIdentifierError, match="cannot be a Bitbucket repository"):
         engine.execute(f"SELECT name FROM branches WHERE repository = '{value}'")
     assert emulator.stats()["total"] == 0
+
+
+def _quietly(engine: Engine, sql: str) -> Any:
+    """Run ``sql`` failing on any QueryWarning (a 404 SQL asked for is no 'vanished' parent)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QueryWarning)
+        return engine.execute(sql)
+
+
+def test_named_lists_of_keys_are_alternatives_not_pairs_that_must_all_exist(
+    engine: Engine, reference: Engine
+) -> None:
+    # web has pull requests 1..5, api 1..7: (web, 7) names nothing, but 7 exists in api (F9b)
+    sql = ("SELECT pc.repository, pc.pull_request_id, pc.id FROM pull_request_comments pc "
+           "WHERE pc.repository IN ('web', 'api') AND pc.pull_request_id IN (2, 7)")
+    expected = reference.execute(sql).rows
+    assert {row[1] for row in expected} == {2, 7}
+    assert canonical(_quietly(engine, sql).rows) == canonical(expected)
+
+
+def test_a_named_key_matching_in_none_of_its_scopes_is_still_an_error(engine: Engine) -> None:
+    with pytest.raises(KeyNotFoundError, match="Pull request 987654 was not found"):
+        engine.execute("SELECT count(*) FROM pull_request_comments "
+                       "WHERE repository IN ('web', 'api') AND pull_request_id IN (2, 987654)")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # absence is what these queries ask about: SQL answers rows, never "not found" (F10)
+        "SELECT p.id FROM pull_requests p WHERE p.repository = 'web' AND NOT EXISTS (SELECT 1 FROM "
+        "pull_request_comments pc WHERE pc.repository = p.repository AND pc.pull_request_id = p.id "
+        "AND pc.pull_request_id IN (6, 7))",
+        "SELECT p.id FROM pull_requests p WHERE p.repository = 'web' AND EXISTS (SELECT 1 FROM "
+        "pull_request_comments pc WHERE pc.repository = 'web' AND pc.pull_request_id = 7)",
+        "SELECT count(*) FROM pull_requests p LEFT JOIN pull_request_comments pc ON pc.repository = p.repository "
+        "AND pc.pull_request_id = p.id AND pc.pull_request_id = 7 WHERE p.repository = 'web'",
+        "SELECT p.id FROM pull_requests p WHERE p.repository = 'web' AND p.id NOT IN (SELECT pc.pull_request_id "
+        "FROM pull_request_comments pc WHERE pc.repository = 'web' AND pc.pull_request_id IN (1, 7))",
+        "SELECT count(*) FROM pull_requests p JOIN pull_request_comments pc ON pc.repository = p.repository "
+        "AND pc.pull_request_id = p.id WHERE p.repository = 'web' AND pc.pull_request_id = 7",
+        "SELECT r.slug FROM repositories r WHERE r.slug NOT IN (SELECT b.repository FROM branches b "
+        "WHERE b.repository = 'nope')",
+        "SELECT count(*) FROM repositories r LEFT JOIN branches b ON b.repository = 'nope' AND b.name = r.slug",
+    ],
+)
+def test_keys_named_where_absence_is_the_question_are_no_rows(engine: Engine, reference: Engine, sql: str) -> None:
+    expected = reference.execute(sql).rows
+    assert canonical(_quietly(engine, sql).rows) == canonical(expected)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # the user's own key, in the query's inner part: still an error naming it
+        "SELECT pc.id FROM pull_request_comments pc JOIN pull_requests p ON pc.repository = p.repository "
+        "AND pc.pull_request_id = p.id WHERE pc.repository = 'nope'",
+        "(SELECT name FROM branches WHERE repository = 'nope') UNION (SELECT slug FROM repositories)",
+        "WITH w AS (SELECT * FROM branches WHERE repository = 'nope') SELECT name FROM w",
+        "SELECT count(*) FROM (SELECT id FROM pull_requests WHERE repository IN ('api', 'nope')) AS x",
+    ],
+)
+def test_a_named_key_in_the_inner_part_of_a_larger_query_is_an_error(engine: Engine, sql: str) -> None:
+    with pytest.raises(KeyNotFoundError, match="Repository 'nope' was not found"):
+        engine.execute(sql)

@@ -11,7 +11,14 @@ rows failing it can never reach the result:
 
 Equalities between two tables (``c.pull_request_id = p.id``) become *links*: the receiving
 side needs only rows whose key matches a row already fetched for the other side, so its
-requests can be limited to those keys. Everything else stays local; since DuckDB runs the
+requests can be limited to those keys.
+
+Some conjuncts are also *named*: written by the user in the query's inner part (the WHERE and
+inner-join ON of the outermost SELECT, of its set-operation branches, CTEs and derived tables),
+where a row that fails them can never be part of the answer. A key value only these fix is one
+the user claims exists, so a 404 for it is an error naming it (see ``keys``); a key named inside
+[NOT] EXISTS / IN subqueries or an outer join's ON clause asks whether rows exist, and its absence
+is simply no rows. Everything else stays local; since DuckDB runs the
 whole original query over the fetched rows, the analysis only has to be conservative, never
 complete. If qualification fails for an exotic query, the query simply runs without pushdown.
 """
@@ -39,6 +46,14 @@ class Link:
     column: str
     source_ref: int
     source_column: str
+    #: the equality is in the query's inner part (WHERE or an inner join's ON of a named scope)
+    inner: bool = False
+
+#: ``RefFacts.named`` values: a literal the user wrote for this reference, or one copied from an
+#: inner-joined reference's own named key (``pc.repository = p.repository AND p.repository = 'x'``)
+NAMED, JOINED = "named", "joined"
+#: scopes whose WHERE and inner joins are the query's inner part (not [NOT] EXISTS / IN / scalar subqueries)
+_INNER_SCOPES = ("ROOT", "SET_OPERATION", "CTE", "DERIVED_TABLE")
 
 
 @dataclass
@@ -60,6 +75,8 @@ class RefFacts:
     #: a WHERE or ON condition mentions this reference's ``repository`` column (which overrides
     #: the connection's default Repository)
     mentions_repository: bool = False
+    #: id(conjunct) -> NAMED or JOINED for conjuncts of the query's inner part (see module doc)
+    named: dict[int, str] = field(default_factory=dict)
 
 
 def analyze(
@@ -91,7 +108,7 @@ def analyze(
         for scope in scopes:
             _analyze_scope(scope, facts, refs, pairs, max_rows)
         _spread_repository_mentions(facts, pairs)
-        _propagate_literals(facts)
+        _propagate_literals(facts, refs)
         _needed_columns(qualified, facts, refs)
     except Exception as error:  # noqa: BLE001 - never let an analysis gap break a query
         log.warning("no pushdown: query analysis failed: %s", error)
@@ -120,17 +137,19 @@ def _analyze_scope(
     sources = _table_sources(scope, facts)
     if not sources:
         return
+    inner_scope = _is_inner_scope(scope)
     from_clause = select.args.get("from_") or select.args.get("from")
     order: list[str] = []
     if from_clause is not None and isinstance(from_clause.this, exp.Table):
         order.append(from_clause.this.alias_or_name)
     nullable: set[str] = set()
-    candidates: list[tuple[exp.Expression, set[str]]] = []
+    candidates: list[tuple[exp.Expression, set[str], bool]] = []
     for join in select.args.get("joins") or []:
         joined = join.this.alias_or_name if isinstance(join.this, exp.Table) else None
         side = (join.args.get("side") or "").upper()
         kind = (join.args.get("kind") or "").upper()
         earlier = set(order)
+        inner = False
         if kind in ("SEMI", "ANTI") or side == "LEFT":
             filterable = {joined} if joined else set()
             if side == "LEFT" and joined:
@@ -143,10 +162,11 @@ def _analyze_scope(
             nullable |= earlier | ({joined} if joined else set())
         else:
             filterable = earlier | ({joined} if joined else set())
+            inner = inner_scope
         if join.args.get("using") or kind == "NATURAL" or kind in ("ASOF", "POSITIONAL"):
             filterable = set()
         for conjunct in split_conjuncts(join.args.get("on")):
-            candidates.append((conjunct, filterable))
+            candidates.append((conjunct, filterable, inner))
         if joined:
             order.append(joined)
     where = select.args.get("where")
@@ -154,11 +174,21 @@ def _analyze_scope(
     if where is not None:
         preserved = set(sources) - nullable
         for conjunct in split_conjuncts(where.this):
-            candidates.append((conjunct, preserved | {"__where__"}))
-    for conjunct, filterable in candidates:
-        _classify(conjunct, filterable, sources, facts)
+            candidates.append((conjunct, preserved | {"__where__"}, inner_scope))
+    for conjunct, filterable, inner in candidates:
+        _classify(conjunct, filterable, sources, facts, inner=inner)
     if len(scope.sources) == 1 and len(sources) == 1 and not select.args.get("joins"):
         _order_limit(scope, select, facts[next(iter(sources.values()))], max_rows)
+
+
+def _is_inner_scope(scope: Scope) -> bool:
+    """Whether ``scope`` and every scope around it are the query's inner part (see module doc)."""
+    current: Scope | None = scope
+    while current is not None:
+        if current.scope_type.name not in _INNER_SCOPES:
+            return False
+        current = current.parent
+    return True
 
 
 def _note_repository_conditions(
@@ -207,13 +237,17 @@ def _spread_repository_mentions(facts: dict[int, RefFacts], pairs: list[tuple[in
                 changed = True
 
 
-def _propagate_literals(facts: dict[int, RefFacts]) -> None:
+def _propagate_literals(facts: dict[int, RefFacts], refs: dict[int, TableRef]) -> None:
     """``b.x = a.y`` and ``a.y = 'v'`` (or ``IN``) give ``b.x = 'v'`` to b as well.
 
     Sound because a link only exists where every result row has ``b.x = a.y`` (not NULL), and
     ``a``'s conjuncts hold for every ``a`` row that reaches the result; so b's rows that fail the
     copy can never reach it. It lets ``pc.repository = p.repository AND pc.repository = 'x'`` read
     p from repository x alone instead of every repository.
+
+    The copy is JOINED (a key the user named, see module doc) only when it copies a *path key*
+    the user named for ``a`` over an inner equality: ``r.slug = 'nope'`` is a filter on
+    repositories (no row matches), so ``p.repository = 'nope'`` copied from it is no claim.
     """
     for _ in range(2):  # a chain of two links is as far as queries usually go
         for item in facts.values():
@@ -222,6 +256,9 @@ def _propagate_literals(facts: dict[int, RefFacts]) -> None:
                 source = facts.get(link.source_ref)
                 if source is None or source is item or not item.alias:
                     continue
+                source_table = refs[source.ref_id].table if source.ref_id in refs else None
+                source_key = source_table is not None and any(
+                    key.column == link.source_column for key in source_table.keys)
                 for conjunct in list(source.conjuncts):
                     copy = _literal_on(conjunct, source.alias, link.source_column)
                     if copy is None:
@@ -230,6 +267,8 @@ def _propagate_literals(facts: dict[int, RefFacts]) -> None:
                     if copy.sql() not in known:
                         known.add(copy.sql())
                         item.conjuncts.append(copy)
+                        if link.inner and source_key and source.named.get(id(conjunct)) in (NAMED, JOINED):
+                            item.named[id(copy)] = JOINED
 
 
 def _literal_on(conjunct: exp.Expression, alias: str, column: str) -> exp.Expression | None:
@@ -254,7 +293,14 @@ def _literal_on(conjunct: exp.Expression, alias: str, column: str) -> exp.Expres
     return None
 
 
-def _classify(conjunct: exp.Expression, filterable: set[str], sources: dict[str, int], facts: dict[int, RefFacts]) -> None:
+def _classify(
+    conjunct: exp.Expression, filterable: set[str], sources: dict[str, int], facts: dict[int, RefFacts], *,
+    inner: bool = False,
+) -> None:
+    """Give ``conjunct`` to the one reference it filters, or make it a link between two.
+
+    ``inner``: it is in the query's inner part, so what it names is what the user claims exists.
+    """
     if conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Placeholder, exp.Parameter):
         return
     columns = list(conjunct.find_all(exp.Column))
@@ -266,6 +312,8 @@ def _classify(conjunct: exp.Expression, filterable: set[str], sources: dict[str,
         alias = aliases.pop()
         if alias in sources and alias in filterable:
             facts[sources[alias]].conjuncts.append(conjunct)
+            if inner:
+                facts[sources[alias]].named[id(conjunct)] = NAMED
         return
     if (
         isinstance(conjunct, exp.EQ)
@@ -277,7 +325,7 @@ def _classify(conjunct: exp.Expression, filterable: set[str], sources: dict[str,
         for receiver, giver in ((left, right), (right, left)):
             if receiver.table in sources and giver.table in sources and (in_where or receiver.table in filterable):
                 facts[sources[receiver.table]].links.append(
-                    Link(receiver.name.lower(), sources[giver.table], giver.name.lower())
+                    Link(receiver.name.lower(), sources[giver.table], giver.name.lower(), inner=inner)
                 )
 
 

@@ -13,9 +13,11 @@ plan with a range early stop reads its scopes one page at a time, in rounds; a t
 listing-order column gets each row's position in its scope's listing. Progress is reported
 after every completed request, with the rows of the query's tables fetched so far.
 
-A 404 is diagnosed by :class:`~.keys.KeyChecker`: a key the user named that does not exist
-is an error naming it; a parent the engine found that vanished mid-query is skipped with a
-warning (``Fetcher.warnings``); a missing sub-resource of existing parents means "no rows".
+A 404 is diagnosed by :class:`~.keys.KeyChecker`: a key the user named in the query's inner
+part that matches in none of the scopes it was named for is an error naming it (raised once the
+scan's requests are answered); a parent the engine found that vanished mid-query is skipped with
+a warning (``Fetcher.warnings``); anything else (a missing sub-resource of existing parents, a
+key named in a subquery or an outer join) means "no rows".
 Named workspaces and repositories that are not slugs (``{uuid}``) are resolved to their slugs
 first, so key columns hold what the API says, never the SQL literal.
 """
@@ -36,8 +38,8 @@ from bitbucket_sql.catalog.templates import fill, placeholders
 from . import bbql
 from .cache import TTLCache, request_key
 from .deadline import QueryDeadline
-from .errors import EngineError, FanoutLimitError
-from .keys import KeyChecker
+from .errors import EngineError, FanoutLimitError, KeyNotFoundError
+from .keys import FOUND, LITERAL, NAMED, KeyChecker
 from .planner import ScanPlan, enumeration_plan, fixed_params_term
 from .pushdown import MAX_IN_VALUES, NotPushable, coerce_for_column
 from .result import Progress
@@ -67,6 +69,10 @@ class ScanReport:
     samples: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     #: EXPLAIN's estimate of this scan's requests (``estimate.ScanEstimate``), made before running
     estimate: Any = None
+    #: key column -> origin of its values (``keys.NAMED`` ...), for diagnosing 404s
+    origins: dict[str, str] = field(default_factory=dict)
+    #: 404s a claimed key explained, settled when the scan's requests are answered (``KeyChecker.settle``)
+    missed: list[tuple[Scope, KeyNotFoundError]] = field(default_factory=list)
 
 
 @dataclass
@@ -168,6 +174,7 @@ class Fetcher:
                 # the non-null top rows plus the nulls seen first; a whole-scope read has both
                 nulls = nulls_by_scope.get(id(request.scope), []) if plan.nonnull_q else []
                 self._collect(plan, request, nulls + items, rows, report)
+            self.keys.settle(report.missed, [request.scope for request in requests])
         report.requests += recording.requests
         report.retries += recording.retries
         report.bytes += recording.bytes
@@ -239,6 +246,8 @@ class Fetcher:
         if plan.ref is not None:
             self.current = plan.label  # per thread: independent scans run concurrently
         label = self.current or plan.label
+        if not report.origins:
+            report.origins = origins_of(plan)
         base: Scope = {}
         if any(key.column == "workspace" for key in table.keys):
             base["workspace"] = self.keys.workspace(plan.workspace, label) if plan.workspace else plan.workspace
@@ -252,10 +261,10 @@ class Fetcher:
                 break
             if key.column in plan.key_values:
                 values = self.keys.typed(table, key.column, plan.key_values[key.column])
-                self.keys.name(key.column, values)
                 scopes = [scope | {key.column: value} for scope in scopes for value in values]
                 default = plan.default_repository if key.column == "repository" else None
-                scopes = self.keys.canonical(key, scopes, label, default)
+                scopes = self.keys.canonical(key, scopes, label, default,
+                                             claimed=report.origins.get(key.column) != LITERAL)
             elif key.column in plan.links:
                 link = plan.links[key.column]
                 if link.source_ref in applied_links:
@@ -263,7 +272,8 @@ class Fetcher:
                 applied_links.add(link.source_ref)
                 scopes = self._linked_scopes(plan, scopes, link.source_ref, ref_rows)
             else:
-                scopes = self._enumerate(key, scopes, plan.workspace, report, plan.enumeration_terms.get(key.column))
+                scopes = self._enumerate(key, scopes, plan.workspace, report, plan.enumeration_terms.get(key.column),
+                                         report.origins)
                 scopes = self._check_enumerated(key, scopes, plan.enumeration_checks.get(key.column, []))
         return scopes
 
@@ -299,14 +309,19 @@ class Fetcher:
 
     def _enumerate(
         self, key: PathKey, scopes: list[Scope], workspace: str | None, report: ScanReport,
-        terms: list[bbql.Node] | None = None,
+        terms: list[bbql.Node] | None = None, origins: dict[str, str] | None = None,
     ) -> list[Scope]:
+        """``scopes`` extended with every value of ``key`` its source table lists under each.
+
+        ``origins`` are those of the scan that needs the values: a 404 under a key its query
+        named is diagnosed as that scan's would be.
+        """
         source = registry.get_table(key.source_table or "")
         if source is None or key.source_column is None:
             raise EngineError(f"internal error: the catalog gives no source for key {key.column!r}")
         helper = enumeration_plan(source, workspace, key.source_column, pushdown=self.pushdown, terms=terms)
         helper.purpose = f"enumerate {key.column}"
-        sub_report = ScanReport(plan=helper)
+        sub_report = ScanReport(plan=helper, origins=dict(origins or {}))
         report.enumerations.append(sub_report)
         began = time.monotonic()
         source_keys = [k.column for k in source.keys]
@@ -320,7 +335,8 @@ class Fetcher:
                 helper_scopes.append(restricted)
         missing = [k for k in _path_keys(source) if any(k.column not in s for s in helper_scopes)]
         if missing:
-            helper_scopes = [s2 for s in helper_scopes for s2 in self._enumerate(missing[0], [s], workspace, sub_report)]
+            helper_scopes = [s2 for s in helper_scopes
+                             for s2 in self._enumerate(missing[0], [s], workspace, sub_report, origins=origins)]
         column_index = source.column_names.index(key.source_column)
         values_by_scope: dict[tuple[Any, ...], dict[Any, None]] = {}  # ordered sets
         with self.client.recording() as recording:
@@ -335,6 +351,7 @@ class Fetcher:
                     if value is not None:
                         bucket[value] = None
                 sub_report.items += len(items)
+            self.keys.settle(sub_report.missed, [request.scope for request in requests])
         sub_report.requests += recording.requests
         sub_report.retries += recording.retries
         sub_report.bytes += recording.bytes
@@ -376,7 +393,7 @@ class Fetcher:
                     if path is not None:
                         gets.append(_Request(scope | {id_column: value}, path, params, "get"))
                     else:
-                        self.keys.unaddressable(table, self.current or plan.label, scope)
+                        self.keys.unaddressable(table, self.current or plan.label, scope, report.origins)
             return gets
         template = self._path_template(plan)
         report.path = template
@@ -387,7 +404,7 @@ class Fetcher:
             if path is not None:
                 requests.append(_Request(scope, path, params, kind))
             else:
-                self.keys.unaddressable(table, self.current or plan.label, scope)
+                self.keys.unaddressable(table, self.current or plan.label, scope, report.origins)
         return requests
 
     def _path_template(self, plan: ScanPlan) -> str:
@@ -473,20 +490,22 @@ class Fetcher:
             if stopped:
                 stream.close()  # cancels the requests still in flight
             for index, request, key in lists:
+                claimed_missing = False
                 if index in failed:
-                    self._tolerate(plan, request, failed[index])
+                    claimed_missing = self._tolerate(plan, request, failed[index], report)
                     collected[index] = []
                 elif collected[index] or not stopped:  # answered: its parents exist
                     self.keys.seen(plan.table, request.scope)
-                if not stopped:
+                if not stopped and not claimed_missing:  # a key that may be an error is asked again
                     self.scan_cache.put(key, collected[index])
                 yield request, collected[index]
         if gets:
             by_index = {i: (r, k) for i, r, k in gets}
             for index, obj in self.client.get_many([(i, r.path, r.params) for i, r, _ in gets], return_errors=True):
                 request, key = by_index[index]
+                claimed_missing = False
                 if isinstance(obj, BitbucketError):
-                    self._tolerate(plan, request, obj)
+                    claimed_missing = self._tolerate(plan, request, obj, report)
                     items: list[Any] = []
                 else:
                     items = [obj] if obj is not None else []
@@ -494,7 +513,8 @@ class Fetcher:
                 if plan.ref is not None:
                     self._add(rows=len(items))
                 self._tick()
-                self.scan_cache.put(key, items)
+                if not claimed_missing:
+                    self.scan_cache.put(key, items)
                 yield request, items
 
     def _run_range(self, plan: ScanPlan, requests: list[_Request], report: ScanReport) -> Iterable[tuple[_Request, list[Any]]]:
@@ -532,14 +552,24 @@ class Fetcher:
                     alive.append(request)
             page += 1
 
-    def _tolerate(self, plan: ScanPlan, request: _Request, error: BitbucketError) -> None:
-        """A 404 is diagnosed (see :class:`~.keys.KeyChecker`); anything else is raised."""
+    def _tolerate(self, plan: ScanPlan, request: _Request, error: BitbucketError, report: ScanReport) -> bool:
+        """A 404 is diagnosed (see :class:`~.keys.KeyChecker`); anything else is raised.
+
+        True when a key the user claims may be missing: the scan settles it once all its scopes
+        are answered (``report.missed``).
+        """
         if not isinstance(error, NotFoundError):
             raise error
         sources = {link.source_ref for link in plan.links.values()}
         composed = bool(sources) and (len(sources) > 1 or any(key in plan.key_values for key in plan.path_keys))
-        self.keys.not_found(plan.table, self.current or plan.label, request.scope,
-                            listing=request.kind == "list" and plan.get_ids is None, composed=composed)
+        missing = self.keys.not_found(plan.table, self.current or plan.label, request.scope,
+                                      listing=request.kind == "list" and plan.get_ids is None,
+                                      origins=report.origins, composed=composed)
+        if missing is None:
+            return False
+        with self._lock:
+            report.missed.append((request.scope, missing))
+        return True
 
     def _tick(self) -> None:
         """Report progress when a request completed since the last report (one int compare otherwise).
@@ -563,6 +593,17 @@ class Fetcher:
                 return  # another thread already reported a later state
             self._reported_requests = done
             self.progress(Progress(done, self.rows_so_far, time.monotonic() - self.started))
+
+
+def origins_of(plan: ScanPlan) -> dict[str, str]:
+    """Where each path key's values come from (``keys`` module doc): the user's claims or not."""
+    origins = {"workspace": NAMED}
+    for column in plan.path_keys:
+        if column in plan.key_values:
+            origins[column] = plan.named_keys.get(column, LITERAL)
+        else:
+            origins[column] = FOUND  # enumerated, or from a joined reference's rows
+    return origins
 
 
 def _source_column_type(key: PathKey) -> str:

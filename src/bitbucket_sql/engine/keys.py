@@ -2,7 +2,12 @@
 
 A scope's key values come from three places: the user (the schema is the workspace, literals
 such as ``repository = 'api'``, the connection's Repository), the engine's own enumeration of
-parents, and the rows of a joined reference. Two rules follow from that.
+parents, and the rows of a joined reference. Each key of a scope has an *origin*: ``named`` (the
+workspace, the connection's Repository, a literal of the query's inner part: its WHERE and inner
+joins), ``joined`` (the user's named key of an inner-joined reference, copied over the join),
+``literal`` (a literal where absence is the question: inside [NOT] EXISTS / IN subqueries or an
+outer join's ON clause) or ``found`` (enumerated by the engine, or taken from joined rows). Two
+rules follow from that.
 
 **Key columns come from the API, not from the SQL text.** Bitbucket accepts a workspace's or
 repository's ``{uuid}`` in place of its slug, so ``repository = '{…}'`` reaches the right
@@ -14,14 +19,17 @@ to be another spelling can never equal the column, so its scope is dropped witho
 (with a warning naming the value to write); the connection's Repository, which is not a
 predicate, is simply replaced by its slug.
 
-**A 404 says which key is missing.** When a scope answers 404 the objects of the keys the user
-named are looked up, innermost first, until one exists (each lookup once per query): the
-outermost missing one is an error naming it. Otherwise a listing under parents the engine found
-(enumerated, or joined from one parent row) checks those parents the same way: a missing one
-vanished while the query ran, and its rows are skipped with a warning. When every parent
-exists the 404 is about the listed resource itself (no such sub-resource), and a GET by id or a
-scope the engine composed from independent sources may simply name nothing: no rows, as SQL
-expects.
+**A 404 says which key is missing.** When a scope answers 404, the objects of its leading
+named keys (up to and including a joined one) are looked up, innermost first, until one exists
+(each lookup once per query, none for parents a request of the query already reached): the
+outermost missing one is a candidate error naming it. Named lists are alternatives, not pairs
+that must all exist (``repository IN ('a', 'b') AND pull_request_id IN (1, 9)``): the error is
+raised at the end of the scan only if that value matched in none of the scopes it was named for
+(:meth:`KeyChecker.settle`). Otherwise a listing under parents the engine found (enumerated, or
+joined from one parent row) checks those parents the same way: a missing one vanished while the
+query ran, and its rows are skipped with a warning. Anything else is no rows, as SQL expects: a
+sub-resource missing under existing parents, a GET by id, a key of a subquery or outer join, a
+scope the engine composed from independent sources.
 """
 
 from __future__ import annotations
@@ -56,6 +64,8 @@ _HINTS = {
     "commit_hash": " (the full 40-character hash)",
 }
 WORKSPACE_PATH = "/workspaces/{workspace}"
+#: key origins (see module doc): the user's claims, and the rest
+NAMED, JOINED, LITERAL, FOUND = "named", "joined", "literal", "found"
 #: key column -> how messages call it
 _NOUNS = {"workspace": "workspace", "repository": "repository", "pull_request_id": "pull request",
           "project_key": "project", "pipeline_uuid": "pipeline", "branch": "branch", "commit_hash": "commit"}
@@ -71,7 +81,6 @@ class KeyChecker:
     def __init__(self, client: Any, warn: Callable[[str], None]) -> None:
         self.client = client
         self.warn = warn
-        self._named: set[tuple[str, Any]] = set()
         self._missing: dict[str, bool] = {}
         #: objects known to exist because a request under them succeeded in this query
         self._present: set[str] = set()
@@ -79,11 +88,6 @@ class KeyChecker:
         self._lock = threading.Lock()
 
     # --- named values -------------------------------------------------------------------------
-    def name(self, column: str, values: Any) -> None:
-        """Remember that the query itself names these values of a key column."""
-        with self._lock:
-            self._named.update((column, value) for value in values)
-
     @staticmethod
     def typed(table: TableDef, column: str, values: Any) -> list[Any]:
         """The literal values of a key column that a value of its type can equal, sorted.
@@ -104,9 +108,6 @@ class KeyChecker:
             kept.append(value)
         return sorted(set(kept), key=repr)
 
-    def is_named(self, column: str, value: Any) -> bool:
-        return column == "workspace" or (column, value) in self._named
-
     # --- canonical values ---------------------------------------------------------------------
     def workspace(self, workspace: str, label: str) -> str:
         """The slug of the workspace a schema names (one lookup when it is not a slug already)."""
@@ -118,12 +119,16 @@ class KeyChecker:
             raise self._not_found(label, "workspace", workspace, {"workspace": workspace})
         return self._field_of(obj, "slug", workspace, "workspace")
 
-    def canonical(self, key: PathKey, scopes: list[Scope], label: str, default: str | None = None) -> list[Scope]:
+    def canonical(
+        self, key: PathKey, scopes: list[Scope], label: str, default: str | None = None, *, claimed: bool = True
+    ) -> list[Scope]:
         """Scopes whose named value of ``key`` is in the form the API returns (see module doc).
 
         A value not in :data:`CANONICAL` form (a ``{uuid}`` for a slug, a short commit hash, an
         unbraced UUID) is looked up once; the API's own value replaces ``default`` (the
         connection's Repository), and drops the scope of a SQL literal, which can never equal it.
+        A value that names nothing is an error when ``claimed`` (the user's named key), else it
+        matches no row and its scope is dropped.
         """
         shape = CANONICAL.get(key.column)
         if shape is None:
@@ -148,7 +153,9 @@ class KeyChecker:
             field_name = _probe_field(key)
             obj = self._lookup(path, {"fields": f"{field_name},full_name" if key.column == "repository" else field_name})
             if obj is None:
-                raise self._not_found(label, key.column, value, scope)
+                if claimed:
+                    raise self._not_found(label, key.column, value, scope)
+                continue
             actual = self._field_of(obj, field_name, value, key.column)
             if value == default or actual == value:
                 scope = scope | {key.column: actual}
@@ -179,35 +186,63 @@ class KeyChecker:
         return value
 
     # --- 404s -----------------------------------------------------------------------------------
-    def not_found(self, table: TableDef, label: str, scope: Scope, *, listing: bool, composed: bool) -> None:
-        """Decide what a 404 for ``scope`` of ``table`` means: raise, warn and skip, or no rows.
+    def not_found(
+        self, table: TableDef, label: str, scope: Scope, *, listing: bool, origins: dict[str, str], composed: bool
+    ) -> KeyNotFoundError | None:
+        """What a 404 for ``scope`` of ``table`` means: a candidate error, a warning and no rows, or no rows.
 
-        Keys the user named are checked first (innermost first, each object once per query): the
-        outermost missing one is an error. Otherwise, for a listing whose parents the engine found
-        under one another (enumerated, or linked from one parent row), the innermost parent is
-        checked: gone means it vanished mid-query (a warning). A GET by id, or a scope the engine
-        *composed* from independent sources (a literal repository with pull request ids joined from
-        rows of any repository), may simply not exist: no rows, silently.
+        The leading keys the user claims (``origins``: named ones, and up to one joined one after
+        them) are checked first (innermost first, each object once per query): the outermost
+        missing one is returned, for :meth:`settle` to raise unless its value matched in another
+        scope. A named value under a parent the engine found (``pull_request_id = 6`` in every
+        repository) or a joined one may be missing: no rows. Otherwise, for a listing whose parents
+        the engine found under one another (enumerated, or linked from one parent row), the
+        innermost parent is checked: gone means it vanished mid-query (a warning). A GET by id, a
+        key of a subquery or outer join, or a scope the engine *composed* from independent
+        sources (a literal repository with pull request ids joined from rows of any repository),
+        may simply not exist: no rows, silently.
         """
         keys = _scope_keys(table, scope)
-        named = [self.is_named(key.column, scope[key.column]) for key in keys]
-        # the user's keys under the user's keys must exist; a named value under a parent the engine
-        # enumerated (pull_request_id = 6 in every repository) may not: that is no rows
-        prefix = keys[:named.index(False)] if False in named else keys
+        kinds = [NAMED if key.column == "workspace" else origins.get(key.column, FOUND) for key in keys]
+        claimed = 0
+        for kind in kinds:
+            if kind not in (NAMED, JOINED):
+                break
+            claimed += 1
+            if kind == JOINED:
+                break  # what follows a key that came over a join is asked about it, not claimed
+        prefix = keys[:claimed]
         missing = self._outermost_missing(prefix, scope)
         if missing is not None:
-            raise self._not_found(label, missing.column, scope[missing.column], scope)
-        rest = keys[len(prefix):]
-        if not listing or composed or not rest or any(named[len(prefix):]):
-            return
+            return self._not_found(label, missing.column, scope[missing.column], scope)
+        rest = keys[claimed:]
+        if not listing or composed or not rest or any(kind != FOUND for kind in kinds[claimed:]):
+            return None
         vanished = self._outermost_missing(rest, scope)
         if vanished is None:
-            return  # the parents exist: the listed resource itself is absent, no rows
+            return None  # the parents exist: the listed resource itself is absent, no rows
         self.warn(
             f"{label}: skipped {noun(vanished.column)} {scope[vanished.column]!r}: Bitbucket answered 404 for it "
             f"although the query listed it moments earlier (deleted, renamed or made private while the query "
             f"ran); its rows are left out."
         )
+        return None
+
+    @staticmethod
+    def settle(missed: list[tuple[Scope, KeyNotFoundError]], scopes: list[Scope]) -> None:
+        """Raise the first candidate error whose value matched in none of the scopes it was named for.
+
+        ``missed`` holds (scope, error) per 404 a claimed key explained, ``scopes`` every scope the
+        scan asked for. ``repository IN ('x1', 'api') AND pull_request_id IN (11, 23)`` with no
+        pull request 23 in x1: 23 matched in api, so (x1, 23) is no rows; 999 matching nowhere, or
+        a repository that does not exist (named under the workspace alone), is an error. A scope
+        not answered at all (an early stop) counts as a match: nothing proves the value missing.
+        """
+        failed = {id(scope) for scope, _ in missed}
+        order = {id(scope): index for index, scope in enumerate(scopes)}
+        for _, error in sorted(missed, key=lambda pair: order.get(id(pair[0]), len(order))):
+            if not any(id(other) not in failed and other.get(error.key) == error.value for other in scopes):
+                raise error
 
     def _outermost_missing(self, keys: list[PathKey], scope: Scope) -> PathKey | None:
         """Of ``keys`` (outermost first), the outermost whose object is missing, looking innermost first."""
@@ -227,11 +262,11 @@ class KeyChecker:
         with self._lock:
             self._present.update(path for path in paths if path is not None)
 
-    def unaddressable(self, table: TableDef, label: str, scope: Scope) -> None:
-        """A scope value that cannot be a path segment ('' or '..'): an error when the user named it."""
+    def unaddressable(self, table: TableDef, label: str, scope: Scope, origins: dict[str, str]) -> None:
+        """A scope value that cannot be a path segment ('' or '..'): an error when the user claimed it."""
         for key in _scope_keys(table, scope):
             value = scope[key.column]
-            if self.is_named(key.column, value) and str(value) in ("", ".", ".."):
+            if origins.get(key.column) in (NAMED, JOINED) and str(value) in ("", ".", ".."):
                 raise KeyNotFoundError(
                     label, key.column, value,
                     f"{noun(key.column).capitalize()} {value!r} cannot exist (no {noun(key.column)} is named "

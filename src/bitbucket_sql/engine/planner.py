@@ -92,6 +92,9 @@ class ScanPlan:
     listing_limit: bool = False
     #: the connection's Repository, applied because the query names no repository for this reference
     default_repository: str | None = None
+    #: key column -> "named" / "joined" when a conjunct of the query's inner part fixes its values
+    #: (``RefFacts.named``): the user claims they exist, so a 404 for one is an error naming it
+    named_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def q(self) -> str | None:
@@ -158,6 +161,7 @@ def plan_scan(
     ):
         plan.key_values["repository"] = frozenset({default_repository})
         plan.default_repository = default_repository
+        plan.named_keys["repository"] = "named"
     if not pushdown or facts is None:
         if facts is not None:
             plan.local = [c.sql(dialect="duckdb") for c in facts.conjuncts]
@@ -180,6 +184,9 @@ def plan_scan(
         translated.add(id(conjunct))
         for name, values in result.key_values.items():
             plan.key_values[name] = plan.key_values.get(name, values) & values
+            origin = facts.named.get(id(conjunct))
+            if origin is not None and plan.named_keys.get(name) != "named":
+                plan.named_keys[name] = origin
         for name, values in result.get_values.items():
             get_candidates[name] = get_candidates.get(name, values) & values
         for name, value in result.params.items():
