@@ -334,3 +334,13 @@ def test_keys_named_where_absence_is_the_question_are_no_rows(engine: Engine, re
 def test_a_named_key_in_the_inner_part_of_a_larger_query_is_an_error(engine: Engine, sql: str) -> None:
     with pytest.raises(KeyNotFoundError, match="Repository 'nope' was not found"):
         engine.execute(sql)
+
+
+@pytest.mark.parametrize("slug", ["WEB", " web", "nope", "a/b"])
+def test_a_slug_filter_copied_to_a_joined_key_is_a_filter_not_a_named_key(
+    engine: Engine, reference: Engine, slug: str
+) -> None:
+    # r.slug = '...' filters repositories; through p.repository = r.slug it narrows p's requests,
+    # but the user named no repository of p: a value no slug has matches no row (F11)
+    sql = f"SELECT count(*) FROM pull_requests p JOIN repositories r ON p.repository = r.slug WHERE r.slug = '{slug}'"
+    assert engine.execute(sql).rows == reference.execute(sql).rows == [(0,)]
