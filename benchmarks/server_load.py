@@ -79,6 +79,8 @@ class Measurements:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
     connect_s: list[float] = field(default_factory=list)
+    #: CPU seconds of this process (the server and the asyncpg clients; not the emulator's)
+    cpu_s: float = 0.0
 
 
 async def one_client(
@@ -212,6 +214,7 @@ def run(arguments: argparse.Namespace) -> tuple[str, bool]:
         with serve_in_thread(config) as server:
             _emulator_requests(base_url, reset=True)
             began = time.perf_counter()
+            cpu_began = time.process_time()
 
             async def all_clients() -> None:
                 await asyncio.gather(
@@ -225,6 +228,7 @@ def run(arguments: argparse.Namespace) -> tuple[str, bool]:
 
             asyncio.run(all_clients())
             wall = time.perf_counter() - began
+            measurements.cpu_s = time.process_time() - cpu_began
             emulator_requests = _emulator_requests(base_url)
     logged_requests = sum(int(s.get("requests", 0) or 0) for s in collector.statements)
     requests_by_kind: dict[str, list[int]] = defaultdict(list)
@@ -265,6 +269,8 @@ def render(
         f"p99 {percentile(all_latencies, 0.99) * 1000:.0f} ms over all queries.",
         f"* Connection set-up (TCP + startup + SCRAM + session): p50 {percentile(measurements.connect_s, 0.5) * 1000:.0f} ms, "
         f"p99 {percentile(measurements.connect_s, 0.99) * 1000:.0f} ms.",
+        f"* CPU of the server's process (with the {arguments.clients} asyncpg clients, without the emulator): "
+        f"{measurements.cpu_s:.1f} s.",
         f"* Bitbucket requests: {emulator_requests:,} counted by the emulator, {logged_requests:,} in the "
         "server's access log" + (" (equal)." if emulator_requests == logged_requests else " (DIFFERENT)."),
         "",
@@ -288,7 +294,9 @@ def render(
         "`open_prs_by_author` filters every repository's pull requests by state (one request per "
         "repository); `prs_of_repository` is a prepared statement with the repository as a parameter "
         "(one request). Latency includes queueing: one Python process does every client's local work "
-        f"(authentication, the per-session catalog, DuckDB) on {os.cpu_count()} cores, at most 64 queries at once; "
+        "(authentication, the per-session catalog database, the engine's local DuckDB for every query) on "
+        f"{os.cpu_count()} cores, at most 64 queries at once (catalog rows and Describe answers are "
+        "shared between sessions); "
         f"the machine's load average was {arguments.load_before:.1f} just before the run (other work on it "
         "slows every figure here).",
         END,
