@@ -269,6 +269,10 @@ class Generator:
             tags.add(NEGATION)
         if self.in_join and spec.name == "pull_request_comments" and name == "pull_request_id":
             tags.add(NESTED_KEY)
+        if spec.name == "pull_request_comments" and name == "pull_request_id":
+            # a path key: under a named repository that lacks it, an id may be an error naming it
+            allowed = {i for slug in self.allowed_repositories for i in self.catalog.pull_request_ids.get(slug, ())}
+            self.optional_errors.extend(v for v in re.findall(r"(?<![\w.])\d+(?![\w.])", sql) if int(v) not in allowed)
         if self.in_join and spec.name == "repositories" and name == "slug":
             tags.add(JOINED_SLUG)
         return Piece(sql, neutral, frozenset(tags))
