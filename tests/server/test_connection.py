@@ -129,3 +129,14 @@ def test_an_unknown_repository_is_undefined_object_with_the_engines_hint(
         repo = repository_with_pull_requests(emulator)
         sql = "SELECT count(*) > 0 FROM pull_requests WHERE repository = %s"
         assert connection.execute(sql, [repo]).fetchone() == (True,)
+
+
+def test_client_encodings_at_startup_as_postgres_takes_them(demo_server: RunningServer) -> None:
+    # libpq's client_encoding=auto in a C locale (an interactive psql) sends SQL_ASCII: no conversion
+    with psycopg.connect(demo_server.dsn(), client_encoding="SQL_ASCII", autocommit=True) as connection:
+        assert connection.info.parameter_status("client_encoding") == "SQL_ASCII"
+        assert connection.execute("SELECT 1 + 1").fetchone() == (2,)
+    with psycopg.connect(demo_server.dsn(), client_encoding="unicode", autocommit=True) as connection:
+        assert connection.info.parameter_status("client_encoding") == "UTF8"
+    with pytest.raises(psycopg.OperationalError, match="LATIN1.*not supported"):
+        psycopg.connect(demo_server.dsn(), client_encoding="LATIN1", connect_timeout=10)

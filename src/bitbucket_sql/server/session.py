@@ -600,15 +600,10 @@ class SqlSession:
     def _apply_setting(self, name: str, value: str | None) -> None:
         if name in _READ_ONLY_SETTINGS:
             raise PgError("55P02", f'parameter "{name}" cannot be changed')
-        # PostgreSQL ignores all but letters and digits in encoding names (asyncpg sends 'utf-8' quoted)
-        if name == "client_encoding" and value is not None \
-                and re.sub(r"[^A-Za-z0-9]", "", value).upper() not in ("UTF8", "UNICODE"):
-            raise PgError("0A000", f"client encoding {value!r} is not supported: this server speaks UTF8 only",
-                          hint="Set client_encoding to UTF8.")
         if value is None or value.upper() == "DEFAULT":
             value = self._default_setting(name)
         if name == "client_encoding":
-            value = "UTF8"  # PostgreSQL reports the canonical name (clients send utf-8, unicode...)
+            value = _client_encoding(value)
         if name == "search_path":
             value = self._use_search_path(value)
         self.state.settings[name] = value
@@ -802,6 +797,22 @@ def _command_line_options(options: str) -> list[tuple[str, str]]:
             pairs.append((name.strip().lower().replace("-", "_"), value))
         index += 1
     return pairs
+
+
+#: client encodings this server can honour, by PostgreSQL's cleaned spelling -> its canonical name.
+#: SQL_ASCII means "no conversion": PostgreSQL then sends the UTF8 bytes as they are, and so do we
+#: (libpq sends it for client_encoding=auto in a C locale, as an interactive psql does).
+_CLIENT_ENCODINGS = {"UTF8": "UTF8", "UNICODE": "UTF8", "SQLASCII": "SQL_ASCII"}
+
+
+def _client_encoding(value: str) -> str:
+    """PostgreSQL's name of a client encoding, or PgError for one this server cannot send."""
+    # PostgreSQL ignores all but letters and digits in encoding names (asyncpg sends 'utf-8' quoted)
+    canonical = _CLIENT_ENCODINGS.get(re.sub(r"[^A-Za-z0-9]", "", value).upper())
+    if canonical is None:
+        raise PgError("0A000", f"client encoding {value!r} is not supported: this server speaks UTF8 only",
+                      hint="Set client_encoding to UTF8.")
+    return canonical
 
 
 def _aborted_block() -> PgError:
