@@ -39,13 +39,13 @@ from .generator import (
 )
 
 #: Bug classes still open: a mismatch explained by these alone is reported, not failed. Each entry
-#: names its finding in the team's differential findings notes (reproduction, expected, got,
-#: diagnosis). Classes of issue 9 already fixed (null semantics, LIKE folding, string ranges, tiny
-#: decimals, whole-row references, UUID keys, missing keys: F1-F8; keys named in lists, subqueries
-#: and joins: F9b-F11) are not listed, so a regression fails. Remove an entry once its fix lands; ``BBSQL_DIFF_STRICT=1`` ignores this list.
+#: must name its finding in the team's differential findings notes (reproduction, expected, got,
+#: diagnosis), as in ``CLASSES``. Empty since every class found (F1-F11) was fixed, so any of them
+#: regressing fails. Add an entry only for a known, documented bug whose fix is pending, and remove
+#: it when the fix lands; ``BBSQL_DIFF_STRICT=1`` ignores this list.
 KNOWN_OPEN: dict[str, str] = {}
 
-#: Every bug class the generator tags, with its finding (for reports of regressions).
+#: Every bug class the generator tags, with its finding (named in reports of regressions).
 CLASSES: dict[str, str] = {
     NEGATION: "F1: !=, <>, NOT IN, NOT(...) on nullable columns must be supersets re-checked locally",
     LIKE: "F2: LIKE/ILIKE pushed as ~ only where case folding agrees (İ/ı, ς/σ, ß/ẞ, ſ, K)",
@@ -55,9 +55,9 @@ CLASSES: dict[str, str] = {
     UUID_KEY: "F6: key columns come from the response, not from a {uuid} literal",
     MISSING_KEY: "F7: a named repository that does not exist is an error naming it",
     NONINTEGRAL_KEY: "F8: pull_request_id = 52.5 matches no row without a lookup",
-    CHILD_KEY: "F9b: repository IN (a, b) AND pull_request_id IN (x, y) is an error only for a value found in no pair",
-    NESTED_KEY: "F10: pull_request_id named in NOT EXISTS / NOT IN / LEFT JOIN ON / a join is no rows, not 'not found'",
-    JOINED_SLUG: "F11: r.slug = 'X1' or ' x1' in a join to p.repository = r.slug matches no row",
+    CHILD_KEY: "F9/F9b: pull_request_id named with enumerated or listed repositories: an error only if it is in none",
+    NESTED_KEY: "F10: keys named in EXISTS / IN subqueries / LEFT JOIN ON / reached through a join mean no rows, not 'not found'",
+    JOINED_SLUG: "F11: r.slug = ' x1' copied to a joined table's key matches no row instead of failing",
     **KNOWN_OPEN,
 }
 
