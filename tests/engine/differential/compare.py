@@ -55,7 +55,7 @@ CLASSES: dict[str, str] = {
     UUID_KEY: "F6: key columns come from the response, not from a {uuid} literal",
     MISSING_KEY: "F7: a named repository that does not exist is an error naming it",
     NONINTEGRAL_KEY: "F8: pull_request_id = 52.5 matches no row without a lookup",
-    CHILD_KEY: "F9/F9b: pull_request_id named with enumerated or listed repositories: an error only if it is in none",
+    CHILD_KEY: "F9: pull_request_id named with enumerated or listed repositories (F9b): an error only if in none",
     NESTED_KEY: "F10: keys named in EXISTS / IN subqueries / LEFT JOIN ON / reached through a join mean no rows, not 'not found'",
     JOINED_SLUG: "F11: r.slug = ' x1' copied to a joined table's key matches no row instead of failing",
     **KNOWN_OPEN,
