@@ -130,6 +130,7 @@ def translate(error: BaseException) -> dbapi_errors.Error:
     if isinstance(error, dbapi_errors.Error):
         return error
     target = _dbapi_class_for(error)
+    translated: dbapi_errors.Error
     if target is dbapi_errors.InternalError:
         translated = target(f"internal error ({type(error).__name__}): {_message(error)}")
     else:

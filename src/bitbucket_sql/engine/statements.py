@@ -135,12 +135,12 @@ def parse_statement(sql: str, params: Sequence[Any] | None = None) -> Statement:
         raise _syntax_error(error, bound) from None
     except TokenError:
         raise _tokenizing_error(bound) from None
-    trees = [tree for tree in trees if tree is not None]
-    if len(trees) != 1:
+    statements = [tree for tree in trees if tree is not None]
+    if len(statements) != 1:
         raise UnsupportedStatementError(
-            f"Expected one SQL statement, got {len(trees)}. Send statements one at a time."
+            f"Expected one SQL statement, got {len(statements)}. Send statements one at a time."
         )
-    tree = trees[0]
+    tree = statements[0]
     if not isinstance(tree, _QUERY_TYPES) and _first_word_hint(bound) is not None:
         # ``foo bar`` parses as an expression, not a statement
         description, line, column = _first_word_hint(bound) or ("", 0, 0)
@@ -155,7 +155,7 @@ def parse_statement(sql: str, params: Sequence[Any] | None = None) -> Statement:
             f"{kind} statements are not supported yet: bitbucket-sql answers read-only queries "
             f"(SELECT, WITH ... SELECT, UNION, EXPLAIN). Use the Bitbucket web UI or API for changes."
         )
-    return Statement(tree=tree, sql=bound.strip(), explain=mode)
+    return Statement(tree=tree, sql=bound.strip(), explain=mode)  # type: ignore[arg-type] # a Values is queried like a Query
 
 
 #: sqlglot expression classes -> what the user wrote, for "missing part" messages
