@@ -70,3 +70,16 @@ def test_a_dot_command_typed_without_its_dot_says_so(cli_connection: str) -> Non
     result = invoke("shell", "-c", cli_connection, input="tables;\n")
     (error,) = result.stderr.splitlines()[:1]
     assert error.endswith("Shell commands start a line with a dot: .help lists them.")
+
+
+def test_a_query_warning_is_one_bbsql_line_not_pythons_file_and_source_line(cli_connection: str) -> None:
+    found = invoke("query", "-c", cli_connection, "-f", "csv", "SELECT uuid FROM repositories ORDER BY slug LIMIT 1")
+    uuid = found.stdout.strip().splitlines()[-1]
+    result = invoke("query", "-c", cli_connection, "-f", "csv", f"SELECT count(*) FROM branches WHERE repository = '{uuid}'")
+    assert result.exit_code == 0
+    warning_lines = [line for line in result.stderr.splitlines() if "warning" in line.lower()]
+    assert len(warning_lines) == 1
+    assert warning_lines[0].startswith("bbsql: warning: ")
+    assert uuid in warning_lines[0]  # names the value and (below) what to write instead
+    assert "Write repository = " in warning_lines[0]
+    assert ".py:" not in result.stderr and "engine.execute" not in result.stderr

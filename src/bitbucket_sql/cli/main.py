@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from typing import Any
+import warnings
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import click
 
@@ -69,6 +71,38 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if not debug:
+        previous = warnings.showwarning
+        warnings.showwarning = _product_warnings_as_one_line(previous)
+        ctx.call_on_close(lambda: setattr(warnings, "showwarning", previous))
+
+
+#: the signature of :func:`warnings.showwarning`
+ShowWarning = Callable[..., None]
+
+
+def _product_warnings_as_one_line(previous: ShowWarning) -> ShowWarning:
+    """Print the product's own warnings (a skipped repository, a UUID given for a slug) as one
+    ``bbsql: warning: ...`` line, like its errors, instead of Python's file:line and source line;
+    other warnings keep Python's format."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if not category.__module__.startswith("bitbucket_sql."):
+            previous(message, category, filename, lineno, file, line)
+            return
+        from bitbucket_sql.cli._errors import one_paragraph  # masks credentials like the logs
+
+        warning = message if isinstance(message, Warning) else category(message)
+        click.echo(f"bbsql: warning: {one_paragraph(warning)}", err=True)
+
+    return show
 
 
 def main(argv: list[str] | None = None) -> None:
