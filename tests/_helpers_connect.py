@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bitbucket_sql.api.settings import ConnectionSettings, parse_connection_string
+
 DEMO_USER = "demo@example.com"
 DEMO_TOKEN = "demo-api-token"
 
@@ -23,6 +25,22 @@ def connection_string_for(emulator: Any, **extra: str) -> str:
         **extra,
     }
     return ";".join(f"{key}={value}" for key, value in parts.items())
+
+
+def demo_settings(base_url: str, **overrides: Any) -> ConnectionSettings:
+    """Demo API-token settings for the API at ``base_url`` with Workspace=acme and no cache (every
+    query reaches the API) unless overridden; an override of None removes the property."""
+    values: dict[str, Any] = {
+        "BaseURL": base_url,
+        "AuthScheme": "APIToken",
+        "User": DEMO_USER,
+        "APIToken": DEMO_TOKEN,
+        "Workspace": "acme",
+        "CacheTTL": 0,
+        "RetryBaseDelay": 0.01,
+    }
+    values.update(overrides)
+    return parse_connection_string(None, **{k: v for k, v in values.items() if v is not None})
 
 
 def pull_requests_by_repository(

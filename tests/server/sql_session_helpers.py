@@ -12,25 +12,16 @@ from typing import Any
 
 import pytest
 
+from _helpers_connect import demo_settings
 from bitbucket_sql.api import accounting
-from bitbucket_sql.api.settings import ConnectionSettings, parse_connection_string
+from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.engine import Engine
 from bitbucket_sql.server.session import SqlSession
 
 
 def settings_for(base_url: str, **overrides: Any) -> ConnectionSettings:
     """Demo API-token settings with Workspace=acme and no cache (every query reaches the API)."""
-    values: dict[str, Any] = {
-        "BaseURL": base_url,
-        "AuthScheme": "APIToken",
-        "User": "demo@example.com",
-        "APIToken": "demo-api-token",
-        "Workspace": "acme",
-        "CacheTTL": 0,
-        "RetryBaseDelay": 0.01,
-    }
-    values.update(overrides)
-    return parse_connection_string(None, **{k: v for k, v in values.items() if v is not None})
+    return demo_settings(base_url, **overrides)
 
 
 @contextmanager
