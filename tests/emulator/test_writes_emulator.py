@@ -190,8 +190,8 @@ def test_pull_request_create_update_review_and_merge(emu: EmulatorHandle, client
     assert client.get(one).json()["state"] == "MERGED"
     assert _head(emu) != before  # the merge commit moved the destination branch
     assert client.get(f"{REPO}/commit/{_head(emu)}").json()["parents"][0]["hash"] == before
-    _assert_error(client.post(f"{one}/merge", json={}), 409)
-    _assert_error(client.put(one, json={"title": "too late"}), 409)
+    _assert_error(client.post(f"{one}/merge", json={}), 409)  # the merge operation's documented conflict
+    _assert_error(client.put(one, json={"title": "too late"}), 400)  # the spec lists 400 for PUT
 
 
 def test_declined_pull_request_cannot_be_merged(emu: EmulatorHandle, client: httpx.Client) -> None:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bitbucket_sql.emulator.admin_controls import control_routes
 from bitbucket_sql.emulator.auth import CredentialRegistry
 from bitbucket_sql.emulator.middleware.authentication import AuthenticationMiddleware
 from bitbucket_sql.emulator.middleware.controls import Clock, Controls
@@ -25,6 +26,7 @@ from bitbucket_sql.emulator.middleware.envelope import error_response
 from bitbucket_sql.emulator.middleware.faults import FaultMiddleware
 from bitbucket_sql.emulator.middleware.latency import LatencyMiddleware
 from bitbucket_sql.emulator.middleware.paths import TrailingSlashMiddleware
+from bitbucket_sql.emulator.middleware.progress import ProgressMiddleware
 from bitbucket_sql.emulator.middleware.rate_limit import RateLimitMiddleware
 from bitbucket_sql.emulator.middleware.read_scopes import ReadScopeMiddleware
 from bitbucket_sql.emulator.middleware.stats import RequestStats, StatsMiddleware
@@ -32,6 +34,8 @@ from bitbucket_sql.emulator.oauth import make_oauth_routes
 from bitbucket_sql.emulator.removed import removed_routes
 from bitbucket_sql.emulator.routes_read import read_routes
 from bitbucket_sql.emulator.routes_write import write_routes
+from bitbucket_sql.emulator.routes_write.merge_tasks import MergeTasks
+from bitbucket_sql.emulator.routes_write.pipeline_runs import PipelineRuns
 
 if TYPE_CHECKING:
     from bitbucket_sql.emulator.server import EmulatorConfig
@@ -94,8 +98,11 @@ def create_app(store: Any, config: EmulatorConfig) -> Starlette:
     )
     registry = CredentialRegistry(store, clock, access_token_ttl=config.access_token_ttl)
     stats = RequestStats()
+    pipeline_runs = PipelineRuns(clock)
+    merge_tasks = MergeTasks(clock)
     routes: list[BaseRoute] = [
         *_admin_routes(stats),
+        *control_routes(),
         *make_oauth_routes(registry),
         *removed_routes(),
         *write_routes(store),
@@ -112,6 +119,7 @@ def create_app(store: Any, config: EmulatorConfig) -> Starlette:
             Middleware(RateLimitMiddleware, controls=controls),
             Middleware(LatencyMiddleware, controls=controls, stats=stats),
             Middleware(FaultMiddleware, controls=controls),
+            Middleware(ProgressMiddleware, store=store, workers=(pipeline_runs, merge_tasks)),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
@@ -120,4 +128,6 @@ def create_app(store: Any, config: EmulatorConfig) -> Starlette:
     app.state.registry = registry
     app.state.controls = controls
     app.state.stats = stats
+    app.state.pipeline_runs = pipeline_runs
+    app.state.merge_tasks = merge_tasks
     return app

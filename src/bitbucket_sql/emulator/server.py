@@ -179,8 +179,65 @@ class EmulatorHandle:
         self.app.state.controls.set_latency(latency_ms, jitter_ms)
 
     def advance_time(self, seconds: float) -> None:
-        """Move the emulator's clock forward (expires OAuth tokens, rolls rate-limit windows)."""
+        """Move the emulator's clock forward (expires OAuth tokens, rolls rate-limit windows,
+        runs triggered pipelines, completes queued merges)."""
         self.app.state.controls.clock.advance(seconds)
+
+    def fail_requests(
+        self,
+        outcome: str = "500",
+        *,
+        nth: int = 1,
+        times: int = 1,
+        after_apply: bool = False,
+        methods: Any = None,
+        path_contains: str | None = None,
+        timeout_seconds: float = 5.0,
+    ) -> None:
+        """Arm a scripted fault: the ``nth`` matching request from now (writes by default) fails
+        with ``outcome`` ("500", "502", "503", "drop" or "timeout"), and the ``times - 1`` matching
+        ones after it. ``after_apply=True`` lets the write change the data first (its answer is
+        lost); "timeout" holds the answer ``timeout_seconds`` and then drops the connection."""
+        self.app.state.controls.fail_requests(
+            outcome,
+            nth=nth,
+            times=times,
+            after_apply=after_apply,
+            methods=methods,
+            path_contains=path_contains,
+            timeout_seconds=timeout_seconds,
+        )
+
+    def clear_faults(self) -> None:
+        """Disarm every scripted fault (the random ``fault_rate`` is unchanged)."""
+        self.app.state.controls.clear_scripted_faults()
+
+    def set_pipeline_timing(
+        self,
+        pending_seconds: float | None = None,
+        running_seconds: float | None = None,
+        result: str | None = None,
+    ) -> None:
+        """How pipelines triggered from now on run on the emulator clock: PENDING for
+        ``pending_seconds``, IN_PROGRESS for ``running_seconds``, then COMPLETED with ``result``
+        (SUCCESSFUL, FAILED or ERROR). Defaults: 5 s, 30 s, SUCCESSFUL."""
+        self.app.state.pipeline_runs.configure(
+            pending_seconds=pending_seconds, running_seconds=running_seconds, result=result
+        )
+
+    def set_merge_mode(
+        self,
+        mode: str | None = None,
+        pending_polls: int | None = None,
+        complete_after_seconds: float | None = None,
+    ) -> None:
+        """When merges answer 202 + task status: ``mode`` "requested" (only with ``async=true``,
+        the default) or "always" (as a merge that exceeded Bitbucket's timeout); the task answers
+        PENDING to ``pending_polls`` polls (default 1) and completes at the next poll, or once
+        the emulator clock passes ``complete_after_seconds`` (default 30)."""
+        self.app.state.merge_tasks.configure(
+            mode=mode, pending_polls=pending_polls, complete_after_seconds=complete_after_seconds
+        )
 
 
 def _wait_until_answering(server: uvicorn.Server, thread: threading.Thread, root_url: str) -> None:

@@ -137,6 +137,8 @@ class Store:
         self.cache_limit = cache_limit
         self._repo_data: OrderedDict[tuple[str, str], RepoData] = OrderedDict()
         self._uuid_counter = itertools.count(1)
+        #: lazily built data of the later collections (reports, runners, snippets, keys...): extras.py
+        self.extras: dict[tuple[str, ...], Any] = {}
 
     # ------------------------------------------------------------------ lookups for the server engineer
 

@@ -4,6 +4,11 @@ A ``fault_rate`` fraction of API requests fail before reaching their route (so a
 changes nothing): 500, 502 or 503 in the error envelope, or a dropped connection (the socket
 is closed without any response). The choices come from ``random.Random(seed)``, so the same
 seed and request sequence give the same faults.
+
+Scripted faults (``Controls.fail_requests``) are deterministic instead: "the 3rd write from now
+fails with 500", optionally *after* the route has applied the change (its answer is replaced by
+the fault, or the connection is dropped, or held until the client times out), which is how a
+client meets a write that reached the server but whose answer was lost.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bitbucket_sql.emulator.middleware.controls import Controls
+from bitbucket_sql.emulator.middleware.controls import Controls, ScriptedFault
 from bitbucket_sql.emulator.middleware.envelope import error_response
 from bitbucket_sql.emulator.middleware.scoping import is_api_request
 
@@ -58,6 +63,14 @@ class FaultMiddleware:
         self.controls = controls
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scripted = (
+            self.controls.draw_scripted_fault(scope["method"], scope.get("path", ""))
+            if is_api_request(scope)
+            else None
+        )
+        if scripted is not None:
+            await self._scripted(scripted, scope, receive, send)
+            return
         fault = self.controls.draw_fault() if is_api_request(scope) else None
         if fault is None:
             await self.app(scope, receive, send)
@@ -67,3 +80,18 @@ class FaultMiddleware:
             status, message, detail = FAULT_MESSAGES[fault]
             response = error_response(status, message, detail=detail)
             await response(scope, receive, send)
+
+    async def _scripted(self, fault: ScriptedFault, scope: Scope, receive: Receive, send: Send) -> None:
+        if fault.after_apply:
+            await self.app(scope, receive, _discard)  # the change happens; its answer is lost
+        if fault.outcome == "timeout":
+            await asyncio.sleep(fault.timeout_seconds)
+        if fault.outcome in ("drop", "timeout"):
+            await drop_connection(scope, receive, send)
+            return
+        status, message, detail = FAULT_MESSAGES[fault.outcome]
+        await error_response(status, message, detail=detail)(scope, receive, send)
+
+
+async def _discard(message: Any) -> None:
+    """A ``send`` that throws the route's answer away."""

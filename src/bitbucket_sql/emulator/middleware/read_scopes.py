@@ -88,6 +88,7 @@ GET_SCOPES: dict[str, tuple[str, ...]] = {
     f"{_PR}/tasks/{{task_id}}": ("pullrequest",),
     f"{_PR}/statuses": ("pullrequest",),
     f"{_PR}/diffstat": ("pullrequest",),
+    f"{_PR}/merge/task-status/{{task_id}}": ("pullrequest",),
     f"{_REPO}/pipelines": ("pipeline",),
     f"{_REPO}/pipelines/{{pipeline_uuid}}": ("pipeline",),
     f"{_REPO}/pipelines/{{pipeline_uuid}}/steps": ("pipeline",),

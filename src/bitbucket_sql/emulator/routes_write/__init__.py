@@ -3,6 +3,8 @@
 Status codes follow the spec: 201 + ``Location`` for creations (repository POST: 200), 200 for
 updates, 204 with an empty body for deletes, 409 for conflicts, 400 with ``fields`` for invalid
 bodies, 403 naming the missing OAuth scope. Every change is visible to later GETs and BBQL.
+Work the API finishes after answering (pipelines that run, asynchronous merges) lives in
+:mod:`.pipeline_runs` and :mod:`.merge_tasks`, advanced by the emulator clock.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from .environments import environment_routes
+from .forks import fork_routes
+from .permissions import permission_routes
 from .pipelines import pipeline_routes
 from .pr_comments import pr_comment_routes
 from .projects import project_routes
 from .pullrequests import pull_request_routes
 from .refs import ref_routes
 from .repositories import repository_routes
+from .schedules import schedule_routes
+from .settings import settings_routes
 from .statuses import status_routes
 from .webhooks import webhook_routes
 
@@ -34,4 +40,8 @@ def write_routes(store: Any) -> list[BaseRoute]:
         *webhook_routes(store),
         *pipeline_routes(store),
         *environment_routes(store),
+        *schedule_routes(store),
+        *settings_routes(store),
+        *permission_routes(store),
+        *fork_routes(store),
     ]

@@ -174,21 +174,36 @@ def _parse_body(raw: bytes, content_type: str) -> Any:
 WriteHandler = Callable[[WriteCtx], Response]
 
 
-def write_endpoint(store: Store, handler: WriteHandler, scope: str) -> Callable[[Request], Any]:
-    """A starlette endpoint for ``handler`` that needs the classic OAuth ``scope``."""
+Scopes = str | tuple[str, ...]
+
+
+def _as_tuple(scopes: Scopes) -> tuple[str, ...]:
+    return (scopes,) if isinstance(scopes, str) else tuple(scopes)
+
+
+def scope_refusal(required: tuple[str, ...], missing: list[str], granted: list[str]) -> Response:
+    """The 403 for credentials lacking ``missing`` of the ``required`` scopes: Bitbucket's message,
+    a ``detail`` that names each missing scope, and ``data`` with what was required and granted."""
+    return error_response(
+        403,
+        "Your credentials lack one or more required privilege scopes.",
+        detail=f"This API requires the scope {', '.join(map(repr, missing))}; "
+        f"the credentials grant: {', '.join(granted) or 'none'}.",
+        data={"required": list(required), "granted": granted, "missing": missing},
+    )
+
+
+def write_endpoint(store: Store, handler: WriteHandler, scope: Scopes) -> Callable[[Request], Any]:
+    """A starlette endpoint for ``handler`` that needs the classic OAuth ``scope`` (or all of a tuple)."""
+    required = _as_tuple(scope)
 
     async def asgi_endpoint(request: Request) -> Response:
         principal = getattr(request.state, "principal", None)
         if principal is None or principal.kind == "anonymous":
             return error_response(401, "Unauthorized", detail="This API needs credentials; none were given.")
-        if not principal.has_scope(scope):
-            granted = sorted(principal.scopes)
-            return error_response(
-                403,
-                "Your credentials lack one or more required privilege scopes.",
-                detail=f"This API requires the scope {scope!r}; the credentials grant: {', '.join(granted) or 'none'}.",
-                data={"required": [scope], "granted": granted},
-            )
+        missing = [needed for needed in required if not principal.has_scope(needed)]
+        if missing:
+            return scope_refusal(required, missing, sorted(principal.scopes))
         headers = request.headers
         if (
             request.method in ("POST", "PUT")
@@ -217,16 +232,16 @@ def write_endpoint(store: Store, handler: WriteHandler, scope: str) -> Callable[
 
 
 class WriteRoute(Route):
-    """A write route that remembers the OAuth scope it requires (checked against the spec in tests)."""
+    """A write route that remembers the OAuth scopes it requires (checked against the spec in tests)."""
 
     def __init__(
-        self, path: str, endpoint: Callable[[Request], Any], method: str, required_scope: str
+        self, path: str, endpoint: Callable[[Request], Any], method: str, required_scopes: tuple[str, ...]
     ) -> None:
         super().__init__(path, endpoint, methods=[method])
         self.method = method
-        self.required_scope = required_scope
+        self.required_scopes = required_scopes
 
 
-def route(store: Store, path: str, method: str, handler: WriteHandler, scope: str) -> WriteRoute:
-    """One write route; ``path`` is relative to ``/2.0``."""
-    return WriteRoute("/2.0" + path, write_endpoint(store, handler, scope), method, scope)
+def route(store: Store, path: str, method: str, handler: WriteHandler, scope: Scopes) -> WriteRoute:
+    """One write route; ``path`` is relative to ``/2.0``; ``scope`` one scope or all of a tuple."""
+    return WriteRoute("/2.0" + path, write_endpoint(store, handler, scope), method, _as_tuple(scope))

@@ -1,7 +1,7 @@
 """Pipelines: trigger (201 + Location), stop (204), and pipeline variables (409 on duplicate key).
 
-A triggered pipeline starts PENDING with one pending step; the emulator never runs it, so it
-stays PENDING until stopped, which makes the state tests can rely on deterministic.
+A triggered pipeline starts PENDING with one pending step and then runs by the emulator clock
+(PENDING -> IN_PROGRESS -> COMPLETED, see :mod:`.pipeline_runs`) unless it is stopped first.
 Secured variables never return their value, as on Bitbucket.
 """
 
@@ -15,9 +15,10 @@ from starlette.routing import Route
 from ..routes_read.context import ApiError
 from ..serializers import objects as o
 from ..serializers.common import API_ROOT, JSON, api, braced, encoded, zulu
-from ..serializers.render import api_base
+from ..serializers.render import api_base, json_response
 from ..store import RepoData, Store
 from .base import ValidationError, WriteCtx, no_content, now_iso, route
+from .pipeline_runs import PipelineRuns
 
 VARIABLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -51,9 +52,30 @@ def _target(ctx: WriteCtx, repo: JSON, data: RepoData, body: JSON) -> JSON:
     if not isinstance(ref_name, str) or ref_name not in refs:
         raise ValidationError({"target": [f"No {ref_type} {ref_name!r} in {full_name}."]})
     sha = refs[ref_name]["target"]["hash"]
+    commit_ref = target.get("commit")
+    if isinstance(commit_ref, dict) and isinstance(commit_ref.get("hash"), str):
+        commit = data.commit_by_prefix(commit_ref["hash"])
+        if commit is None:
+            raise ValidationError({"target": [f"No commit {commit_ref['hash']!r} in {full_name}."]})
+        sha = commit["hash"]
     selector_type = (selector or {}).get("type", "branches")
     pattern = (selector or {}).get("pattern", ref_name)
     return o.pipeline_target(full_name, ref_type, ref_name, sha, selector_type, pattern)
+
+
+def _run_variables(body: JSON) -> list[JSON]:
+    """The ``variables`` of a trigger: ``[{"key", "value", "secured"?}]``; values are never stored
+    or echoed (live pipelines say only whether a run has variables)."""
+    variables = body.get("variables", [])
+    if not isinstance(variables, list):
+        raise ValidationError({"variables": ['Give a list of {"key": ..., "value": ...}.']})
+    for variable in variables:
+        key = variable.get("key") if isinstance(variable, dict) else None
+        if not isinstance(key, str) or not VARIABLE_KEY.match(key):
+            raise ValidationError({"variables": [f"Variable key {key!r} is not a valid name."]})
+        if not isinstance(variable.get("value", ""), str):
+            raise ValidationError({"variables": [f"The value of {key} must be a string."]})
+    return variables
 
 
 def trigger_pipeline(ctx: WriteCtx) -> Response:
@@ -61,6 +83,7 @@ def trigger_pipeline(ctx: WriteCtx) -> Response:
     data = ctx.store.repo_data_for_write(ws, repo["slug"])
     body = ctx.object_body()
     target = _target(ctx, repo, data, body)
+    variables = _run_variables(body)
     build_number = max((p["build_number"] for p in data.pipelines.values()), default=0) + 1
     uuid = ctx.store.new_uuid()
     pipeline = o.pipeline(
@@ -75,15 +98,13 @@ def trigger_pipeline(ctx: WriteCtx) -> Response:
         None,
         0,
     )
-    variables = body.get("variables")
-    if isinstance(variables, list):
-        # live bodies say only whether a run has variables, never which
-        pipeline["has_variables"] = any(isinstance(v, dict) and "key" in v for v in variables)
+    pipeline["has_variables"] = bool(variables)
     data.pipelines[pipeline["uuid"]] = pipeline
+    selector = target.get("selector") or {}
     step = o.pipeline_step(
         pipeline,
         ctx.store.new_uuid(),
-        "Build",
+        str(selector.get("pattern")) if selector.get("type") == "custom" else "Build",
         "atlassian/default-image:4",
         ["make build"],
         o.pipeline_step_state("PENDING", None),
@@ -92,6 +113,8 @@ def trigger_pipeline(ctx: WriteCtx) -> Response:
         0,
     )
     data.pipeline_steps[pipeline["uuid"]] = {step["uuid"]: step}
+    runs: PipelineRuns = ctx.request.app.state.pipeline_runs
+    runs.start(pipeline, data.pipeline_steps[pipeline["uuid"]])
     # live pipeline links point at the pipelines service; Location is the API's own URL
     location = api(f"/repositories/{repo['full_name']}/pipelines/{encoded(pipeline['uuid'])}")
     return ctx.created(pipeline, location=location.replace(API_ROOT, api_base(ctx.request)))
@@ -106,6 +129,7 @@ def stop_pipeline(ctx: WriteCtx) -> Response:
         raise ApiError(404, f"Pipeline {uuid} not found in {repo['full_name']}")
     if pipeline["state"]["name"] == "COMPLETED":
         raise ApiError(400, "Bad request", f"Pipeline #{pipeline['build_number']} has already completed.")
+    ctx.request.app.state.pipeline_runs.forget(uuid)
     stamp = zulu(now_iso())
     pipeline["state"] = o.pipeline_state("COMPLETED", "STOPPED", ctx.acting_user())
     pipeline["completed_on"] = stamp
@@ -143,11 +167,7 @@ def create_variable(ctx: WriteCtx) -> Response:
         ctx.store.new_uuid(), key, value, ctx.optional_bool(body, "secured", False)
     )
     variables[variable["uuid"]] = variable
-    location = (
-        f"{ctx.request.url}".rstrip("/") + "/" + variable["uuid"].replace("{", "%7B").replace("}", "%7D")
-    )
-    from ..serializers.render import json_response
-
+    location = f"{ctx.request.url}".split("?")[0].rstrip("/") + "/" + encoded(variable["uuid"])
     return json_response(ctx.request, variable, 201, headers={"Location": location})
 
 

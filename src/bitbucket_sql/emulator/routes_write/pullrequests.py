@@ -2,7 +2,9 @@
 
 Every change updates the PR's ``updated_on``, its participants and its activity log, as the
 real API does, so incremental sync (``q=updated_on > ...``) sees it. Merging creates a merge
-commit on the destination branch; merging or declining a PR that is no longer open is a 409.
+commit on the destination branch (or fast-forwards it); merging a PR that is no longer open is
+a 409 (the merge operation's only documented client error), updating, reviewing or declining one
+is a 400. Merges may be asynchronous (202 + task status, see :mod:`.merge_tasks`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..serializers import objects as o
 from ..serializers.common import JSON, rendered
 from ..store import RepoData, Store
 from .base import ValidationError, WriteCtx, no_content, now_iso, route
+from .merge_tasks import MergeFailed, MergeTasks
 
 SCOPE = "pullrequest:write"
 
@@ -37,10 +40,11 @@ def open_pull_request(ctx: WriteCtx, level: str = "read") -> tuple[str, JSON, Re
 
 
 def _require_open(pr: JSON, action: str) -> None:
+    """400 for a change to a PR that is no longer open (the spec lists 400, not 409, for these)."""
     if pr["state"] != "OPEN":
         raise ApiError(
-            409,
-            "Conflict",
+            400,
+            "Bad request",
             f"Pull request {pr['id']} is {pr['state']}; only open pull requests can be {action}.",
         )
 
@@ -236,32 +240,55 @@ def _merge_sha(repo: JSON, pr: JSON, stamp: str) -> str:
     return hashlib.sha1(f"{repo['uuid']}:{pr['id']}:{stamp}".encode()).hexdigest()
 
 
-def merge(ctx: WriteCtx) -> Response:
-    ws, repo, data, pr = open_pull_request(ctx, "write")
-    _require_open(pr, "merged")
-    body = ctx.object_body()
-    strategy = ctx.optional_text(body, "merge_strategy", "merge_commit")
-    if strategy not in o.MERGE_STRATEGIES:
-        raise ValidationError({"merge_strategy": [f"Must be one of {', '.join(o.MERGE_STRATEGIES)}."]})
+FAST_FORWARD = ("fast_forward", "rebase_fast_forward", "squash_fast_forward")
+
+
+def apply_merge(
+    store: Store,
+    ws: str,
+    repo: JSON,
+    pr: JSON,
+    user: JSON,
+    strategy: str,
+    message: str | None,
+    close_source: bool,
+) -> JSON:
+    """Merge ``pr`` now: the merge commit (or fast-forward) on the destination branch, the PR
+    MERGED with ``merge_commit`` and ``closed_by``, an activity entry, the source branch deleted
+    when asked. Raises :class:`MergeFailed` when the PR can no longer be merged."""
+    data = store.repo_data_for_write(ws, repo["slug"])
+    if pr["state"] != "OPEN":
+        raise MergeFailed(
+            409,
+            "Conflict",
+            f"Pull request {pr['id']} is {pr['state']}; only open pull requests can be merged.",
+        )
     destination_name = pr["destination"]["branch"]["name"]
     source_name = pr["source"]["branch"]["name"]
     if destination_name not in data.branches:
-        raise ApiError(409, "Conflict", f"The destination branch {destination_name} no longer exists.")
-    user = ctx.acting_user()
+        raise MergeFailed(409, "Conflict", f"The destination branch {destination_name} no longer exists.")
+    if source_name not in data.branches:
+        raise MergeFailed(409, "Conflict", f"The source branch {source_name} no longer exists.")
     stamp = now_iso()
     destination_head = data.branches[destination_name]["target"]["hash"]
-    source_head = data.branches[source_name]["target"]["hash"] if source_name in data.branches else None
-    parents = [destination_head] + ([source_head] if source_head and strategy == "merge_commit" else [])
-    message = ctx.optional_text(
-        body, "message", f"Merged in {source_name} (pull request #{pr['id']})\n\n{pr['title']}"
-    )
-    sha = _merge_sha(repo, pr, stamp)
-    commit_author = o.author(user, user["display_name"], f"{user['nickname']}@example.com")
-    data.commits[sha] = o.commit(repo, sha, stamp, commit_author, message, parents)
-    data.commit_diffstats[sha] = list(data.pr_diffstats.get(pr["id"], []))
-    data.commit_order.insert(0, sha)
+    source_head = data.branches[source_name]["target"]["hash"]
+    text = message or f"Merged in {source_name} (pull request #{pr['id']})\n\n{pr['title']}"
+    if strategy == "fast_forward":
+        if destination_head not in _ancestors(data, source_head):
+            raise MergeFailed(
+                400,
+                "Bad request",
+                f"{destination_name} has commits that {source_name} lacks; a fast-forward merge is not possible.",
+            )
+        sha = source_head
+    else:
+        sha = _merge_sha(repo, pr, stamp)
+        parents = [destination_head] + ([source_head] if strategy in ("merge_commit", "rebase_merge") else [])
+        commit_author = o.author(user, user["display_name"], f"{user['nickname']}@example.com")
+        data.commits[sha] = o.commit(repo, sha, stamp, commit_author, text, parents)
+        data.commit_diffstats[sha] = list(data.pr_diffstats.get(pr["id"], []))
+        data.commit_order.insert(0, sha)
     data.branches[destination_name] = o.branch(repo, destination_name, data.commits[sha])
-    close_source = ctx.optional_bool(body, "close_source_branch", pr["close_source_branch"])
     if close_source and source_name != repo["mainbranch"]["name"]:
         data.branches.pop(source_name, None)
     pr.update(
@@ -272,8 +299,63 @@ def merge(ctx: WriteCtx) -> Response:
     )
     pr["updated_on"] = stamp
     data.pr_activity[pr["id"]].append(o.activity_update(pr, "MERGED", user, stamp))
-    ctx.store.touch(repo)
-    return ctx.ok(pr)
+    store.touch(repo)
+    return pr
+
+
+def merge(ctx: WriteCtx) -> Response:
+    """200 with the merged PR, or 202 + ``Location`` of the task status for an async merge."""
+    ws, repo, data, pr = open_pull_request(ctx, "write")
+    body = ctx.object_body()
+    strategy = ctx.optional_text(body, "merge_strategy", "merge_commit")
+    if strategy not in o.MERGE_STRATEGIES:
+        raise ValidationError({"merge_strategy": [f"Must be one of {', '.join(o.MERGE_STRATEGIES)}."]})
+    message = ctx.optional_text(body, "message", "") or None
+    close_source = ctx.optional_bool(body, "close_source_branch", pr["close_source_branch"])
+    user = ctx.acting_user()
+    tasks: MergeTasks = ctx.request.app.state.merge_tasks
+    if tasks.pending_for(ws, repo["slug"], pr["id"]) is not None:
+        raise ApiError(409, "Conflict", f"A merge of pull request {pr['id']} is already in progress.")
+    requested = ctx.query.get("async", "false").lower() == "true"
+
+    def run() -> JSON:
+        return apply_merge(ctx.store, ws, repo, pr, user, strategy, message, close_source)
+
+    if not tasks.is_async(requested):
+        try:
+            return ctx.ok(run())
+        except MergeFailed as exc:
+            raise ApiError(exc.status, exc.message, exc.detail) from None
+    if pr["state"] != "OPEN":  # refused at once, as a synchronous merge would be
+        raise ApiError(
+            409,
+            "Conflict",
+            f"Pull request {pr['id']} is {pr['state']}; only open pull requests can be merged.",
+        )
+    task = tasks.queue(ws, repo["slug"], pr["id"], run)
+    location = f"{ctx.location_of(pr)}/merge/task-status/{task.task_id}"
+    return Response(status_code=202, headers={"Location": location})
+
+
+def merge_task_status(ctx: WriteCtx) -> Response:
+    """``GET .../merge/task-status/{task_id}``: PENDING, SUCCESS with ``merge_result``, or the error."""
+    ws, repo, data, pr = open_pull_request(ctx)
+    tasks: MergeTasks = ctx.request.app.state.merge_tasks
+    task = tasks.tasks.get(ctx.params["task_id"])
+    if task is None or (task.workspace, task.repo_slug, task.pr_id) != (ws, repo["slug"], pr["id"]):
+        raise ApiError(
+            400,
+            "Bad request",
+            f"Task {ctx.params['task_id']} is not a merge task of pull request {pr['id']}.",
+        )
+    tasks.poll(task)
+    if task.error is not None:
+        raise ApiError(task.error.status, task.error.message, task.error.detail)
+    self_href = f"{ctx.location_of(pr)}/merge/task-status/{task.task_id}"
+    body: JSON = {"task_status": task.status, "links": {"self": {"href": self_href}}}
+    if task.result is not None:
+        body["merge_result"] = task.result
+    return ctx.ok(body)
 
 
 def decline(ctx: WriteCtx) -> Response:
@@ -298,5 +380,6 @@ def pull_request_routes(store: Store) -> list[Route]:
         route(store, f"{one}/request-changes", "POST", request_changes, SCOPE),
         route(store, f"{one}/request-changes", "DELETE", withdraw_request_changes, SCOPE),
         route(store, f"{one}/merge", "POST", merge, SCOPE),
+        route(store, f"{one}/merge/task-status/{{task_id}}", "GET", merge_task_status, "pullrequest"),
         route(store, f"{one}/decline", "POST", decline, SCOPE),
     ]

@@ -1,8 +1,12 @@
-"""Webhooks on repositories and workspaces: create (201 + Location), update (200), delete (204)."""
+"""Webhooks on repositories and workspaces: create (201 + Location), update (200), delete (204).
+
+``secret`` is write-only, as on Bitbucket: it is never stored in the served object nor echoed;
+the hook says only ``secret_set``. On update an absent ``secret`` keeps it, ``null`` or ``""``
+removes it.
+"""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from starlette.responses import Response
@@ -14,7 +18,40 @@ from ..serializers.common import JSON, braced
 from ..store import Store
 from .base import ValidationError, WriteCtx, no_content, now_iso, route
 
-EVENT = re.compile(r"^[a-z_]+:[a-z_]+$")
+#: the spec's ``webhook_subscription.events`` enum
+EVENTS = frozenset(
+    {
+        "issue:comment_created",
+        "issue:created",
+        "issue:updated",
+        "pipeline:span_created",
+        "project:updated",
+        "pullrequest:approved",
+        "pullrequest:changes_request_created",
+        "pullrequest:changes_request_removed",
+        "pullrequest:comment_created",
+        "pullrequest:comment_deleted",
+        "pullrequest:comment_reopened",
+        "pullrequest:comment_resolved",
+        "pullrequest:comment_updated",
+        "pullrequest:created",
+        "pullrequest:fulfilled",
+        "pullrequest:push",
+        "pullrequest:rejected",
+        "pullrequest:unapproved",
+        "pullrequest:updated",
+        "repo:commit_comment_created",
+        "repo:commit_status_created",
+        "repo:commit_status_updated",
+        "repo:created",
+        "repo:deleted",
+        "repo:fork",
+        "repo:imported",
+        "repo:push",
+        "repo:transfer",
+        "repo:updated",
+    }
+)
 SCOPE = "webhook"
 
 
@@ -27,9 +64,11 @@ def _validated(ctx: WriteCtx, body: JSON, current: JSON | None) -> tuple[str, st
     if (
         not isinstance(events, list)
         or not events
-        or not all(isinstance(e, str) and EVENT.match(e) for e in events)
+        or not all(isinstance(e, str) and e in EVENTS for e in events)
     ):
-        raise ValidationError({"events": ['Give a non-empty list of events such as "repo:push".']})
+        unknown = sorted(str(e) for e in events or [] if e not in EVENTS) if isinstance(events, list) else []
+        hint = f" Unknown: {', '.join(unknown)}." if unknown else ""
+        raise ValidationError({"events": [f'Give a non-empty list of events such as "repo:push".{hint}']})
     description = ctx.optional_text(body, "description", current["description"] if current else "")
     active = ctx.optional_bool(body, "active", current["active"] if current else True)
     return url, description, sorted(set(events)), active
@@ -49,11 +88,22 @@ def _hooks_of(ctx: WriteCtx) -> tuple[dict[str, JSON], JSON, str]:
     return workspace.hooks, o.workspace_condensed(workspace.workspace), "workspace"
 
 
+def _secret_set(body: JSON, current: JSON | None) -> bool:
+    if "secret" not in body:
+        return bool(current and current.get("secret_set"))
+    secret = body["secret"]
+    if secret is not None and not isinstance(secret, str):
+        raise ValidationError({"secret": ["Expected a string (or null to remove the secret)."]})
+    return bool(secret)
+
+
 def create_hook(ctx: WriteCtx) -> Response:
     hooks, subject, subject_type = _hooks_of(ctx)
-    url, description, events, active = _validated(ctx, ctx.object_body(), None)
+    body = ctx.object_body()
+    url, description, events, active = _validated(ctx, body, None)
     uuid = ctx.store.new_uuid()
     hook = o.webhook(subject, subject_type, uuid, url, description, events, now_iso(), active=active)
+    hook["secret_set"] = _secret_set(body, None)
     hooks[hook["uuid"]] = hook
     return ctx.created(hook)
 
@@ -70,10 +120,13 @@ def update_hook(ctx: WriteCtx) -> Response:
     hooks, subject, subject_type = _hook(ctx)
     uid = braced(ctx.params["uid"])
     current = hooks[uid]
-    url, description, events, active = _validated(ctx, ctx.object_body(), current)
+    body = ctx.object_body()
+    url, description, events, active = _validated(ctx, body, current)
     hook = o.webhook(
         subject, subject_type, uid, url, description, events, current["created_at"], active=active
     )
+    hook["created_at"] = current["created_at"]
+    hook["secret_set"] = _secret_set(body, current)
     hooks[uid] = hook
     return ctx.ok(hook)
 
