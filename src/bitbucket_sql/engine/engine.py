@@ -28,6 +28,7 @@ from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import TableDef
 
+from . import procedures
 from . import system_tables as meta
 from .analysis import RefFacts, analyze
 from .cache import TTLCache
@@ -134,6 +135,9 @@ class Engine:
     ) -> QueryResult:
         """Run one query (or ``EXPLAIN [ANALYZE] <query>``) and return its result."""
         self._check_open()
+        call = procedures.parse_call(sql, params)
+        if call is not None:  # CALL procedure(...): a Bitbucket action (engine/procedures.py)
+            return procedures.execute_call(self, call)
         statement = parse_statement(sql, params)
         if statement.explain != "none":
             return self._explain(statement, analyze=statement.explain == "analyze", progress=progress)
@@ -142,6 +146,9 @@ class Engine:
     def explain(self, sql: str, params: Sequence[Any] | None = None, analyze: bool = False) -> QueryResult:
         """The plan of a query as rows of text (``analyze=True`` runs it and adds the costs)."""
         self._check_open()
+        call = procedures.parse_call(sql, params)
+        if call is not None:
+            return procedures.execute_call(self, replace(call, explain="analyze" if analyze else "explain"))
         statement = parse_statement(sql, params)
         return self._explain(statement, analyze=analyze or statement.explain == "analyze", progress=None)
 
@@ -153,6 +160,9 @@ class Engine:
         client's Describe (of a prepared statement) with this.
         """
         self._check_open()
+        call = procedures.parse_call(sql, params)
+        if call is not None:
+            return procedures.describe_call(call)
         statement = parse_statement(sql, params)
         if statement.explain != "none":
             return [ResultColumn("plan", "VARCHAR")]
@@ -410,6 +420,10 @@ class Engine:
         if ref.kind == "system":
             if ref.name == "sys_tables":
                 return meta.sys_table_rows(schemas, registry.all_tables())
+            if ref.name == "sys_procedures":
+                return procedures.sys_procedure_rows(schemas)
+            if ref.name == "sys_procedureparameters":
+                return procedures.sys_procedure_parameter_rows(schemas)
             return meta.sys_column_rows(schemas, registry.all_tables())
         if ref.name == "tables":
             return meta.info_table_rows(schemas, tables)

@@ -54,6 +54,21 @@ SYS_TABLECOLUMNS = SystemTable(
      ("IsSortable", "BOOLEAN"), ("IsPathKey", "BOOLEAN"), ("ApiField", "VARCHAR")),
     description="Columns of every table: types, descriptions, keys, API filter operators and sorting.",
 )
+SYS_PROCEDURES = SystemTable(
+    "sys_procedures",
+    (("CatalogName", "VARCHAR"), ("SchemaName", "VARCHAR"), ("ProcedureName", "VARCHAR"),
+     ("Description", "VARCHAR"), ("ProcedureType", "VARCHAR")),
+    description="Procedures (Bitbucket actions run with CALL): merge, approve, decline, stop a pipeline...",
+)
+SYS_PROCEDUREPARAMETERS = SystemTable(
+    "sys_procedureparameters",
+    (("CatalogName", "VARCHAR"), ("SchemaName", "VARCHAR"), ("ProcedureName", "VARCHAR"),
+     ("ColumnName", "VARCHAR"), ("Direction", "BIGINT"), ("DataTypeName", "VARCHAR"), ("DataType", "BIGINT"),
+     ("Length", "BIGINT"), ("NumericPrecision", "BIGINT"), ("NumericScale", "BIGINT"), ("IsNullable", "BOOLEAN"),
+     ("IsRequired", "BOOLEAN"), ("IsArray", "BOOLEAN"), ("Description", "VARCHAR"), ("Ordinal", "BIGINT"),
+     ("Values", "VARCHAR"), ("Default", "VARCHAR"), ("IsPath", "BOOLEAN")),
+    description="Parameters (Direction 1) and result columns (Direction 4) of every procedure.",
+)
 INFO_TABLES = SystemTable(
     "tables",
     (("table_catalog", "VARCHAR"), ("table_schema", "VARCHAR"), ("table_name", "VARCHAR"),
@@ -73,7 +88,9 @@ INFO_SCHEMATA = SystemTable(
     information_schema=True,
 )
 
-SYSTEM_TABLES: dict[str, SystemTable] = {t.name: t for t in (SYS_SCHEMAS, SYS_TABLES, SYS_TABLECOLUMNS)}
+SYSTEM_TABLES: dict[str, SystemTable] = {
+    t.name: t for t in (SYS_SCHEMAS, SYS_TABLES, SYS_TABLECOLUMNS, SYS_PROCEDURES, SYS_PROCEDUREPARAMETERS)
+}
 INFORMATION_SCHEMA: dict[str, SystemTable] = {t.name: t for t in (INFO_TABLES, INFO_COLUMNS, INFO_SCHEMATA)}
 
 _DUCKDB_TYPE = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
