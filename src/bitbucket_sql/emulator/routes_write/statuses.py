@@ -75,7 +75,10 @@ def put_status(ctx: WriteCtx) -> Response:
     previous = ctx.store.repo_data(ws, repo["slug"]).commit_statuses.get(commit["hash"], {}).get(key)
     if previous is None:
         raise ApiError(404, f"No build status with key {key} on commit {commit['hash'][:12]}")
-    return ctx.ok(_save(ctx, ws, repo, commit, key, ctx.object_body(), previous))
+    body = ctx.object_body()
+    if body.get("key", key) != key:
+        raise ValidationError({"key": ["The key of a build status cannot change."]})
+    return ctx.ok(_save(ctx, ws, repo, commit, key, body, previous))
 
 
 def status_routes(store: Store) -> list[Route]:
