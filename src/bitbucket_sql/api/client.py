@@ -43,6 +43,8 @@ from bitbucket_sql.api.verbose_log import HEADERS_LOG, HTTP_LOG, RETRY_LOG, conf
 
 Params = dict[str, Any] | None
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Statuses that say the server refused a request before acting on it: repeated even for a POST.
+REFUSED_UNPROCESSED = frozenset({429})
 MAX_REDIRECTS = 5
 #: Transport failures worth retrying (the request may not have reached the server, or its
 #: answer was lost). Certificate failures are not: retrying cannot fix them.
@@ -213,8 +215,12 @@ class BitbucketClient:
     ) -> httpx.Response:
         """Send one request with retries; return the final 2xx response or raise a BitbucketError.
 
-        GET, PUT and DELETE are retried on 429/5xx/timeouts/dropped connections; POST only when
-        ``idempotent=True``. A 401 triggers one credential renewal (OAuth refresh) and retry.
+        GET, PUT and DELETE are retried on 429/5xx/timeouts/dropped connections. A POST that
+        may have reached the server (a timeout or dropped connection after sending, a 5xx) is
+        never repeated unless ``idempotent=True``: it might have been applied, and a second one
+        would create a second object. Failures that prove the server did not act on it are
+        retried for every method: a 429 (refused before processing) and a connection that could
+        not be opened (nothing was sent). A 401 triggers one credential renewal and retry.
         """
         method = method.upper()
         retry = idempotent if idempotent is not None else method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
@@ -275,7 +281,8 @@ class BitbucketClient:
                     response = None
                     reason = type(error).__name__
                     attempt_errors.append(reason)
-                    delay = policy.next_delay(retries + 1, waited, None) if retry and _retryable(error, url) else None
+                    worth = _retryable(error, url) if retry else _never_sent(error, url)
+                    delay = policy.next_delay(retries + 1, waited, None) if worth else None
                     if delay is None:
                         failure = self._transport_failure(method, url, error, retries + 1,
                                                           time.monotonic() - started)
@@ -293,7 +300,7 @@ class BitbucketClient:
                     HEADERS_LOG.debug("response %s %s headers=%s", response.status_code, redact_url(str(url)),
                                       redact_headers(response.headers.multi_items()))
                 status = response.status_code
-                if status in RETRYABLE_STATUSES and retry:
+                if status in RETRYABLE_STATUSES and (retry or status in REFUSED_UNPROCESSED):
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     delay = policy.next_delay(retries + 1, waited, retry_after)
                     if delay is not None:
@@ -504,6 +511,12 @@ def _retryable(error: httpx.TransportError, url: httpx.URL) -> bool:
         and not _certificate_failure(error)
         and not _refused_on_loopback(error, url)
     )
+
+
+def _never_sent(error: httpx.TransportError, url: httpx.URL) -> bool:
+    """The request never left this machine (no connection could be opened): safe to repeat any
+    method, even a POST. Refusals on loopback are not retried (nothing listens there)."""
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout) and _retryable(error, url)
 
 
 def _not_json(response: httpx.Response, error: ValueError) -> UnexpectedResponseError:

@@ -35,7 +35,7 @@ class Property:
 
     name: str
     attr: str
-    kind: str  # "str", "int", "float", "choice", "url", "path"
+    kind: str  # "str", "int", "float", "bool", "choice", "url", "path"
     default: Any
     secret: bool = False
     choices: tuple[str, ...] = ()
@@ -71,6 +71,7 @@ PROPERTIES: tuple[Property, ...] = (
     Property("CacheTTL", "cache_ttl", "float", 300.0, minimum=0, doc="Seconds fetched rows stay cached."),
     Property("MaxPages", "max_pages", "int", 2000, minimum=1, doc="Most pages one collection scan reads."),
     Property("MaxRows", "max_rows", "int", -1, minimum=-1, doc="Row cap per query (-1 = unlimited)."),
+    Property("ReadOnly", "read_only", "bool", False, doc="true refuses INSERT, UPDATE and DELETE before any request."),
     Property("Timeout", "timeout", "float", 60.0, minimum=0.001, doc="Seconds per HTTP request."),
     Property(
         "QueryTimeout", "query_timeout", "float", None, minimum=0,
@@ -141,6 +142,8 @@ class ConnectionSettings:
     cache_ttl: float = 300.0
     max_pages: int = 2000
     max_rows: int = -1
+    #: refuse every write (INSERT, UPDATE, DELETE, procedures) before it sends a request
+    read_only: bool = False
     timeout: float = 60.0
     #: total seconds one query may take (None = no limit; QueryTimeout=0 also means no limit)
     query_timeout: float | None = None
@@ -435,6 +438,20 @@ def _build(raw: Mapping[str, Any], *, use_profile: bool) -> ConnectionSettings:
     return settings
 
 
+_TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+_FALSE_WORDS = frozenset({"false", "no", "off", "0"})
+
+
+def _boolean(prop: Property, value: Any) -> bool:
+    """``true``/``false`` (also yes/no, on/off, 1/0, any case) or a Python bool."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE_WORDS | _FALSE_WORDS:
+        return text in _TRUE_WORDS
+    raise ConfigurationError(f"{prop.name} must be true or false", hint=prop.doc)
+
+
 def _convert(prop: Property, value: Any) -> Any:
     """The typed value of one property. Errors name the property and what it expects, never the
     value: it may be (part of) a secret, or a URL with ``user:password@``."""
@@ -465,6 +482,8 @@ def _convert(prop: Property, value: Any) -> Any:
                 )
             text = text.rstrip("/")
         return text
+    if prop.kind == "bool":
+        return _boolean(prop, value)
     if prop.kind == "choice":
         if prop.name == "InitiateOAuth" and isinstance(value, bool):
             value = "GETANDREFRESH" if value else "OFF"

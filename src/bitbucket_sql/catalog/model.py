@@ -12,9 +12,12 @@ Types are SQL type names as DuckDB spells them: ``VARCHAR``, ``BIGINT``, ``DOUBL
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 SqlType = Literal["VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ", "DATE", "JSON"]
 
@@ -113,22 +116,92 @@ class PathKey:
     ``{workspace}`` comes from the schema; every other key is a column of this table
     (``column``) whose values are enumerated, when the query does not fix them, from
     ``source_table.source_column`` within the same parent scope (repositories ->
-    pull requests -> comments).
+    pull requests -> comments). ``source_where`` (column, value) keeps only the source rows
+    whose column holds that value (``file_contents`` reads the paths of ``files`` whose type is
+    ``commit_file``, never directories). ``values`` is a closed set of values enumerated without
+    any request, for a key no table lists (``hook_events``' subject types).
     """
 
     placeholder: str
     column: str
     source_table: str | None = None
     source_column: str | None = None
+    source_where: tuple[str, str] | None = None
+    values: tuple[str, ...] = ()
+
+
+#: The SQL statements a write operation can implement.
+WriteKind = Literal["insert", "update", "delete"]
+WRITE_KINDS: tuple[WriteKind, ...] = ("insert", "update", "delete")
+
+
+@dataclass(frozen=True)
+class WriteField:
+    """One column a write sends in its JSON request body.
+
+    ``body_path`` is the dotted path in the body (``source.branch.name``); None means the
+    column's read ``path``, so a row reads and writes through the same mapping. ``required``
+    columns must be given (INSERT) or must hold a value (UPDATE of a ``full_body`` write).
+    ``secret`` values (webhook secrets, secured variables, deploy keys) are masked wherever a
+    write is shown (EXPLAIN, errors, logs). ``type`` and ``description`` declare a *write-only*
+    column the API accepts but never returns (a webhook's ``secret``); a field naming a table
+    column takes that column's type.
+    """
+
+    column: str
+    body_path: str | None = None
+    required: bool = False
+    secret: bool = False
+    type: SqlType | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
 class WriteOp:
-    """A write the API supports for this table (used by later outlets)."""
+    """A write the API supports for this table.
+
+    ``kind`` says which SQL statement it implements (``insert``, ``update``, ``delete``); an
+    operation without a kind is an action (approve, merge...) that procedures call. Placeholders
+    of ``path`` identify the target: for INSERT they are filled from the inserted row (and the
+    schema's workspace), for UPDATE/DELETE from each target row. ``fields`` are the columns the
+    body may carry (every other column is read-only for this operation). ``fixed_body`` holds
+    values always sent (dotted path -> value, e.g. a ``type`` discriminator). ``full_body``
+    (updates) sends every field with the row's current value unless SET changes it, for
+    endpoints whose PUT replaces the object. ``shape_body`` is a named function of a catalog
+    module that turns the declared body into the API's (pipelines' targets); ``scope`` is the
+    OAuth scope the API requires, named when a credential lacks it.
+    """
 
     method: Literal["POST", "PUT", "DELETE"]
     path: str
     description: str = ""
+    kind: WriteKind | None = None
+    fields: tuple[WriteField, ...] = ()
+    scope: str | None = None
+    fixed_body: tuple[tuple[str, Any], ...] = ()
+    full_body: bool = False
+    shape_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def field(self, column: str) -> WriteField | None:
+        """The body field of ``column`` (lower-case name), or None when this write cannot set it."""
+        return next((f for f in self.fields if f.column == column), None)
+
+
+def insert(path: str, description: str, *fields: WriteField, method: Literal["POST", "PUT"] = "POST",
+           **options: Any) -> WriteOp:
+    """An INSERT: ``POST`` (or ``PUT`` to a new key) of a body made of ``fields``."""
+    return WriteOp(method, path, description, kind="insert", fields=fields, **options)
+
+
+def update(path: str, description: str, *fields: WriteField, method: Literal["POST", "PUT"] = "PUT",
+           **options: Any) -> WriteOp:
+    """An UPDATE: ``PUT`` of the changed ``fields`` (or of all of them with ``full_body=True``)."""
+    return WriteOp(method, path, description, kind="update", fields=fields, **options)
+
+
+def delete(path: str, description: str, **options: Any) -> WriteOp:
+    """A DELETE of the object at ``path``."""
+    return WriteOp("DELETE", path, description, kind="delete", **options)
 
 
 @dataclass(frozen=True)
@@ -140,7 +213,10 @@ class TableDef:
     ``wide_path`` lists the children of every parent at once (repository-wide PR activity)
     and is used when the query does not fix the innermost key. ``paging`` is ``page`` for
     list-style collections (``size``/``page`` present), ``cursor`` for opaque ``next`` links,
-    ``single`` when the path returns one object that becomes one row. ``bbql`` says whether
+    ``single`` when the path returns one object that becomes one row, ``raw`` when it returns
+    the raw bytes of a file (one row: ``size``, ``is_binary``, ``content_type`` and ``text``, the
+    UTF-8 text or null for binaries; above ``max_content_bytes`` the query fails naming the
+    file, see ``engine.raw_content``). ``bbql`` says whether
     the endpoint takes ``q``/``sort``. ``fixed_params`` are always sent (repeated keys as a
     tuple of values): pull requests send every ``state`` so that all states are listed.
     ``removed`` holds the message for tables whose API is gone (the issue tracker).
@@ -160,8 +236,9 @@ class TableDef:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     keys: tuple[PathKey, ...] = ()
-    paging: Literal["page", "cursor", "single"] = "page"
+    paging: Literal["page", "cursor", "single", "raw"] = "page"
     max_pagelen: int = 100
+    max_content_bytes: int = 1_048_576
     bbql: bool = False
     get_path: str | None = None
     get_key: tuple[str, ...] = ()
@@ -181,3 +258,41 @@ class TableDef:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def write_op(self, kind: WriteKind) -> WriteOp | None:
+        """The operation implementing SQL ``kind`` (insert, update, delete), or None."""
+        return next((w for w in self.writes if w.kind == kind), None)
+
+    @property
+    def operations(self) -> tuple[WriteKind, ...]:
+        """The SQL writes this table takes, in insert, update, delete order."""
+        return tuple(kind for kind in WRITE_KINDS if self.write_op(kind) is not None)
+
+    def writable_kinds(self, column: str) -> tuple[WriteKind, ...]:
+        """The SQL writes that can set ``column`` (in a body or as a target key of an INSERT)."""
+        kinds: list[WriteKind] = []
+        for kind in ("insert", "update"):
+            op = self.write_op(kind)
+            if op is None:
+                continue
+            if op.field(column) is not None or (kind == "insert" and column in self.placeholder_columns(op.path)):
+                kinds.append(kind)
+        return tuple(kinds)
+
+    def required_for_insert(self, column: str) -> bool:
+        """Whether an INSERT must name ``column`` (a required field or a key of the write path)."""
+        op = self.write_op("insert")
+        if op is None:
+            return False
+        write_field = op.field(column)
+        return (write_field is not None and write_field.required) or (
+            column in self.placeholder_columns(op.path) and column != "workspace"
+        )
+
+    def placeholder_columns(self, template: str) -> dict[str, str]:
+        """Column -> placeholder for every placeholder of ``template`` (keys map through ``keys``)."""
+        by_placeholder = {key.placeholder: key.column for key in self.keys}
+        found: dict[str, str] = {}
+        for name in _PLACEHOLDER.findall(template):
+            found[by_placeholder.get(name, name)] = name
+        return found

@@ -77,6 +77,15 @@ class TTLCache(Generic[V]):
                 _, (_, dropped, _) = self._entries.popitem(last=False)
                 self._weight -= dropped
 
+    def discard_where(self, predicate: Callable[[Hashable], bool]) -> int:
+        """Drop every entry whose key matches ``predicate`` (a write invalidating what it changed)."""
+        with self._lock:
+            doomed = [key for key in self._entries if predicate(key)]
+            for key in doomed:
+                _, weight, _ = self._entries.pop(key)
+                self._weight -= weight
+            return len(doomed)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

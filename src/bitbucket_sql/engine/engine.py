@@ -44,7 +44,8 @@ from .pushdown import Folder
 from .references import DEFAULT_DUCKDB_SCHEMA, TableRef, resolve_references
 from .result import Progress, QueryResult, QueryStats, ResultColumn
 from .rows import Row, to_arrow
-from .statements import DIALECT, Statement, parse_statement
+from .statements import DIALECT, Statement, parse_statement, split_explain
+from .writes import WriteMethods, is_write
 
 #: Cache bounds: results by rows, scans by items (a few hundred MB at most).
 RESULT_CACHE_ROWS = 500_000
@@ -65,7 +66,7 @@ class _Prepared:
     reports: dict[int, ScanReport] = field(default_factory=dict)
 
 
-class Engine:
+class Engine(WriteMethods):
     """The pushdown query engine of one connection.
 
     ``pushdown=False`` fetches every scope without filter, sort, limit or projection (except
@@ -138,6 +139,8 @@ class Engine:
         call = procedures.parse_call(sql, params)
         if call is not None:  # CALL procedure(...): a Bitbucket action (engine/procedures.py)
             return procedures.execute_call(self, call)
+        if is_write(sql):  # INSERT, UPDATE, DELETE (engine/writes)
+            return self.execute_write(sql, params)
         statement = parse_statement(sql, params)
         if statement.explain != "none":
             return self._explain(statement, analyze=statement.explain == "analyze", progress=progress)
@@ -149,6 +152,8 @@ class Engine:
         call = procedures.parse_call(sql, params)
         if call is not None:
             return procedures.execute_call(self, replace(call, explain="analyze" if analyze else "explain"))
+        if is_write(sql):
+            return self.execute_write(sql if split_explain(sql)[0] != "none" else "EXPLAIN " + sql, params)
         statement = parse_statement(sql, params)
         return self._explain(statement, analyze=analyze or statement.explain == "analyze", progress=None)
 
@@ -196,7 +201,7 @@ class Engine:
 
     def _execute(
         self, statement: Statement, progress: Callable[[Progress], None] | None, started: float,
-        scan_cache: TTLCache[list[Any]] | None = None,
+        scan_cache: TTLCache[list[Any]] | None = None, *, uncapped: bool = False,
     ) -> tuple[QueryResult, _Prepared]:
         deadline = self._deadline(started)
         with self.client.recording() as recording:
@@ -207,7 +212,7 @@ class Engine:
                 rows_fetched = deadline.run(lambda: self._fetch(prepared, fetcher), phase="fetching rows from Bitbucket",
                                             on_abandon=prepared.database.close)
                 fetched_at = time.monotonic()
-                max_rows = self.settings.max_rows if self.settings.max_rows >= 0 else None
+                max_rows = self.settings.max_rows if self.settings.max_rows >= 0 and not uncapped else None
                 names, types, rows = _run_local(prepared.database, prepared.local_sql, max_rows, deadline)
             finally:
                 if not deadline.abandoned:  # else the fetch thread closes it when it stops

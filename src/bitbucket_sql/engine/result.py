@@ -81,6 +81,8 @@ class QueryResult:
     #: what the user should know about this (correct) answer: parents skipped because they
     #: vanished mid-query, literals that can match no row. Also issued as :class:`QueryWarning`.
     warnings: list[str] = field(default_factory=list)
+    #: rows an INSERT, UPDATE or DELETE changed (None for queries); ``rows`` then holds RETURNING's
+    affected_rows: int | None = None
 
     def to_arrow(self) -> pa.Table:
         """The result as a pyarrow Table (types from DuckDB's names; others inferred)."""

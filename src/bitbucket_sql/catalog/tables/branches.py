@@ -1,7 +1,7 @@
 """Branches of a repository (``GET .../refs/branches``, BBQL)."""
 
 from ..columns import REPOSITORY_KEYS, col, html_url_column, repository_scope_columns, with_bbql
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert
 
 _LIST = "/repositories/{workspace}/{repo_slug}/refs/branches"
 
@@ -52,8 +52,10 @@ TABLE = TableDef(
         not_sortable=("target_date",),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create a branch (body: name, target.hash)."),
-        WriteOp("DELETE", _LIST + "/{name}", "Delete a branch (not the main branch)."),
+        insert(_LIST, "Create a branch at a commit (body: name, target.hash); 201 with the branch.",
+               WriteField("name", required=True), WriteField("target_hash", required=True),
+               scope="repository:write"),
+        delete(_LIST + "/{name}", "Delete a branch (not the main branch).", scope="repository:write"),
     ),
     notes="`sort=name` is natural ordering (v9 < v10) and `sort=target.date` is undocumented, so "
     "ORDER BY is always done locally.",

@@ -1,7 +1,7 @@
 """Projects of a workspace (``GET /workspaces/{workspace}/projects``)."""
 
 from ..columns import WORKSPACE_KEY, col, html_url_column, with_bbql, workspace_column
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/workspaces/{workspace}/projects"
 _ONE = _LIST + "/{key}"
@@ -38,9 +38,13 @@ TABLE = TableDef(
         not_sortable=("created_on", "updated_on"),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create a project (body: name, key, description, is_private)."),
-        WriteOp("PUT", _ONE, "Update (or create) a project; a new key in the body renames it."),
-        WriteOp("DELETE", _ONE, "Delete an empty project."),
+        insert(_LIST, "Create a project (body: key, name, description, is_private); 201 with the project.",
+               WriteField("key", required=True), WriteField("name", required=True), WriteField("description"),
+               WriteField("is_private"), scope="project:admin"),
+        update(_ONE, "Change a project; a new key renames it (the body carries key and name, as the API requires).",
+               WriteField("key", required=True), WriteField("name", required=True), WriteField("description"),
+               WriteField("is_private"), full_body=True, scope="project:admin"),
+        delete(_ONE, "Delete an empty project.", scope="project:admin"),
     ),
     notes="The spec does not declare `q`/`sort` here; filters are pushed as a superset (the query is "
     "re-checked locally), ORDER BY is done locally.",

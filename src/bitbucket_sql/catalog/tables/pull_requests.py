@@ -9,7 +9,7 @@ from ..columns import (
     user_columns,
     with_bbql,
 )
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, WriteOp, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/pullrequests"
 _ONE = _LIST + "/{id}"
@@ -103,8 +103,14 @@ TABLE = TableDef(
         not_filterable=("html_url",),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create a pull request (body: title, source.branch.name, ...)."),
-        WriteOp("PUT", _ONE, "Update an open pull request (title, description, destination, reviewers)."),
+        insert(_LIST, "Open a pull request (body: title, source.branch.name, destination.branch.name, ...); 201.",
+               WriteField("title", required=True), WriteField("source_branch_name", required=True),
+               WriteField("destination_branch_name"), WriteField("description"), WriteField("draft"),
+               WriteField("close_source_branch"), WriteField("reviewers"), scope="pullrequest:write"),
+        update(_ONE, "Change an open pull request (title, description, destination, reviewers, draft).",
+               WriteField("title"), WriteField("description"), WriteField("destination_branch_name"),
+               WriteField("draft"), WriteField("close_source_branch"), WriteField("reviewers"),
+               scope="pullrequest:write"),
         WriteOp("POST", _ONE + "/approve", "Approve as the caller."),
         WriteOp("DELETE", _ONE + "/approve", "Withdraw the caller's approval."),
         WriteOp("POST", _ONE + "/request-changes", "Request changes as the caller."),

@@ -1,9 +1,14 @@
 """Repositories of a workspace (``GET /repositories/{workspace}``, BBQL)."""
 
 from ..columns import WORKSPACE_KEY, col, html_url_column, user_columns, with_bbql, workspace_column
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _ONE = "/repositories/{workspace}/{slug}"
+#: what a create and an update both take (the spec's repository body)
+_SETTABLE = (
+    WriteField("name"), WriteField("description"), WriteField("is_private"), WriteField("fork_policy"),
+    WriteField("language"), WriteField("website"), WriteField("project_key"),
+)
 
 TABLE = TableDef(
     name="repositories",
@@ -57,9 +62,11 @@ TABLE = TableDef(
         not_filterable=("html_url",),
     ),
     writes=(
-        WriteOp("POST", _ONE, "Create a repository (body: scm, project.key, is_private, ...)."),
-        WriteOp("PUT", _ONE, "Update (or create) a repository."),
-        WriteOp("DELETE", _ONE, "Delete a repository."),
+        insert(_ONE, "Create a repository named by its slug (body: scm, name, project.key, is_private, ...); 200.",
+               *_SETTABLE, WriteField("scm"), scope="repository:admin"),
+        update(_ONE, "Change a repository's settings (only the columns SET are sent); a new slug renames it.",
+               *_SETTABLE, WriteField("mainbranch_name"), scope="repository:admin"),
+        delete(_ONE, "Delete a repository (and everything in it).", scope="repository:delete"),
     ),
     notes="`sort` works on created_on, updated_on and size; names sort in the API's own collation, "
     "so they are sorted locally.",

@@ -1,7 +1,7 @@
 """Tags of a repository (``GET .../refs/tags``, BBQL)."""
 
 from ..columns import REPOSITORY_KEYS, col, html_url_column, repository_scope_columns, with_bbql
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert
 
 _LIST = "/repositories/{workspace}/{repo_slug}/refs/tags"
 
@@ -35,8 +35,10 @@ TABLE = TableDef(
         not_sortable=("target_date", "date"),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create a tag (body: name, target.hash, optional message)."),
-        WriteOp("DELETE", _LIST + "/{name}", "Delete a tag."),
+        insert(_LIST, "Create a tag at a commit (body: name, target.hash, optional message); 201 with the tag.",
+               WriteField("name", required=True), WriteField("target_hash", required=True), WriteField("message"),
+               scope="repository:write"),
+        delete(_LIST + "/{name}", "Delete a tag.", scope="repository:write"),
     ),
     notes="`sort=name` is natural ordering (v9 < v10), so ORDER BY is always done locally.",
 )

@@ -1,0 +1,124 @@
+"""Sending a statement's write requests concurrently, and accounting for every one of them.
+
+At most MaxConcurrency requests are in flight (the client's own connection pool has that many
+sockets). The first failure stops the requests not yet started; those already in flight finish.
+Each request ends as written, failed (with the reason), *uncertain* (a POST whose answer was
+lost after it was sent: the client never repeats it, so it may or may not exist) or not
+attempted, so the statement's error can say exactly what happened to each row.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import re
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from bitbucket_sql.api.client import BitbucketClient
+from bitbucket_sql.api.errors import BitbucketError, PermissionDeniedError, TransportError
+from bitbucket_sql.api.redact import MASK, SCRUBBER
+
+from .errors import WriteScopeError
+from .requests import WriteRequest
+
+
+@dataclass
+class Outcome:
+    """What became of one request."""
+
+    request: WriteRequest
+    status: str = "not attempted"  # written | failed | uncertain | not attempted
+    response: Any = None
+    error: BaseException | None = None
+
+
+def send_all(client: BitbucketClient, requests: Sequence[WriteRequest], concurrency: int) -> list[Outcome]:
+    """Send every request (stopping new ones after a failure); one outcome per request, in order."""
+    for request in requests:
+        SCRUBBER.register(*request.secret_values())  # never in logs or error texts from here on
+    outcomes = [Outcome(request) for request in requests]
+    stop = threading.Event()
+
+    def one(outcome: Outcome) -> None:
+        if stop.is_set():
+            return
+        request = outcome.request
+        try:
+            response = client.request(request.method, request.path, json=request.body)
+        except BitbucketError as error:
+            stop.set()
+            outcome.error = error
+            maybe_applied = request.method == "POST" and isinstance(error, TransportError)
+            outcome.status = "uncertain" if maybe_applied else "failed"
+            return
+        outcome.status = "written"
+        outcome.response = _json_or_none(response.content)
+
+    if len(outcomes) <= 1 or concurrency <= 1:
+        for outcome in outcomes:
+            one(outcome)
+        return outcomes
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(outcomes)), thread_name_prefix="bbsql-write") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, one, outcome) for outcome in outcomes]
+        for future in futures:
+            future.result()
+    return outcomes
+
+
+def _json_or_none(content: bytes) -> Any:
+    if not content or not content.strip():
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+_REQUIRED_SCOPE = (
+    re.compile(r"requires? the scopes? '([a-z:_-]+)'"),
+    re.compile(r"required['\"]?\s*:\s*\[\s*['\"]([a-z:_-]+)['\"]"),
+)
+
+
+def missing_scope(error: BaseException, declared: str | None) -> str | None:
+    """The OAuth scope a 403 says is missing (the API's answer first, the catalog's declaration
+    second), or None when the 403 is about something else (not an admin, a private repository)."""
+    if not isinstance(error, PermissionDeniedError):
+        return None
+    said = " ".join(part for part in (error.api_message, error.detail) if part)
+    for pattern in _REQUIRED_SCOPE:
+        found = pattern.search(said)
+        if found:
+            return found.group(1)
+    return declared if "scope" in said.lower() else None
+
+
+def api_token_scope(scope: str) -> str:
+    """The API-token (granular) scope matching a classic OAuth scope: ``pullrequest:write`` ->
+    ``write:pullrequest:bitbucket``."""
+    resource, _, action = scope.partition(":")
+    return f"{action or 'read'}:{resource}:bitbucket"
+
+
+def scope_error(error: BitbucketError, scope: str, verb: str, table: str) -> WriteScopeError:
+    """A 403 for a missing scope, as an error that names the scope the write needs."""
+    return WriteScopeError(
+        f"The {verb} on table {table!r} was refused (403): the credential lacks the scope {scope!r} that this "
+        f"write needs (as an API token scope: {api_token_scope(scope)}). Create a token or consumer with "
+        f"that scope and connect with it. Bitbucket said: {error.api_message or 'forbidden'}"
+        + (f" {error.detail}" if error.detail else ""),
+        scope,
+    )
+
+
+def reason(error: BaseException | None, secrets: Sequence[str] = ()) -> str:
+    """One line saying why a request failed, with any secret it carried masked."""
+    text = " ".join(str(error).split()) if error is not None else "unknown"
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
