@@ -70,11 +70,23 @@ def test_removed_issue_tracker(engine: Engine, emulator: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    ("sql", "named"),
+    [
+        ("INSERT INTO pull_requests (title) VALUES ('x')", "source_branch_name"),
+        ("UPDATE pull_requests SET html_url = 'y'", "html_url"),
+        ("UPDATE branches SET name = 'x'", "INSERT, DELETE"),
+        ("DELETE FROM pull_request_activity", "read-only"),
+    ],
+)
+def test_writes_the_api_cannot_do_are_refused_before_any_request(
+    engine: Engine, emulator: Any, sql: str, named: str
+) -> None:
+    assert named in no_requests(engine, emulator, sql, EngineError)
+
+
+@pytest.mark.parametrize(
     "sql",
     [
-        "INSERT INTO pull_requests (title) VALUES ('x')",
-        "UPDATE pull_requests SET title = 'x'",
-        "DELETE FROM repositories",
         "CREATE TABLE t (a INT)",
         "SET enable_external_access = true",
         "SELECT 1; SELECT 2",
