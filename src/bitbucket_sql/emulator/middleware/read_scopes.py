@@ -131,6 +131,6 @@ class ReadScopeMiddleware:
             "Your credentials lack one or more required privilege scopes.",
             detail=f"This API requires the scope {', '.join(map(repr, missing))}; "
             f"the credentials grant: {', '.join(granted) or 'none'}.",
-            data={"required": list(required), "granted": granted},
+            data={"required": list(required), "granted": granted, "missing": missing},
         )
         await response(scope, receive, send)
