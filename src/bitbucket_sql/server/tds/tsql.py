@@ -1,0 +1,299 @@
+"""T-SQL in, DuckDB's dialect out.
+
+A batch is split into statements: the ``SET`` options drivers send at login (often without
+semicolons, one per line) are recognised first, the rest is read by sqlglot's ``tsql`` dialect.
+A statement then has its ``@name`` parameters bound as literals, SQL Server's system functions
+and variables (``@@VERSION``, ``DB_NAME()``, ``SERVERPROPERTY``...) replaced by their values,
+its table names resolved (``[db].[schema].[table]``, ``dbo`` = the database's workspace,
+``sys.*``/``INFORMATION_SCHEMA.*`` = the local metadata tables) and is written as DuckDB SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from ..translate import literal
+from .prelogin import SERVER_VERSION
+
+
+class TsqlError(Exception):
+    """A statement this server cannot read or answer (number: SQL Server's error number)."""
+
+    def __init__(self, number: int, message: str, severity: int = 16) -> None:
+        super().__init__(message)
+        self.number = number
+        self.message = message
+        self.severity = severity
+
+
+@dataclass
+class SetOption:
+    """A ``SET`` option: answered and remembered, never failed."""
+
+    text: str
+    name: str
+    value: str
+
+
+_ISOLATION = re.compile(
+    r"\s*SET\s+TRANSACTION\s+ISOLATION\s+LEVEL\s+(READ\s+UNCOMMITTED|READ\s+COMMITTED|REPEATABLE\s+READ|SNAPSHOT|"
+    r"SERIALIZABLE)\s*;?", re.IGNORECASE)
+_ON_OFF = re.compile(r"\s*SET\s+((?:\w+\s*,\s*)*\w+)\s+(ON|OFF)\b\s*;?", re.IGNORECASE)
+_VALUED = re.compile(r"\s*SET\s+(\w+)\s+(-?\d+|N?'[^']*'|\w+)\s*;?", re.IGNORECASE)
+_VARIABLE = re.compile(r"\s*SET\s+@", re.IGNORECASE)
+
+VERSION_TEXT = (
+    f"Microsoft SQL Server 2019 (RTM) - {SERVER_VERSION[0]}.{SERVER_VERSION[1]}.{SERVER_VERSION[2]}.0 (X64)\n"
+    "\tbitbucket-sql TDS listener (Bitbucket Cloud as SQL; not Microsoft SQL Server)"
+)
+PRODUCT_VERSION = f"{SERVER_VERSION[0]}.{SERVER_VERSION[1]}.{SERVER_VERSION[2]}.0"
+
+
+def split_batch(text: str) -> list[SetOption | exp.Expression]:
+    """The statements of a batch, in order (TsqlError 102 for text sqlglot cannot read)."""
+    statements: list[SetOption | exp.Expression] = []
+    rest = text
+    while True:
+        stripped = rest.lstrip().lstrip(";")
+        if not stripped.strip():
+            return statements
+        option = _set_option(stripped)
+        if option is None:
+            break
+        statements.append(option[0])
+        rest = stripped[option[1]:]
+    try:
+        trees = sqlglot.parse(rest, read="tsql")
+    except (ParseError, TokenError) as error:
+        raise TsqlError(102, f"Incorrect syntax: {_first_line(error)}") from None
+    for tree in trees:
+        if tree is None:
+            continue
+        if isinstance(tree, exp.Command) and str(tree.this).upper() == "SET":
+            option = _set_option(tree.sql(dialect="tsql"))
+            if option is not None:
+                statements.append(option[0])
+                continue
+        statements.append(tree)
+    return statements
+
+
+def _set_option(text: str) -> tuple[SetOption, int] | None:
+    if _VARIABLE.match(text):
+        return None
+    for pattern, name_group, value_group in ((_ISOLATION, 0, 1), (_ON_OFF, 1, 2), (_VALUED, 1, 2)):
+        match = pattern.match(text)
+        if match:
+            name = "transaction isolation level" if name_group == 0 else match.group(name_group).lower()
+            value = re.sub(r"\s+", " ", match.group(value_group)).strip("'").upper()
+            return SetOption(match.group(0).strip(), name, value), match.end()
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+# --- parameters ------------------------------------------------------------------------------------------
+def parameter_name(node: exp.Expression) -> str | None:
+    """``p1`` for ``@P1`` (lower case); None for anything else, ``@@VERSION`` included."""
+    if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Var) and not isinstance(node.parent, exp.Parameter):
+        return node.this.name.lower()
+    return None
+
+
+def bind(tree: exp.Expression, values: dict[str, Any]) -> exp.Expression:
+    """``@name`` replaced by the literal of ``values[name]`` (names lower case, without ``@``)."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        name = parameter_name(node)
+        if name is None:
+            return node
+        if name not in values:
+            raise TsqlError(137, f'Must declare the scalar variable "@{node.this.name}".', severity=15)
+        return literal(values[name])
+
+    return tree.transform(replace)
+
+
+def declared_names(declaration: str) -> list[str]:
+    """``["p1", "p2"]`` of ``@P1 int, @P2 nvarchar(4000) OUTPUT`` (sp_executesql's @params)."""
+    return [name.lower() for name in re.findall(r"@(\w+)", declaration or "")]
+
+
+# --- system functions and variables -------------------------------------------------------------------
+@dataclass
+class Context:
+    database: str
+    user: str
+    schema: str
+    spid: int
+    transaction_count: int = 0
+    language: str = "us_english"
+
+
+SERVER_PROPERTIES: dict[str, Any] = {
+    "productversion": PRODUCT_VERSION,
+    "productlevel": "RTM",
+    "edition": "Standard Edition (64-bit)",
+    "engineedition": 2,
+    "servername": "bbsql",
+    "machinename": "bbsql",
+    "instancename": None,
+    "collation": "Latin1_General_CI_AS",
+    "isclustered": 0,
+    "isfulltextinstalled": 0,
+    "isintegratedsecurityonly": 0,
+    "ishadrenabled": 0,
+    "issingleuser": 0,
+    "productmajorversion": str(SERVER_VERSION[0]),
+    "productminorversion": str(SERVER_VERSION[1]),
+    "productbuild": str(SERVER_VERSION[2]),
+    "buildclrversion": None,
+    "lcid": 1033,
+}
+
+
+def _variable(name: str, context: Context) -> Any:
+    values: dict[str, Any] = {
+        "version": VERSION_TEXT, "spid": context.spid, "trancount": context.transaction_count,
+        "language": context.language, "servername": "bbsql", "servicename": "MSSQLSERVER",
+        "max_precision": 38, "textsize": 2147483647, "datefirst": 7, "lock_timeout": -1, "rowcount": 0,
+        "error": 0, "identity": None, "options": 5496, "microsoftversion": 0x0F0007D0, "langid": 0,
+        "procid": 0, "nestlevel": 0, "dbts": None, "max_connections": 32767,
+    }
+    if name not in values:
+        raise TsqlError(137, f'Must declare the scalar variable "@@{name.upper()}".', severity=15)
+    return values[name]
+
+
+def _function(name: str, args: list[exp.Expression], context: Context) -> Any:
+    """The value of a system function, or ``...`` (Ellipsis) when ``name`` is not one."""
+    first = args[0].name.lower() if args and isinstance(args[0], exp.Literal) else None
+    if name in ("db_name", "original_db_name"):
+        return context.database if not args or first in ("5", context.database.lower()) else None
+    if name == "db_id":
+        return 5 if not args or first == context.database.lower() else None
+    if name == "schema_name":
+        return context.schema
+    if name == "schema_id":
+        return 1 if not args or first == context.schema.lower() else None
+    if name in ("user_name", "suser_name", "suser_sname", "original_login", "session_user", "system_user",
+                "current_user"):
+        return context.user
+    if name in ("user_id", "suser_id"):
+        return 1
+    if name == "serverproperty":
+        return SERVER_PROPERTIES.get(first or "")
+    if name == "databasepropertyex":
+        prop = args[1].name.lower() if len(args) > 1 else ""
+        return {"collation": "Latin1_General_CI_AS", "status": "ONLINE", "updateability": "READ_ONLY",
+                "useraccess": "MULTI_USER", "version": 904}.get(prop)
+    if name == "is_srvrolemember":
+        return 0
+    if name in ("is_member", "has_dbaccess"):
+        return 1
+    if name == "host_name":
+        return "bbsql"
+    if name == "app_name":
+        return ""
+    if name == "object_id":
+        return None
+    return ...
+
+
+def substitute_system(tree: exp.Expression, context: Context) -> exp.Expression:
+    """``@@VERSION``, ``DB_NAME()``, ``SERVERPROPERTY('...')``... replaced by their values."""
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Parameter):
+            return literal(_variable(node.this.name.lower(), context))
+        if isinstance(node, exp.CurrentSchema):
+            return literal(context.schema)
+        if isinstance(node, exp.CurrentUser | exp.SessionUser):
+            return literal(context.user)
+        if isinstance(node, exp.CurrentDatabase | exp.CurrentCatalog):
+            return literal(context.database)
+        if isinstance(node, exp.Anonymous):
+            value = _function(node.name.lower(), list(node.expressions), context)
+            if value is not ...:
+                return literal(value)
+        if isinstance(node, exp.Column) and not node.table and isinstance(node.this, exp.Identifier) \
+                and not node.this.quoted and node.name.upper() in ("SYSTEM_USER", "SESSION_USER"):
+            return literal(context.user)
+        if isinstance(node, exp.National):
+            return exp.Literal.string(node.this)
+        return node
+
+    return tree.transform(replace)
+
+
+# --- tables ---------------------------------------------------------------------------------------------
+METADATA_SCHEMAS = ("sys", "information_schema")
+
+
+def table_references(tree: exp.Expression) -> list[exp.Table]:
+    """The tables a statement reads (CTE names left out)."""
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    tables = []
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue
+        if not table.db and table.name.lower() in ctes:
+            continue
+        tables.append(table)
+    return tables
+
+
+def is_metadata(table: exp.Table) -> bool:
+    return table.db.lower() in METADATA_SCHEMAS
+
+
+def resolve_tables(tree: exp.Expression, context: Context, known_databases: set[str]) -> str:
+    """Rewrite table names in place; ``"metadata"``, ``"engine"`` or ``"none"`` (no table at all).
+
+    ``[db].[schema].[table]`` loses its database part when it is the current one; ``dbo`` and
+    an empty schema read the database's workspace; ``sys.x`` and ``INFORMATION_SCHEMA.X``
+    become the metadata tables ``sys_x`` and ``information_schema_x``. Mixing both is refused.
+    """
+    tables = table_references(tree)
+    if not tables:
+        return "none"
+    kinds = set()
+    for table in tables:
+        catalog = table.catalog
+        if catalog:
+            if catalog.lower() != context.database.lower():
+                known = catalog.lower() in {name.lower() for name in known_databases}
+                raise TsqlError(
+                    40515 if known else 911,
+                    f"Reference to database '{catalog}' is not supported in this database ({context.database}); "
+                    "connect to it (or USE it) instead." if known else
+                    f"Database '{catalog}' does not exist. Make sure that the name is entered correctly.")
+            table.set("catalog", None)
+        if is_metadata(table):
+            kinds.add("metadata")
+            local = f"{table.db.lower()}_{table.name.lower()}"
+            if not table.alias:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("this", exp.to_identifier(local))
+            table.set("db", None)
+            continue
+        kinds.add("engine")
+        if table.db.lower() == "dbo":
+            table.set("db", None)
+    if len(kinds) > 1:
+        raise TsqlError(40516, "A query cannot join the metadata views (sys, INFORMATION_SCHEMA) with Bitbucket "
+                               "tables; run them as two queries.")
+    return kinds.pop()
+
+
+def to_duckdb(tree: exp.Expression) -> str:
+    return tree.sql(dialect="duckdb")
