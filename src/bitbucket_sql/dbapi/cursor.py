@@ -8,6 +8,7 @@ over an in-memory list.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,10 @@ from bitbucket_sql.dbapi.types import base_type_name
 
 if TYPE_CHECKING:
     from bitbucket_sql.dbapi.connection import Connection
+
+#: what callproc() accepts as a procedure name (optionally schema-qualified) and a parameter name
+_PROCEDURE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_-]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
+_PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: (name, type_code, display_size, internal_size, precision, scale, null_ok)
 DescriptionRow = tuple[str, str, None, None, int | None, int | None, None]
@@ -148,6 +153,34 @@ class Cursor:
         if ran:
             self._rowcount = total
         return self
+
+    def callproc(self, procname: str, parameters: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+        """Run a procedure (a Bitbucket action such as ``merge_pull_request``), PEP 249 style.
+
+        ``parameters`` are positional, in the order of ``sys_procedureparameters``, or a mapping
+        of parameter names to values. It runs ``CALL procname(?, ...)`` (values are bound, never
+        SQL); the API's answer is the cursor's result set (one row). Returns the parameters
+        unchanged: procedures have no output parameters.
+        """
+        self._check_open()
+        if not isinstance(procname, str) or not _PROCEDURE_NAME.match(procname):
+            raise ProgrammingError(
+                f"procname must be a procedure name such as 'merge_pull_request' (optionally 'workspace.name'), "
+                f"not {procname!r}; list them with SELECT ProcedureName FROM sys_procedures"
+            )
+        if isinstance(parameters, Mapping):
+            for name in parameters:
+                if not isinstance(name, str) or not _PARAMETER_NAME.match(name):
+                    raise ProgrammingError(f"parameter names must be plain names such as 'pull_request_id', not {name!r}")
+            placeholders = ", ".join(f"{name} => ?" for name in parameters)
+            values: list[Any] = list(parameters.values())
+        else:
+            values = list(_checked_parameters(parameters) or [])
+            placeholders = ", ".join("?" for _ in values)
+        schema, _, name = procname.rpartition(".")
+        target = f'"{schema}".{name}' if schema else name  # a workspace slug may hold '-'
+        self.execute(f"CALL {target}({placeholders})", values)
+        return parameters
 
     def _accept(self, result: Any) -> None:
         self._result = result

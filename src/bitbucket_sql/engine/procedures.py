@@ -42,11 +42,13 @@ from bitbucket_sql.catalog.procedures import ProcedureDef, ProcedureParam
 from bitbucket_sql.catalog.templates import fill, identifier_problem
 
 from .deadline import QueryDeadline
-from .errors import ParameterError, QueryTimeoutError, SqlSyntaxError, UnsupportedStatementError
+from .errors import ParameterError, QueryTimeoutError, SqlSyntaxError
 from .result import QueryResult, QueryStats, ResultColumn
 from .rows import extract_row, read_path
 from .statements import DIALECT, ExplainMode, bind_parameters, split_explain
 from .system_tables import CATALOG_NAME, duckdb_type
+from .writes.errors import ReadOnlyConnectionError, WriteScopeError
+from .writes.send import missing_scope
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -88,10 +90,6 @@ class ProcedureArgumentError(ParameterError):
         self.procedure = procedure
         self.parameter = parameter
         super().__init__(message)
-
-
-class ReadOnlyProcedureError(UnsupportedStatementError):
-    """``ReadOnly=true`` refuses every action before any request."""
 
 
 class MergePendingError(QueryTimeoutError):
@@ -455,11 +453,7 @@ def _put(body: dict[str, Any], dotted: str, value: Any) -> None:
 
 def _check_writable(engine: Engine, procedure: ProcedureDef) -> None:
     if getattr(engine.settings, "read_only", False):
-        raise ReadOnlyProcedureError(
-            f"CALL {procedure.name} was refused before any request: the connection is read-only (ReadOnly=true). "
-            f"Connect without ReadOnly (or with ReadOnly=false) to run actions; EXPLAIN CALL {procedure.name}(...) "
-            f"shows the request without sending it."
-        )
+        raise ReadOnlyConnectionError(f"CALL {procedure.name}")  # the same refusal as INSERT/UPDATE/DELETE
 
 
 def run_call(engine: Engine, bound: BoundCall) -> QueryResult:
@@ -481,9 +475,11 @@ def run_call(engine: Engine, bound: BoundCall) -> QueryResult:
             elif not procedure.no_content and response.content:
                 answer = client._json(response)
         except PermissionDeniedError as error:
+            if missing_scope(error, procedure.scope) is None:
+                raise  # not a scope: a permission the account lacks (the API's message says which)
             raise _scope_error(procedure, error) from None
         finally:
-            _invalidate(engine, procedure)
+            _invalidate(engine, bound)
     row = _result_row(bound, answer)
     columns = [ResultColumn(c.name, duckdb_type(c.type)) for c in procedure.result_columns]
     stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
@@ -538,28 +534,24 @@ def _wait_for_merge(engine: Engine, bound: BoundCall, location: str | None, star
         wait = min(wait * 2, POLL_MAX_S)
 
 
-def _scope_error(procedure: ProcedureDef, error: PermissionDeniedError) -> PermissionDeniedError:
-    """The 403 with the scopes the action needs (from its declaration, checked against the spec)."""
-    scopes = f"{procedure.scope} (API and access tokens: {', '.join(procedure.token_scopes)})"
-    summary = (
-        f"{error.summary.rstrip('.')}. CALL {procedure.name} needs the scope {scopes}; if the credential has it, "
-        f"its account lacks permission on the repository"
-    )
-    return PermissionDeniedError(
-        summary, status=error.status, method=error.method, url=error.url, hint=error.hint,
-        attempts=error.attempts, elapsed=error.elapsed, api_message=error.api_message, detail=error.detail,
-        fields=error.fields,
+def _scope_error(procedure: ProcedureDef, error: PermissionDeniedError) -> WriteScopeError:
+    """A 403 for a missing scope, naming the scopes the action needs (its declaration, from the spec)."""
+    said = " ".join(part for part in (error.api_message, error.detail) if part) or "forbidden"
+    return WriteScopeError(
+        f"CALL {procedure.name} was refused (403): the credential lacks the scope {procedure.scope!r} that this "
+        f"action needs (as API-token or access-token scopes: {', '.join(procedure.token_scopes)}). Create a token "
+        f"or consumer with that scope and connect with it. Bitbucket said: {said}",
+        procedure.scope,
     )
 
 
-def _invalidate(engine: Engine, procedure: ProcedureDef) -> None:
-    """Read-your-writes: cached rows of the tables the action may have changed are dropped.
+def _invalidate(engine: Engine, bound: BoundCall) -> None:
+    """Read-your-writes: drop the cached results, and the cached scans of the repository acted on.
 
-    The engine's own invalidation (``invalidate_tables``, when present) drops only those tables;
-    otherwise both caches are cleared (an action is rare next to reads: correctness first)."""
-    invalidate: Callable[[Sequence[str]], Any] | None = getattr(engine, "invalidate_tables", None)
-    if invalidate is not None:
-        invalidate(procedure.tables)
+    Uses the engine's write invalidation (``forget_cached``) when it has one; else clears both caches."""
+    forget: Callable[[str | None, Sequence[str]], Any] | None = getattr(engine, "forget_cached", None)
+    if forget is not None:
+        forget(bound.arguments.get("workspace"), [bound.path])
         return
     engine.result_cache.clear()
     engine.scan_cache.clear()
@@ -602,7 +594,9 @@ def explain_call(engine: Engine, bound: BoundCall) -> QueryResult:
                      f"{POLL_FIRST_S:g}-{POLL_MAX_S:g} s until the merge is done (within {limit})")
     lines.append(f"  needs scope: {procedure.scope} (API and access tokens: {', '.join(procedure.token_scopes)})")
     if procedure.tables:
-        lines.append(f"  afterwards cached rows are dropped for: {', '.join(procedure.tables)}")
+        lines.append(f"  changes what these tables read: {', '.join(procedure.tables)} (afterwards cached results, "
+                     f"and cached listings of {bound.arguments.get('workspace')}/{bound.arguments.get('repository')}, "
+                     f"are dropped)")
     result = ", ".join(c.name for c in procedure.result_columns)
     lines.append(f"Result: one row ({result})")
     if getattr(engine.settings, "read_only", False):
