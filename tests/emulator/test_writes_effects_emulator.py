@@ -391,3 +391,39 @@ def test_write_requests_are_counted_per_method_and_route(emu: EmulatorHandle, cl
     routes = emu.stats()["routes"]
     assert routes["POST /2.0/repositories/{workspace}/{repo_slug}/refs/branches"] == 1
     assert routes["DELETE /2.0/repositories/{workspace}/{repo_slug}/refs/branches/{name:path}"] == 1
+
+
+def test_renaming_a_repository_moves_its_url(client: httpx.Client) -> None:
+    assert client.post("/repositories/acme/to-rename", json={"project": {"key": "API"}}).status_code == 200
+    renamed = client.put("/repositories/acme/to-rename", json={"name": "Renamed Repo"})
+    assert renamed.status_code == 200
+    assert renamed.json()["full_name"] == "acme/renamed-repo"
+    assert renamed.headers["location"].endswith("/repositories/acme/renamed-repo")
+    assert client.get("/repositories/acme/renamed-repo").json()["name"] == "Renamed Repo"
+    assert client.get("/repositories/acme/to-rename").status_code == 404
+    taken = client.put("/repositories/acme/renamed-repo", json={"name": "api"})
+    assert "name" in _error(taken, 400)["fields"]
+
+
+def test_changing_a_project_key_moves_the_project_and_its_repositories(client: httpx.Client) -> None:
+    project_uuid = client.post("/workspaces/acme/projects", json={"key": "OLDK", "name": "Old"}).json()[
+        "uuid"
+    ]
+    made = client.post("/repositories/acme/in-oldk", json={"project": {"key": project_uuid}})
+    assert made.json()["project"]["key"] == "OLDK"  # the spec allows the project UUID as key
+    moved = client.put("/workspaces/acme/projects/OLDK", json={"key": "NEWK", "name": "New"})
+    assert moved.status_code == 200 and moved.headers["location"].endswith("/workspaces/acme/projects/NEWK")
+    assert moved.json()["uuid"] == project_uuid
+    assert client.get("/workspaces/acme/projects/OLDK").status_code == 404
+    assert client.get("/repositories/acme/in-oldk").json()["project"]["key"] == "NEWK"
+
+
+def test_environment_changes_are_accepted_with_202(client: httpx.Client) -> None:
+    created = client.post(
+        f"{REPO}/environments", json={"name": "Canary", "environment_type": {"name": "Test"}}
+    )
+    one = f"{REPO}/environments/{quote(created.json()['uuid'], safe='')}"
+    changed = client.post(f"{one}/changes", json={"change": {"name": "Canary 2", "hidden": True}})
+    assert changed.status_code == 202 and changed.content == b""
+    assert client.get(one).json()["name"] == "Canary 2"
+    assert "rank" in _error(client.post(f"{one}/changes", json={"change": {"rank": 9}}), 400)["fields"]

@@ -232,6 +232,13 @@ def _pipelines(calls: SpecCalls, emu: EmulatorHandle) -> None:
     environment_body = {"name": "Spec env", "environment_type": {"name": "Test"}}
     environment = calls("POST", f"{REPO}/environments", API, environment_body, expect=201).json()
     calls(
+        "POST",
+        f"{REPO}/environments/{{environment_uuid}}/changes",
+        {**API, "environment_uuid": environment["uuid"]},
+        {"change": {"name": "Spec env renamed"}},
+        expect=202,
+    )
+    calls(
         "DELETE",
         f"{REPO}/environments/{{environment_uuid}}",
         {**API, "environment_uuid": environment["uuid"]},

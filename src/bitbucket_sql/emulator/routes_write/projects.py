@@ -62,9 +62,45 @@ def put_project(ctx: WriteCtx) -> Response:
     if existing is None:
         return ctx.created(_new_project(ctx, ws, _check_key(key), body))
     name, description, is_private = _project_fields(ctx, body, existing)
+    new_key = _check_key(str(body["key"])) if isinstance(body.get("key"), str) else key
+    if new_key != key:
+        return _rekey(ctx, ws, existing, new_key, name, description, is_private)
     existing.update(name=name, description=description, is_private=is_private)
     ctx.store.touch(existing)
     return ctx.ok(existing)
+
+
+def _rekey(
+    ctx: WriteCtx, ws: str, project: JSON, new_key: str, name: str, description: str, is_private: bool
+) -> Response:
+    """Change a project's key: its URL moves (``Location``) and its repositories follow."""
+    workspace = ctx.store.workspaces[ws]
+    if new_key in workspace.projects:
+        raise ValidationError({"key": [f"A project with the key {new_key} already exists in {ws}."]})
+    old_key = project["key"]
+    renamed = o.project(
+        workspace.workspace,
+        project["uuid"],
+        new_key,
+        name,
+        description,
+        project["created_on"],
+        is_private=is_private,
+    )
+    ctx.store.touch(renamed)
+    del workspace.projects[old_key]
+    workspace.projects[new_key] = renamed
+    for per_project in (
+        workspace.project_user_permissions,
+        workspace.project_group_permissions,
+        workspace.project_default_reviewers,
+    ):
+        if old_key in per_project:
+            per_project[new_key] = per_project.pop(old_key)
+    for repo in workspace.repositories.values():
+        if repo["project"]["key"] == old_key:
+            repo["project"] = o.project_condensed(renamed)
+    return ctx.created(renamed, 200)
 
 
 def delete_project(ctx: WriteCtx) -> Response:

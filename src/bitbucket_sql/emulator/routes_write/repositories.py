@@ -31,9 +31,16 @@ def _project_for(ctx: WriteCtx, ws: str, body: JSON, current: JSON | None) -> JS
             raise ValidationError({"project": [f"Workspace {ws} has no project; create one first."]})
         return min(projects.values(), key=lambda project: project["created_on"])
     key = wanted.get("key") if isinstance(wanted, dict) else None
+    if isinstance(key, str) and key.startswith("{"):  # the spec allows the project UUID as "key"
+        key = next((k for k, project in projects.items() if project["uuid"] == key), key)
     if not isinstance(key, str) or key not in projects:
         raise ValidationError({"project": [f"No project with key {key!r} in workspace {ws}."]})
     return projects[key]
+
+
+def slugify(name: str) -> str:
+    """The slug Bitbucket derives from a repository name: lower case, other characters as '-'."""
+    return re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-")
 
 
 def _settings(ctx: WriteCtx, body: JSON, current: JSON | None) -> JSON:
@@ -107,6 +114,18 @@ def put_repository(ctx: WriteCtx) -> Response:
     body = ctx.object_body()
     settings = _settings(ctx, body, repo)
     project = _project_for(ctx, ws, body, repo)
+    new_slug = slugify(settings["name"]) if "name" in body and settings["name"] else repo["slug"]
+    renamed = new_slug != repo["slug"]
+    if renamed:
+        if not REPO_SLUG.match(new_slug):
+            raise ValidationError({"name": [f"{settings['name']!r} gives no valid repository slug."]})
+        if ctx.store.repository(ws, new_slug) is not None:
+            raise ValidationError(
+                {"name": [f"A repository with the slug {new_slug} already exists in {ws}."]}
+            )
+        old_slug = repo["slug"]
+        repo.update(slug=new_slug, full_name=f"{ws}/{new_slug}", links=o.repository_links(ws, new_slug))
+        ctx.store.rename_repository(ws, old_slug, repo)
     repo.update(
         name=settings["name"] or repo["name"],
         description=settings["description"],
@@ -119,6 +138,8 @@ def put_repository(ctx: WriteCtx) -> Response:
     if settings["mainbranch"]:
         repo["mainbranch"] = {"type": "branch", "name": settings["mainbranch"]}
     ctx.store.touch(repo)
+    if renamed:  # the repository's URL follows its new slug (spec: "the location will be changed")
+        return ctx.created(repo, 200)
     return ctx.ok(repo)
 
 
