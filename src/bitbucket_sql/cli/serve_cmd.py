@@ -1,4 +1,5 @@
-"""``bbsql serve``: the PostgreSQL-protocol server, so psql, BI tools and drivers query Bitbucket live.
+"""``bbsql serve``: the PostgreSQL-protocol and SQL Server-protocol (TDS) servers, so psql, BI tools and
+drivers query Bitbucket live.
 
 ``bbsql serve --config server.toml`` serves the configured databases and users (docs/server.md);
 ``bbsql serve --demo`` needs nothing: it starts the emulator with demo data in this process and
@@ -79,12 +80,43 @@ def _demo_setup(host: str, port: int, scale: str) -> Iterator[Any]:
         yield config
 
 
-def _run(config: Any, banner: list[str]) -> None:
+def _tds_port(tds_port: int | None, pg_port: int) -> int:
+    """--tds-port, else 1433; 0 (a free port) when the PostgreSQL port is 0, so that both pick free ports."""
+    if tds_port is not None:
+        return tds_port
+    return 0 if pg_port == 0 else 1433
+
+
+def tds_hints(host: str, port: int, database: str, user: str, password: str | None) -> list[str]:
+    """The lines to copy for SQL Server clients (sqlcmd, FreeTDS tsql, an ODBC connection string)."""
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    pwd = password or "<password>"
+    return [
+        f"  sqlcmd -S {shown_host},{port} -d {database} -U {user} -P {pwd} -C",
+        f"  tsql -H {shown_host} -p {port} -D {database} -U {user} -P {pwd}",
+        f"  ODBC: Driver={{ODBC Driver 18 for SQL Server}};Server={shown_host},{port};Database={database};"
+        f"Uid={user};Pwd={pwd};Encrypt=yes;TrustServerCertificate=yes",
+    ]
+
+
+def _run(
+    config: Any,
+    banner: list[str],
+    tds_port: int | None = None,
+    tds_banner: list[str] | None = None,
+    allow_cleartext_login: bool = False,
+) -> None:
     from bitbucket_sql.server.listener import PgServer, ServerStartError, serve_forever
+    from bitbucket_sql.server.tds.listener import TdsServer
     from bitbucket_sql.server.tls import TlsError
 
     try:
         server = PgServer(config)
+        tds = (
+            TdsServer(config, tds_port, allow_cleartext_login=allow_cleartext_login)
+            if tds_port is not None
+            else None
+        )
     except TlsError as error:
         raise click.ClickException(str(error)) from None
 
@@ -95,10 +127,28 @@ def _run(config: Any, banner: list[str]) -> None:
         )
         for line in banner:
             click.echo(line.replace("{port}", str(running.port)))
+        if tds is not None:
+            certificate = "its certificate" if config.tls else "a self-signed certificate"
+            scope = "every connection" if config.require_tls else "at least the login"
+            click.echo(
+                f"bbsql serve: SQL Server protocol (TDS) on {tds.host}:{tds.port} (TLS for {scope}, "
+                f"{certificate})."
+            )
+            for line in tds_banner or []:
+                click.echo(line.replace("{tds_port}", str(tds.port)))
         sys.stdout.flush()
 
+    async def main() -> None:
+        if tds is not None:
+            await tds.start()
+        try:
+            await serve_forever(server, on_ready=ready)
+        finally:
+            if tds is not None and not tds.stopped:
+                await tds.stop()
+
     try:
-        asyncio.run(serve_forever(server, on_ready=ready))
+        asyncio.run(main())
     except ServerStartError as error:
         raise click.ClickException(error.strerror or str(error)) from None
 
@@ -121,6 +171,19 @@ def _run(config: Any, banner: list[str]) -> None:
     default=None,
     help="Port to listen on (default 5432, or the config's); 0 picks a free one and prints it.",
 )
+@click.option(
+    "--tds-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the SQL Server protocol (TDS) listener (default 1433; 0 when --port is 0): "
+    "0 picks a free one and prints it.",
+)
+@click.option("--no-tds", is_flag=True, help="Do not open the SQL Server protocol (TDS) listener.")
+@click.option(
+    "--tds-allow-cleartext-login",
+    is_flag=True,
+    help="Let TDS clients that cannot encrypt log in from loopback only (their password then travels in clear).",
+)
 @click.option("--require-tls", is_flag=True, help="Refuse clients that do not use TLS (needs a certificate).")
 @click.option("--tls-cert", type=click.Path(dir_okay=False, path_type=Path), help="TLS certificate (PEM).")
 @click.option("--tls-key", type=click.Path(dir_okay=False, path_type=Path), help="TLS private key (PEM).")
@@ -141,6 +204,9 @@ def serve(
     demo: bool,
     host: str | None,
     port: int | None,
+    tds_port: int | None,
+    no_tds: bool,
+    tds_allow_cleartext_login: bool,
     require_tls: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
@@ -182,7 +248,20 @@ def serve(
                 .replace("Port=0;", "Port={port};")
                 for line in banner
             ]
-            _run(config, banner)
+            tds_banner = tds_hints(config.host, 0, DEMO_DATABASE, DEMO_USER, DEMO_PASSWORD)
+            tds_banner = [
+                line.replace(",0 ", ",{tds_port} ")
+                .replace(" -p 0 ", " -p {tds_port} ")
+                .replace(",0;", ",{tds_port};")
+                for line in tds_banner
+            ]
+            _run(
+                config,
+                banner,
+                None if no_tds else _tds_port(tds_port, config.port),
+                tds_banner,
+                tds_allow_cleartext_login,
+            )
         return
     if config_path is None:
         raise click.UsageError("give --config FILE (see docs/server.md), or try --demo")
@@ -203,7 +282,13 @@ def serve(
             )
         config.require_tls = True
     databases = ", ".join(sorted(config.databases)) or "none"
-    _run(config, [f"Databases: {databases}; users: {len(config.users)}."])
+    _run(
+        config,
+        [f"Databases: {databases}; users: {len(config.users)}."],
+        None if no_tds else _tds_port(tds_port, config.port),
+        None,
+        tds_allow_cleartext_login,
+    )
 
 
 @serve.command(name="hash-password")
