@@ -94,8 +94,41 @@ def _pushdown(table: TableDef, column: Column) -> str:
 def _paging(table: TableDef) -> str:
     if table.paging == "single":
         return "single object (one row)"
+    if table.paging == "raw":
+        return f"raw file content (one row per file, up to {table.max_content_bytes:,} bytes)"
     style = "page numbers" if table.paging == "page" else "cursor (`next` links only)"
     return f"{style}, up to {table.max_pagelen} per page"
+
+
+def _write_lines(table: TableDef) -> list[str]:
+    """The table's SQL writes (operation, request, columns, scope) and its other API actions."""
+    lines = []
+    if table.operations:
+        lines.append(f"- SQL writes: {', '.join(kind.upper() for kind in table.operations)} "
+                     f"(see [writing](writing.md))")
+    else:
+        lines.append("- SQL writes: none (read-only)")
+    for write in table.writes:
+        scope = f"; scope `{write.scope}`" if write.scope else ""
+        if write.kind is None:
+            lines.append(f"- Action: `{write.method} {write.path}`: {write.description}")
+            continue
+        keys = [column for column in table.placeholder_columns(write.path) if column != "workspace"]
+        settable = [*(keys if write.kind == "insert" else []), *(f.column for f in write.fields)]
+        required = [*(keys if write.kind == "insert" else []), *(f.column for f in write.fields if f.required)]
+        detail = ""
+        if write.kind != "delete":
+            detail = f"; sets {', '.join(f'`{c}`' for c in dict.fromkeys(settable)) or 'nothing'}"
+            if required:
+                detail += f"; required {', '.join(f'`{c}`' for c in dict.fromkeys(required))}"
+        secret = [f"`{f.column}`" for f in write.fields if f.secret]
+        if secret:
+            detail += f"; secret (masked) {', '.join(secret)}"
+        lines.append(f"- {write.kind.upper()}: `{write.method} {write.path}`: {write.description}{detail}{scope}")
+    for write_field in table.write_only_fields():
+        lines.append(f"- Write-only column `{write_field.column}` ({write_field.type or 'VARCHAR'}): "
+                     f"{write_field.description or 'accepted by writes, never returned by the API'}")
+    return lines
 
 
 def render_table_markdown(table: TableDef) -> str:
@@ -119,8 +152,7 @@ def render_table_markdown(table: TableDef) -> str:
         lines.append(f"- Sorting: `{table.sort_param}` parameter (no BBQL)")
     for name, values in table.fixed_params:
         lines.append(f"- Always sent: `{name}` = {', '.join(f'`{value}`' for value in values)}")
-    for write in table.writes:
-        lines.append(f"- Write: `{write.method} {write.path}`: {write.description}")
+    lines += _write_lines(table)
     if table.notes:
         lines.append(f"- Notes: {table.notes}")
     lines += ["", "| Column | Type | Description | Pushdown |", "| --- | --- | --- | --- |"]

@@ -289,6 +289,23 @@ class TableDef:
             column in self.placeholder_columns(op.path) and column != "workspace"
         )
 
+    def write_access(self, column: str) -> str:
+        """How SQL writes may set ``column``: ``insert (required), update``, or ``read-only``."""
+        parts = []
+        for kind in self.writable_kinds(column):
+            required = kind == "insert" and self.required_for_insert(column)
+            parts.append(f"{kind} (required)" if required else kind)
+        return ", ".join(parts) if parts else "read-only"
+
+    def write_only_fields(self) -> tuple[WriteField, ...]:
+        """Fields writes accept that are not columns (the API never returns them: secrets)."""
+        found: dict[str, WriteField] = {}
+        for op in self.writes:
+            for write_field in op.fields:
+                if self.column(write_field.column) is None:
+                    found.setdefault(write_field.column, write_field)
+        return tuple(found.values())
+
     def placeholder_columns(self, template: str) -> dict[str, str]:
         """Column -> placeholder for every placeholder of ``template`` (keys map through ``keys``)."""
         by_placeholder = {key.placeholder: key.column for key in self.keys}

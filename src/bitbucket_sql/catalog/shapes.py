@@ -9,7 +9,7 @@ the twin tables identical.
 from __future__ import annotations
 
 from .columns import ISSUE_TRACKER_REMOVED, REPOSITORY_KEYS, col, html_url_column, repository_scope_columns
-from .model import Column, TableDef
+from .model import Column, TableDef, WriteField
 
 
 def commit_columns() -> tuple[Column, ...]:
@@ -89,6 +89,17 @@ def webhook_columns() -> tuple[Column, ...]:
     )
 
 
+def webhook_write_fields(*, required: bool = False) -> tuple[WriteField, ...]:
+    """What a webhook create (``required``: url and events must be given) or update sends; the
+    ``secret`` signs deliveries and is write-only (the API answers only ``secret_set``)."""
+    return (
+        WriteField("url", required=required), WriteField("events", required=required), WriteField("description"),
+        WriteField("active"), WriteField("skip_cert_verification"),
+        WriteField("secret", type="VARCHAR", secret=True,
+                   description="Secret that signs deliveries (write-only: reads show secret_set; NULL removes it)"),
+    )
+
+
 def pipeline_variable_columns() -> tuple[Column, ...]:
     """Columns of a ``pipeline_variable`` (secured values are never returned)."""
     return (
@@ -130,4 +141,30 @@ def issue_tracker_named_list(name: str, noun: str) -> TableDef:
             col("id", "BIGINT", "id", f"Id of the {noun}."),
             col("name", "VARCHAR", "name", f"Name of the {noun}."),
         ),
+    )
+
+
+def runner_columns() -> tuple[Column, ...]:
+    """Columns of a ``pipeline_runner`` (self-hosted runner), at repository or workspace level."""
+    return (
+        col("uuid", "VARCHAR", "uuid", "UUID (with braces) of the runner."),
+        col("name", "VARCHAR", "name", "Name of the runner."),
+        col("labels", "JSON", "labels", "Labels steps select the runner with (`self.hosted`, `linux`...)."),
+        col("state_status", "VARCHAR", "state.status", "ONLINE, OFFLINE, UNHEALTHY, DISABLED, ENABLED or UNREGISTERED."),
+        col("state_cordoned", "BOOLEAN", "state.cordoned", "Whether the runner takes no new steps."),
+        col("state_updated_on", "TIMESTAMPTZ", "state.updated_on", "When the runner last reported its state (UTC)."),
+        col("version", "VARCHAR", "state.version.version", "Runner version installed."),
+        col("current_version", "VARCHAR", "state.version.current", "Runner version Bitbucket recommends."),
+        col("created_on", "TIMESTAMPTZ", "created_on", "When the runner was registered (UTC)."),
+        col("updated_on", "TIMESTAMPTZ", "updated_on", "When the runner last changed (UTC)."),
+    )
+
+
+def ssh_key_columns() -> tuple[Column, ...]:
+    """Columns shared by SSH public keys of users and projects."""
+    return (
+        col("key", "VARCHAR", "key", "Public key in OpenSSH format (`ssh-ed25519 AAAA...`)."),
+        col("label", "VARCHAR", "label", "Label given to the key."),
+        col("comment", "VARCHAR", "comment", "Comment part of the public key."),
+        col("last_used", "TIMESTAMPTZ", "last_used", "When the key was last used (UTC; null if never)."),
     )

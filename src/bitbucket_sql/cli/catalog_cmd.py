@@ -54,12 +54,12 @@ def lookup_table(name: str) -> Any:
 
 
 #: The columns of a column listing (``bbsql describe``, the shell's ``.schema``).
-COLUMN_LISTING = ("name", "type", "description", "pushdown")
+COLUMN_LISTING = ("name", "type", "description", "pushdown", "writes")
 
 
-def column_rows(table: Any) -> list[tuple[str, str, str, str]]:
-    """One row per column of ``table``: name, type, description, pushdown."""
-    return [(c.name, c.type, c.description, pushdown_of(table, c)) for c in table.columns]
+def column_rows(table: Any) -> list[tuple[str, str, str, str, str]]:
+    """One row per column of ``table``: name, type, description, pushdown, how writes may set it."""
+    return [(c.name, c.type, c.description, pushdown_of(table, c), table.write_access(c.name)) for c in table.columns]
 
 
 def pushdown_of(table: Any, column: Any) -> str:
@@ -119,4 +119,7 @@ def describe(fmt: str, output: Path | None, table_name: str) -> None:
         )
         if table.removed:
             click.echo(f"removed: {table.removed}")
+        operations = ", ".join(kind.upper() for kind in table.operations) or "none (read-only)"
+        click.echo(f"writes: {operations}" + "".join(
+            f"; write-only column {f.column} ({f.type or 'VARCHAR'})" for f in table.write_only_fields()))
     emit(Tabular.of_text(COLUMN_LISTING, column_rows(table)), fmt, output)

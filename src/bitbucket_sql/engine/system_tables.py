@@ -42,7 +42,8 @@ SYS_TABLES = SystemTable(
     "sys_tables",
     (("CatalogName", "VARCHAR"), ("SchemaName", "VARCHAR"), ("TableName", "VARCHAR"),
      ("TableType", "VARCHAR"), ("Description", "VARCHAR"), ("IsUpdateable", "BOOLEAN"),
-     ("PrimaryKey", "VARCHAR"), ("Endpoint", "VARCHAR"), ("Scope", "VARCHAR"), ("Removed", "BOOLEAN")),
+     ("PrimaryKey", "VARCHAR"), ("Endpoint", "VARCHAR"), ("Scope", "VARCHAR"), ("Removed", "BOOLEAN"),
+     ("WriteOperations", "VARCHAR")),
     description="Tables of the catalog with descriptions, endpoints and primary keys.",
 )
 SYS_TABLECOLUMNS = SystemTable(
@@ -51,7 +52,8 @@ SYS_TABLECOLUMNS = SystemTable(
      ("ColumnName", "VARCHAR"), ("DataTypeName", "VARCHAR"), ("Description", "VARCHAR"),
      ("Ordinal", "BIGINT"), ("IsNullable", "BOOLEAN"), ("IsKey", "BOOLEAN"), ("IsReadOnly", "BOOLEAN"),
      ("IsFilterable", "BOOLEAN"), ("FilterOperators", "VARCHAR"), ("FilterParameter", "VARCHAR"),
-     ("IsSortable", "BOOLEAN"), ("IsPathKey", "BOOLEAN"), ("ApiField", "VARCHAR")),
+     ("IsSortable", "BOOLEAN"), ("IsPathKey", "BOOLEAN"), ("ApiField", "VARCHAR"), ("IsRequired", "BOOLEAN"),
+     ("WriteOperations", "VARCHAR")),
     description="Columns of every table: types, descriptions, keys, API filter operators and sorting.",
 )
 SYS_PROCEDURES = SystemTable(
@@ -118,8 +120,9 @@ def sys_table_rows(schemas: Sequence[str | None], tables: Sequence[TableDef]) ->
     rows = []
     for schema, table in _pairs(schemas, tables):
         rows.append((
-            CATALOG_NAME, schema, table.name, "TABLE", table.description, bool(table.writes),
+            CATALOG_NAME, schema, table.name, "TABLE", table.description, bool(table.operations),
             ",".join(table.primary_key), table.path, table.scope, table.removed is not None,
+            ",".join(table.operations) or None,
         ))
     return rows
 
@@ -135,9 +138,11 @@ def sys_column_rows(schemas: Sequence[str | None], tables: Sequence[TableDef]) -
                 operators = [] if column.name == "workspace" else ["=", "IN"]
             rows.append((
                 CATALOG_NAME, schema, table.name, column.name, column.type, column.description, ordinal,
-                column.name not in table.primary_key, column.name in table.primary_key, True,
+                column.name not in table.primary_key, column.name in table.primary_key,
+                not table.writable_kinds(column.name),
                 bool(operators), ",".join(operators) or None, column.param, column.sortable,
-                column.name in key_columns, column.bbql_field,
+                column.name in key_columns, column.bbql_field, table.required_for_insert(column.name),
+                ",".join(table.writable_kinds(column.name)) or None,
             ))
     return rows
 

@@ -1,10 +1,15 @@
 """Branch permissions and merge checks (``GET .../branch-restrictions``; `kind`/`pattern` params)."""
 
 from ..columns import PARAM_OPS, REPOSITORY_KEYS, col, repository_scope_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/branch-restrictions"
 _ONE = _LIST + "/{id}"
+#: what a create and an update take (users and groups as JSON lists of {"uuid": ...} / {"slug": ...})
+_FIELDS = (
+    WriteField("kind", required=True), WriteField("branch_match_kind"), WriteField("pattern"),
+    WriteField("branch_type"), WriteField("value"), WriteField("users"), WriteField("groups"),
+)
 
 TABLE = TableDef(
     name="branch_restrictions",
@@ -50,9 +55,10 @@ TABLE = TableDef(
         col("groups", "JSON", "groups", "Groups exempted (push, restrict_merges)."),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create a restriction (body: kind, branch_match_kind, pattern, ...)."),
-        WriteOp("PUT", _ONE, "Update a restriction."),
-        WriteOp("DELETE", _ONE, "Delete a restriction."),
+        insert(_LIST, "Create a restriction (body: kind, branch_match_kind, pattern or branch_type, ...); 201.",
+               *_FIELDS, scope="repository:admin"),
+        update(_ONE, "Change a restriction.", *_FIELDS, scope="repository:admin"),
+        delete(_ONE, "Delete a restriction.", scope="repository:admin"),
     ),
     notes="No BBQL; `kind` and `pattern` equality go into the dedicated parameters.",
 )

@@ -1,7 +1,7 @@
 """Build statuses of commits (``GET .../commit/{commit}/statuses``, BBQL)."""
 
 from ..columns import REPOSITORY_KEYS, col, repository_scope_columns, with_bbql
-from ..model import PathKey, TableDef, WriteOp
+from ..model import PathKey, TableDef, WriteField, insert, update
 from ..shapes import commit_status_columns
 
 _BASE = "/repositories/{workspace}/{repo_slug}/commit/{commit}"
@@ -23,8 +23,12 @@ TABLE = TableDef(
         )
     ),
     writes=(
-        WriteOp("POST", _BASE + "/statuses/build", "Report a status (body: key, state, name, url, ...)."),
-        WriteOp("PUT", _BASE + "/statuses/build/{key}", "Update a status (the key cannot change)."),
+        insert(_BASE + "/statuses/build", "Report a build status on a commit (body: key, state, name, url, ...); 201.",
+               WriteField("key", required=True), WriteField("state", required=True), WriteField("url", required=True),
+               WriteField("name"), WriteField("description"), WriteField("refname"), scope="repository"),
+        update(_BASE + "/statuses/build/{key}", "Change a build status (its key cannot change).",
+               WriteField("state"), WriteField("url"), WriteField("name"), WriteField("description"),
+               WriteField("refname"), scope="repository"),
     ),
     notes="Without `commit_hash = ...` every commit of the repository is visited: always fix the commit "
     "or join from a filtered `commits` query.",

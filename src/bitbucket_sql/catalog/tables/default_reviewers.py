@@ -1,7 +1,7 @@
 """Default reviewers of a repository (``GET .../default-reviewers``)."""
 
 from ..columns import REPOSITORY_KEYS, repository_scope_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, delete, insert
 from ..shapes import account_columns
 
 _LIST = "/repositories/{workspace}/{repo_slug}/default-reviewers"
@@ -17,8 +17,9 @@ TABLE = TableDef(
     primary_key=("workspace", "repository", "uuid"),
     columns=(*repository_scope_columns(), *account_columns("the reviewer")),
     writes=(
-        WriteOp("PUT", _ONE, "Add a default reviewer."),
-        WriteOp("DELETE", _ONE, "Remove a default reviewer."),
+        insert(_LIST + "/{uuid}", "Add a default reviewer by user UUID (a PUT without body).", method="PUT",
+               scope="repository:admin"),
+        delete(_LIST + "/{uuid}", "Remove a default reviewer.", scope="repository:admin"),
     ),
     notes="Project-level default reviewers are in `project_default_reviewers`.",
 )

@@ -1,7 +1,7 @@
 """Deploy (access) keys of a repository (``GET .../deploy-keys``)."""
 
 from ..columns import REPOSITORY_KEYS, col, repository_scope_columns, user_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/deploy-keys"
 _ONE = _LIST + "/{id}"
@@ -25,8 +25,9 @@ TABLE = TableDef(
         *user_columns("owner", "owner", "the user who added the key"),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Add a key (body: key, label)."),
-        WriteOp("PUT", _ONE, "Update a key's label or comment."),
-        WriteOp("DELETE", _ONE, "Delete a key."),
+        insert(_LIST, "Add an SSH key with read access (body: key, label).",
+               WriteField("key", required=True, secret=True), WriteField("label"), scope="repository:admin"),
+        update(_ONE, "Change a key's label.", WriteField("label", required=True), scope="repository:admin"),
+        delete(_ONE, "Delete a key.", scope="repository:admin"),
     ),
 )

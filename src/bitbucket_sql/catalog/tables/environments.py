@@ -1,7 +1,7 @@
 """Deployment environments of a repository (``GET .../environments``)."""
 
 from ..columns import REPOSITORY_KEYS, col, repository_scope_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, WriteOp, delete, insert
 
 _LIST = "/repositories/{workspace}/{repo_slug}/environments"
 _ONE = _LIST + "/{uuid}"
@@ -44,9 +44,11 @@ TABLE = TableDef(
         ),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create an environment (body: name, environment_type); 409 on duplicates."),
-        WriteOp("DELETE", _ONE, "Delete an environment."),
-        WriteOp("POST", _ONE + "/changes", "Change an environment (202, applied asynchronously)."),
+        insert(_LIST, "Create an environment (body: name, environment_type); 409 on a duplicate name.",
+               WriteField("name", required=True), WriteField("environment_type_name", required=True),
+               scope="pipeline"),
+        delete(_LIST + "/{uuid}", "Delete an environment.", scope="pipeline"),
+        WriteOp("POST", _LIST + "/{uuid}/changes", "Change an environment (202, applied asynchronously)."),
     ),
     notes="Only `uuid` and `name` are in the spec's definition; the other fields are in real payloads.",
 )

@@ -1,7 +1,7 @@
 """Forks of a repository (``GET .../forks``, BBQL)."""
 
 from ..columns import REPOSITORY_KEYS, col, html_url_column, repository_scope_columns, user_columns, with_bbql
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, insert
 
 _LIST = "/repositories/{workspace}/{repo_slug}/forks"
 
@@ -33,5 +33,9 @@ TABLE = TableDef(
         ),
         not_filterable=("html_url",),
     ),
-    writes=(WriteOp("POST", _LIST, "Fork the repository (body: name, workspace.slug, overrides)."),),
+    writes=(
+        insert(_LIST, "Fork the repository named by `repository` (body: name, workspace.slug, ...); 201 with the fork.",
+               WriteField("name"), WriteField("fork_workspace"), WriteField("description"), WriteField("is_private"),
+               WriteField("language"), WriteField("mainbranch_name"), scope="repository:write"),
+    ),
 )

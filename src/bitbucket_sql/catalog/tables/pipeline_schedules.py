@@ -1,7 +1,7 @@
 """Scheduled pipelines of a repository (``GET .../pipelines_config/schedules``)."""
 
 from ..columns import REPOSITORY_KEYS, col, repository_scope_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/pipelines_config/schedules"
 _ONE = _LIST + "/{uuid}"
@@ -32,8 +32,13 @@ TABLE = TableDef(
         col("updated_on", "TIMESTAMPTZ", "updated_on", "When the schedule last changed (UTC)."),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create a schedule (body: target, cron_pattern, enabled)."),
-        WriteOp("PUT", _ONE, "Enable or disable a schedule."),
-        WriteOp("DELETE", _ONE, "Delete a schedule."),
+        insert(_LIST, "Schedule a pipeline on a branch (body: target, cron_pattern, enabled); 201.",
+               WriteField("target_ref_name", required=True), WriteField("target_selector_type", required=True),
+               WriteField("target_selector_pattern"), WriteField("cron_pattern", required=True),
+               WriteField("enabled"), fixed_body=(("target.type", "pipeline_ref_target"), ("target.ref_type", "branch")),
+               scope="pipeline:write"),
+        update(_ONE, "Enable or disable a schedule (the only change the API allows).",
+               WriteField("enabled", required=True), scope="pipeline:write"),
+        delete(_ONE, "Delete a schedule.", scope="pipeline:write"),
     ),
 )

@@ -1,7 +1,8 @@
 """Pipeline runs of a repository (``GET .../pipelines``; dedicated query parameters, no BBQL)."""
 
+from ..bodies import pipeline_trigger
 from ..columns import PARAM_OPS, REPOSITORY_KEYS, col, repository_scope_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, WriteOp, insert
 
 _LIST = "/repositories/{workspace}/{repo_slug}/pipelines"
 _ONE = _LIST + "/{uuid}"
@@ -100,8 +101,15 @@ TABLE = TableDef(
         col("run_number", "BIGINT", "run_number", "Attempt number (re-runs count up)."),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Run a pipeline (body: target, variables)."),
-        WriteOp("POST", _ONE + "/stopPipeline", "Stop a running pipeline."),
+        insert(_LIST, "Run a pipeline: on a branch or tag (target_ref_name), on a commit (target_commit_hash), "
+               "a custom pipeline (target_selector_pattern), with variables; 201 with the new run.",
+               WriteField("target_ref_name"), WriteField("target_ref_type"), WriteField("target_commit_hash"),
+               WriteField("target_selector_type"), WriteField("target_selector_pattern"),
+               WriteField("variables", type="JSON", secret=True,
+                          description='Variables of the run: [{"key": "X", "value": "1", "secured": false}] '
+                                      "(masked in EXPLAIN and errors)"),
+               scope="pipeline", shape_body=pipeline_trigger),
+        WriteOp("POST", _LIST + "/{uuid}/stopPipeline", "Stop a running pipeline."),
     ),
     notes="Filters go into dedicated parameters (`target.ref_name`, `creator.uuid`, `target.commit.hash`, "
     "`target.selector.pattern`). `status=` is reported to be silently ignored and `trigger_type=` takes "

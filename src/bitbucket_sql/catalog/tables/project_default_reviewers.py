@@ -1,7 +1,7 @@
 """Default reviewers of a project (``.../projects/{project_key}/default-reviewers``)."""
 
 from ..columns import PROJECT_KEY, WORKSPACE_KEY, col, project_key_column, user_columns, workspace_column
-from ..model import TableDef, WriteOp
+from ..model import TableDef, delete, insert
 
 _LIST = "/workspaces/{workspace}/projects/{project_key}/default-reviewers"
 _ONE = _LIST + "/{user_uuid}"
@@ -22,7 +22,7 @@ TABLE = TableDef(
     notes="`GET .../default-reviewers/{user}` answers with the bare user, not this row shape, so "
     "lookups by user filter the list instead.",
     writes=(
-        WriteOp("PUT", _ONE, "Add a default reviewer."),
-        WriteOp("DELETE", _ONE, "Remove a default reviewer."),
+        insert(_ONE, "Add a default reviewer by user UUID (a PUT without body).", method="PUT", scope="project:admin"),
+        delete(_ONE, "Remove a default reviewer.", scope="project:admin"),
     ),
 )

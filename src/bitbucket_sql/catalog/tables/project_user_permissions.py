@@ -8,7 +8,7 @@ from ..columns import (
     user_columns,
     workspace_column,
 )
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/workspaces/{workspace}/projects/{project_key}/permissions-config/users"
 _ONE = _LIST + "/{user_uuid}"
@@ -29,8 +29,10 @@ TABLE = TableDef(
         *user_columns("user", "user", "the user"),
     ),
     writes=(
-        WriteOp("PUT", _ONE, "Grant or change a user's permission (body: permission)."),
-        WriteOp("DELETE", _ONE, "Revoke a user's explicit permission."),
+        insert(_ONE, "Grant a permission (read, write, admin); 402 at the plan's user limit.", WriteField(
+            "permission", required=True), method="PUT", scope="project:admin"),
+        update(_ONE, "Change the permission.", WriteField("permission", required=True), scope="project:admin"),
+        delete(_ONE, "Revoke the explicit permission.", scope="project:admin"),
     ),
     notes="permissions-config endpoints do not support BBQL; filters are evaluated locally.",
 )

@@ -10,7 +10,7 @@ from ..columns import (
     user_columns,
     with_bbql,
 )
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, WriteOp, delete, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments"
 _ONE = _LIST + "/{id}"
@@ -66,9 +66,11 @@ TABLE = TableDef(
         not_sortable=("parent_id", "inline_from", "inline_to", "resolution_created_on"),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Add a comment (body: content.raw, optional inline, parent.id)."),
-        WriteOp("PUT", _ONE, "Edit a comment."),
-        WriteOp("DELETE", _ONE, "Delete a comment."),
+        insert(_LIST, "Comment on a pull request (body: content.raw, optional parent.id, inline); 201.",
+               WriteField("content_raw", required=True), WriteField("parent_id"), WriteField("inline_path"),
+               WriteField("inline_from"), WriteField("inline_to"), scope="pullrequest"),
+        update(_ONE, "Edit a comment's text.", WriteField("content_raw", required=True), scope="pullrequest"),
+        delete(_ONE, "Delete a comment.", scope="pullrequest"),
         WriteOp("POST", _ONE + "/resolve", "Resolve a comment thread."),
         WriteOp("DELETE", _ONE + "/resolve", "Reopen a resolved comment thread."),
     ),

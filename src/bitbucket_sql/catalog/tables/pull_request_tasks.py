@@ -9,7 +9,7 @@ from ..columns import (
     user_columns,
     with_bbql,
 )
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/tasks"
 _ONE = _LIST + "/{id}"
@@ -39,8 +39,10 @@ TABLE = TableDef(
         not_sortable=("resolved_on",),
     ),
     writes=(
-        WriteOp("POST", _LIST, "Create a task (body: content.raw, optional comment.id)."),
-        WriteOp("PUT", _ONE, "Update a task (content, state RESOLVED/UNRESOLVED)."),
-        WriteOp("DELETE", _ONE, "Delete a task."),
+        insert(_LIST, "Create a task on a pull request (body: content.raw); 201.",
+               WriteField("content_raw", required=True), scope="pullrequest"),
+        update(_ONE, "Change a task's text or state (RESOLVED, UNRESOLVED).",
+               WriteField("content_raw"), WriteField("state"), scope="pullrequest"),
+        delete(_ONE, "Delete a task.", scope="pullrequest"),
     ),
 )

@@ -1,7 +1,7 @@
 """Explicit group permissions on a repository (``GET .../permissions-config/groups``)."""
 
 from ..columns import REPOSITORY_KEYS, col, repository_scope_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/permissions-config/groups"
 _ONE = _LIST + "/{group_slug}"
@@ -22,8 +22,10 @@ TABLE = TableDef(
         col("group_full_slug", "VARCHAR", "group.full_slug", "Workspace and group slug: `workspace:group`."),
     ),
     writes=(
-        WriteOp("PUT", _ONE, "Grant or change a group's permission (body: permission)."),
-        WriteOp("DELETE", _ONE, "Revoke a group's explicit permission."),
+        insert(_ONE, "Grant a permission (read, write, admin); 402 at the plan's user limit.", WriteField(
+            "permission", required=True), method="PUT", scope="repository:admin"),
+        update(_ONE, "Change the permission.", WriteField("permission", required=True), scope="repository:admin"),
+        delete(_ONE, "Revoke the explicit permission.", scope="repository:admin"),
     ),
     notes="permissions-config endpoints do not support BBQL; filters are evaluated locally.",
 )

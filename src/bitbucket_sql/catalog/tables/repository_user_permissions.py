@@ -1,7 +1,7 @@
 """Explicit user permissions on a repository (``GET .../permissions-config/users``)."""
 
 from ..columns import REPOSITORY_KEYS, col, repository_scope_columns, user_columns
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/permissions-config/users"
 _ONE = _LIST + "/{user_uuid}"
@@ -20,12 +20,10 @@ TABLE = TableDef(
         *user_columns("user", "user", "the user"),
     ),
     writes=(
-        WriteOp(
-            "PUT",
-            _ONE,
-            "Grant or change a user's permission (body: permission); 402 at the plan's user limit.",
-        ),
-        WriteOp("DELETE", _ONE, "Revoke a user's explicit permission."),
+        insert(_ONE, "Grant a permission (read, write, admin); 402 at the plan's user limit.", WriteField(
+            "permission", required=True), method="PUT", scope="repository:admin"),
+        update(_ONE, "Change the permission.", WriteField("permission", required=True), scope="repository:admin"),
+        delete(_ONE, "Revoke the explicit permission.", scope="repository:admin"),
     ),
     notes="permissions-config endpoints do not support BBQL; filters are evaluated locally.",
 )

@@ -1,8 +1,8 @@
 """Webhooks of a repository (``GET .../hooks``)."""
 
 from ..columns import REPOSITORY_KEYS, repository_scope_columns
-from ..model import TableDef, WriteOp
-from ..shapes import webhook_columns
+from ..model import TableDef, delete, insert, update
+from ..shapes import webhook_columns, webhook_write_fields
 
 _LIST = "/repositories/{workspace}/{repo_slug}/hooks"
 _ONE = _LIST + "/{uuid}"
@@ -17,9 +17,10 @@ TABLE = TableDef(
     primary_key=("workspace", "repository", "uuid"),
     columns=(*repository_scope_columns(), *webhook_columns()),
     writes=(
-        WriteOp("POST", _LIST, "Create a webhook (body: url, description, active, events, secret)."),
-        WriteOp("PUT", _ONE, "Update a webhook."),
-        WriteOp("DELETE", _ONE, "Delete a webhook."),
+        insert(_LIST, "Create a webhook (body: url, description, active, events, secret); 201.",
+               *webhook_write_fields(required=True), scope="webhook"),
+        update(_ONE, "Change a webhook (only the columns SET are sent).", *webhook_write_fields(), scope="webhook"),
+        delete(_ONE, "Delete a webhook.", scope="webhook"),
     ),
     notes="Needs the `webhook` scope and repository admin rights.",
 )

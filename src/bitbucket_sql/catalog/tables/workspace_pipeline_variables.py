@@ -1,7 +1,7 @@
 """Workspace-level pipeline variables (``GET /workspaces/{workspace}/pipelines-config/variables``)."""
 
 from ..columns import WORKSPACE_KEY, workspace_column
-from ..model import TableDef, WriteOp
+from ..model import TableDef, WriteField, delete, insert, update
 from ..shapes import pipeline_variable_columns
 
 _LIST = "/workspaces/{workspace}/pipelines-config/variables"
@@ -18,8 +18,11 @@ TABLE = TableDef(
     primary_key=("workspace", "uuid"),
     columns=(workspace_column(), *pipeline_variable_columns()),
     writes=(
-        WriteOp("POST", _LIST, "Create a variable (body: key, value, secured); 409 if the key exists."),
-        WriteOp("PUT", _ONE, "Update a variable."),
-        WriteOp("DELETE", _ONE, "Delete a variable."),
+        insert(_LIST, "Create a variable (body: key, value, secured); 409 if the key exists.",
+               WriteField("key", required=True), WriteField("value", secret=True), WriteField("secured"),
+               scope="pipeline:variable"),
+        update(_ONE, "Change a variable's key, value or secured flag.",
+               WriteField("key"), WriteField("value", secret=True), WriteField("secured"), scope="pipeline:variable"),
+        delete(_ONE, "Delete a variable.", scope="pipeline:variable"),
     ),
 )

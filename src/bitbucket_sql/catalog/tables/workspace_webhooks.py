@@ -1,8 +1,8 @@
 """Webhooks of a workspace (``GET /workspaces/{workspace}/hooks``)."""
 
 from ..columns import WORKSPACE_KEY, workspace_column
-from ..model import TableDef, WriteOp
-from ..shapes import webhook_columns
+from ..model import TableDef, delete, insert, update
+from ..shapes import webhook_columns, webhook_write_fields
 
 _LIST = "/workspaces/{workspace}/hooks"
 _ONE = _LIST + "/{uuid}"
@@ -18,9 +18,10 @@ TABLE = TableDef(
     primary_key=("workspace", "uuid"),
     columns=(workspace_column(), *webhook_columns()),
     writes=(
-        WriteOp("POST", _LIST, "Create a webhook (body: url, description, active, events, secret)."),
-        WriteOp("PUT", _ONE, "Update a webhook."),
-        WriteOp("DELETE", _ONE, "Delete a webhook."),
+        insert(_LIST, "Create a webhook (body: url, description, active, events, secret); 201.",
+               *webhook_write_fields(required=True), scope="webhook"),
+        update(_ONE, "Change a webhook (only the columns SET are sent).", *webhook_write_fields(), scope="webhook"),
+        delete(_ONE, "Delete a webhook.", scope="webhook"),
     ),
     notes="Needs the `webhook` scope and workspace admin rights.",
 )
