@@ -477,7 +477,7 @@ def run_call(engine: Engine, bound: BoundCall) -> QueryResult:
         except PermissionDeniedError as error:
             if missing_scope(error, procedure.scope) is None:
                 raise  # not a scope: a permission the account lacks (the API's message says which)
-            raise _scope_error(procedure, error) from None
+            raise _scope_error(procedure, error) from error
         finally:
             _invalidate(engine, bound)
     row = _result_row(bound, answer)

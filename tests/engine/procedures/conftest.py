@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from _helpers_connect import DEMO_TOKEN, DEMO_USER, demo_settings
 
+from _helpers_connect import DEMO_TOKEN, DEMO_USER, demo_settings
 from bitbucket_sql.emulator import EmulatorHandle, run_emulator
 from bitbucket_sql.engine import Engine
 
