@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "catalog": set(),
     "engine": {"api", "catalog"},
     "dbapi": {"api", "catalog", "engine"},
-    "cli": {"api", "catalog", "engine", "dbapi", "server", "metrics", "dashboard"},
+    "cli": {"api", "catalog", "engine", "dbapi", "server", "metrics", "dashboard", "sync"},
     "server": {"api", "catalog", "engine"},
     "sqlalchemy": {"api", "catalog", "dbapi"},
     "metrics": {"api", "catalog", "engine"},

@@ -30,6 +30,9 @@ SUBCOMMANDS: dict[str, str] = {
     "auth": "bitbucket_sql.cli.auth_cmd:auth",
     "emulator": "bitbucket_sql.cli.emulator_cmd:emulator",
     "serve": "bitbucket_sql.cli.serve_cmd:serve",
+    "sync": "bitbucket_sql.cli.sync_cmd:sync",
+    "dashboard": "bitbucket_sql.cli.dashboard_cmd:dashboard",
+    "metrics": "bitbucket_sql.cli.dashboard_cmd:metrics",
 }
 
 

@@ -52,14 +52,21 @@ params_option = click.option(
 @format_option()
 @output_option("Write the result to this file instead of standard output (required for parquet).")
 @params_option
-@click.argument("sql")
+@click.option(
+    "--metric",
+    metavar="NAME",
+    help="Run a metric of 'bbsql metrics' instead of SQL; then each -p is key=value "
+    "(workspace, repository, project, start, end, days).",
+)
+@click.argument("sql", required=False)
 def query(
     connection: str | None,
     profile: str | None,
     fmt: str,
     output: Path | None,
     params: tuple[str, ...],
-    sql: str,
+    metric: str | None,
+    sql: str | None,
 ) -> None:
     """Run SQL against Bitbucket Cloud and print the result ('-' reads SQL from stdin).
 
@@ -73,12 +80,21 @@ def query(
       bbsql query -f vertical "SELECT * FROM pull_requests WHERE repository = 'api' LIMIT 2"
       bbsql query -f csv -p OPEN "SELECT * FROM pull_requests WHERE state = ?" > open.csv
       bbsql query -f parquet -o prs.parquet "SELECT * FROM pull_requests"
+      bbsql query --metric lead_time -p start=2026-01-01 -p repository=api
     """
     if fmt == "parquet" and output is None:
         raise click.UsageError(PARQUET_NEEDS_A_FILE)
-    statement = read_sql(sql)
+    if metric is not None and sql is not None:
+        raise click.UsageError("give either SQL or --metric NAME, not both")
+    statement = "" if metric is not None else read_sql(sql or "")
+    values: list[Any] | None = list(params) or None
     with opened_engine(connection, profile) as engine:
-        result = run_with_progress(engine, statement, list(params) or None)
+        if metric is not None:
+            from bitbucket_sql.metrics import metric_statement
+
+            with friendly_errors():
+                statement, values = metric_statement(engine, metric, params)
+        result = run_with_progress(engine, statement, values)
     plan = is_explain(statement)
     if plan and fmt in DISPLAY_FORMATS and output is None:
         print_plan(result)

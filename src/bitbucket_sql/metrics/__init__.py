@@ -14,7 +14,7 @@ and Python callers all run the same statements::
 
 from bitbucket_sql.metrics.library import METRICS
 from bitbucket_sql.metrics.model import DEFAULT_DAYS, Metric, MetricError, MetricParams, render
-from bitbucket_sql.metrics.params import params_from_pairs
+from bitbucket_sql.metrics.params import metric_statement, params_from_pairs
 from bitbucket_sql.metrics.sources import (
     LiveSource,
     MetricResult,
@@ -36,6 +36,7 @@ __all__ = [
     "RateLimit",
     "SyncFileSource",
     "get_metric",
+    "metric_statement",
     "params_from_pairs",
     "render",
 ]

@@ -114,7 +114,7 @@ REVIEW_LOAD = Metric(
 SELECT r.reviewer->>'display_name' AS reviewer,
        count(*) AS review_requests,
        count(*) FILTER (WHERE p.state = 'OPEN') AS still_open
-FROM {ws}.pull_requests AS p, unnest(CAST(p.reviewers AS JSON[])) AS r(reviewer)
+FROM {ws}.pull_requests AS p, unnest(CAST(CAST(p.reviewers AS JSON) AS JSON[])) AS r(reviewer)
 WHERE p.created_on >= {start} AND p.created_on < {end} {repos:p}
 GROUP BY reviewer
 ORDER BY review_requests DESC, reviewer
@@ -288,7 +288,10 @@ WHERE e.environment_type_name = 'Production' AND d.state_status_name IN ('SUCCES
 GROUP BY d.repository
 ORDER BY d.repository
 """,
-    cost="the deployments and environments of deployment frequency, shared through the cache",
+    cost=(
+        "the deployments listings of deployment frequency (shared through the cache), and one "
+        "environments request per repository that deployed"
+    ),
     tables=("deployments", "environments"),
 )
 

@@ -57,3 +57,14 @@ def params_from_pairs(
     if start is None and end is not None:
         start = end - dt.timedelta(days=DEFAULT_DAYS - 1)
     return MetricParams(workspace=workspace, repositories=tuple(dict.fromkeys(repositories)), start=start, end=end)
+
+
+def metric_statement(engine: Any, name: str, pairs: Iterable[str]) -> tuple[str, list[Any]]:
+    """The SQL and ``?`` values of metric ``name`` for ``key=value`` parameters, on ``engine``'s
+    connection (its Workspace is the default workspace): what ``bbsql query --metric`` runs."""
+    from bitbucket_sql.metrics.model import render
+    from bitbucket_sql.metrics.sources import LiveSource, get_metric
+
+    metric = get_metric(name)
+    params = params_from_pairs(pairs, engine.default_schema, LiveSource(engine))
+    return render(metric, params)
