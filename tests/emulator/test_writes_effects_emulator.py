@@ -427,3 +427,18 @@ def test_environment_changes_are_accepted_with_202(client: httpx.Client) -> None
     assert changed.status_code == 202 and changed.content == b""
     assert client.get(one).json()["name"] == "Canary 2"
     assert "rank" in _error(client.post(f"{one}/changes", json={"change": {"rank": 9}}), 400)["fields"]
+
+
+def test_the_author_cannot_review_their_own_pull_request(emu: EmulatorHandle, client: httpx.Client) -> None:
+    assert (
+        client.post(
+            f"{REPO}/refs/branches", json={"name": "effects/self", "target": {"hash": "main"}}
+        ).status_code
+        == 201
+    )
+    body = {
+        "title": "Self",
+        "source": {"branch": {"name": "effects/self"}},
+        "reviewers": [{"uuid": _demo_uuid(emu)}],
+    }
+    assert "reviewers" in _error(client.post(f"{REPO}/pullrequests", json=body), 400)["fields"]

@@ -127,7 +127,10 @@ def create_pull_request(ctx: WriteCtx) -> Response:
         )
     author = ctx.acting_user()
     reviewers = [_user_by_reference(ctx, ref) for ref in body.get("reviewers") or []]
-    reviewers = [user for user in reviewers if user["uuid"] != author["uuid"]]
+    if any(user["uuid"] == author["uuid"] for user in reviewers):
+        raise ValidationError(
+            {"reviewers": [f"{author['display_name']} is the author and cannot be included as a reviewer."]}
+        )
     stamp = now_iso()
     pr_id = ctx.store.next_id(ws, repo["slug"], "pullrequest")
     source_sha = source["target"]["hash"]
