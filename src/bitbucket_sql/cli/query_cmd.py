@@ -98,6 +98,8 @@ def query(
     plan = is_explain(statement)
     if plan and fmt in DISPLAY_FORMATS and output is None:
         print_plan(result)
+    elif getattr(result, "affected_rows", None) is not None:
+        print_write(result, statement, fmt, output)
     else:
         emit(Tabular.from_result(result), fmt, output)
     if fmt in DISPLAY_FORMATS or output is not None or sys.stderr.isatty():
@@ -117,6 +119,19 @@ def explain(
     with opened_engine(connection, profile) as engine, friendly_errors():
         result = engine.explain(statement, list(params) or None, analyze=analyze)
     print_plan(result)
+
+
+_PAST = {"INSERT": "inserted", "UPDATE": "updated", "DELETE": "deleted"}
+
+
+def print_write(result: Any, statement: str, fmt: str, output: Path | None) -> None:
+    """An INSERT/UPDATE/DELETE: its RETURNING rows (if any), and how many rows it changed. The count
+    goes to stdout unless RETURNING rows are written as data (csv, json, a file): then to stderr."""
+    verb = statement.split(None, 1)[0].upper() if statement.split() else ""
+    line = f"{result.affected_rows} row{'' if result.affected_rows == 1 else 's'} {_PAST.get(verb, 'changed')}"
+    if result.columns:
+        emit(Tabular.from_result(result), fmt, output)
+    click.echo(line, err=bool(result.columns) and (fmt not in DISPLAY_FORMATS or output is not None))
 
 
 def print_plan(result: Any) -> None:

@@ -45,6 +45,17 @@ _ENGINE_ERRORS: dict[str, type[dbapi_errors.Error]] = {
     "EngineError": dbapi_errors.DatabaseError,
 }
 
+#: write errors (engine/writes/errors.py): bad input is the statement's fault; a failed or partial
+#: write, a missing scope, too many requests and ReadOnly=true are what Bitbucket or the connection refused
+_WRITE_ERRORS: dict[str, type[dbapi_errors.Error]] = {
+    "WriteValidationError": dbapi_errors.ProgrammingError,
+    "WriteNotSupportedError": dbapi_errors.NotSupportedError,
+    "ReadOnlyConnectionError": dbapi_errors.OperationalError,
+    "WriteScopeError": dbapi_errors.OperationalError,
+    "WriteFanoutError": dbapi_errors.OperationalError,
+    "PartialWriteError": dbapi_errors.OperationalError,
+}
+
 _DUCKDB_ERRORS: dict[str, type[dbapi_errors.Error]] = {
     "ConversionException": dbapi_errors.DataError,
     "OutOfRangeException": dbapi_errors.DataError,
@@ -72,6 +83,7 @@ def _classes_of(module_name: str, mapping: dict[str, type[dbapi_errors.Error]]) 
 
 
 _SOURCES: tuple[tuple[str, dict[str, type[dbapi_errors.Error]]], ...] = (
+    ("bitbucket_sql.engine.writes.errors", _WRITE_ERRORS),
     ("bitbucket_sql.engine.errors", _ENGINE_ERRORS),
     (
         "bitbucket_sql.api.errors",
@@ -125,6 +137,10 @@ def _message(error: BaseException) -> str:
     return str(error).strip() or type(error).__name__
 
 
+#: attributes of engine errors that a DB-API caller may need as data, not only as text
+_CARRIED = ("written", "failed", "not_attempted", "uncertain", "scope", "table", "column")
+
+
 def translate(error: BaseException) -> dbapi_errors.Error:
     """The DB-API exception that stands for ``error`` (``error`` itself if it already is one)."""
     if isinstance(error, dbapi_errors.Error):
@@ -135,6 +151,9 @@ def translate(error: BaseException) -> dbapi_errors.Error:
         translated = target(f"internal error ({type(error).__name__}): {_message(error)}")
     else:
         translated = target(_message(error))
+    for name in _CARRIED:  # a partial write's rows, a missing scope: as attributes of the DB-API error too
+        if hasattr(error, name):
+            setattr(translated, name, getattr(error, name))
     translated.__cause__ = error
     return translated
 

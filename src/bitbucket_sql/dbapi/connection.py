@@ -1,8 +1,10 @@
 """The PEP 249 connection: one engine (and so one HTTP client and one DuckDB database) per connection.
 
-The driver only reads, so there is never anything to commit or roll back: both are no-ops
-rather than errors, because tools such as pandas call ``rollback()`` after a failed statement
-and would otherwise bury the real error under "unable to rollback".
+Bitbucket's API has no transactions: every INSERT, UPDATE and DELETE is applied as it runs
+(autocommit). ``commit()`` is therefore always harmless. ``rollback()`` is a no-op while nothing
+was written since the last commit (tools such as pandas call it after a failed query and would
+otherwise bury the real error), and raises NotSupportedError once a write was applied, because
+pretending to undo it would lose the user's knowledge that it happened.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class Connection:
     def __init__(self, engine: Any) -> None:
         self._engine = engine
         self._closed = False
+        #: rows written since the last commit() (rollback cannot undo them)
+        self._written_since_commit = 0
         self._cursors: list[Cursor] = []
 
     @property
@@ -60,13 +64,29 @@ class Connection:
         self._cursors.append(cursor)
         return cursor
 
+    def _note_write(self, result: Any) -> None:
+        affected = getattr(result, "affected_rows", None)
+        if affected:
+            self._written_since_commit += affected
+
     def commit(self) -> None:
-        """Nothing to commit: the driver only reads. Raises InterfaceError when closed."""
+        """Harmless: every write was applied when it ran (autocommit). Raises InterfaceError when closed."""
         self._check_open()
+        self._written_since_commit = 0
 
     def rollback(self) -> None:
-        """Nothing to roll back: the driver only reads. Raises InterfaceError when closed."""
+        """A no-op when nothing was written since the last commit; NotSupportedError after writes.
+
+        Bitbucket has no transactions, so applied writes cannot be undone.
+        """
         self._check_open()
+        written, self._written_since_commit = self._written_since_commit, 0
+        if written:
+            raise exceptions.NotSupportedError(
+                f"rollback() cannot undo the {written} row(s) written since the last commit(): Bitbucket's API has "
+                f"no transactions, so every INSERT, UPDATE and DELETE was applied when it ran (autocommit). Undo "
+                f"a change with another statement (e.g. DELETE what was inserted)."
+            )
 
     def close(self) -> None:
         """Close the engine (HTTP connections, DuckDB) and every cursor. Closing twice is harmless."""

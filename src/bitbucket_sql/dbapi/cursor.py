@@ -100,7 +100,7 @@ class Cursor:
 
     @property
     def rowcount(self) -> int:
-        """Rows in the last result, or -1 before the first ``execute``."""
+        """Rows in the last result (rows changed by an INSERT/UPDATE/DELETE), or -1 before the first ``execute``."""
         return self._rowcount
 
     @property
@@ -110,7 +110,7 @@ class Cursor:
 
     @property
     def lastrowid(self) -> None:
-        """Always None: the driver only reads."""
+        """Always None: Bitbucket objects have no row ids; use INSERT ... RETURNING id (or uuid)."""
         return None
 
     @property
@@ -133,6 +133,7 @@ class Cursor:
         self._reset()
         with translated_errors():
             result = self.connection._engine_for_cursor().execute(operation, bound)
+        self.connection._note_write(result)
         self._accept(result)
         return self
 
@@ -144,6 +145,17 @@ class Cursor:
         total number of rows over all runs.
         """
         self._check_open()
+        engine = self.connection._engine_for_cursor()
+        if isinstance(operation, str) and getattr(engine, "is_write", None) is not None and engine.is_write(operation):
+            # INSERT/UPDATE/DELETE: every parameter set is checked first, then all rows are sent as one
+            # concurrent batch (within MaxConcurrency); rowcount is the rows changed in total
+            batch = [_checked_parameters(parameters) or [] for parameters in seq_of_parameters]
+            self._reset()
+            with translated_errors():
+                result = engine.execute_many(operation, batch)
+            self.connection._note_write(result)
+            self._accept(result)
+            return self
         total = 0
         ran = False
         for parameters in seq_of_parameters:
@@ -184,10 +196,12 @@ class Cursor:
 
     def _accept(self, result: Any) -> None:
         self._result = result
-        self._rows = list(result.rows)
-        self._position = 0
-        self._rowcount = len(self._rows)
         columns = list(result.columns)
+        affected = getattr(result, "affected_rows", None)
+        # a write without RETURNING has no result set (fetching raises); rowcount = rows changed
+        self._rows = None if affected is not None and not columns else list(result.rows)
+        self._position = 0
+        self._rowcount = affected if affected is not None else len(result.rows)
         self._description = (
             tuple((column.name, column.type, None, None, *_precision_and_scale(column.type), None)
                   for column in columns)
