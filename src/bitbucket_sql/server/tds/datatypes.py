@@ -2,8 +2,9 @@
 
 Results use the nullable variable-length types every client reads: INTN, BITN, FLTN,
 DECIMALN, NVARCHAR (PLP ``nvarchar(max)`` when a value is longer than 4,000 characters),
-VARBINARY, DATEN, TIMEN, DATETIME2N, DATETIMEOFFSETN and GUID. DuckDB's nested values (lists,
-structs, JSON) are sent as their JSON text.
+VARBINARY, DATEN, TIMEN, DATETIME2N and GUID. Timestamps with a time zone are sent as datetime2
+in UTC (Bitbucket's are all UTC, and several clients cannot read datetimeoffset). DuckDB's nested
+values (lists, structs, JSON) are sent as their JSON text.
 """
 
 from __future__ import annotations
@@ -117,7 +118,9 @@ def column_type(duckdb_type: str) -> ColumnType:
         "UTINYINT": "tinyint", "USMALLINT": "int", "UINTEGER": "bigint", "BOOLEAN": "bit", "DOUBLE": "float",
         "FLOAT": "real", "REAL": "real", "DATE": "date", "TIME": "time", "TIMESTAMP": "datetime2",
         "TIMESTAMP_NS": "datetime2", "TIMESTAMP_MS": "datetime2", "TIMESTAMP_S": "datetime2",
-        "TIMESTAMP WITH TIME ZONE": "datetimeoffset", "TIMESTAMPTZ": "datetimeoffset", "UUID": "uniqueidentifier",
+        # Bitbucket's timestamps are UTC: datetime2 in UTC reads everywhere (ODBC's pyodbc, Tableau and
+        # Excel do not all read datetimeoffset)
+        "TIMESTAMP WITH TIME ZONE": "datetime2", "TIMESTAMPTZ": "datetime2", "UUID": "uniqueidentifier",
         "BLOB": "varbinary",
     }
     if name in simple:
@@ -367,13 +370,9 @@ def read_value(reader: Reader, info: ParamType) -> Any:
             return None if data is None else _decode(code, data, info)
         size = reader.unpack("<H")
         return None if size == _USHORT_NULL else _decode(code, reader.take(size), info)
-    if code in (TEXT, NTEXT, IMAGE):
-        pointer_length = reader.byte()
-        if pointer_length == 0:
-            return None
-        reader.take(pointer_length + 8)
+    if code in (TEXT, NTEXT, IMAGE):  # as an RPC parameter: a length (-1 for NULL), no text pointer
         size = reader.unpack("<i")
-        return _decode(code, reader.take(size), info)
+        return None if size < 0 else _decode(code, reader.take(size), info)
     if code == XML:
         data = _read_plp(reader)
         return None if data is None else data.decode("utf-16-le", errors="replace")

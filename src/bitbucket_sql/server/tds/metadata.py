@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from bitbucket_sql.catalog.model import TableDef
 
@@ -162,10 +163,12 @@ class Metadata:
         self._lock = threading.Lock()
 
     # --- the local database ----------------------------------------------------------------------
-    def run(self, sql: str) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
-        """Names, DuckDB types and rows of a query over the metadata tables."""
+    def run(self, sql: str, tables: Sequence[str] = ()) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
+        """Names, DuckDB types and rows of a query over the metadata ``tables`` it reads (built on first use)."""
         with self._lock:
             connection = self._database()
+            for name in tables:
+                self._ensure(connection, name)
             relation = connection.sql(sql)
             if relation is None:
                 return [], [], []
@@ -183,17 +186,27 @@ class Metadata:
 
     def _database(self) -> duckdb.DuckDBPyConnection:
         if self._connection is None:
-            connection = duckdb.connect(":memory:", config={"memory_limit": "256MB", "threads": "1"})
-            for name, columns in _SYS_TABLES.items():
-                ddl = ", ".join(f'"{column}" {kind}' for column, kind in columns)
-                connection.execute(f"CREATE TABLE {name} ({ddl})")
-                rows = self._rows(name)
-                if rows:
-                    marks = ", ".join("?" for _ in columns)
-                    connection.executemany(f"INSERT INTO {name} VALUES ({marks})",
-                                           [[row.get(column) for column, _ in columns] for row in rows])
-            self._connection = connection
+            self._connection = duckdb.connect(":memory:", config={"memory_limit": "256MB", "threads": "1"})
+            self._created: set[str] = set()
         return self._connection
+
+    def _ensure(self, connection: duckdb.DuckDBPyConnection, name: str) -> None:
+        """Create one metadata table (through Arrow: row-by-row inserts took seconds)."""
+        if name in self._created or name not in _SYS_TABLES:
+            return
+        columns = _SYS_TABLES[name]
+        ddl = ", ".join(f'"{column}" {kind}' for column, kind in columns)
+        connection.execute(f"CREATE TABLE {name} ({ddl})")
+        rows = self._rows(name)
+        if rows:
+            arrow = pa.table({f"c{index}": pa.array([row.get(column) for row in rows])
+                              for index, (column, _kind) in enumerate(columns)})
+            connection.register("bbsql_tds_rows", arrow)
+            try:
+                connection.execute(f"INSERT INTO {name} SELECT * FROM bbsql_tds_rows")
+            finally:
+                connection.unregister("bbsql_tds_rows")
+        self._created.add(name)
 
     def _rows(self, name: str) -> list[dict[str, Any]]:
         if name == "sys_schemas":

@@ -193,7 +193,7 @@ class TdsSession:
         target = tsql.resolve_tables(tree, self._context(), self.known_databases)
         if target == "engine":
             return [self._engine_query(tree)]
-        return [self._local_query(tree)]
+        return [self._local_query(tree, [table.name for table in tsql.table_references(tree)])]
 
     def _use(self, name: str) -> list[Event]:
         if name.lower() == self.database.lower():
@@ -248,10 +248,10 @@ class TdsSession:
             self._metadata = Metadata(self.database, self.schema, catalog_tables(), self.user)
         return self._metadata
 
-    def _local_query(self, tree: exp.Expression) -> Result:
+    def _local_query(self, tree: exp.Expression, tables: list[str]) -> Result:
         sql = tsql.to_duckdb(tree)
         try:
-            names, kinds, rows = self.metadata().run(sql)
+            names, kinds, rows = self.metadata().run(sql, tables)
         except duckdb.InterruptException:
             raise Cancelled() from None
         except duckdb.Error as error:
@@ -320,7 +320,7 @@ class TdsSession:
             return meta.sp_pkeys(arg(0, "table_name"), arg(1, "table_owner"), arg(2, "table_qualifier"))
         if name == "sp_server_info":
             return meta.sp_server_info(arg(0, "attribute_id"))
-        if name == "sp_datatype_info":
+        if name in ("sp_datatype_info", "sp_datatype_info_90", "sp_datatype_info_100"):
             return meta.sp_datatype_info(arg(0, "data_type"))
         if name in ("sp_fkeys", "sp_foreignkeys"):
             return meta.empty(["PKTABLE_QUALIFIER", "PKTABLE_OWNER", "PKTABLE_NAME", "PKCOLUMN_NAME",

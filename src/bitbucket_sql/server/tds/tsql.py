@@ -55,9 +55,17 @@ VERSION_TEXT = (
 PRODUCT_VERSION = f"{SERVER_VERSION[0]}.{SERVER_VERSION[1]}.{SERVER_VERSION[2]}.0"
 
 
+_BARE_PROCEDURE = re.compile(r"\s*((?:\[?\w+\]?\.)*\[?sp_\w+\]?)(\s|;|$)", re.IGNORECASE)
+
+
 def split_batch(text: str) -> list[SetOption | exp.Expression]:
-    """The statements of a batch, in order (TsqlError 102 for text sqlglot cannot read)."""
+    """The statements of a batch, in order (TsqlError 102 for text sqlglot cannot read).
+
+    A batch may start with a procedure call without EXEC (``sp_datatype_info_100 12,3``).
+    """
     statements: list[SetOption | exp.Expression] = []
+    if _BARE_PROCEDURE.match(text):
+        text = "EXEC " + text.lstrip()
     rest = text
     while True:
         stripped = rest.lstrip().lstrip(";")
@@ -118,7 +126,10 @@ def bind(tree: exp.Expression, values: dict[str, Any]) -> exp.Expression:
             return node
         if name not in values:
             raise TsqlError(137, f'Must declare the scalar variable "@{node.this.name}".', severity=15)
-        return literal(values[name])
+        value = values[name]
+        if isinstance(value, float):  # a float parameter stays a float (a bare 1.5 would be a DECIMAL)
+            return exp.cast(literal(value), "DOUBLE")
+        return literal(value)
 
     return tree.transform(replace)
 
