@@ -19,7 +19,9 @@ from bitbucket_sql.catalog.model import Column, TableDef
 from bitbucket_sql.catalog.registry import all_tables, get_table
 from bitbucket_sql.catalog.templates import fill, placeholders
 
-LIVE_TABLES = [t for t in all_tables() if not t.removed]
+#: Raw tables (file_contents) answer bytes, not JSON: their columns describe the bytes and are checked
+#: against the emulator's files in tests/engine/test_file_tables.py.
+LIVE_TABLES = [t for t in all_tables() if not t.removed and t.paging != "raw"]
 
 #: Columns of fields the API includes only when set, and that no row of the tiny data set has.
 OPTIONAL_COLUMNS = {
@@ -63,7 +65,7 @@ def bbql_literal(value: Any, column: Column) -> str:
 WORKSPACES = {"repositories": ("acme", "globex")}
 
 #: How many parent objects to visit per key when enumerating (commits are many and alike).
-PARENTS_PER_KEY = {"commit_hash": 2, "pipeline_uuid": 3}
+PARENTS_PER_KEY = {"commit_hash": 2, "pipeline_uuid": 3, "ref": 2, "path": 4}
 
 
 def fixed_params(table: TableDef) -> list[tuple[str, str]]:
@@ -87,10 +89,14 @@ class Sampler:
 
     def scopes(self, table: TableDef) -> list[dict[str, Any]]:
         if table.scope == "global":
-            return [{}]
-        workspaces = WORKSPACES.get(table.name, ("acme",))
-        scopes: list[dict[str, Any]] = [{"workspace": workspace} for workspace in workspaces]
+            scopes: list[dict[str, Any]] = [{}]
+        else:
+            workspaces = WORKSPACES.get(table.name, ("acme",))
+            scopes = [{"workspace": workspace} for workspace in workspaces]
         for key in table.keys:
+            if key.values:
+                scopes = [{**scope, key.placeholder: value} for scope in scopes for value in key.values]
+                continue
             if key.source_table is None:
                 continue
             source = get_table(key.source_table)
@@ -101,6 +107,9 @@ class Sampler:
                 rows = list_rows(
                     self.client, source, url, [*fixed_params(source), ("pagelen", source.max_pagelen)]
                 )
+                if key.source_where is not None:  # only the rows the key is declared for (files)
+                    where = source.column(key.source_where[0])
+                    rows = [row for row in rows if value_at(row, where.path) == key.source_where[1]]
                 values = [value_at(row, source_column.path) for row in rows]
                 limit = PARENTS_PER_KEY.get(key.column, len(values))
                 expanded += [{**scope, key.placeholder: value} for value in values[:limit]]

@@ -133,6 +133,10 @@ def relax_spec(definitions: dict[str, Any]) -> dict[str, Any]:
        set (size, page, pagelen, next, previous, values) is enforced.
     3. Pipeline link sections inherit ``object`` and so "require" a ``type`` that real link objects
        never have: not required there.
+    5. A report's data field ``value`` is typed ``object``, yet the spec's own description (and
+       every Code Insights client) sends numbers, booleans, text and links there: any type.
+    6. ``commit_file.attributes`` is typed as one string, yet the spec's own ``/src`` example (and
+       live bodies) carry a list of them (``"attributes": []``): an array of those strings.
     4. Definitions the spec marks with ``x-bb-default-fields`` are embedded with those fields only
        (a deployment's ``environment`` is ``{"uuid": ...}`` in bodies recorded from live Bitbucket,
        tests/emulator/fidelity_manifest.json): they do not require ``type`` either.
@@ -150,6 +154,14 @@ def relax_spec(definitions: dict[str, Any]) -> dict[str, Any]:
             if parts:
                 fixed["allOf"] = parts
         relaxed[name] = fixed
+    value = relaxed.get("report_data", {}).get("properties", {}).get("value")
+    if value is not None:
+        relaxed["report_data"]["properties"]["value"] = {}
+    attributes = definitions.get("commit_file", {}).get("properties", {}).get("attributes")
+    if attributes is not None:
+        relaxed["commit_file"]["properties"]["attributes"] = {
+            "anyOf": [{"type": "array", "items": attributes}, {"type": "null"}]
+        }
     return relaxed
 
 
@@ -230,7 +242,59 @@ ROUTE_PARAM_OVERRIDES: dict[str, dict[str, str]] = {
         "selected_user": "PROJECT_REVIEWER"
     },
     "/repositories/{workspace}/{repo_slug}/refs/tags/{name}": {"name": "v1.0.0"},
+    "/repositories/{workspace}/{repo_slug}/filehistory/{commit}/{path}": {"commit": "main", "path": "README.md"},
+    "/users/{selected_user}/pipelines_config/variables/{variable_uuid}": {"variable_uuid": "USER_VARIABLE"},
+    "/users/{selected_user}/ssh-keys/{key_id}": {"key_id": "SSH_KEY"},
+    "/workspaces/{workspace}/projects/{project_key}/deploy-keys/{key_id}": {"key_id": "1"},
+    "/snippets/{workspace}/{encoded_id}/commits/{revision}": {"revision": "SNIPPET_REVISION"},
+    "/snippets/{workspace}/{encoded_id}/comments/{comment_id}": {"comment_id": "SNIPPET_COMMENT"},
+    "/repositories/{workspace}/{repo_slug}/pipelines-config/runners/{runner_uuid}": {"runner_uuid": "REPO_RUNNER"},
+    **{
+        f"/repositories/{{workspace}}/{{repo_slug}}/commit/{{commit}}/{tail}": {
+            "commit": "REPORT_COMMIT", "comment_id": "COMMIT_COMMENT"
+        }
+        for tail in (
+            "reports", "reports/{reportId}", "reports/{reportId}/annotations",
+            "reports/{reportId}/annotations/{annotationId}", "comments", "comments/{comment_id}",
+        )
+    },
+    "/repositories/{workspace}/{repo_slug}/commit/{commit}/pullrequests": {"commit": "PR_COMMIT"},
 }
+
+
+def _extras_params(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Values for the routes of the later collections (emulator/extras.py): a commit with a failed
+    report (so annotations exist) and comments, runners, keys, snippets."""
+    from bitbucket_sql.emulator.extras import repo_extras, user_extras, workspace_extras
+
+    data = store.repo_data("acme", "api")
+    extras = repo_extras(store, "acme", "api")
+    sha, report = next(
+        (sha, uuid)
+        for sha, reports in extras.reports.items()
+        for uuid in reports
+        if extras.annotations.get(uuid) and extras.commit_comments.get(sha)
+    )
+    workspace = workspace_extras(store, "acme")
+    snippet = next(ident for ident, comments in workspace.snippet_comments.items() if comments)
+    user = user_extras(store, DEMO_USER_UUID)
+    return {
+        "REPORT_COMMIT": sha,
+        "reportId": report,
+        "annotationId": next(iter(extras.annotations[report])),
+        "COMMIT_COMMENT": str(next(iter(extras.commit_comments[sha]))),
+        "PR_COMMIT": data.pr_commits[min(data.pr_commits)][0],
+        "REPO_RUNNER": next(iter(extras.runners)),
+        "runner_uuid": next(iter(workspace.runners)),
+        "known_host_uuid": next(iter(extras.known_hosts)),
+        "subject_type": "repository",
+        "encoded_id": snippet,
+        "SNIPPET_COMMENT": str(workspace.snippet_comments[snippet][0]["id"]),
+        "SNIPPET_REVISION": workspace.snippet_commits[snippet][0]["hash"],
+        "USER_VARIABLE": next(iter(user.variables)),
+        "SSH_KEY": next(iter(user.ssh_keys)),
+        "fingerprint": next(iter(user.gpg_keys)),
+    }
 
 
 def _templates() -> list[str]:
@@ -256,6 +320,9 @@ def test_route_matches_spec(template: str, spec, definitions, client: httpx.Clie
         "PROJECT_USER": next(iter(ws.project_user_permissions[project_key])),
         "PROJECT_REVIEWER": next(iter(ws.project_default_reviewers[project_key])),
     }
+    extra = _extras_params(store)
+    dynamic.update(extra)
+    params.update({name: value for name, value in extra.items() if not name.isupper()})
     for name, value in ROUTE_PARAM_OVERRIDES.get(template, {}).items():
         params[name] = dynamic.get(value, value)
     url = "/2.0" + re.sub(r"{(\w+)}", lambda m: params[m.group(1)], template)

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -424,6 +425,20 @@ class BitbucketClient:
     def _get_url(self, url: httpx.URL) -> Any:
         return self._json(self._send("GET", url, json=None, data=None, retry=True))
 
+    def get_raw_many(
+        self, requests: Iterable[tuple[Any, str, Params]], *, return_errors: bool = False
+    ) -> Iterator[tuple[Any, Any]]:
+        """Like :meth:`get_many` for endpoints that answer raw bytes (file contents at a revision):
+        yields ``(key, RawBody)``, the body undecoded, with its Content-Type."""
+        jobs = ((key, self.url_for(path, params)) for key, path, params in requests)
+        yield from run_bounded(
+            self._pool, jobs, self._get_raw_url, return_errors=return_errors, window=self._window_size
+        )
+
+    def _get_raw_url(self, url: httpx.URL) -> RawBody:
+        response = self._send("GET", url, json=None, data=None, retry=True)
+        return RawBody(response.content, response.headers.get("content-type", ""))
+
     # --- paging -----------------------------------------------------------------------------
     def paginate(
         self, path: str, params: Params = None, *, pagelen: int | None = None, limit: int | None = None
@@ -476,6 +491,14 @@ class BitbucketClient:
     def _fetch_page(self, url: httpx.URL) -> Any:
         """One page's JSON; the scheduler checks that it is the paged envelope."""
         return self._json(self._send("GET", url, json=None, data=None, retry=True))
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """The undecoded answer of a raw endpoint (a file's bytes) and its Content-Type header."""
+
+    content: bytes
+    content_type: str
 
 
 def _certificate_failure(error: httpx.TransportError) -> bool:

@@ -174,3 +174,10 @@ def with_bbql(
             )
         )
     return tuple(marked)
+
+
+def path_depth(path: Any) -> int | None:
+    """``src/app/main.py`` -> 3: how many levels below the repository root an entry is."""
+    if not isinstance(path, str) or not path:
+        return None
+    return path.strip("/").count("/") + 1

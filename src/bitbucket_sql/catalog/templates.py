@@ -18,10 +18,13 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+#: Placeholders are named as the spec names them: snake case, and camel case in a few
+#: Code Insights paths (``{reportId}``).
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-#: Placeholders whose values are git names that may hold ``/`` (kept raw when they end a template).
-PATH_VALUED: frozenset[str] = frozenset({"name", "revision", "spec"})
+#: Placeholders whose values are git names or file paths that may hold ``/`` (kept raw when they
+#: end a template: ``/src/main/docs/index.md``, ``/filehistory/main/src/app.py``).
+PATH_VALUED: frozenset[str] = frozenset({"name", "revision", "spec", "path"})
 
 
 def placeholders(template: str) -> tuple[str, ...]:

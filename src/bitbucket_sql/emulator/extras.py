@@ -99,15 +99,16 @@ def _build_repo(store: Store, ws: str, repo: JSON, data: RepoData) -> RepoExtras
     recent = data.commit_order[:16]
     for index, sha in enumerate(recent):
         if index % 3 == 0 or rng.random() < 0.25:
-            _add_reports(rng, extras, full_name, data.commits[sha])
+            # the sixth newest commit always fails its security scan, and has comments (below)
+            _add_reports(rng, extras, full_name, data.commits[sha], fail=index == 6)
     for index, sha in enumerate(data.commit_order[:24]):
-        if index % 5 == 1:
+        if index % 5 == 1 or index == 6:
             _add_commit_comments(rng, extras, repo, data.commits[sha], members, start_id=len(extras.commit_comments) * 10)
     _add_pipeline_config(rng, extras, repo, data)
     return extras
 
 
-def _add_reports(rng: random.Random, extras: RepoExtras, full_name: str, commit: JSON) -> None:
+def _add_reports(rng: random.Random, extras: RepoExtras, full_name: str, commit: JSON, *, fail: bool) -> None:
     sha = commit["hash"]
     created = datetime.fromisoformat(commit["date"]) + timedelta(minutes=rng.randrange(3, 40))
     reports: dict[str, JSON] = {}
@@ -116,7 +117,9 @@ def _add_reports(rng: random.Random, extras: RepoExtras, full_name: str, commit:
         kinds.append(("unit-tests", "Unit tests", "TEST", "Pytest"))
     for external_id, title, report_type, reporter in kinds:
         report_uuid = random_uuid(rng)
-        failed = report_type == "SECURITY" and rng.random() < 0.45 or report_type == "TEST" and rng.random() < 0.2
+        failed = report_type == "SECURITY" and (rng.random() < 0.45 or fail) or (
+            report_type == "TEST" and rng.random() < 0.2
+        )
         result = "FAILED" if failed else "PASSED"
         if report_type == "COVERAGE":
             data = [{"type": "PERCENTAGE", "title": "Line coverage", "value": round(rng.uniform(55, 97), 1)}]
@@ -204,7 +207,9 @@ def _add_commit_comments(
             },
         }
         if number == 1:
-            comment["parent"] = {"id": start_id + 1, "links": {"self": link(api(f"{base}/{start_id + 1}"))}}
+            comment["parent"] = {
+                "type": "commit_comment", "id": start_id + 1, "links": {"self": link(api(f"{base}/{start_id + 1}"))}
+            }
         if number == 2:
             comment["inline"] = {"path": "README.md", "from": None, "to": rng.randrange(1, 40)}
         comments[comment_id] = comment
@@ -231,7 +236,7 @@ def _add_pipeline_config(rng: random.Random, extras: RepoExtras, repo: JSON, dat
             "file_size_bytes": rng.randrange(2_000_000, 900_000_000),
             "created_on": zulu(source["completed_on"] if source else repo["updated_on"]),
         }
-    for number in range(rng.randrange(0, 3)):
+    for number in range(rng.randrange(1, 3)):
         runner = _runner(rng, f"{repo['slug']}-runner-{number + 1}", repo["created_on"], repo["updated_on"],
                          ["self.hosted", "linux", rng.choice(["docker", "shell"])])
         extras.runners[runner["uuid"]] = runner

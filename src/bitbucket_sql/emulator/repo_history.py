@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from .file_contents import add_furniture
 from .sampling import between, random_sha, random_uuid
 from .scales import Scale
 from .serializers import objects as o
@@ -25,7 +26,9 @@ def build_repo_data(store: Store, ws: str, slug: str, *, seed: int, sizes: Scale
     repo = store.workspaces[ws].repositories[slug]
     rng = random.Random(f"{seed}/{ws}/{slug}")
     members = [store.users[uuid] for uuid in store.workspaces[ws].members]
-    return _RepoBuilder(rng, repo, members, sizes).build()
+    data = _RepoBuilder(rng, repo, members, sizes).build()
+    add_furniture(data, repo)  # CODEOWNERS, bitbucket-pipelines.yml, binaries: file_contents.py
+    return data
 
 
 class _RepoBuilder:

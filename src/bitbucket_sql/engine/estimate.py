@@ -72,8 +72,8 @@ def estimate_scan(
             return ScanEstimate(scopes, scopes, f"{scopes_text}: one GET by {plan.table.get_key[0]} each")
         count = scopes * len(plan.get_ids)
         return ScanEstimate(count, count, f"{scopes_text} x {len(plan.get_ids)} GET by {plan.table.get_key[0]}")
-    if plan.table.paging == "single":
-        return ScanEstimate(scopes, scopes, f"{scopes_text} x 1 object")
+    if plan.table.paging in ("single", "raw"):
+        return ScanEstimate(scopes, scopes, f"{scopes_text} x 1 {'file' if plan.table.paging == 'raw' else 'object'}")
     pagelen = plan.pagelen
     if plan.limit is not None and plan.limit <= pagelen and not plan.any_rows:
         return ScanEstimate(scopes, scopes * plan.limit, f"{scopes_text} x 1 page (at most {plan.limit} rows each)")

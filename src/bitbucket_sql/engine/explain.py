@@ -82,7 +82,7 @@ def _scan_lines(
         lines.append(f"  params: {shown}")
     if plan.fields:
         lines.append(f"  fields: {plan.fields}")
-    if plan.table.paging != "single" and plan.get_ids is None:
+    if plan.table.paging not in ("single", "raw") and plan.get_ids is None:
         lines.append(f"  pagelen: {plan.pagelen}")
     if plan.pushed:
         lines.append(f"  pushed: {' AND '.join(plan.pushed)}")

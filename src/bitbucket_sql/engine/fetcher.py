@@ -42,6 +42,7 @@ from .errors import EngineError, FanoutLimitError, KeyNotFoundError
 from .keys import FOUND, LITERAL, NAMED, KeyChecker
 from .planner import ScanPlan, enumeration_plan, fixed_params_term
 from .pushdown import MAX_IN_VALUES, NotPushable, coerce_for_column
+from .raw_content import file_object
 from .result import Progress
 from .rows import Row, extract_row, read_path
 
@@ -80,7 +81,7 @@ class _Request:
     scope: Scope
     path: str
     params: dict[str, Any]
-    kind: str  # "list" or "get"
+    kind: str  # "list", "get" or "raw" (a file's bytes: engine.raw_content)
 
 
 class Fetcher:
@@ -265,6 +266,8 @@ class Fetcher:
                 default = plan.default_repository if key.column == "repository" else None
                 scopes = self.keys.canonical(key, scopes, label, default,
                                              claimed=report.origins.get(key.column) != LITERAL)
+            elif key.values:  # a closed set (hook_events' subject types): no request
+                scopes = [scope | {key.column: value} for scope in scopes for value in key.values]
             elif key.column in plan.links:
                 link = plan.links[key.column]
                 if link.source_ref in applied_links:
@@ -319,7 +322,8 @@ class Fetcher:
         source = registry.get_table(key.source_table or "")
         if source is None or key.source_column is None:
             raise EngineError(f"internal error: the catalog gives no source for key {key.column!r}")
-        helper = enumeration_plan(source, workspace, key.source_column, pushdown=self.pushdown, terms=terms)
+        helper = enumeration_plan(source, workspace, key.source_column, pushdown=self.pushdown, terms=terms,
+                                  also=(key.source_where[0],) if key.source_where else ())
         helper.purpose = f"enumerate {key.column}"
         sub_report = ScanReport(plan=helper, origins=dict(origins or {}))
         report.enumerations.append(sub_report)
@@ -343,13 +347,16 @@ class Fetcher:
             requests = self.requests_for(helper, helper_scopes, sub_report)
             self.check_fanout(helper, len(requests))
             sub_report.scopes = len(requests)
+            where_index = source.column_names.index(key.source_where[0]) if key.source_where else None
             for request, items in self._run(helper, requests, sub_report):
                 identity = tuple(sorted(request.scope.items(), key=repr))
                 bucket = values_by_scope.setdefault(identity, {})
                 for item in items:
-                    value = extract_row(item, source.columns, request.scope)[column_index]
-                    if value is not None:
-                        bucket[value] = None
+                    row = extract_row(item, source.columns, request.scope)
+                    if where_index is not None and key.source_where and row[where_index] != key.source_where[1]:
+                        continue  # only the source rows the key is declared for (files, not directories)
+                    if row[column_index] is not None:
+                        bucket[row[column_index]] = None
                 sub_report.items += len(items)
             self.keys.settle(sub_report.missed, [request.scope for request in requests])
         sub_report.requests += recording.requests
@@ -397,7 +404,7 @@ class Fetcher:
             return gets
         template = self._path_template(plan)
         report.path = template
-        kind = "get" if table.paging == "single" else "list"
+        kind = {"single": "get", "raw": "raw"}.get(table.paging, "list")
         requests = []
         for scope in scopes:
             path = _fill(table, template, scope)
@@ -442,7 +449,7 @@ class Fetcher:
         BY (a limit but no sort) any rows will do, so fetching stops for *all* scopes once the
         limit is reached in total: pending requests are cancelled and nothing partial is cached.
         """
-        pagelen = plan.pagelen if plan.table.paging != "single" else None
+        pagelen = plan.pagelen if plan.table.paging not in ("single", "raw") else None
         limit = None if whole else plan.limit
         if one_page:
             limit = pagelen  # the range early stop asks for one page at a time
@@ -466,7 +473,7 @@ class Fetcher:
         if not pending or (remaining is not None and remaining <= 0):
             return
         lists = [(i, r, k) for i, r, k in pending if r.kind == "list"]
-        gets = [(i, r, k) for i, r, k in pending if r.kind == "get"]
+        gets = [(i, r, k) for i, r, k in pending if r.kind in ("get", "raw")]
         if lists:
             collected: dict[int, list[Any]] = {i: [] for i, _, _ in lists}
             failed: dict[int, BitbucketError] = {}
@@ -501,12 +508,16 @@ class Fetcher:
                 yield request, collected[index]
         if gets:
             by_index = {i: (r, k) for i, r, k in gets}
-            for index, obj in self.client.get_many([(i, r.path, r.params) for i, r, _ in gets], return_errors=True):
+            fetch = self.client.get_raw_many if plan.table.paging == "raw" else self.client.get_many
+            for index, obj in fetch([(i, r.path, r.params) for i, r, _ in gets], return_errors=True):
                 request, key = by_index[index]
                 claimed_missing = False
                 if isinstance(obj, BitbucketError):
                     claimed_missing = self._tolerate(plan, request, obj, report)
                     items: list[Any] = []
+                elif request.kind == "raw":
+                    items = [file_object(plan.table, request.scope, obj.content, obj.content_type)]
+                    self.keys.seen(plan.table, request.scope)
                 else:
                     items = [obj] if obj is not None else []
                     self.keys.seen(plan.table, request.scope)

@@ -441,7 +441,7 @@ def plan_fields(plan: ScanPlan, needed: set[str] | None) -> None:
         needed = None  # every column: the default representation (plus omitted fields) is shorter
     extra = [c for c in table.columns if not c.default_field and c.path and (needed is None or c.name in needed)]
     if needed is None:
-        if extra and plan.get_ids is None and table.paging != "single":
+        if extra and plan.get_ids is None and table.paging not in ("single", "raw"):
             plan.fields = ",".join(f"+values.{c.path}" for c in extra)
         return
     wanted = [c for c in table.columns if c.name in needed and c.path is not None]
@@ -453,6 +453,8 @@ def plan_fields(plan: ScanPlan, needed: set[str] | None) -> None:
     paths = sorted({c.path for c in wanted if c.path})
     if not paths:
         return
+    if table.paging == "raw":
+        return  # a file's bytes: no fields to choose
     if plan.get_ids is not None or table.paging == "single":
         plan.fields = ",".join(paths)
     else:
@@ -488,17 +490,19 @@ def _narrow_enumeration(plan: ScanPlan, conjunct: exp.Expression, fold: Folder |
 
 def enumeration_plan(
     table: TableDef, workspace: str | None, column_name: str, *, pushdown: bool,
-    terms: list[bbql.Node] | None = None,
+    terms: list[bbql.Node] | None = None, also: tuple[str, ...] = (),
 ) -> ScanPlan:
     """A scan listing only ``column_name`` of ``table`` (to learn the keys of child scopes).
 
     ``terms`` are BBQL terms on ``table`` that narrow the listing (a superset: DuckDB re-checks
-    the original predicate on the child rows).
+    the original predicate on the child rows); ``also`` names columns read besides (a key's
+    ``source_where`` column).
     """
     plan = ScanPlan(ref=None, table=table, workspace=workspace, purpose="enumerate")
-    column = table.column(column_name)
-    if pushdown and column is not None and column.path and table.paging != "single":
-        plan.fields = ",".join([f"values.{column.path}", *ENVELOPE_FIELDS])
+    wanted = [table.column(name) for name in (column_name, *also)]
+    paths = sorted({c.path for c in wanted if c is not None and c.path})
+    if pushdown and len(paths) == len(wanted) and table.paging != "single":
+        plan.fields = ",".join([*(f"values.{path}" for path in paths), *ENVELOPE_FIELDS])
     if pushdown and terms and table.bbql:
         plan.q_filter = bbql.conjunction(fixed_params_term(table, set()), *terms)
     return plan

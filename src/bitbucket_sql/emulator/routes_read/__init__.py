@@ -11,7 +11,19 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from ..store import Store
-from . import pipelines, pullrequests, repositories, source, source_tree, workspaces
+from . import (
+    accounts,
+    filehistory,
+    insights,
+    pipeline_settings,
+    pipelines,
+    pullrequests,
+    repositories,
+    snippets,
+    source,
+    source_tree,
+    workspaces,
+)
 from .context import endpoint
 
 PREFIX = "/2.0"
@@ -26,6 +38,11 @@ def read_routes(store: Store) -> list[Route]:
         *source_tree.ROUTES,
         *pullrequests.ROUTES,
         *pipelines.ROUTES,
+        *insights.ROUTES,
+        *filehistory.ROUTES,
+        *pipeline_settings.ROUTES,
+        *accounts.ROUTES,
+        *snippets.ROUTES,
     ]
     return [
         Route(PREFIX + path, endpoint(store, handler), methods=["GET"], name=f"GET {PREFIX}{path}")

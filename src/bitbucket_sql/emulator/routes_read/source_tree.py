@@ -4,24 +4,29 @@ The emulator keeps no file contents, only each commit's diffstat, so the tree at
 replayed from the diffstats of the commits reachable from it (oldest first: added and modified
 paths exist, removed ones do not, a rename moves one). A directory answers the list-style envelope
 of ``commit_directory``/``commit_file`` entries (directories first, then files, by path, as
-recorded); a file answers its ``format=meta`` form with ``?format=meta`` and a short plain-text
-body otherwise; anything else is 404.
+recorded); a file answers its ``format=meta`` form with ``?format=meta`` and its raw bytes
+otherwise (contents and mimetypes: :mod:`..file_contents`); anything else is 404. ``max_depth=n``
+lists the directory recursively, n levels deep (directories and files, in path order); ``q`` and
+``sort`` filter and order the entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
+from ..file_contents import content, is_binary, mimetype
+from ..paging import PagingError
 from ..serializers.common import api, link
 from ..store import RepoData
 from .context import JSON, ApiError, Ctx
+from .schemas import N, S
 from .source import reachable, resolve
 
 Route = tuple[str, Callable[[Ctx], Response]]
 
-MIMETYPES = {".py": "text/x-python", ".md": "text/markdown", ".json": "application/json", ".yml": "text/yaml"}
+TREE_ENTRY = {"path": S, "type": S, "size": N, "mimetype": S, "commit": {"hash": S}}
 
 
 def files_at(data: RepoData, sha: str) -> set[str]:
@@ -39,7 +44,8 @@ def files_at(data: RepoData, sha: str) -> set[str]:
     return present
 
 
-def _entry(full_name: str, sha: str, path: str, *, directory: bool) -> JSON:
+def _entry(repo: JSON, sha: str, path: str, *, directory: bool) -> JSON:
+    full_name = repo["full_name"]
     base = f"/repositories/{full_name}/src/{sha}/{path}"
     commit = {
         "type": "commit",
@@ -56,14 +62,13 @@ def _entry(full_name: str, sha: str, path: str, *, directory: bool) -> JSON:
             "commit": commit,
             "links": {"self": link(api(base + "/")), "meta": link(api(base + "/?format=meta"))},
         }
-    suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
     return {
         "type": "commit_file",
         "path": path,
         "commit": commit,
-        "attributes": [],
-        "size": 64 + len(path) * 16,
-        "mimetype": MIMETYPES.get(suffix),
+        "attributes": ["binary"] if is_binary(path) else [],
+        "size": len(content(repo, path)),
+        "mimetype": mimetype(path),
         "links": {
             "self": link(api(base)),
             "meta": link(api(base + "?format=meta")),
@@ -75,28 +80,61 @@ def _entry(full_name: str, sha: str, path: str, *, directory: bool) -> JSON:
 def source(ctx: Ctx) -> Response:
     _, repo, data = ctx.repo_data()
     full_name = repo["full_name"]
-    sha = resolve(data, ctx.params["commit"], full_name)
-    wanted = ctx.params.get("path", "").strip("/")
+    revision, wanted = split_revision(data, ctx.params["commit"], ctx.params.get("path", ""))
+    sha = resolve(data, revision, full_name)
     files = files_at(data, sha)
     if wanted in files:
-        entry = _entry(full_name, sha, wanted, directory=False)
+        entry = _entry(repo, sha, wanted, directory=False)
         if ctx.query.get("format") == "meta":
             return ctx.respond(entry)
-        return PlainTextResponse(f"# {wanted} at {sha[:12]}\n")
+        body = content(repo, wanted)
+        media = mimetype(wanted) or ("application/octet-stream" if is_binary(wanted) else "text/plain")
+        return Response(body, media_type=media, headers={"Content-Disposition": "attachment"})
     prefix = f"{wanted}/" if wanted else ""
+    depth = _max_depth(ctx)
     children: dict[str, bool] = {}
     for path in files:
         if path.startswith(prefix):
-            rest = path[len(prefix) :]
-            name, _, deeper = rest.partition("/")
-            children[prefix + name] = children.get(prefix + name, False) or bool(deeper)
+            parts = path[len(prefix) :].split("/")
+            for level in range(1, min(depth, len(parts)) + 1):
+                child = prefix + "/".join(parts[:level])
+                children[child] = children.get(child, False) or level < len(parts)
     if not children:
         raise ApiError(404, f"No such file or directory: {wanted or '/'}")
-    ordered = sorted(children, key=lambda path: (not children[path], path))
+    if depth == 1:
+        ordered = sorted(children, key=lambda path: (not children[path], path))
+    else:
+        ordered = sorted(children, key=lambda path: path.split("/"))
     # live directory listings carry ``page``/``pagelen`` but no ``size``
     return ctx.listing(
-        [_entry(full_name, sha, path, directory=children[path]) for path in ordered], sized=False
+        [_entry(repo, sha, path, directory=children[path]) for path in ordered], TREE_ENTRY, sized=False
     )
+
+
+def split_revision(data: RepoData, head: str, rest: str) -> tuple[str, str]:
+    """``(revision, path)`` of ``/src/{head}/{rest}`` when a branch or tag name holds ``/``.
+
+    The server decodes ``%2F`` before routing, so ``/src/feature%2Fx/README.md`` arrives as
+    ``feature`` + ``x/README.md``: the longest ref name the segments spell wins, as Bitbucket
+    resolves it; otherwise the first segment is the revision.
+    """
+    parts = [part for part in rest.strip("/").split("/") if part]
+    for cut in range(len(parts), 0, -1):
+        candidate = "/".join([head, *parts[:cut]])
+        if candidate in data.branches or candidate in data.tags:
+            return candidate, "/".join(parts[cut:])
+    return head, "/".join(parts)
+
+
+def _max_depth(ctx: Ctx) -> int:
+    raw = ctx.query.get("max_depth", "1")
+    try:
+        depth = int(raw)
+    except ValueError:
+        raise PagingError("Invalid max_depth", f"max_depth must be a positive integer, got {raw!r}.") from None
+    if depth < 1:
+        raise PagingError("Invalid max_depth", f"max_depth must be a positive integer, got {raw!r}.")
+    return depth
 
 
 ROUTES: list[Route] = [

@@ -1,0 +1,49 @@
+"""Files and directories of each repository at a branch or tag (``GET .../src/{commit}/?max_depth=...``).
+
+One listing per (repository, ref) returns the whole tree: the root directory is listed recursively
+(``max_depth``), in pages, so a repository of a few hundred files costs a few requests.
+"""
+
+from ..columns import REPOSITORY_KEYS, col, path_depth, repository_scope_columns
+from ..model import Column, PathKey, TableDef
+
+#: How deep the recursive listing goes (Bitbucket lists directories below it as entries).
+MAX_DEPTH = "20"
+
+REF_KEY = PathKey("commit", "ref", source_table="refs", source_column="name")
+
+TABLE = TableDef(
+    name="files",
+    description="Every file and directory of a repository at a branch, tag or commit (the tree, recursively).",
+    path="/repositories/{workspace}/{repo_slug}/src/{commit}/",
+    keys=(*REPOSITORY_KEYS, REF_KEY),
+    fixed_params=(("max_depth", (MAX_DEPTH,)),),
+    primary_key=("workspace", "repository", "ref", "path"),
+    columns=(
+        *repository_scope_columns(),
+        col(
+            "ref",
+            "VARCHAR",
+            None,
+            "Branch, tag or commit hash the tree is read at (may contain `/`); without a filter every branch "
+            "and tag is listed.",
+        ),
+        col("path", "VARCHAR", "path", "Path of the file or directory from the repository root."),
+        col("type", "VARCHAR", "type", "`commit_file` or `commit_directory`."),
+        Column(
+            name="depth",
+            type="BIGINT",
+            path="path",
+            description="Level below the root: 1 for top-level entries, 2 inside a top-level directory...",
+            derive=path_depth,
+        ),
+        col("size", "BIGINT", "size", "Size of a file in bytes (null for directories)."),
+        col("mimetype", "VARCHAR", "mimetype", "Content type Bitbucket derives from the file name."),
+        col("attributes", "JSON", "attributes", "File modifiers: binary, executable, link, lfs, subrepository."),
+        col("commit_hash", "VARCHAR", "commit.hash", "Full hash of the commit the ref pointed at."),
+    ),
+    notes="Read the tree at one ref: `WHERE repository = 'api' AND ref = 'main'`, or join `repositories` on "
+    "`f.repository = r.slug AND f.ref = r.mainbranch_name` for every main branch. Without a `ref` filter "
+    "every branch and tag of the repository is listed (bounded by MaxFanout). The listing goes 20 levels "
+    "deep; `depth` filters locally.",
+)

@@ -1,0 +1,25 @@
+"""Comments on snippets (``GET /snippets/{workspace}/{encoded_id}/comments``)."""
+
+from ..columns import WORKSPACE_KEY, col, user_columns, workspace_column
+from ..model import PathKey, TableDef
+from .snippets import SNIPPET_DESCRIPTION
+
+SNIPPET_KEY = PathKey("encoded_id", "snippet_id", source_table="snippets", source_column="id")
+
+TABLE = TableDef(
+    name="snippet_comments",
+    description="Comments written on snippets.",
+    path="/snippets/{workspace}/{encoded_id}/comments",
+    scope="workspace",
+    keys=(WORKSPACE_KEY, SNIPPET_KEY),
+    primary_key=("workspace", "snippet_id", "id"),
+    columns=(
+        workspace_column(),
+        col("snippet_id", "VARCHAR", None, SNIPPET_DESCRIPTION),
+        col("id", "BIGINT", "id", "Id of the comment."),
+        col("content_raw", "VARCHAR", "content.raw", "Text of the comment as written (markdown)."),
+        *user_columns("user", "user", "the commenter"),
+        col("created_on", "TIMESTAMPTZ", "created_on", "When the comment was written (UTC)."),
+        col("updated_on", "TIMESTAMPTZ", "updated_on", "When the comment last changed (UTC)."),
+    ),
+)

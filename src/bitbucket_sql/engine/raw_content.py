@@ -1,0 +1,43 @@
+"""Raw file bodies (``paging="raw"`` tables such as ``file_contents``) -> the one object a row reads.
+
+The API answers a file with its bytes and a Content-Type derived from the file name, never with a
+character set, so the text is decided here: bytes that hold a NUL in their first 8 KiB or are not
+valid UTF-8 are *binary* (``is_binary`` true, ``text`` null; no guessing of legacy encodings,
+which would turn binaries into garbage text). A body above the table's ``max_content_bytes`` is
+an error naming the file and the way around it, never a silently truncated text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bitbucket_sql.catalog.model import TableDef
+
+from .errors import EngineError
+
+#: How much of a body is searched for NUL bytes (what git's own binary check looks at).
+BINARY_PROBE_BYTES = 8192
+
+
+class FileTooLargeError(EngineError):
+    """A file read by a raw table is larger than the table's ``max_content_bytes``."""
+
+
+def file_object(table: TableDef, scope: dict[str, Any], content: bytes, content_type: str) -> dict[str, Any]:
+    """``{"size", "is_binary", "content_type", "text"}`` for one file body (see the module doc)."""
+    if len(content) > table.max_content_bytes:
+        where = ", ".join(f"{name} {scope[name]!r}" for name in ("repository", "ref", "path") if name in scope)
+        raise FileTooLargeError(
+            f"{table.name}: the file at {where} is {len(content):,} bytes, above the limit of "
+            f"{table.max_content_bytes:,} bytes. Filter the files by size first: join files "
+            f"(ON c.repository = f.repository AND c.ref = f.ref AND c.path = f.path) with f.size < "
+            f"{table.max_content_bytes}, or name the paths you need."
+        )
+    text: str | None = None
+    if b"\x00" not in content[:BINARY_PROBE_BYTES]:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    media = content_type.split(";", 1)[0].strip() or None
+    return {"size": len(content), "is_binary": text is None, "content_type": media, "text": text}
