@@ -37,17 +37,20 @@ class Call:
     procedure: str  # lower case, without a schema ("sp_executesql", "sp_columns")
     params: list[Param] = field(default_factory=list)
 
-    def positional(self, index: int, name: str, default: Any = None) -> Any:
-        """The parameter called ``name`` (``@name``), else the ``index``-th (0-based) positional one."""
-        wanted = "@" + name.lower().lstrip("@")
+    def positional(self, index: int, name: str, default: Any = None, *aliases: str) -> Any:
+        """The parameter called ``@name`` (or an alias), else the ``index``-th (0-based) unnamed one."""
+        wanted = {"@" + alias.lower().lstrip("@") for alias in (name, *aliases)}
         for param in self.params:
-            if param.name.lower() == wanted:
+            if param.name.lower() in wanted:
                 return param.value
-        if index < len(self.params) and not self.params[index].name:
-            return self.params[index].value
-        if index < len(self.params) and self.params[index].name.lower() not in _KNOWN_NAMES:
+        if index < len(self.params) and param_is_positional(self.params[index]):
             return self.params[index].value
         return default
+
+
+def param_is_positional(param: Param) -> bool:
+    """Unnamed, or named like the statement's own parameters (``@P1``) rather than the procedure's."""
+    return not param.name or param.name.lower() not in _KNOWN_NAMES
 
 
 #: names drivers give the system procedures' own parameters (others are the statement's)

@@ -353,7 +353,7 @@ class TdsSession:
         return events
 
     def _proc_sp_executesql(self, call: rpc.Call) -> list[Event]:
-        stmt = call.positional(0, "stmt")
+        stmt = call.positional(0, "stmt", None, "statement")
         if not isinstance(stmt, str):
             raise TdsError(214, "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.")
         rest = [param for param in call.params[1:] if param.name.lower() not in ("@stmt", "@statement")]
