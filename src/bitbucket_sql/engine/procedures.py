@@ -657,7 +657,6 @@ class ProcedureCall:
 #: (table, column) -> new value -> procedure. Every other value of the column is refused.
 STATE_TRANSITIONS: dict[tuple[str, str], dict[str, str]] = {
     ("pull_requests", "state"): {"MERGED": "merge_pull_request", "DECLINED": "decline_pull_request"},
-    ("pipelines", "state_result_name"): {"STOPPED": "stop_pipeline"},
 }
 #: Columns that may be SET together with the state and become arguments of its procedure.
 _EXTRA_ARGUMENTS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -665,7 +664,6 @@ _EXTRA_ARGUMENTS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 _OPEN_STATES: dict[tuple[str, str], tuple[str, ...]] = {
     ("pull_requests", "state"): ("OPEN",),
-    ("pipelines", "state_result_name"): (),
 }
 
 
@@ -675,8 +673,7 @@ def procedure_for_update(
     """The action a natural UPDATE of one row stands for, and the assignments left for a plain update.
 
     ``UPDATE pull_requests SET state = 'MERGED'`` merges (default strategy, or ``close_source_branch``
-    when SET too), ``SET state = 'DECLINED'`` declines, ``UPDATE pipelines SET state_result_name =
-    'STOPPED'`` stops a run. ``row`` is the target row as read (column -> value). Returns
+    when SET too), ``SET state = 'DECLINED'`` declines. ``row`` is the target row as read (column -> value). Returns
     ``(None, assignments)`` when no state column is assigned, or when the row already has that
     state (nothing to do). Refuses, naming the values that work, every other transition: the API
     cannot reopen a pull request, nor set other states directly.
@@ -696,8 +693,7 @@ def procedure_for_update(
                 "", column,
                 f"UPDATE {table_name} SET {column} = {wanted!r} has no Bitbucket action: the values that work are "
                 f"{' and '.join(repr(v) for v in targets)} ({', '.join(f'{v} -> CALL {p}' for v, p in targets.items())}). "
-                + ("Bitbucket's API cannot reopen a merged or declined pull request."
-                   if table_name == "pull_requests" else "Other states are set by Bitbucket itself."),
+                + "Bitbucket's API cannot reopen a merged or declined pull request, nor set other states.",
             )
         allowed = _OPEN_STATES[(table_name, column)]
         if allowed and current is not None and current not in allowed:
@@ -724,9 +720,23 @@ def procedure_for_update(
 
 
 def _keys_of(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    if table == "pull_requests":
-        return {"workspace": row.get("workspace"), "repository": row.get("repository"), "pull_request_id": row.get("id")}
-    return {"workspace": row.get("workspace"), "repository": row.get("repository"), "pipeline_uuid": row.get("uuid")}
+    return {"workspace": row.get("workspace"), "repository": row.get("repository"), "pull_request_id": row.get("id")}
+
+
+def transition_columns(table: str) -> set[str]:
+    """The columns of ``table`` whose UPDATE runs a procedure (``state`` of ``pull_requests``)."""
+    return {column for (table_name, column) in STATE_TRANSITIONS if table_name == table.lower()}
+
+
+def procedure_request(call: ProcedureCall, default_schema: str | None) -> tuple[str, str, dict[str, Any] | None]:
+    """(method, path, body) of the one request a natural UPDATE's procedure sends, validated as a CALL.
+
+    For the UPDATE path, which sends it with its other writes: a merge Bitbucket answers with 202
+    counts as written (accepted); ``CALL merge_pull_request`` waits for such a merge instead.
+    """
+    procedure = get_procedure(call.name)
+    bound = bind_values(procedure, call.arguments, default_schema)
+    return procedure.method, bound.path, bound.body if procedure.sends_body else None
 
 
 # --------------------------------------------------------------------------- system tables

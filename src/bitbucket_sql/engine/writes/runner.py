@@ -113,8 +113,12 @@ def _requests_for(
         is_values = isinstance(statement.source, exp.Values)
         return requests, None if is_values else source_sql
     changes = [name for name, _ in statement.assignments]
-    planner.check_update_columns(changes)
-    select_sql = _target_select(statement, table, planner, workspace)
+    # ``SET state = 'MERGED'`` runs a procedure (engine/procedures.py); lazy import: it imports writes
+    from ..procedures import procedure_for_update, procedure_request, transition_columns
+
+    actions = transition_columns(table.name) & set(changes) if statement.kind == "update" else set()
+    planner.check_update_columns([name for name in changes if name not in actions])
+    select_sql = _target_select(statement, table, planner, workspace, sorted(actions))
     result = engine.read_for_write(select_sql)
     names = [column.name for column in result.columns]
     requests = []
@@ -125,14 +129,24 @@ def _requests_for(
             requests.append(planner.delete_request(current))
         else:
             new = {name.removeprefix(_NEW): value for name, value in values.items() if name.startswith(_NEW)}
+            if actions:
+                call, new = procedure_for_update(table.name, new, current)
+                if call is not None:
+                    method, path, body = procedure_request(call, workspace)
+                    identity = ", ".join(f"{k}={current.get(k)}" for k in planner.path_columns if k != "workspace")
+                    requests.append(WriteRequest(method, path, body, identity, (), {k: current.get(k) for k in
+                                                 planner.path_columns}, current))
+                if call is not None or not new:
+                    continue
             requests.append(planner.update_request(current, new))
     return requests, select_sql
 
 
-def _target_select(statement: WriteStatement, table: TableDef, planner: WritePlanner, workspace: str | None) -> str:
+def _target_select(statement: WriteStatement, table: TableDef, planner: WritePlanner, workspace: str | None,
+                   extra: Sequence[str] = ()) -> str:
     """``SELECT <keys, current values> , <new values> FROM table WHERE ...``: the rows to change."""
     reference = statement.reference
-    wanted = list(dict.fromkeys([*planner.path_columns, *(f.column for f in planner.op.fields
+    wanted = list(dict.fromkeys([*planner.path_columns, *extra, *(f.column for f in planner.op.fields
                                                          if table.column(f.column) is not None
                                                          and (planner.op.full_body or statement.returning))]))
     projections: list[exp.Expression] = []
