@@ -4,6 +4,7 @@ Writes are declared per table in the catalog (:class:`bitbucket_sql.catalog.mode
 nothing here knows a table by name. :func:`run_writes` is the one entry point the engine calls.
 """
 
+from .engine_methods import WriteMethods
 from .errors import (
     PartialWriteError,
     ReadOnlyConnectionError,
@@ -14,7 +15,6 @@ from .errors import (
     WriteScopeError,
     WriteValidationError,
 )
-from .engine_methods import WriteMethods
 from .parse import WriteStatement, is_write, parse_write
 from .runner import run_writes
 

@@ -28,9 +28,13 @@ def returning_rows(
 ) -> tuple[list[ResultColumn], list[tuple[Any, ...]]]:
     """(columns, rows) of the statement's RETURNING list over the written objects."""
     rows = []
+    secret = {f.column for op in table.writes for f in op.fields if f.secret}
     for outcome in written:
         answer = outcome.response if statement.kind != "delete" and isinstance(outcome.response, dict) else None
-        scope = {**outcome.request.row, **outcome.request.keys} if answer is not None else outcome.request.row
+        # an answered object speaks for itself (a secured value it omits stays NULL); the row written
+        # stands in only when the API answered nothing, and never with a secret value
+        scope = dict(outcome.request.keys) if answer is not None else {
+            name: value for name, value in outcome.request.row.items() if name not in secret}
         rows.append(extract_row(answer or {}, table.columns, scope))
     projections = ", ".join(expression.sql(dialect=DIALECT) for expression in statement.returning)
     alias = f" AS {quote_identifier(statement.alias)}" if statement.alias else ""
