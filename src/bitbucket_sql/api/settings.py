@@ -86,6 +86,10 @@ PROPERTIES: tuple[Property, ...] = (
     Property("CABundle", "ca_bundle", "path", None, doc="Extra CA certificates (PEM)."),
     Property("UserAgent", "user_agent", "str", None, doc="Suffix for the User-Agent header."),
     Property("Profile", "profile", "str", None, doc="Named profile in the config file."),
+    Property(
+        "SyncedDatabase", "synced_database", "path", None,
+        doc="Answer queries from this DuckDB file made by bbsql sync (no requests).",
+    ),
 )
 
 
@@ -156,6 +160,8 @@ class ConnectionSettings:
     ca_bundle: str | None = None
     user_agent: str | None = None
     profile: str | None = None
+    #: a DuckDB file written by ``bbsql sync``: queries read it instead of the API
+    synced_database: str | None = None
     #: keys that were set explicitly (connection string, keywords or profile), by property name
     explicit: frozenset[str] = field(default=frozenset(), compare=False)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,29 @@ from bitbucket_sql.cli._output import (
 )
 from bitbucket_sql.cli._progress import ProgressLine
 from bitbucket_sql.cli._tabular import Tabular, text_of
+
+
+@contextmanager
+def synced_engine(connection: str | None, profile: str | None, path: str) -> Iterator[Any]:
+    """An engine answering from a ``bbsql sync`` copy; without a connection, the copy's own
+    workspace (when it holds one) is the default schema and no credential is needed."""
+    from bitbucket_sql.api.settings import parse_connection_string
+    from bitbucket_sql.cli._connection import resolve_settings
+    from bitbucket_sql.engine import Engine
+    from bitbucket_sql.engine.synced import SyncedCopy
+
+    with friendly_errors():
+        if connection or profile:
+            settings = resolve_settings(connection, profile).with_overrides(SyncedDatabase=path)
+        else:
+            held = SyncedCopy(path).workspaces()
+            settings = parse_connection_string(
+                None, SyncedDatabase=path, **({"Workspace": held[0]} if len(held) == 1 else {}))
+        engine = Engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def read_sql(sql: str) -> str:
@@ -58,6 +83,7 @@ params_option = click.option(
     help="Run a metric of 'bbsql metrics' instead of SQL; then each -p is key=value "
     "(workspace, repository, project, start, end, days).",
 )
+@click.option("--from", "synced", metavar="FILE", help="Answer from a DuckDB copy made by 'bbsql sync' (no requests).")
 @click.argument("sql", required=False)
 def query(
     connection: str | None,
@@ -66,6 +92,7 @@ def query(
     output: Path | None,
     params: tuple[str, ...],
     metric: str | None,
+    synced: str | None,
     sql: str | None,
 ) -> None:
     """Run SQL against Bitbucket Cloud and print the result ('-' reads SQL from stdin).
@@ -81,6 +108,7 @@ def query(
       bbsql query -f csv -p OPEN "SELECT * FROM pull_requests WHERE state = ?" > open.csv
       bbsql query -f parquet -o prs.parquet "SELECT * FROM pull_requests"
       bbsql query --metric lead_time -p start=2026-01-01 -p repository=api
+      bbsql query --from bitbucket.duckdb "SELECT state, count(*) FROM pull_requests GROUP BY 1"
     """
     if fmt == "parquet" and output is None:
         raise click.UsageError(PARQUET_NEEDS_A_FILE)
@@ -88,7 +116,7 @@ def query(
         raise click.UsageError("give either SQL or --metric NAME, not both")
     statement = "" if metric is not None else read_sql(sql or "")
     values: list[Any] | None = list(params) or None
-    with opened_engine(connection, profile) as engine:
+    with synced_engine(connection, profile, synced) if synced else opened_engine(connection, profile) as engine:
         if metric is not None:
             from bitbucket_sql.metrics import metric_statement
 

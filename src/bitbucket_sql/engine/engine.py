@@ -346,6 +346,12 @@ class Engine(WriteMethods):
     # --- fetching -------------------------------------------------------------------------
     def _fetch(self, prepared: _Prepared, fetcher: Fetcher) -> int:
         """Fetch every scan and metadata table into the local database; returns rows fetched."""
+        if getattr(self.settings, "synced_database", None):
+            from .synced import SyncedCopy  # bbsql sync's copy answers instead of the API
+
+            return SyncedCopy(self.settings.synced_database).load(
+                prepared, self.default_schema,
+                lambda ref: to_arrow(_columns_of(ref), self._metadata_rows(ref, fetcher)), to_arrow)
         ref_rows: dict[int, list[Row]] = {}
         by_physical: dict[tuple[str, str], list[Row]] = {}
         fetcher.ref_tables = {ref_id: ref.table for ref_id, ref in prepared.refs.items() if ref.table is not None}

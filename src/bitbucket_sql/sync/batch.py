@@ -64,7 +64,30 @@ def key_dicts(table: SyncTable, keys: Iterable[Sequence[Any]]) -> list[dict[str,
     return [dict(zip(table.primary_key, key, strict=True)) for key in keys]
 
 
-def gone_keys(previous: Iterable[Sequence[Any]], current: Iterable[Sequence[Any]]) -> list[list[Any]]:
-    """Keys in ``previous`` and not in ``current`` (order of ``previous``)."""
-    now = {tuple(key) for key in current}
-    return [list(key) for key in previous if tuple(key) not in now]
+def row_digest(row: Mapping[str, Any]) -> str:
+    """A short fingerprint of a row's values (to skip rows unchanged since the last sync)."""
+    text = json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def diff_rows(
+    table: SyncTable, rows: list[dict[str, Any]], previous: Mapping[str, str] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """(rows new or changed since ``previous``, primary-key dicts of rows gone, the new
+    key -> digest map to keep in the state). ``previous`` maps the JSON text of each key kept
+    by the last sync to its row's digest."""
+    current: dict[str, str] = {}
+    changed = []
+    for row in rows:
+        key = json.dumps(key_of(table, row), default=str)
+        digest = row_digest(row)
+        current[key] = digest
+        if previous is None or previous.get(key) != digest:
+            changed.append(row)
+    gone = [json.loads(key) for key in (previous or {}) if key not in current]
+    return changed, key_dicts(table, gone), current
+
+
+def kept_key_dicts(table: SyncTable, kept: Mapping[str, str] | None) -> list[dict[str, Any]]:
+    """Primary-key dicts of every row a scope's state keeps (when the whole scope is gone)."""
+    return key_dicts(table, [json.loads(key) for key in (kept or {})])

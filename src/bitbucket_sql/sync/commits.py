@@ -21,7 +21,7 @@ from bitbucket_sql.api.errors import BitbucketError, NotFoundError
 from bitbucket_sql.catalog import templates
 from bitbucket_sql.catalog.registry import require_table
 
-from .batch import Batch, gone_keys, key_dicts, key_of, rows_of
+from .batch import Batch, diff_rows, kept_key_dicts, rows_of
 from .run import SKIPPABLE, Run, list_params
 from .tables import SyncTable
 from .values import parse_timestamp
@@ -142,11 +142,10 @@ def branch_commits(run: Run, table: SyncTable) -> Iterator[Batch]:
                 continue
             path = templates.fill(definition.path, {"workspace": run.workspace, "repo_slug": slug, "revision": name})
             items = [item for page in run.walk(path, {}, PAGELEN) for item in page]
-            rows = rows_of(table, items, {**scope, "branch": name})
-            keys = [key_of(table, row) for row in rows]
-            deletes = key_dicts(table, gone_keys((saved or {}).get("keys", []), keys))
-            state[scope_id] = {"head": head, "keys": keys}
+            rows, deletes, kept = diff_rows(table, rows_of(table, items, {**scope, "branch": name}),
+                                            (saved or {}).get("rows"))
+            state[scope_id] = {"head": head, "rows": kept}
             yield Batch(run.workspace, table.name, rows, deletes, run.snapshot())
         for scope_id in [s for s in state if s.startswith(f"r:{slug}/") and s.split("/", 1)[1] not in now]:
-            gone = state.pop(scope_id).get("keys", [])
-            yield Batch(run.workspace, table.name, [], key_dicts(table, gone), run.snapshot())
+            gone = kept_key_dicts(table, state.pop(scope_id).get("rows"))
+            yield Batch(run.workspace, table.name, [], gone, run.snapshot())

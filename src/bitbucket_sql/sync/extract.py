@@ -56,7 +56,7 @@ from typing import Any
 
 from .batch import Batch
 from .commits import branch_commits, commit_family
-from .full_refresh import full_refresh
+from .full_refresh import full_refresh, purge_deleted_repositories
 from .pipelines import pipeline_family
 from .pull_requests import pull_request_family
 from .run import Budget, Run, empty_state
@@ -118,7 +118,8 @@ def _plan(run: Run, tables: list[SyncTable]) -> Iterator[tuple[list[str], Iterat
             children = [t for t in tables if t.name in PR_CHILDREN]
             members = ([parent] if parent else []) + children
             done |= {t.name for t in members}
-            yield [t.name for t in members], pull_request_family(run, parent, children)
+            yield [t.name for t in members], _chain(pull_request_family(run, parent, children),
+                                                    *(purge_deleted_repositories(run, c) for c in children))
         elif table.kind == "pipelines":
             members = [t for t in (by_name.get("pipelines"), by_name.get("pipeline_steps")) if t is not None]
             done |= {t.name for t in members}
@@ -129,7 +130,12 @@ def _plan(run: Run, tables: list[SyncTable]) -> Iterator[tuple[list[str], Iterat
             yield [t.name for t in members], commit_family(run, members)
         elif table.kind == "branch_commits":
             done.add(table.name)
-            yield [table.name], branch_commits(run, table)
+            yield [table.name], _chain(branch_commits(run, table), purge_deleted_repositories(run, table))
         else:
             done.add(table.name)
             yield [table.name], full_refresh(run, table)
+
+
+def _chain(*parts: Iterator[Batch]) -> Iterator[Batch]:
+    for part in parts:
+        yield from part

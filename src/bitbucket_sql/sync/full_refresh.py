@@ -11,9 +11,10 @@ from bitbucket_sql.api.errors import BitbucketError, NotFoundError
 from bitbucket_sql.catalog import templates
 from bitbucket_sql.catalog.registry import require_table
 
-from .batch import Batch, gone_keys, key_dicts, key_of, rows_of
+from .batch import Batch, diff_rows, kept_key_dicts, rows_of
 from .run import SKIPPABLE, Run, list_params
 from .tables import SyncTable
+from .values import row_dict
 
 #: Scopes listed together (concurrently) before their batches are handed out.
 SCOPES_PER_ROUND = 16
@@ -21,46 +22,71 @@ SCOPES_PER_ROUND = 16
 Scope = tuple[str, dict[str, Any], str]
 
 
-def scopes_of(run: Run, table: SyncTable) -> tuple[list[Scope], set[str] | None]:
-    """(scope id, scope column values, filled path) for every scope of ``table``, and the ids
-    of every scope that exists (None when ``--repositories`` hides some: then no scope is
-    declared gone unless its repository is)."""
+def scopes_of(run: Run, table: SyncTable) -> tuple[list[Scope], bool]:
+    """(scope id, scope column values, filled path) for every scope of ``table``, and whether
+    the list is complete (False when a parent listing failed: then no scope is declared gone).
+
+    The base scopes are the table's level (one global scope, the workspace, or each repository);
+    every further path key multiplies them by its values: a closed ``values`` set, or the
+    ``source_column`` of its ``source_table`` listed within the scope (``source_where`` keeps
+    the matching parents only). Parent listings are shared within the run."""
     definition = table.definition
     workspace = run.workspace
-    placeholders = {key.placeholder: key for key in definition.keys}
     if definition.scope == "global":
-        return [("g:", {}, definition.path)], {"g:"}
-    if set(placeholders) == {"workspace"}:
-        scope_id = f"w:{workspace}"
-        path = templates.fill(definition.path, {"workspace": workspace})
-        return [(scope_id, {"workspace": workspace}, path)], {scope_id}
-    if set(placeholders) == {"workspace", "repo_slug"}:
-        scopes = []
-        for slug in run.repositories():
-            path = templates.fill(definition.path, {"workspace": workspace, "repo_slug": slug})
-            scopes.append((f"r:{slug}", {"workspace": workspace, "repository": slug}, path))
-        return scopes, {f"r:{slug}" for slug in run.all_repositories()}
-    extra = [key for key in definition.keys if key.placeholder != "workspace"]
-    if definition.scope == "workspace" and len(extra) == 1 and extra[0].source_table:
-        key = extra[0]
-        source = require_table(key.source_table)  # type: ignore[arg-type]
-        items = run.listing(templates.fill(source.path, {"workspace": workspace}), list_params(source),
-                            source.max_pagelen)
-        source_column = source.column(key.source_column or "")
-        values = [item.get(source_column.path) for item in items] if source_column and source_column.path else []
-        scopes = []
-        for value in values:
-            if value is None:
-                continue
-            path = templates.fill(definition.path, {"workspace": workspace, key.placeholder: value})
-            scopes.append((f"p:{value}", {"workspace": workspace, key.column: value}, path))
-        return scopes, {scope_id for scope_id, _, _ in scopes}
-    raise ValueError(f"table {definition.name!r} has no full-refresh scope rule")
+        partial: list[tuple[str, dict[str, Any]]] = [("g:", {})]
+    elif definition.scope == "workspace":
+        partial = [(f"w:{workspace}", {"workspace": workspace})]
+    else:
+        partial = [(f"r:{slug}", {"workspace": workspace, "repository": slug}) for slug in run.repositories()]
+    complete = True
+    for key in definition.keys:
+        if key.placeholder in ("workspace", "repo_slug"):
+            continue
+        expanded: list[tuple[str, dict[str, Any]]] = []
+        for scope_id, scope in partial:
+            values, ok = _key_values(run, key, scope)
+            complete = complete and ok
+            expanded += [(f"{scope_id}/{value}", {**scope, key.column: value}) for value in values]
+        partial = expanded
+    scopes = []
+    for scope_id, scope in partial:
+        fill = {"workspace": workspace, **{k.placeholder: scope.get(k.column) for k in definition.keys
+                                           if k.placeholder != "workspace"}}
+        try:
+            scopes.append((scope_id, scope, templates.fill(definition.path, fill)))
+        except ValueError:
+            continue  # a value no URL can address (an empty name): no rows, as in the live engine
+    return scopes, complete
+
+
+def _key_values(run: Run, key: Any, scope: dict[str, Any]) -> tuple[list[Any], bool]:
+    if key.values:
+        return list(key.values), True
+    if not key.source_table or not key.source_column:
+        raise ValueError(f"path key {key.placeholder!r} has no source to enumerate")
+    source = require_table(key.source_table)
+    fill = {"workspace": run.workspace, **{k.placeholder: scope.get(k.column) for k in source.keys
+                                           if k.placeholder != "workspace"}}
+    path = templates.fill(source.path, fill)
+    try:
+        if source.paging == "single":
+            items = [run.client.get(path)]
+        else:
+            items = run.listing(path, list_params(source), source.max_pagelen)
+    except SKIPPABLE as error:
+        run.warn(source.name, str(scope), error)
+        return [], False
+    rows = [row_dict(item, source.columns, scope) for item in items]
+    if key.source_where:
+        column, wanted = key.source_where
+        rows = [row for row in rows if row.get(column) == wanted]
+    return [row[key.source_column] for row in rows if row.get(key.source_column) is not None], True
 
 
 def full_refresh(run: Run, table: SyncTable) -> Iterator[Batch]:
     definition = table.definition
-    scopes, existing = scopes_of(run, table)
+    scopes, complete = scopes_of(run, table)
+    existing = {scope_id for scope_id, _, _ in scopes} if complete else None
     state = run.table_state(table.name)
     params = list_params(definition)
     for start in range(0, len(scopes), SCOPES_PER_ROUND):
@@ -73,31 +99,27 @@ def full_refresh(run: Run, table: SyncTable) -> Iterator[Batch]:
                     yield _warning(run, table, run.warn(table.name, scope_id, found))
                     continue
                 raise found
-            rows = rows_of(table, found, scope)
-            keys = [key_of(table, row) for row in rows]
-            previous = state.get(scope_id, {}).get("keys", [])
-            deletes = key_dicts(table, gone_keys(previous, keys))
-            state[scope_id] = {"keys": keys}
+            rows, deletes, kept = diff_rows(table, rows_of(table, found, scope), state.get(scope_id, {}).get("rows"))
+            state[scope_id] = {"rows": kept}
             yield Batch(run.workspace, table.name, rows, deletes, run.snapshot())
     if existing is not None:
         yield from vanished_scopes(run, table, existing)
 
 
 def vanished_scopes(run: Run, table: SyncTable, existing: set[str]) -> Iterator[Batch]:
-    """Deletes for the tracked keys of scopes that no longer exist (a deleted repository or
-    project), then their state is dropped. Children scopes (``r:api/12``) of a repository that
-    still exists are left to the table's own strategy."""
+    """Deletes for the tracked keys of scopes that no longer exist (a deleted repository,
+    project or environment), then their state is dropped. Scopes of repositories left out by
+    ``--repositories`` are kept."""
     state = run.table_state(table.name)
     repositories = run.all_repositories() if any(s.startswith("r:") for s in state) else set()
     for scope_id in list(state):
-        base = scope_id.split("/", 1)[0]
-        if base.startswith("r:"):
-            if base[2:] in repositories:
-                continue
-        elif scope_id in existing:
+        if scope_id in existing:
             continue
-        gone = state.pop(scope_id).get("keys", [])
-        yield Batch(run.workspace, table.name, [], key_dicts(table, gone), run.snapshot())
+        base = scope_id.split("/", 1)[0]
+        if base.startswith("r:") and base[2:] in repositories and not run.covers_repository(base[2:]):
+            continue
+        gone = kept_key_dicts(table, state.pop(scope_id).get("rows"))
+        yield Batch(run.workspace, table.name, [], gone, run.snapshot())
 
 
 def _read(run: Run, table: SyncTable, chunk: list[Scope], params: dict[str, Any]) -> dict[str, Any]:
@@ -116,3 +138,18 @@ def _read(run: Run, table: SyncTable, chunk: list[Scope], params: dict[str, Any]
 
 def _warning(run: Run, table: SyncTable, message: str) -> Batch:
     return Batch(run.workspace, table.name, [], [], run.snapshot(), warnings=[message])
+
+
+def purge_deleted_repositories(run: Run, table: SyncTable) -> Iterator[Batch]:
+    """Deletes for the tracked keys (pull request children, branch commits) of repositories
+    that no longer exist."""
+    state = run.table_state(table.name)
+    if not any(s.startswith("r:") for s in state):
+        return
+    repositories = run.all_repositories()
+    for scope_id in list(state):
+        base = scope_id.split("/", 1)[0]
+        if base.startswith("r:") and base[2:] not in repositories:
+            gone = kept_key_dicts(table, state.pop(scope_id).get("rows"))
+            if gone:
+                yield Batch(run.workspace, table.name, [], gone, run.snapshot())

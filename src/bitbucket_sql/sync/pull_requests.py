@@ -23,7 +23,7 @@ from typing import Any
 from bitbucket_sql.api.errors import BitbucketError
 from bitbucket_sql.catalog import templates
 
-from .batch import Batch, gone_keys, key_dicts, key_of, rows_of
+from .batch import Batch, diff_rows, rows_of
 from .run import SKIPPABLE, Run, list_params
 from .tables import SyncTable
 from .values import iso, parse_timestamp
@@ -145,12 +145,11 @@ def _children(
                 continue
             raise result
         rows = rows_of(child, result, {**scope, "pull_request_id": pr_id})
-        keys = [key_of(child, row) for row in rows]
-        previous = state.get(child_scope, {}).get("keys", [])
-        deletes += key_dicts(child, gone_keys(previous, keys))
-        upserts += rows
-        if keys:
-            state[child_scope] = {"keys": keys}
+        changed, gone, kept = diff_rows(child, rows, state.get(child_scope, {}).get("rows"))
+        deletes += gone
+        upserts += changed
+        if kept:
+            state[child_scope] = {"rows": kept}
         else:
             state.pop(child_scope, None)
     return upserts, deletes, warnings

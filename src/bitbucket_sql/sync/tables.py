@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bitbucket_sql.catalog.model import Column, TableDef
+from bitbucket_sql.catalog.model import Column, PathKey, TableDef
 from bitbucket_sql.catalog.registry import all_tables, require_table
 
 #: The synthetic key column of tables the API gives no primary key (hash of the entry).
 ACTIVITY_KEY = "activity_key"
 
-#: Tables that cost one request per commit or per branch on every change, left out of the
-#: default set (name them with ``--tables`` to sync them).
+#: Tables that cost one request per commit, per branch or per pull request even when little
+#: changed, left out of the default set (name them with ``--tables``); so are tables read per
+#: commit, per ref or per file, whatever their name (see :func:`classify`).
 OPT_IN: frozenset[str] = frozenset({"commit_diffstat", "commit_statuses", "pull_request_diffstat", "branch_commits"})
 
 PR_CHILDREN: frozenset[str] = frozenset(
@@ -80,6 +81,27 @@ class SyncTable:
         return self.definition.columns
 
 
+def _extra_keys(definition: TableDef) -> list[PathKey]:
+    return [k for k in definition.keys if k.placeholder not in ("workspace", "repo_slug")]
+
+
+def classify(definition: TableDef) -> tuple[str, str, bool]:
+    """(kind, strategy in words, in the default set) for one catalog table, by its shape."""
+    if definition.name in _STRATEGIES:
+        kind, strategy = _STRATEGIES[definition.name]
+        return kind, strategy, definition.name not in OPT_IN
+    extra = _extra_keys(definition)
+    if len(extra) == 1 and extra[0].source_table == "pull_requests":
+        return "pull_request_children", _PR_CHILD_STRATEGY, definition.name not in OPT_IN
+    if len(extra) == 1 and extra[0].source_table == "commits":
+        return "commits", "read for new commits only (see commits)", False
+    if any(k.source_table in ("commits", "refs", "pull_requests", "pipelines") for k in extra):
+        return "full_refresh", _FULL_REFRESH + "; one request per parent object, so not in the default set", False
+    if extra:
+        return "full_refresh", _FULL_REFRESH + " (one listing per parent)", definition.name not in OPT_IN
+    return "full_refresh", _FULL_REFRESH, definition.name not in OPT_IN
+
+
 def sync_table(definition: TableDef) -> SyncTable:
     """The :class:`SyncTable` of one catalog table."""
     columns = [(column.name, column.type) for column in definition.columns]
@@ -88,12 +110,7 @@ def sync_table(definition: TableDef) -> SyncTable:
         scope_columns = [key.column for key in definition.keys]
         columns.append((ACTIVITY_KEY, "VARCHAR"))
         primary_key = (*scope_columns, ACTIVITY_KEY)
-    if definition.name in _STRATEGIES:
-        kind, strategy = _STRATEGIES[definition.name]
-    elif definition.name in PR_CHILDREN:
-        kind, strategy = "pull_request_children", _PR_CHILD_STRATEGY
-    else:
-        kind, strategy = "full_refresh", _FULL_REFRESH
+    kind, strategy, default = classify(definition)
     return SyncTable(
         name=definition.name,
         primary_key=tuple(primary_key),
@@ -101,7 +118,7 @@ def sync_table(definition: TableDef) -> SyncTable:
         strategy=strategy,
         kind=kind,
         definition=definition,
-        default=definition.name not in OPT_IN,
+        default=default,
     )
 
 
@@ -116,7 +133,7 @@ def sync_tables(catalog_names: Sequence[str] | None = None) -> list[SyncTable]:
     name the catalog does not have (the message suggests close names).
     """
     if catalog_names is None:
-        chosen = [t for t in all_tables() if t.removed is None and t.name not in OPT_IN]
+        chosen = [t for t in all_tables() if t.removed is None and classify(t)[2]]
     else:
         chosen = []
         for name in catalog_names:
