@@ -306,5 +306,28 @@ def resolve_tables(tree: exp.Expression, context: Context, known_databases: set[
     return kinds.pop()
 
 
+_T = exp.DataType.Type
+_SIZED_TEXT = {_T.NVARCHAR, _T.VARCHAR, _T.NCHAR, _T.CHAR, _T.VARBINARY, _T.BINARY, _T.TEXT}
+
+
+def _duckdb_type(node: exp.Expression) -> exp.Expression:
+    """T-SQL's types as DuckDB reads them: bit is a boolean, float is 8 bytes, money a decimal, (max) no size."""
+    if not isinstance(node, exp.DataType):
+        return node
+    kind = node.this
+    if kind == _T.BIT:
+        return exp.DataType.build("BOOLEAN")
+    if kind == _T.MONEY:
+        return exp.DataType.build("DECIMAL(19, 4)")
+    if kind == _T.SMALLMONEY:
+        return exp.DataType.build("DECIMAL(10, 4)")
+    if kind == _T.FLOAT:
+        sizes = [int(size.name) for size in node.expressions if size.name.isdigit()]
+        return exp.DataType.build("REAL" if sizes and sizes[0] <= 24 else "DOUBLE")
+    if kind in _SIZED_TEXT and node.expressions:
+        return exp.DataType(this=kind, nested=False)
+    return node
+
+
 def to_duckdb(tree: exp.Expression) -> str:
-    return tree.sql(dialect="duckdb")
+    return tree.transform(_duckdb_type).sql(dialect="duckdb")

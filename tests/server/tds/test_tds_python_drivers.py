@@ -1,0 +1,107 @@
+"""python-tds (pytds) and pymssql, as applications use them: queries, parameters, types, a wrong
+password and a syntax error; rows equal the DB-API's for the same SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import pytest
+from pg_server_helpers import repository_with_pull_requests, require_module
+from tds_helpers import PASSWORD, REFERENCE_TSQL, RunningTds, dbapi_rows, tds_normalized
+
+
+def _pytds(server: RunningTds, password: str = PASSWORD, database: str = "acme") -> Any:
+    pytds = require_module("pytds", "python-tds")
+    require_module("OpenSSL", "pyOpenSSL")  # pytds encrypts through pyOpenSSL
+    return pytds.connect(dsn=server.host, port=server.port, database=database, user="reader",
+                         password=password, cafile=str(server.cert), validate_host=False, login_timeout=15,
+                         timeout=60, autocommit=True)
+
+
+def _pymssql(server: RunningTds, password: str = PASSWORD) -> Any:
+    pymssql = require_module("pymssql", "pymssql")
+    return pymssql.connect(server=server.host, port=str(server.port), database="acme", user="reader",
+                           password=password, login_timeout=15, timeout=60, encryption="require")
+
+
+def test_pytds_parameterised_query_equals_the_dbapi(tds_server: RunningTds, emulator: Any) -> None:
+    repo = repository_with_pull_requests(emulator)
+    with _pytds(tds_server) as connection, connection.cursor() as cursor:
+        cursor.execute(REFERENCE_TSQL.format(repo="%s"), (repo,))
+        rows = [tds_normalized(row) for row in cursor.fetchall()]
+        names = [column[0] for column in cursor.description]
+    assert rows == dbapi_rows(emulator, repo)
+    assert names == ["id", "title", "draft", "comment_count", "created_on", "reviewers"]
+    assert tds_server.events("login")[-1]["tls"] == "on"
+
+
+def test_pytds_types_round_trip(tds_server: RunningTds) -> None:
+    when = dt.datetime(2024, 2, 29, 13, 14, 15, 123456)
+    with _pytds(tds_server) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s AS i, %s AS big, %s AS f, %s AS d, %s AS s, %s AS b, %s AS t, %s AS n, "
+            "CAST(12.345 AS decimal(10,3)) AS dec, CAST('2024-01-02' AS date) AS day",
+            (7, 2**40, 1.25, decimal.Decimal("-3.50"), "naïve ✓", True, when, None))
+        row = cursor.fetchone()
+    assert row == (7, 2**40, 1.25, decimal.Decimal("-3.50"), "naïve ✓", True, when, None,
+                   decimal.Decimal("12.345"), dt.date(2024, 1, 2))
+
+
+def test_pytds_errors_keep_the_connection(tds_server: RunningTds) -> None:
+    pytds = require_module("pytds", "python-tds")
+    with pytest.raises(pytds.OperationalError, match="Login failed for user 'reader'"):
+        _pytds(tds_server, password="not-the-password")
+    with _pytds(tds_server) as connection, connection.cursor() as cursor:
+        with pytest.raises(pytds.ProgrammingError, match="Incorrect syntax"):
+            cursor.execute("SELEC name FROM repositories")
+        with pytest.raises(pytds.ProgrammingError, match="no_such_table"):
+            cursor.execute("SELECT * FROM no_such_table")
+        cursor.execute("SELECT COUNT(*) FROM repositories")
+        assert cursor.fetchone()[0] > 0
+    assert "not-the-password" not in " ".join(tds_server.access.lines)
+
+
+def test_pytds_metadata_and_system_functions(tds_server: RunningTds) -> None:
+    with _pytds(tds_server) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT @@VERSION, DB_NAME(), SCHEMA_NAME(), SERVERPROPERTY('ProductVersion')")
+        version, database, schema, product = cursor.fetchone()
+        assert version.startswith("Microsoft SQL Server") and database == "acme" and schema == "acme"
+        assert product.startswith("15.")
+        cursor.execute("SELECT c.name, t.name FROM sys.columns c JOIN sys.types t ON t.user_type_id = c.user_type_id "
+                       "JOIN sys.tables tb ON tb.object_id = c.object_id WHERE tb.name = %s ORDER BY c.column_id",
+                       ("repositories",))
+        columns = dict(cursor.fetchall())
+        assert columns["slug"] == "nvarchar" and columns["size"] == "bigint"
+        cursor.execute("SELECT TABLE_SCHEMA, TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME = 'commits'")
+        assert cursor.fetchall() == [("acme", "commits")]
+        cursor.execute("EXEC sp_pkeys @table_name = N'repositories'")
+        assert [row[3] for row in cursor.fetchall()] == ["workspace", "slug"]
+    statements = tds_server.events("statement")
+    assert all(record["requests"] == 0 for record in statements if "sys." in record["statement"])
+
+
+def test_pymssql_parameterised_query_equals_the_dbapi(tds_server: RunningTds, emulator: Any) -> None:
+    repo = repository_with_pull_requests(emulator)
+    with _pymssql(tds_server) as connection:
+        cursor = connection.cursor()
+        cursor.execute(REFERENCE_TSQL.format(repo="%s"), (repo,))
+        rows = [tds_normalized(row) for row in cursor.fetchall()]
+    assert rows == dbapi_rows(emulator, repo)
+
+
+def test_pymssql_types_wrong_password_and_syntax_error(tds_server: RunningTds) -> None:
+    pymssql = require_module("pymssql", "pymssql")
+    with pytest.raises(pymssql.OperationalError, match="Login failed"):
+        _pymssql(tds_server, password="not-the-password")
+    with _pymssql(tds_server) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT %d AS i, %s AS s, CAST(1 AS bit) AS b, CAST(2.5 AS float) AS f, "
+                       "CAST(12.5 AS decimal(5,2)) AS d", (42, "x'y"))
+        assert cursor.fetchone() == (42, "x'y", True, 2.5, decimal.Decimal("12.50"))
+        with pytest.raises(pymssql.ProgrammingError) as failure:
+            cursor.execute("SELECT FROM WHERE")
+        assert failure.value.args[0] == 102
+        cursor.execute("SELECT TOP 1 slug FROM [acme].[acme].[repositories] ORDER BY slug")
+        assert isinstance(cursor.fetchone()[0], str)
