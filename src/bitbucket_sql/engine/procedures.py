@@ -381,8 +381,13 @@ def _checked(procedure: ProcedureDef, param: ProcedureParam, value: Any, text: s
             checked = value
         elif isinstance(value, decimal.Decimal | float) and value == int(value):
             checked = int(value)
-    elif param.type == "BOOLEAN" and isinstance(value, bool):
-        checked = value
+        elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+            checked = int(value)  # '6' as SQL would cast it (`bbsql query -p 6` passes text)
+    elif param.type == "BOOLEAN":
+        if isinstance(value, bool):
+            checked = value
+        elif isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            checked = value.strip().lower() == "true"
     if checked is None:
         raise ProcedureArgumentError(
             procedure.name, param.name,
