@@ -191,7 +191,9 @@ class WritePlanner:
 
     def _request(self, keys: Mapping[str, Any], body: dict[str, Any] | None, row: dict[str, Any]) -> WriteRequest:
         values = {placeholder: keys[column] for column, placeholder in self.path_columns.items()}
-        identity = ", ".join(f"{column}={keys[column]}" for column in self.path_columns if column != "workspace")
+        named = [c for c in dict.fromkeys([*self.path_columns, *self.table.primary_key]) if c != "workspace"]
+        identity = ", ".join(f"{column}={keys.get(column, row.get(column))}" for column in named
+                             if keys.get(column, row.get(column)) is not None)
         try:
             path = fill(self.op.path, values)
         except (KeyError, ValueError) as error:
