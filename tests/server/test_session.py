@@ -137,8 +137,8 @@ def test_engine_hints_travel_separately(session: SqlSession) -> None:
 def test_writes_by_read_write_users_reach_the_engine(make_session: Callable[..., SqlSession]) -> None:
     session = make_session(can_write=True)
     with api_requests() as recording:
-        error = error_of(session, "UPDATE pull_requests SET title = 'x' WHERE repository = 'api' AND id = 1")
-    assert error.sqlstate == "0A000" and "not supported yet" in error.message  # the engine's own answer today
+        error = error_of(session, "UPDATE pull_requests SET html_url = 'x' WHERE repository = 'api' AND id = 1")
+    assert "html_url" in error.message and "read-only" in error.message  # the engine's own check, before any request
     assert recording.requests == 0
     ddl = error_of(session, "CREATE TABLE t (a int)")
     assert ddl.sqlstate == "0A000" and "no schema to change" in ddl.message

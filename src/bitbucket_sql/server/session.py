@@ -11,7 +11,7 @@ where it goes:
 - every other query is translated to DuckDB's dialect (:mod:`.translate`) and run by the
   engine, exactly as the DB-API would run it, so the same pushdown applies;
 - ``COPY (query) TO STDOUT`` runs the query and hands the rows to the protocol layer as COPY
-  data; writes get 42501 (read-only user) or 0A000 (the engine has no writes yet).
+  data; writes get 42501 (read-only user) or go to the engine (INSERT/UPDATE/DELETE, docs/writing.md).
 
 Every failure a client should see is a :class:`PgError` with PostgreSQL's SQLSTATE, the
 engine's readable message and, where it has one, its hint.
@@ -699,8 +699,8 @@ class SqlSession:
     def _write(self, word: str, text: str = "", params: list[Any] | None = None) -> StatementResult:
         """Writes: refused for read-only users; passed to the engine for read-write users.
 
-        The engine decides what it can change (today nothing: it answers 0A000 with its own
-        message), so writes start working here the day the engine supports them.
+        The engine decides what it can change (docs/writing.md) and refuses the rest with its own
+        message; the command tag counts the rows it changed (``UPDATE 3``).
         """
         if not self.can_write:
             raise PgError("42501", f"permission denied: user {self.user!r} has read-only access to database "
@@ -722,7 +722,7 @@ class SqlSession:
             raise self._cancelled() from None
         except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
             raise pg_error_for(error) from None
-        count = len(result.rows)
+        count = result.affected_rows if result.affected_rows is not None else len(result.rows)  # rows changed
         tag = f"INSERT 0 {count}" if word == "INSERT" else f"{word} {count}"
         fields = [Field(column.name, pg_type_for(column.type)) for column in result.columns] or None
         return StatementResult(fields, result.rows if fields else [], tag, self._notices(result),
