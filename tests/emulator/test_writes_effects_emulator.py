@@ -442,3 +442,29 @@ def test_the_author_cannot_review_their_own_pull_request(emu: EmulatorHandle, cl
         "reviewers": [{"uuid": _demo_uuid(emu)}],
     }
     assert "reviewers" in _error(client.post(f"{REPO}/pullrequests", json=body), 400)["fields"]
+
+
+def test_commit_approval_shows_on_the_commit(emu: EmulatorHandle, client: httpx.Client) -> None:
+    head = _branch_head(client, "main")
+    approved = client.post(f"{REPO}/commit/{head[:12]}/approve")
+    assert approved.status_code == 200 and approved.json()["approved"] is True
+    participants = client.get(f"{REPO}/commit/{head}").json()["participants"]
+    assert [p["user"]["uuid"] for p in participants] == [_demo_uuid(emu)]
+    assert client.delete(f"{REPO}/commit/{head}/approve").status_code == 204
+    assert client.get(f"{REPO}/commit/{head}").json()["participants"] == []
+    _error(client.delete(f"{REPO}/commit/{head}/approve"), 404)
+
+
+def test_downloads_upload_replace_and_delete(client: httpx.Client) -> None:
+    def listed() -> dict[str, int]:
+        values = client.get(f"{REPO}/downloads", params={"pagelen": 100}).json()["values"]
+        return {item["name"]: item["size"] for item in values}
+
+    upload = client.post(f"{REPO}/downloads", files=[("files", ("notes.txt", b"12345", "text/plain"))])
+    assert upload.status_code == 201 and upload.headers["location"].endswith("/downloads/notes.txt")
+    assert listed()["notes.txt"] == 5
+    client.post(f"{REPO}/downloads", files=[("files", ("notes.txt", b"1234567890", "text/plain"))])
+    assert listed()["notes.txt"] == 10  # the same name is replaced
+    _error(client.post(f"{REPO}/downloads", json={"files": "notes.txt"}), 406)
+    assert client.delete(f"{REPO}/downloads/notes.txt").status_code == 204
+    assert "notes.txt" not in listed()

@@ -25,6 +25,7 @@ from test_spec_conformance import EXTRA_DEFINITIONS, relax_spec
 
 from _official_spec import official_spec
 from bitbucket_sql.emulator import EmulatorHandle, run_emulator
+from bitbucket_sql.emulator.extras import repo_extras
 from bitbucket_sql.emulator.routes_write import write_routes
 from bitbucket_sql.emulator.routes_write.base import WriteRoute
 
@@ -67,6 +68,7 @@ class SpecCalls:
         *,
         expect: int,
         query: dict[str, str] | None = None,
+        files: Any = None,
     ) -> httpx.Response:
         operation = self.paths[template][method.lower()]
         schema_params = [p for p in operation.get("parameters", []) if p.get("in") == "body"]
@@ -75,7 +77,7 @@ class SpecCalls:
             errors = list(jsonschema.Draft4Validator(schema).iter_errors(body))
             assert not errors, f"request body of {method} {template} breaks the spec: {errors[0].message}"
         url = re.sub(r"{(\w+)}", lambda m: quote(str(params[m.group(1)]), safe="/"), template)
-        answer = self.client.request(method, url, json=body, params=query)
+        answer = self.client.request(method, url, json=body, params=query, files=files)
         assert answer.status_code == expect, f"{method} {url}: {answer.status_code} {answer.text[:300]}"
         documented = operation["responses"]
         assert str(expect) in documented, (
@@ -308,6 +310,28 @@ def _settings(calls: SpecCalls, emu: EmulatorHandle) -> None:
     calls("POST", f"{REPO}/forks", API, {"name": "api spec fork", "workspace": {"slug": "acme"}}, expect=201)
 
 
+def _commit_actions(calls: SpecCalls, emu: EmulatorHandle) -> None:
+    commit = {**API, "commit": _head(emu)}
+    calls("POST", f"{REPO}/commit/{{commit}}/approve", commit, expect=200)
+    calls("DELETE", f"{REPO}/commit/{{commit}}/approve", commit, expect=204)
+    files = [("files", ("spec-1.0.tar.gz", b"spec bytes", "application/gzip"))]
+    calls("POST", f"{REPO}/downloads", API, expect=201, files=files)
+    calls("DELETE", f"{REPO}/downloads/{{filename}}", {**API, "filename": "spec-1.0.tar.gz"}, expect=204)
+    with emu.store.lock:
+        caches = list(repo_extras(emu.store, "acme", "api").caches.values())
+    calls("DELETE", f"{REPO}/pipelines-config/caches", API, expect=204, query={"name": caches[0]["name"]})
+    if len(caches) > 1:
+        one = {**API, "cache_uuid": caches[1]["uuid"]}
+    else:  # a second cache under another name, so the by-uuid route has one to delete
+        with emu.store.lock:
+            repo_extras(emu.store, "acme", "api").caches["{spec-cache}"] = {
+                **caches[0],
+                "uuid": "{spec-cache}",
+            }
+        one = {**API, "cache_uuid": "{spec-cache}"}
+    calls("DELETE", f"{REPO}/pipelines-config/caches/{{cache_uuid}}", one, expect=204)
+
+
 def test_every_write_route_follows_the_spec(calls: SpecCalls, emu: EmulatorHandle) -> None:
     _projects_and_repositories(calls)
     _refs(calls, emu)
@@ -315,6 +339,7 @@ def test_every_write_route_follows_the_spec(calls: SpecCalls, emu: EmulatorHandl
     _statuses_and_hooks(calls, emu)
     _pipelines(calls, emu)
     _settings(calls, emu)
+    _commit_actions(calls, emu)
     routes = [route for route in write_routes(emu.store) if isinstance(route, WriteRoute)]
     every = {(route.method, route.path.removeprefix("/2.0").replace(":path}", "}")) for route in routes}
     assert every - calls.covered == set()

@@ -71,6 +71,7 @@ class RepoData:
     commit_order: list[str] = field(default_factory=list)  # every hash, newest first (topological)
     commit_diffstats: dict[str, list[JSON]] = field(default_factory=dict)  # hash -> diffstat vs 1st parent
     commit_statuses: dict[str, dict[str, JSON]] = field(default_factory=dict)  # hash -> key -> status
+    commit_participants: dict[str, list[JSON]] = field(default_factory=dict)  # hash -> approvals
     pullrequests: dict[int, JSON] = field(default_factory=dict)  # id -> pullrequest (full form)
     pr_comments: dict[int, dict[int, JSON]] = field(default_factory=dict)  # pr id -> comment id -> comment
     pr_tasks: dict[int, dict[int, JSON]] = field(default_factory=dict)  # pr id -> task id -> task

@@ -136,8 +136,8 @@ def commit(ctx: Ctx) -> Response:
     found = data.commit_by_prefix(ctx.params["commit"])
     if found is None:
         raise ApiError(404, f"Commit {ctx.params['commit']} not found in {repo['full_name']}")
-    # the single-commit form adds the commit's participants (none are generated)
-    return ctx.respond({**found, "participants": []})
+    # the single-commit form adds the commit's participants (none are generated; approvals add them)
+    return ctx.respond({**found, "participants": data.commit_participants.get(found["hash"], [])})
 
 
 def commit_statuses(ctx: Ctx) -> Response:

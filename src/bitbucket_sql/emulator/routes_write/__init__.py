@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
+from .commit_actions import commit_action_routes
 from .environments import environment_routes
 from .forks import fork_routes
 from .permissions import permission_routes
@@ -44,4 +45,5 @@ def write_routes(store: Any) -> list[BaseRoute]:
         *settings_routes(store),
         *permission_routes(store),
         *fork_routes(store),
+        *commit_action_routes(store),
     ]

@@ -136,6 +136,14 @@ def no_content() -> Response:
 MAX_BODY_DEPTH = 64
 
 
+class MultipartBody:
+    """A ``multipart/form-data`` body, kept raw for the one route that takes uploads."""
+
+    def __init__(self, raw: bytes, content_type: str) -> None:
+        self.raw = raw
+        self.content_type = content_type
+
+
 class BodyTooDeep(ValueError):
     """A request body nests JSON deeper than :data:`MAX_BODY_DEPTH`."""
 
@@ -163,6 +171,8 @@ def _check_depth(raw: bytes) -> None:
 
 
 def _parse_body(raw: bytes, content_type: str) -> Any:
+    if content_type.startswith("multipart/form-data"):
+        return MultipartBody(raw, content_type)
     if not raw.strip():
         return {}
     if content_type.startswith("application/x-www-form-urlencoded"):
