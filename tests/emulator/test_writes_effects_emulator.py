@@ -468,3 +468,22 @@ def test_downloads_upload_replace_and_delete(client: httpx.Client) -> None:
     _error(client.post(f"{REPO}/downloads", json={"files": "notes.txt"}), 406)
     assert client.delete(f"{REPO}/downloads/notes.txt").status_code == 204
     assert "notes.txt" not in listed()
+
+
+def test_a_webhook_needs_the_scope_of_its_events(emu: EmulatorHandle) -> None:
+    emu.credentials.add_access_token("hooks-only-token", "acme", frozenset({"webhook", "repository"}))
+    headers = {"Authorization": "Bearer hooks-only-token"}
+    hooks = f"{emu.base_url}{REPO}/hooks"
+    pushes = httpx.post(hooks, headers=headers, json={"url": "https://h.example/1", "events": ["repo:push"]})
+    assert pushes.status_code == 201
+    body = {"url": "https://h.example/2", "events": ["repo:push", "pullrequest:created"]}
+    refused = httpx.post(hooks, headers=headers, json=body)
+    assert refused.status_code == 403 and refused.json()["error"]["data"]["missing"] == ["pullrequest"]
+
+
+def test_write_requests_lists_only_writes(emu: EmulatorHandle, client: httpx.Client) -> None:
+    emu.reset_stats()
+    client.get(REPO)
+    assert emu.write_requests() == {}
+    client.post(f"{REPO}/refs/tags", json={"name": "counted", "target": {"hash": "main"}})
+    assert emu.write_requests() == {"POST /2.0/repositories/{workspace}/{repo_slug}/refs/tags": 1}

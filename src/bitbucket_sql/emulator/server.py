@@ -162,6 +162,12 @@ class EmulatorHandle:
     def reset_stats(self) -> None:
         self.app.state.stats.reset()
 
+    def write_requests(self) -> dict[str, int]:
+        """The write requests (POST, PUT, PATCH, DELETE) counted so far, by method and route
+        template: empty when nothing was written (what a dry run such as EXPLAIN must leave)."""
+        routes: dict[str, int] = self.stats()["routes"]
+        return {key: count for key, count in routes.items() if key.split(" ", 1)[0] != "GET"}
+
     def peak_in_flight(self) -> int:
         """Most API requests handled at the same moment since the last stats reset."""
         peak: int = self.app.state.stats.peak_in_flight

@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..principal import implied_scopes
 from ..routes_read.context import ApiError
 from ..serializers import objects as o
 from ..serializers.common import JSON, braced
 from ..store import Store
-from .base import ValidationError, WriteCtx, no_content, now_iso, route
+from .base import ValidationError, WriteCtx, no_content, now_iso, route, scope_refusal
 
 #: the spec's ``webhook_subscription.events`` enum
 EVENTS = frozenset(
@@ -97,10 +98,34 @@ def _secret_set(body: JSON, current: JSON | None) -> bool:
     return bool(secret)
 
 
+#: the read scope each event family needs besides ``webhook`` (spec: "as well as any scope that
+#: applies to the events that the webhook subscribes to")
+EVENT_SCOPES = {
+    "repo": "repository",
+    "pullrequest": "pullrequest",
+    "issue": "issue",
+    "project": "project",
+    "pipeline": "pipeline",
+}
+
+
+def _event_scopes(ctx: WriteCtx, events: list[str]) -> Response | None:
+    """The 403 when the credentials lack the scope of a subscribed event's resource, else None."""
+    required = sorted({EVENT_SCOPES[event.split(":", 1)[0]] for event in events})
+    granted = implied_scopes(frozenset(ctx.principal.scopes))
+    missing = [scope for scope in required if scope not in granted]
+    if not missing:
+        return None
+    return scope_refusal(("webhook", *required), missing, sorted(ctx.principal.scopes))
+
+
 def create_hook(ctx: WriteCtx) -> Response:
     hooks, subject, subject_type = _hooks_of(ctx)
     body = ctx.object_body()
     url, description, events, active = _validated(ctx, body, None)
+    refused = _event_scopes(ctx, events)
+    if refused is not None:
+        return refused
     uuid = ctx.store.new_uuid()
     hook = o.webhook(subject, subject_type, uuid, url, description, events, now_iso(), active=active)
     hook["secret_set"] = _secret_set(body, None)
@@ -122,6 +147,9 @@ def update_hook(ctx: WriteCtx) -> Response:
     current = hooks[uid]
     body = ctx.object_body()
     url, description, events, active = _validated(ctx, body, current)
+    refused = _event_scopes(ctx, events)
+    if refused is not None:
+        return refused
     hook = o.webhook(
         subject, subject_type, uid, url, description, events, current["created_at"], active=active
     )
