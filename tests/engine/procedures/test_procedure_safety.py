@@ -211,3 +211,13 @@ def test_read_only_token_gets_an_error_naming_the_scope(
 def test_a_procedure_error_is_an_engine_error_for_the_outlets(engine: Engine) -> None:
     with pytest.raises(EngineError):
         engine.execute("CALL no_such_thing()")
+
+
+def test_explain_analyze_call_runs_it_and_reports_the_requests(engine: Engine, api: httpx.Client) -> None:
+    plan = [row[0] for row in engine.execute(
+        "EXPLAIN ANALYZE CALL approve_pull_request(repository => 'api', pull_request_id => 6)").rows]
+
+    assert any(line.startswith("Actual: 1 request(s)") and "approved=True" in line for line in plan)
+    assert not any("sent no request" in line for line in plan)
+    _, participants = pr_state(api)
+    assert any(p["approved"] for p in participants)
