@@ -80,6 +80,8 @@ COLLATION = bytes([0x09, 0x04, 0xD0, 0x00, 0x34])
 NVARCHAR_LIMIT = 4000
 
 _DATE_ZERO = datetime.date(1, 1, 1)
+#: room for 38 digits and a scale (the default context keeps 28 digits and would round)
+_WIDE = decimal.Context(prec=80)
 _DATETIME_ZERO = datetime.datetime(1900, 1, 1)
 
 
@@ -244,7 +246,7 @@ def encode_value(column: ColumnType, value: Any) -> bytes:
     if kind == "decimal":
         size = _decimal_size(column.precision)
         number = decimal.Decimal(value)
-        scaled = int(number.scaleb(column.scale).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+        scaled = int(number.scaleb(column.scale, context=_WIDE).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
         return bytes([size, 1 if scaled >= 0 else 0]) + abs(scaled).to_bytes(size - 1, "little")
     if kind == "date":
         return b"\x03" + _date_bytes(value)
@@ -420,10 +422,10 @@ def _decode(code: int, data: bytes, info: ParamType) -> Any:
         else:
             high, low = struct.unpack("<iI", data)
             raw = (high << 32) | low
-        return decimal.Decimal(raw).scaleb(-4)
+        return decimal.Decimal(raw).scaleb(-4, context=_WIDE)
     if code in (DECIMAL, NUMERIC, DECIMALN, NUMERICN):
         magnitude = int.from_bytes(data[1:], "little")
-        return decimal.Decimal(magnitude if data[0] == 1 else -magnitude).scaleb(-info.scale)
+        return decimal.Decimal(magnitude if data[0] == 1 else -magnitude).scaleb(-info.scale, context=_WIDE)
     if code in (DATETIME, DATETIM4, DATETIMN):
         if len(data) == 4:
             days, minutes = struct.unpack("<HH", data)
