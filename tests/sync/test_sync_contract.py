@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
+from _helpers_connect import demo_settings
 from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.catalog.registry import all_tables
 from bitbucket_sql.sync.extract import Batch, UnknownSyncTableError, extract, sync_tables
 from bitbucket_sql.sync.tables import ACTIVITY_KEY, OPT_IN
-from _helpers_connect import demo_settings
 
 
 def test_the_core_imports_without_duckdb_or_pyarrow() -> None:

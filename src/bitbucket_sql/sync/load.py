@@ -133,7 +133,8 @@ class Loader:
         _quiet_dlt()
         self.destination = destination
         self.tables = {t.name: t for t in tables}
-        self._workdir = tempfile.mkdtemp(prefix="bbsql-sync-dlt-")
+        _remove_stale_workdirs()
+        self._workdir = tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")
         self._pipelines: dict[str, Any] = {}
         self._pending: dict[str, _Pending] = {}
         self._state: dict[str, Any] | None = None
@@ -277,6 +278,24 @@ class Loader:
             if not client.has_dataset():
                 client.create_dataset()
             yield client
+
+
+_WORKDIR_PREFIX = "bbsql-sync-dlt-"
+
+
+def _remove_stale_workdirs() -> None:
+    """dlt's working folders of runs whose process is gone (killed): their packages were never
+    recorded in a saved state, so nothing in them is needed."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_WORKDIR_PREFIX}*"):
+        pid_text = folder.name[len(_WORKDIR_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            continue
 
 
 def _write_file(path: Path, state: dict[str, Any]) -> None:
