@@ -42,7 +42,7 @@ from bitbucket_sql.catalog.procedures import ProcedureDef, ProcedureParam
 from bitbucket_sql.catalog.templates import fill, identifier_problem
 
 from .deadline import QueryDeadline
-from .errors import ParameterError, QueryTimeoutError, SqlSyntaxError
+from .errors import ParameterError, QueryTimeoutError, SqlSyntaxError, UnsupportedStatementError
 from .result import QueryResult, QueryStats, ResultColumn
 from .rows import extract_row, read_path
 from .statements import DIALECT, ExplainMode, bind_parameters, split_explain
@@ -60,11 +60,6 @@ POLL_FIRST_S = 0.2
 POLL_MAX_S = 2.0
 
 _CALL = re.compile(r"^\s*call\b", re.IGNORECASE)
-_NAME = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
-_CALL_SHAPE = re.compile(
-    rf"^\s*call\s+(?P<name>{_NAME}(?:\s*\.\s*{_NAME})?)\s*(?:\((?P<args>.*)\))?\s*;?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -131,24 +126,64 @@ def is_call(sql: str) -> bool:
 
 
 def parse_call(sql: str, params: Sequence[Any] | None = None) -> CallStatement | None:
-    """The CALL statement in ``sql``, or None when ``sql`` is not a CALL."""
+    """The CALL statement in ``sql``, or None when ``sql`` is not a CALL.
+
+    sqlglot reads ``CALL`` as an opaque command, so the rest is read as the one expression of a
+    ``SELECT``: ``name(args)``, ``schema.name(args)`` or ``name``. Parameters are bound the same
+    way as in queries, and comments are ignored.
+    """
     mode, body = split_explain(sql)
     body = _without_leading_comments(body)
     keyword = _CALL.match(body)
     if keyword is None:
         return None
-    # sqlglot tokenizes the rest of a CALL as one string: bind ``?`` in it as in a SELECT list
-    bound = "CALL" + bind_parameters("SELECT" + body[keyword.end():], params)[len("SELECT"):]
-    shape = _CALL_SHAPE.match(bound)
-    if shape is None:
-        raise SqlSyntaxError(
-            "SQL syntax error: a CALL is written CALL procedure_name(argument, ...) or with named arguments "
-            "CALL procedure_name(name => value, ...). List the procedures with SELECT * FROM sys_procedures."
-        )
-    parts = [_unquote(part.strip()) for part in re.split(rf"\s*\.\s*(?={_NAME}\s*$)", shape.group("name"), maxsplit=1)]
-    schema, name = (parts[0], parts[1]) if len(parts) == 2 else (None, parts[0])
-    positional, named = _arguments(name, shape.group("args") or "")
+    select_text = bind_parameters("SELECT" + body[keyword.end():], params)
+    bound = "CALL" + select_text[len("SELECT"):]
+    try:
+        trees = [tree for tree in sqlglot.parse(select_text, read=DIALECT) if tree is not None]
+    except (ParseError, TokenError):
+        raise _shape_error() from None
+    if len(trees) != 1:
+        raise UnsupportedStatementError(f"Expected one SQL statement, got {len(trees)}. Send statements one at a time.")
+    tree = trees[0]
+    extra = [key for key, value in tree.args.items() if value and key != "expressions"]
+    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or extra:
+        raise _shape_error()
+    target = tree.expressions[0]
+    schema: str | None = None
+    if isinstance(target, exp.Dot) and isinstance(target.this, exp.Identifier | exp.Column):
+        schema = _identifier_text(target.this.this if isinstance(target.this, exp.Column) else target.this)
+        target = target.expression
+    arguments: list[exp.Expression] = []
+    if isinstance(target, exp.Column) and not target.args.get("db"):
+        if target.args.get("table") is not None:
+            schema = _identifier_text(target.args["table"])
+        name = target.name.lower()
+    elif isinstance(target, exp.Anonymous):
+        name = str(target.name).lower()
+        arguments = list(target.expressions)
+    elif isinstance(target, exp.Func):  # a name that is also a SQL function (CALL upper(...))
+        name = target.sql_name().lower()
+        raise UnknownProcedureError(name, catalog.closest_procedures(name))
+    else:
+        raise _shape_error()
+    positional, named = _arguments(name, arguments)
     return CallStatement(name, schema, tuple(positional), tuple(named), mode, bound.strip())
+
+
+def _shape_error() -> SqlSyntaxError:
+    return SqlSyntaxError(
+        "SQL syntax error: a CALL is written CALL procedure_name(argument, ...) or with named arguments "
+        "CALL procedure_name(name => value, ...), optionally as CALL workspace.procedure_name(...) (quote a "
+        "workspace with a '-': \"my-team\".name). List the procedures with SELECT * FROM sys_procedures."
+    )
+
+
+def _identifier_text(node: exp.Expression) -> str:
+    """An identifier as written: quoted keeps its case, unquoted is folded to lower case."""
+    if isinstance(node, exp.Identifier):
+        return node.name if node.quoted else node.name.lower()
+    return node.name.lower()
 
 
 def _without_leading_comments(sql: str) -> str:
@@ -163,25 +198,10 @@ def _without_leading_comments(sql: str) -> str:
     return text
 
 
-def _unquote(name: str) -> str:
-    return name[1:-1] if name.startswith('"') and name.endswith('"') else name.lower()
-
-
-def _arguments(procedure: str, text: str) -> tuple[list[Argument], list[tuple[str, Argument]]]:
-    if not text.strip():
-        return [], []
-    try:
-        call = sqlglot.parse_one(f"bbsql_call_arguments({text})", read=DIALECT)
-    except (ParseError, TokenError):
-        raise SqlSyntaxError(
-            f"SQL syntax error in the arguments of CALL {procedure}(...): write constants separated by commas, "
-            f"positional ('acme', 'api', 3) or named (workspace => 'acme', pull_request_id => 3)."
-        ) from None
-    if not isinstance(call, exp.Anonymous):
-        raise SqlSyntaxError(f"SQL syntax error in the arguments of CALL {procedure}(...).")
+def _arguments(procedure: str, nodes: Sequence[exp.Expression]) -> tuple[list[Argument], list[tuple[str, Argument]]]:
     positional: list[Argument] = []
     named: list[tuple[str, Argument]] = []
-    for node in call.expressions:
+    for node in nodes:
         key: str | None = None
         value_node = node
         if isinstance(node, exp.Kwarg | exp.PropertyEQ) or (

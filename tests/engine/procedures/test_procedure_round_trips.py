@@ -203,7 +203,6 @@ def test_resolve_then_reopen_a_comment_thread(engine: Engine, api: httpx.Client)
 # ----------------------------------------------------------------------------- commits
 
 
-@pytest.mark.xfail(strict=True, reason="emulator: no POST/DELETE /repositories/{w}/{r}/commit/{c}/approve yet")
 def test_approve_then_unapprove_a_commit(engine: Engine, api: httpx.Client) -> None:
     sha = api.get("/repositories/acme/api/commits", params={"pagelen": 1}).json()["values"][0]["hash"]
 
@@ -284,10 +283,20 @@ def test_rerun_of_a_run_whose_branch_is_gone_reports_the_api_error(engine: Engin
     assert len(_pipelines(api)) == count
 
 
-@pytest.mark.xfail(strict=True, reason="emulator: no /repositories/{w}/{r}/pipelines-config/caches yet")
 def test_delete_pipeline_caches(engine: Engine, api: httpx.Client) -> None:
-    row = one_row(engine, "CALL delete_pipeline_caches(repository => 'api', name => 'node')")
+    caches = api.get("/repositories/acme/api/pipelines-config/caches", params={"pagelen": 100}).json()["values"]
+    assert caches, "the tiny emulator data should have pipeline caches in acme/api"
+    name = caches[0]["name"]
 
-    assert row == {"success": True, "message": "Pipeline caches named 'node' of acme/api deleted."}
-    caches = api.get("/repositories/acme/api/pipelines-config/caches").json()["values"]
-    assert not [cache for cache in caches if cache["name"] == "node"]
+    row = one_row(engine, f"CALL delete_pipeline_caches(repository => 'api', name => '{name}')")
+
+    assert row == {"success": True, "message": f"Pipeline caches named {name!r} of acme/api deleted."}
+    left = api.get("/repositories/acme/api/pipelines-config/caches", params={"pagelen": 100}).json()["values"]
+    assert not [cache for cache in left if cache["name"] == name]
+    assert len(left) == len([cache for cache in caches if cache["name"] != name])
+
+
+def test_deleting_caches_that_do_not_exist_is_the_apis_404(engine: Engine) -> None:
+    with pytest.raises(BitbucketError) as caught:
+        engine.execute("CALL delete_pipeline_caches(repository => 'api', name => 'no-such-cache')")
+    assert caught.value.status == 404
