@@ -295,3 +295,49 @@ def test_pushed_filters_equal_the_unfiltered_read(
     assert canonical(engine.execute(sql).rows) == canonical(expected)
     plan = "\n".join(row[0] for row in engine.execute("EXPLAIN " + sql).rows)
     assert "  q: " in plan, plan
+
+
+# --- pull requests of one author: the workspace-wide listing ----------------------------------
+
+USER_PRS = "GET /2.0/workspaces/{workspace}/pullrequests/{selected_user}"
+REPO_PRS = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT repository, id, state FROM pull_requests WHERE author_uuid = '{uuid}'",
+        "SELECT repository, id FROM pull_requests WHERE author_account_id = '{account}' AND state = 'MERGED'",
+        "SELECT repository, id, created_on FROM pull_requests WHERE author_uuid = '{uuid}' "
+        "ORDER BY created_on DESC LIMIT 3",
+    ],
+)
+def test_one_authors_pull_requests_come_from_the_workspace_listing(
+    engine: Engine, reference: Engine, emulator: Any, template: str
+) -> None:
+    uuid, account, repositories = engine.execute(
+        "SELECT author_uuid, author_account_id, count(DISTINCT repository) FROM pull_requests "
+        "GROUP BY ALL ORDER BY 3 DESC, 1 LIMIT 1"
+    ).rows[0]
+    assert repositories > 1
+    sql = template.format(uuid=uuid, account=account)
+    emulator.reset_stats()
+    result = engine.execute(sql)
+    routes = emulator.stats()["routes"]
+    assert canonical(result.rows) == canonical(reference.execute(sql).rows)
+    assert result.rows
+    if "state" not in sql and "LIMIT" not in sql:  # every repository the author has pull requests in
+        assert len({row[0] for row in result.rows}) == repositories
+    assert USER_PRS in routes and REPO_PRS not in routes
+    plan = "\n".join(row[0] for row in engine.execute("EXPLAIN " + sql).rows)
+    assert "/workspaces/{workspace}/pullrequests/{selected_user}" in plan
+
+
+def test_a_user_who_is_not_a_member_is_read_per_repository(engine: Engine, reference: Engine, emulator: Any) -> None:
+    """The workspace listing misses pull requests of people who have left: never used for them."""
+    sql = "SELECT repository, id FROM pull_requests WHERE author_uuid = '{00000000-0000-4000-8000-0000000000ff}'"
+    emulator.reset_stats()
+    result = engine.execute(sql)
+    routes = emulator.stats()["routes"]
+    assert result.rows == reference.execute(sql).rows == []
+    assert USER_PRS not in routes and routes[REPO_PRS] > 1

@@ -130,6 +130,30 @@ class PathKey:
     values: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class UserListing:
+    """A workspace-wide listing of one user's rows, used instead of one listing per repository.
+
+    ``/workspaces/{workspace}/pullrequests/{selected_user}`` lists the pull requests a user
+    authored in every repository of the workspace. When a query fixes one of ``columns``
+    (``author_uuid = '{...}'``, or ``IN`` with up to ``max_values`` values) and no repository,
+    the engine sends one listing per value at ``path`` (``placeholder`` takes the value), with
+    the same q, sort and limit, instead of one per repository; each row's ``repository`` is
+    derived from ``repository_path`` (the destination repository's full name). The endpoint
+    only knows current members of the workspace (it misses the pull requests of people who
+    have left), so the engine uses it only after checking every value against the workspace's
+    members (``member_columns``: the ``workspace_members`` columns matching ``columns``, same
+    order), and lists per repository otherwise: the answer never changes, only its cost.
+    """
+
+    path: str
+    placeholder: str
+    columns: tuple[str, ...]
+    member_columns: tuple[str, ...]
+    repository_path: str
+    max_values: int = 5
+
+
 #: The SQL statements a write operation can implement.
 WriteKind = Literal["insert", "update", "delete"]
 WRITE_KINDS: tuple[WriteKind, ...] = ("insert", "update", "delete")
@@ -249,6 +273,7 @@ class TableDef:
     writes: tuple[WriteOp, ...] = ()
     notes: str = ""
     sort_param: str | None = None
+    user_listing: UserListing | None = None
 
     def column(self, name: str) -> Column | None:
         """The column called ``name`` (case-insensitive), or None."""

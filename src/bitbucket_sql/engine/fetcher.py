@@ -32,6 +32,7 @@ from typing import Any
 
 from bitbucket_sql.api.errors import BitbucketError, NotFoundError
 from bitbucket_sql.catalog import registry
+from bitbucket_sql.catalog.columns import slug_of_full_name
 from bitbucket_sql.catalog.model import PathKey, TableDef
 from bitbucket_sql.catalog.templates import fill, placeholders
 
@@ -223,8 +224,12 @@ class Fetcher:
 
     def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: list[Row], report: ScanReport) -> None:
         order = next((c.name for c in plan.table.columns if c.listing_order), None)
+        listing = plan.table.user_listing
+        by_user = listing is not None and listing.placeholder in request.scope
         for position, item in enumerate(items):
             scope = request.scope if order is None else request.scope | {order: position}
+            if by_user and listing is not None:  # a workspace-wide row names its own repository
+                scope = scope | {"repository": slug_of_full_name(read_path(item, listing.repository_path))}
             rows.append(extract_row(item, plan.table.columns, scope))
         report.items += len(items)
 
@@ -252,6 +257,9 @@ class Fetcher:
         base: Scope = {}
         if any(key.column == "workspace" for key in table.keys):
             base["workspace"] = self.keys.workspace(plan.workspace, label) if plan.workspace else plan.workspace
+        if plan.user_values is not None and table.user_listing is not None and self._all_members(plan, base, report):
+            placeholder = table.user_listing.placeholder
+            return [base | {placeholder: value} for value in plan.user_values[1]]
         scopes = [base]
         keys = _path_keys(table)
         innermost = keys[-1] if keys else None
@@ -279,6 +287,25 @@ class Fetcher:
                                          report.origins)
                 scopes = self._check_enumerated(key, scopes, plan.enumeration_checks.get(key.column, []))
         return scopes
+
+    def _all_members(self, plan: ScanPlan, base: Scope, report: ScanReport) -> bool:
+        """Whether every value of ``plan.user_values`` is a current member of the workspace.
+
+        Only then does the workspace-wide user listing (``catalog.model.UserListing``) hold every
+        row: it misses the rows of people who have left. The members are listed once (cached);
+        if they cannot be listed (no admin rights), the scan lists per repository.
+        """
+        listing = plan.table.user_listing
+        if listing is None or plan.user_values is None or "workspace" not in base:
+            return False
+        column, values = plan.user_values
+        member_column = listing.member_columns[listing.columns.index(column)]
+        key = PathKey(listing.placeholder, column, source_table="workspace_members", source_column=member_column)
+        try:
+            members = {scope[column] for scope in self._enumerate(key, [base], plan.workspace, report)}
+        except BitbucketError:
+            return False
+        return set(values) <= members
 
     def _use_wide(self, plan: ScanPlan, innermost: PathKey | None) -> bool:
         if not plan.table.wide_path or innermost is None or plan.get_ids is not None:
@@ -403,6 +430,9 @@ class Fetcher:
                         self.keys.unaddressable(table, self.current or plan.label, scope, report.origins)
             return gets
         template = self._path_template(plan)
+        listing = table.user_listing
+        if listing is not None and scopes and listing.placeholder in scopes[0]:
+            template = listing.path  # the users' rows across the workspace (see ``scopes``)
         report.path = template
         kind = {"single": "get", "raw": "raw"}.get(table.paging, "list")
         requests = []

@@ -95,6 +95,10 @@ class ScanPlan:
     #: key column -> "named" / "joined" when a conjunct of the query's inner part fixes its values
     #: (``RefFacts.named``): the user claims they exist, so a 404 for one is an error naming it
     named_keys: dict[str, str] = field(default_factory=dict)
+    #: (column, values) fixing the user of the table's ``user_listing`` (``author_uuid = '{...}'``)
+    #: with no repository fixed: the fetcher lists those users' rows workspace-wide when they are
+    #: all members of the workspace, and per repository otherwise
+    user_values: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def q(self) -> str | None:
@@ -233,6 +237,7 @@ def plan_scan(
         ):
             plan.get_ids = tuple(sorted(ids, key=repr))
     plan.superset = not exact
+    _plan_user_listing(plan, facts)
     null_term = _plan_sort(plan, facts, exact)
     _plan_listing_bound(plan, facts)
     _plan_range_stop(plan, facts)
@@ -246,6 +251,39 @@ def plan_scan(
         plan.key_filter = [_unqualified(conjunct) for conjunct in facts.conjuncts]
     plan_fields(plan, facts.columns)
     return plan
+
+
+def _plan_user_listing(plan: ScanPlan, facts: RefFacts) -> None:
+    """Note ``column = 'v'`` / ``column IN (...)`` on a ``user_listing`` column when no repository is fixed.
+
+    The conjuncts of ``facts`` are ones every row of the reference must satisfy, so listing only
+    those users' rows loses none; the fetcher still checks the values against the workspace's
+    members before it trusts the workspace-wide endpoint (``catalog.model.UserListing``).
+    """
+    listing = plan.table.user_listing
+    if listing is None or plan.get_ids is not None or "repository" in plan.key_values or plan.links:
+        return
+    for conjunct in facts.conjuncts:
+        found = _string_equality(conjunct, listing.columns)
+        if found is not None and 0 < len(found[1]) <= listing.max_values:
+            plan.user_values = found
+            return
+
+
+def _string_equality(conjunct: exp.Expression, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """(column, values) of ``column = 'v'`` or ``column IN ('v', ...)`` on one of ``columns``."""
+    if isinstance(conjunct, exp.EQ):
+        sides = [(conjunct.this, [conjunct.expression]), (conjunct.expression, [conjunct.this])]
+    elif isinstance(conjunct, exp.In) and not conjunct.args.get("query"):
+        sides = [(conjunct.this, list(conjunct.expressions))]
+    else:
+        return None
+    for column, literals in sides:
+        if not isinstance(column, exp.Column) or column.name.lower() not in columns:
+            continue
+        if literals and all(isinstance(value, exp.Literal) and value.is_string for value in literals):
+            return column.name.lower(), tuple(sorted({value.name for value in literals}))
+    return None
 
 
 def _pair_fixed_keys_with_links(plan: ScanPlan, facts: RefFacts, links_allowed: set[int]) -> None:
@@ -451,6 +489,8 @@ def plan_fields(plan: ScanPlan, needed: set[str] | None) -> None:
     keyed = {key.column for key in table.keys} | set(table.primary_key)
     wanted += [c for c in table.columns if c.name in keyed and c.path is not None and c not in wanted]
     paths = sorted({c.path for c in wanted if c.path})
+    if plan.user_values is not None and table.user_listing is not None:  # rows say their repository
+        paths = sorted({*paths, table.user_listing.repository_path})
     if not paths:
         return
     if table.paging == "raw":

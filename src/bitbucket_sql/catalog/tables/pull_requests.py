@@ -9,7 +9,7 @@ from ..columns import (
     user_columns,
     with_bbql,
 )
-from ..model import TableDef, WriteField, WriteOp, insert, update
+from ..model import TableDef, UserListing, WriteField, WriteOp, insert, update
 
 _LIST = "/repositories/{workspace}/{repo_slug}/pullrequests"
 _ONE = _LIST + "/{id}"
@@ -24,6 +24,13 @@ TABLE = TableDef(
     get_path=_ONE,
     get_key=("id",),
     fixed_params=(("state", ("OPEN", "MERGED", "DECLINED", "SUPERSEDED")),),
+    user_listing=UserListing(
+        path="/workspaces/{workspace}/pullrequests/{selected_user}",
+        placeholder="selected_user",
+        columns=("author_uuid", "author_account_id"),
+        member_columns=("user_uuid", "user_account_id"),
+        repository_path="destination.repository.full_name",
+    ),
     primary_key=("workspace", "repository", "id"),
     columns=with_bbql(
         (
@@ -119,5 +126,9 @@ TABLE = TableDef(
     ),
     notes="All states are requested with repeated `state` parameters; because the API ignores `state` "
     "once `q` is present, the engine puts a state predicate into `q`. Commit hashes are 12-character "
-    "short hashes: join to commits with `starts_with(commits.hash, source_commit_hash)`.",
+    "short hashes: join to commits with `starts_with(commits.hash, source_commit_hash)`. "
+    "`author_uuid = '{...}'` (or `author_account_id`, up to 5 values) with no repository reads "
+    "`/workspaces/{workspace}/pullrequests/{selected_user}`: one listing per author instead of one per "
+    "repository, after checking that the authors are members of the workspace (that endpoint misses the "
+    "pull requests of people who have left; for them every repository is read).",
 )
