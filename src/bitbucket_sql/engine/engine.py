@@ -28,7 +28,7 @@ from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import TableDef
 
-from . import procedures
+from . import procedure_tables, procedures
 from . import system_tables as meta
 from .analysis import RefFacts, analyze
 from .cache import TTLCache
@@ -168,6 +168,8 @@ class Engine(WriteMethods):
         call = procedures.parse_call(sql, params)
         if call is not None:
             return procedures.describe_call(call)
+        if is_write(sql):
+            return self.describe_write(sql, params)
         statement = parse_statement(sql, params)
         if statement.explain != "none":
             return [ResultColumn("plan", "VARCHAR")]
@@ -432,9 +434,9 @@ class Engine(WriteMethods):
             if ref.name == "sys_tables":
                 return meta.sys_table_rows(schemas, registry.all_tables())
             if ref.name == "sys_procedures":
-                return procedures.sys_procedure_rows(schemas)
+                return procedure_tables.sys_procedure_rows(schemas)
             if ref.name == "sys_procedureparameters":
-                return procedures.sys_procedure_parameter_rows(schemas)
+                return procedure_tables.sys_procedure_parameter_rows(schemas)
             return meta.sys_column_rows(schemas, registry.all_tables())
         if ref.name == "tables":
             return meta.info_table_rows(schemas, tables)

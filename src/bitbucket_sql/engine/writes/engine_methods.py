@@ -10,9 +10,10 @@ from typing import Any
 
 from ..cache import TTLCache
 from ..errors import EngineError
-from ..result import QueryResult, QueryStats
+from ..result import QueryResult, QueryStats, ResultColumn
 from ..statements import parse_statement
 from .parse import is_write, parse_write
+from .returning import returning_rows
 from .runner import run_writes
 
 
@@ -40,6 +41,17 @@ class WriteMethods:
         if not statements:
             return QueryResult([], [], QueryStats(), affected_rows=0)
         return run_writes(self, statements)  # type: ignore[arg-type]
+
+    def describe_write(self, sql: str, params: Sequence[Any] | None = None) -> list[ResultColumn]:
+        """The result columns of a write without running it: its RETURNING list (none without one)."""
+        statement = parse_write(sql, params)
+        if statement.explain != "none":
+            return [ResultColumn("plan", "VARCHAR")]
+        if not statement.returning:
+            return []
+        table = self.table(statement.table)  # type: ignore[attr-defined]
+        columns, _ = returning_rows(table, statement, [])
+        return columns
 
     def read_for_write(self, sql: str) -> QueryResult:
         """The rows a write works on, read fresh (no cached result or scan) and never capped by MaxRows."""

@@ -52,7 +52,7 @@ class WriteStatement:
     alias: str | None
     #: INSERT: the named columns (lower-case) and the query producing the rows
     columns: list[str] = field(default_factory=list)
-    source: exp.Expression | None = None
+    source: Any = None  # a sqlglot Query or Values
     #: UPDATE: column -> new value expression, in the order written
     assignments: list[tuple[str, exp.Expression]] = field(default_factory=list)
     where: exp.Expression | None = None

@@ -114,7 +114,7 @@ def _requests_for(
         return requests, None if is_values else source_sql
     changes = [name for name, _ in statement.assignments]
     # ``SET state = 'MERGED'`` runs a procedure (engine/procedures.py); lazy import: it imports writes
-    from ..procedures import procedure_for_update, procedure_request, transition_columns
+    from ..procedure_update import procedure_for_update, procedure_request, transition_columns
 
     actions = transition_columns(table.name) & set(changes) if statement.kind == "update" else set()
     planner.check_update_columns([name for name in changes if name not in actions])
@@ -149,7 +149,7 @@ def _target_select(statement: WriteStatement, table: TableDef, planner: WritePla
     wanted = list(dict.fromkeys([*planner.path_columns, *extra, *(f.column for f in planner.op.fields
                                                          if table.column(f.column) is not None
                                                          and (planner.op.full_body or statement.returning))]))
-    projections: list[exp.Expression] = []
+    projections: list[Any] = []  # sqlglot nodes
     if statement.returning:
         projections.append(exp.Column(this=exp.Star(), table=exp.to_identifier(reference)))
     else:
