@@ -16,8 +16,8 @@ The path of one call:
    cleared, so the next read sees the change;
 4. ``EXPLAIN CALL`` (:func:`explain_call`) shows the exact request and sends nothing.
 
-:func:`procedure_for_update` maps the natural UPDATE (``UPDATE pull_requests SET state =
-'MERGED'``) to the procedure that performs it, for the UPDATE path of the engine.
+The natural UPDATE (``UPDATE pull_requests SET state = 'MERGED'``) is in
+:mod:`.procedure_update`, the procedure system tables in :mod:`.procedure_tables`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
@@ -46,7 +46,7 @@ from .errors import ParameterError, QueryTimeoutError, SqlSyntaxError, Unsupport
 from .result import QueryResult, QueryStats, ResultColumn
 from .rows import extract_row, read_path
 from .statements import DIALECT, ExplainMode, bind_parameters, split_explain
-from .system_tables import CATALOG_NAME, duckdb_type
+from .system_tables import duckdb_type
 from .writes.errors import ReadOnlyConnectionError, WriteScopeError
 from .writes.send import missing_scope
 
@@ -60,7 +60,6 @@ POLL_FIRST_S = 0.2
 POLL_MAX_S = 2.0
 
 _CALL = re.compile(r"^\s*call\b", re.IGNORECASE)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # --------------------------------------------------------------------------- errors
@@ -655,173 +654,3 @@ def describe_call(call: CallStatement) -> list[ResultColumn]:
         return [ResultColumn("plan", "VARCHAR")]
     procedure = get_procedure(call.name)
     return [ResultColumn(c.name, duckdb_type(c.type)) for c in procedure.result_columns]
-
-
-@dataclass(frozen=True)
-class ProcedureCall:
-    """A procedure to run for a natural UPDATE: its name and its arguments by name."""
-
-    name: str
-    arguments: dict[str, Any] = field(default_factory=dict)
-
-    def run(self, engine: Engine) -> QueryResult:
-        """Validate and send it (``ReadOnly`` and scopes are checked as for CALL)."""
-        procedure = get_procedure(self.name)
-        return run_call(engine, bind_values(procedure, self.arguments, engine.default_schema))
-
-    def explain(self, engine: Engine) -> list[str]:
-        """The EXPLAIN lines of the request it would send (nothing is sent)."""
-        procedure = get_procedure(self.name)
-        plan = explain_call(engine, bind_values(procedure, self.arguments, engine.default_schema))
-        return [row[0] for row in plan.rows if not str(row[0]).startswith("Note: EXPLAIN")]
-
-
-# --------------------------------------------------------------------------- natural UPDATE
-
-
-#: (table, column) -> new value -> procedure. Every other value of the column is refused.
-STATE_TRANSITIONS: dict[tuple[str, str], dict[str, str]] = {
-    ("pull_requests", "state"): {"MERGED": "merge_pull_request", "DECLINED": "decline_pull_request"},
-}
-#: Columns that may be SET together with the state and become arguments of its procedure.
-_EXTRA_ARGUMENTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "merge_pull_request": {"close_source_branch": ("close_source_branch",)},
-}
-_OPEN_STATES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("pull_requests", "state"): ("OPEN",),
-}
-
-
-def procedure_for_update(
-    table: str, assignments: Mapping[str, Any], row: Mapping[str, Any]
-) -> tuple[ProcedureCall | None, dict[str, Any]]:
-    """The action a natural UPDATE of one row stands for, and the assignments left for a plain update.
-
-    ``UPDATE pull_requests SET state = 'MERGED'`` merges (default strategy, or ``close_source_branch``
-    when SET too), ``SET state = 'DECLINED'`` declines. ``row`` is the target row as read (column -> value). Returns
-    ``(None, assignments)`` when no state column is assigned, or when the row already has that
-    state (nothing to do). Refuses, naming the values that work, every other transition: the API
-    cannot reopen a pull request, nor set other states directly.
-    """
-    lowered = {name.lower(): value for name, value in assignments.items()}
-    for (table_name, column), targets in STATE_TRANSITIONS.items():
-        if table_name != table.lower() or column not in lowered:
-            continue
-        wanted = lowered[column]
-        current = row.get(column)
-        rest = {name: value for name, value in lowered.items() if name != column}
-        if isinstance(wanted, str) and isinstance(current, str) and wanted.upper() == current.upper():
-            return None, rest
-        procedure = targets.get(wanted.upper()) if isinstance(wanted, str) else None
-        if procedure is None:
-            raise ProcedureArgumentError(
-                "", column,
-                f"UPDATE {table_name} SET {column} = {wanted!r} has no Bitbucket action: the values that work are "
-                f"{' and '.join(repr(v) for v in targets)} ({', '.join(f'{v} -> CALL {p}' for v, p in targets.items())}). "
-                + "Bitbucket's API cannot reopen a merged or declined pull request, nor set other states.",
-            )
-        allowed = _OPEN_STATES[(table_name, column)]
-        if allowed and current is not None and current not in allowed:
-            raise ProcedureArgumentError(
-                procedure, column,
-                f"UPDATE {table_name} SET {column} = {wanted!r}: the row with id {row.get('id')} is {current}; only "
-                f"{' or '.join(allowed)} rows can change {column}. Narrow the WHERE clause to "
-                f"{column} IN ({', '.join(repr(a) for a in allowed)}).",
-            )
-        extra = _EXTRA_ARGUMENTS.get(procedure, {})
-        arguments = _keys_of(table_name, row)
-        for name in list(rest):
-            if name in extra:
-                for parameter in extra[name]:
-                    arguments[parameter] = rest.pop(name)
-        if rest:
-            raise ProcedureArgumentError(
-                procedure, None,
-                f"UPDATE {table_name} SET {column} = {wanted!r} runs CALL {procedure}, which cannot also change "
-                f"{', '.join(sorted(rest))}. Update those columns in a separate UPDATE first.",
-            )
-        return ProcedureCall(procedure, arguments), rest
-    return None, dict(lowered)
-
-
-def _keys_of(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"workspace": row.get("workspace"), "repository": row.get("repository"), "pull_request_id": row.get("id")}
-
-
-def transition_columns(table: str) -> set[str]:
-    """The columns of ``table`` whose UPDATE runs a procedure (``state`` of ``pull_requests``)."""
-    return {column for (table_name, column) in STATE_TRANSITIONS if table_name == table.lower()}
-
-
-def procedure_request(call: ProcedureCall, default_schema: str | None) -> tuple[str, str, dict[str, Any] | None]:
-    """(method, path, body) of the one request a natural UPDATE's procedure sends, validated as a CALL.
-
-    For the UPDATE path, which sends it with its other writes: a merge Bitbucket answers with 202
-    counts as written (accepted); ``CALL merge_pull_request`` waits for such a merge instead.
-    """
-    procedure = get_procedure(call.name)
-    bound = bind_values(procedure, call.arguments, default_schema)
-    return procedure.method, bound.path, bound.body if procedure.sends_body else None
-
-
-# --------------------------------------------------------------------------- system tables
-
-
-#: java.sql.Types codes of the parameter types, for ``sys_procedureparameters.DataType``.
-_JDBC_TYPES = {"VARCHAR": 12, "BIGINT": -5, "BOOLEAN": 16, "DOUBLE": 8, "TIMESTAMPTZ": 2014, "DATE": 91, "JSON": 12}
-_NUMERIC_PRECISION = {"BIGINT": 19, "DOUBLE": 15}
-#: ``Direction``: 1 input, 4 output (a result column), as CData's drivers number them.
-DIRECTION_INPUT, DIRECTION_OUTPUT = 1, 4
-
-
-def sys_procedure_rows(schemas: Sequence[str | None]) -> list[tuple[Any, ...]]:
-    """Rows of ``sys_procedures``: one per procedure and known schema."""
-    return [
-        (CATALOG_NAME, schema, procedure.name, procedure.description, "STOREDPROCEDURE")
-        for schema in schemas for procedure in catalog.all_procedures()
-    ]
-
-
-def sys_procedure_parameter_rows(schemas: Sequence[str | None]) -> list[tuple[Any, ...]]:
-    """Rows of ``sys_procedureparameters``: the inputs (Direction 1), then the result columns (4)."""
-    rows: list[tuple[Any, ...]] = []
-    for schema in schemas:
-        for procedure in catalog.all_procedures():
-            ordinal = 0
-            for param in procedure.params:
-                ordinal += 1
-                rows.append(_parameter_row(schema, procedure, param.name, DIRECTION_INPUT, param.type,
-                                           param.description, ordinal, nullable=not param.required,
-                                           required=param.required and not param.from_schema,
-                                           default=_default_text(param), values=",".join(param.choices) or None,
-                                           is_path=param.location == "path"))
-            for column in procedure.result_columns:
-                ordinal += 1
-                rows.append(_parameter_row(schema, procedure, column.name, DIRECTION_OUTPUT, column.type,
-                                           column.description, ordinal, nullable=True, required=False,
-                                           default=None, values=None, is_path=False))
-    return rows
-
-
-def _default_text(param: ProcedureParam) -> str | None:
-    if param.from_schema:
-        return "the connection's Workspace"
-    if param.default is None:
-        return None
-    return _query_text(param.default)
-
-
-def _parameter_row(
-    schema: str | None, procedure: ProcedureDef, name: str, direction: int, sql_type: str, description: str,
-    ordinal: int, *, nullable: bool, required: bool, default: str | None, values: str | None, is_path: bool,
-) -> tuple[Any, ...]:
-    return (
-        CATALOG_NAME, schema, procedure.name, name, direction, sql_type, _JDBC_TYPES.get(sql_type),
-        None if sql_type != "VARCHAR" else 2000, _NUMERIC_PRECISION.get(sql_type), 0 if sql_type == "BIGINT" else None,
-        nullable, required, False, description, ordinal, values, default, is_path,
-    )
-
-
-def valid_identifier(name: str) -> bool:
-    """Whether ``name`` may be written unquoted as a procedure or parameter name."""
-    return bool(_IDENTIFIER.match(name))

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from bitbucket_sql.engine import Engine
-from bitbucket_sql.engine.procedures import ProcedureArgumentError, ProcedureCall, procedure_for_update
+from bitbucket_sql.engine.procedure_update import ProcedureCall, procedure_for_update
+from bitbucket_sql.engine.procedures import ProcedureArgumentError
 from bitbucket_sql.engine.writes import ReadOnlyConnectionError
 
 ROW = {"workspace": "acme", "repository": "api", "id": 6, "state": "OPEN"}
