@@ -249,9 +249,12 @@ def print_summary(result: Any, target: Any) -> None:
         label = f"{workspace}.{name}" if len(workspaces) > 1 else name
         table.add_row(label, str(tally.upserts), str(tally.deletes), str(tally.requests), "yes" if tally.finished else "no")
     console.print(table)
-    console.print(f"{result.status}: {result.rows} rows in {result.seconds:.1f} s, {result.requests} requests, "
-                  f"{result.loads} loads")
+    # plain lines (never wrapped) for what scripts and schedulers read
+    click.echo(f"{result.status}: {result.rows} rows in {result.seconds:.1f} s, {result.requests} requests, "
+               f"{result.loads} loads", err=True)
     for warning in result.warnings[:20]:
-        console.print(f"bbsql: warning: {warning}", markup=False)
+        click.echo(f"bbsql: warning: {warning}", err=True)
+    if len(result.warnings) > 20:
+        click.echo(f"bbsql: warning: {len(result.warnings) - 20} more warnings in the run log (--log)", err=True)
     if result.message:
-        console.print(f"bbsql: {result.message}", markup=False)
+        click.echo(f"bbsql: {result.message}", err=True)
