@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import logging
@@ -293,11 +294,11 @@ class TdsConnection:
             elif kind == packets.SQL_BATCH:
                 offset = rpc.skip_all_headers(payload) if self.tds_version >= login7.TDS_7_2 else 0
                 text = payload[offset:].decode("utf-16-le", errors="replace")
-                await self._run(text, lambda session, text=text: self._batch(session, text))
+                await self._run(text, functools.partial(self._batch, text=text))
             elif kind == packets.RPC:
                 calls = rpc.parse(payload)
                 text = "; ".join(_statement_of(call) for call in calls)
-                await self._run(text, lambda session, calls=calls: self._calls(session, calls))
+                await self._run(text, functools.partial(self._calls, calls=calls))
             elif kind == packets.TRANSACTION_MANAGER:
                 self._send(self._transaction_manager(payload))
                 await self.channel.drain()
@@ -320,8 +321,8 @@ class TdsConnection:
             while True:
                 if self._pending_read is None:
                     self._pending_read = asyncio.ensure_future(self.channel.read_packet())
-                done, _pending = await asyncio.wait({future, self._pending_read},
-                                                    return_when=asyncio.FIRST_COMPLETED)
+                waiting: set[asyncio.Future[Any]] = {future, self._pending_read}
+                done, _pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if future in done:
                     break
                 header, body = self._pending_read.result()

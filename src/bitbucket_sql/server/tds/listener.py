@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bitbucket_sql.server.config import ServerConfig
-from bitbucket_sql.server.listener import MAX_WORKER_THREADS, ServerStartError
+from bitbucket_sql.server.listener import MAX_WORKER_THREADS, ServerStartError, _import_sql_front
 from bitbucket_sql.server.tls import TlsError, write_self_signed
 
 from .connection import SessionOpener, TdsConnection, TdsState
@@ -106,6 +106,7 @@ class TdsServer:
         )
         self.host = config.host
         self.port = port
+        self._own_sessions = open_session is None
         self._server: asyncio.Server | None = None
         self._tasks: dict[int, asyncio.Task[Any]] = {}
         self._stopped: asyncio.Event | None = None
@@ -127,6 +128,9 @@ class TdsServer:
         sockets = self._server.sockets
         if sockets:
             self.port = sockets[0].getsockname()[1]
+        if self._own_sessions:
+            # Import the engine and the table catalog now (seconds, once), not inside the first logins.
+            await asyncio.get_running_loop().run_in_executor(self.state.executor, _import_sql_front)
         log.info("TDS listening on %s:%s", self.host, self.port)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

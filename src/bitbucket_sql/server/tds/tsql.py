@@ -11,6 +11,7 @@ its table names resolved (``[db].[schema].[table]``, ``dbo`` = the database's wo
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +89,7 @@ def split_batch(text: str) -> list[SetOption | exp.Expression]:
             if option is not None:
                 statements.append(option[0])
                 continue
-        statements.append(tree)
+        statements.append(typing.cast(exp.Expression, tree))
     return statements
 
 
