@@ -591,41 +591,42 @@ def _result_row(bound: BoundCall, answer: Any) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------- EXPLAIN
 
 
-def explain_call(engine: Engine, bound: BoundCall) -> QueryResult:
-    """The exact request(s) of a call, one line each; nothing is sent."""
+def explain_call(engine: Engine, bound: BoundCall, *, dry_run: bool = True) -> QueryResult:
+    """The exact request(s) of a call, one line each; nothing is sent (the lines of a write's EXPLAIN)."""
     procedure = bound.procedure
     client = engine.client
-    lines = [f"Procedure: {procedure.name} ({procedure.description})"]
-    step = 1
+    count = 2 if bound.lookup_path is not None else 1
+    sent = "none sent: EXPLAIN is a dry run" if dry_run else "sent"
+    lines = [f"Procedure: CALL {procedure.name}: {procedure.description}",
+             f"Requests ({count} request{'s' if count > 1 else ''}, {sent}):"]
     if bound.lookup_path is not None:
-        lines.append(f"Request {step}: GET {client.url_for(bound.lookup_path)}")
         sources = ", ".join(f"{target} <- {source}" for target, source in procedure.lookup.body) if procedure.lookup else ""
-        lines.append(f"  its answer fills the body of the next request: {sources}")
-        step += 1
-    lines.append(f"Request {step}: {procedure.method} {client.url_for(bound.path, bound.query or None)}")
+        lines.append(f"  1. GET {client.url_for(bound.lookup_path)}")
+        lines.append(f"     its answer fills the body of request 2: {sources}")
+    lines.append(f"  {count}. {procedure.method} {client.url_for(bound.path, bound.query or None)}")
     if procedure.sends_body:
         shown = dict(bound.body or {})
         if procedure.lookup is not None:
             for target, _ in procedure.lookup.body:
                 shown.setdefault(target, f"<{target} of the run read by request 1>")
-        lines.append(f"  body: {json.dumps(shown, sort_keys=True, default=str)}")
+        lines.append(f"     body: {json.dumps(shown, sort_keys=True, default=str)}")
     else:
-        lines.append("  body: none")
+        lines.append("     body: none")
     if procedure.async_task:
         timeout = getattr(engine.settings, "query_timeout", None)
         limit = f"QueryTimeout={timeout:g}" if timeout else f"{DEFAULT_MERGE_WAIT_S:g} s (no QueryTimeout)"
-        lines.append(f"  a 202 answer is followed by GET <Location: task-status URL> every "
+        lines.append(f"     a 202 answer is followed by GET <Location: task-status URL> every "
                      f"{POLL_FIRST_S:g}-{POLL_MAX_S:g} s until the merge is done (within {limit})")
-    lines.append(f"  needs scope: {procedure.scope} (API and access tokens: {', '.join(procedure.token_scopes)})")
+    lines.append(f"Scope: {procedure.scope} (API and access tokens: {', '.join(procedure.token_scopes)})")
     if procedure.tables:
-        lines.append(f"  changes what these tables read: {', '.join(procedure.tables)} (afterwards cached results, "
+        lines.append(f"Changes what these tables read: {', '.join(procedure.tables)} (afterwards cached results, "
                      f"and cached listings of {bound.arguments.get('workspace')}/{bound.arguments.get('repository')}, "
                      f"are dropped)")
-    result = ", ".join(c.name for c in procedure.result_columns)
-    lines.append(f"Result: one row ({result})")
-    if getattr(engine.settings, "read_only", False):
+    lines.append(f"Result: one row ({', '.join(c.name for c in procedure.result_columns)})")
+    if dry_run and getattr(engine.settings, "read_only", False):
         lines.append("Note: the connection is read-only (ReadOnly=true): running this CALL would be refused.")
-    lines.append("Note: EXPLAIN sent no request (a dry run); run the CALL without EXPLAIN to perform it.")
+    if dry_run:
+        lines.append("Note: Bitbucket has no transactions; run the CALL without EXPLAIN to apply it at once.")
     return QueryResult([ResultColumn("plan", "VARCHAR")], [(line,) for line in lines],
                        QueryStats(rows_returned=len(lines)))
 
@@ -639,9 +640,8 @@ def execute_call(engine: Engine, call: CallStatement, *, analyze: bool = False) 
     if call.explain == "explain" and not analyze:
         return explain_call(engine, bound)
     if call.explain == "analyze" or analyze:
-        plan = explain_call(engine, bound)
         result = run_call(engine, bound)
-        lines = [row[0] for row in plan.rows[:-1]]
+        lines = [row[0] for row in explain_call(engine, bound, dry_run=False).rows]
         lines.append(f"Actual: {result.stats.requests} request(s) in {result.stats.elapsed_s:.2f} s; result: "
                      + ", ".join(f"{c.name}={v!r}" for c, v in zip(result.columns, result.rows[0], strict=True)))
         return QueryResult([ResultColumn("plan", "VARCHAR")], [(line,) for line in lines], result.stats)

@@ -59,12 +59,12 @@ def test_explain_call_shows_the_exact_request_and_sends_nothing(
         pipeline_uuid="%7B00000000-0000-4000-8000-000000000001%7D",
     )
     assert f"{procedure.method} {writable_emulator.base_url}{expected_path}" in text
-    assert procedure.scope in text and "sent no request" in text
+    assert procedure.scope in text and "none sent: EXPLAIN is a dry run" in text
     if name == "merge_pull_request":
         assert '"merge_strategy": "squash"' in text and '"type": "pullrequest_merge_parameters"' in text
         assert '"close_source_branch": true' in text and '"message": "Merged by SQL"' in text
     if name == "rerun_pipeline":
-        assert "Request 1: GET" in text and "Request 2: POST" in text
+        assert "  1. GET " in text and "  2. POST " in text
 
 
 def test_explain_call_under_read_only_still_answers_and_says_the_call_would_be_refused(
@@ -218,6 +218,6 @@ def test_explain_analyze_call_runs_it_and_reports_the_requests(engine: Engine, a
         "EXPLAIN ANALYZE CALL approve_pull_request(repository => 'api', pull_request_id => 6)").rows]
 
     assert any(line.startswith("Actual: 1 request(s)") and "approved=True" in line for line in plan)
-    assert not any("sent no request" in line for line in plan)
+    assert not any("none sent" in line for line in plan) and any("1 request, sent" in line for line in plan)
     _, participants = pr_state(api)
     assert any(p["approved"] for p in participants)
