@@ -64,11 +64,11 @@ class ProcedureParam:
 class Lookup:
     """A GET sent before the action whose answer supplies body fields (``rerun_pipeline`` reads the
     pipeline to start a new run of its target). ``body`` maps body field -> dotted path into the
-    answer; ``keep`` lists, per body field, the sub-fields worth sending back (None: all)."""
+    answer; the value is sent back as read, without nulls and with embedded objects that carry a
+    ``hash`` (commits) reduced to their ``type`` and ``hash``: links are not the API's input."""
 
     path: str
     body: tuple[tuple[str, str], ...]
-    keep: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -391,7 +391,6 @@ PROCEDURES: tuple[ProcedureDef, ...] = (
         lookup=Lookup(
             path=_REPO + "/pipelines/{pipeline_uuid}",
             body=(("target", "target"),),
-            keep=(("target", ("type", "ref_type", "ref_name", "commit", "selector")),),
         ),
     ),
     ProcedureDef(

@@ -516,16 +516,20 @@ def _body_from_lookup(procedure: ProcedureDef, found: Any, body: dict[str, Any] 
     """The action's body with the fields the lookup supplies (a pipeline's target, say)."""
     assert procedure.lookup is not None
     result = dict(body or {})
-    keep = dict(procedure.lookup.keep)
     for field_name, source in procedure.lookup.body:
-        value = read_path(found, source)
-        if isinstance(value, dict) and field_name in keep:
-            value = {key: item for key, item in value.items() if key in keep[field_name] and item is not None}
-            if isinstance(value.get("commit"), dict):
-                value["commit"] = {"type": "commit", "hash": value["commit"].get("hash")}
+        value = _as_input(read_path(found, source))
         if value is not None:
             result[field_name] = value
     return result
+
+
+def _as_input(value: Any) -> Any:
+    """A value read from the API as the API takes it back: no nulls, no links, commits by hash."""
+    if not isinstance(value, dict):
+        return value
+    if "hash" in value:
+        return {"type": value.get("type", "commit"), "hash": value["hash"]}
+    return {key: _as_input(item) for key, item in value.items() if item is not None and key != "links"}
 
 
 def _wait_for_merge(engine: Engine, bound: BoundCall, location: str | None, started: float) -> Any:
