@@ -271,3 +271,17 @@ def test_json_columns_take_json_text(engine: Engine, api: httpx.Client) -> None:
     assert sorted(json.loads(events)) == ["pullrequest:created", "repo:push"]
     held: dict[str, Any] = api.get(f"/repositories/acme/{REPO}/hooks/{uuid}").json()
     assert sorted(held["events"]) == ["pullrequest:created", "repo:push"]
+
+
+def test_pipeline_run_variables_and_deploy_keys_are_masked_in_explain(engine: Engine,
+                                                                     write_count: Callable[[], int]) -> None:
+    before = write_count()
+    run = "\n".join(row[0] for row in engine.execute(
+        "EXPLAIN INSERT INTO pipelines (repository, target_ref_name, variables) VALUES "
+        "('api', 'main', '[{\"key\": \"TOKEN\", \"value\": \"run-secret-987\", \"secured\": true}]')").rows)
+    assert "run-secret-987" not in run and '"variables": "********"' in run and '"ref_name": "main"' in run
+    key = "\n".join(row[0] for row in engine.execute(
+        "EXPLAIN INSERT INTO deploy_keys (repository, key, label) VALUES "
+        "('api', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKeyMaterial0000 ci', 'ci')").rows)
+    assert "AAAAC3Nza" not in key and '"key": "********"' in key and '"label": "ci"' in key
+    assert write_count() == before

@@ -35,9 +35,12 @@ def explain_write(
         for index, read_sql in enumerate(reads, start=1):
             title = "finding the target rows" if statement.kind != "insert" else "reading the rows to insert"
             lines.append(f"Read {index} ({title}): {read_sql}")
-            lines += [f"  {line}" for line in [str(row[0]) for row in engine.explain(read_sql).rows]]
+            plan = [str(row[0]) for row in engine.explain(read_sql).rows]
+            lines += [f"  {line}" for line in plan if not line.startswith("Note: EXPLAIN")]
     else:
         lines.append("Rows: from VALUES, evaluated locally (no request)")
+    if reads:
+        lines.append("Note: the reads above ran (the write requests cannot be known without the rows).")
     lines.append(f"Write requests ({plural(len(requests), 'request')}, none sent: EXPLAIN is a dry run):")
     for request in requests:
         body = request.shown_body()

@@ -59,9 +59,21 @@ class WriteRequest:
             node: Any = self.body
             for part in path.split("."):
                 node = node.get(part) if isinstance(node, dict) else None
-            if isinstance(node, str) and node:
-                found.append(node)
+            found += _texts(node)
         return found
+
+
+def _texts(node: Any) -> list[str]:
+    """The secret texts in a secret field's value: the text itself, or the ``value`` entries of a
+    list of variables (``[{"key": "TOKEN", "value": "..."}]``)."""
+    if isinstance(node, str):
+        return [node] if node else []
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item)]
+    if isinstance(node, dict):
+        value = node.get("value")
+        return [value] if isinstance(value, str) and value else []
+    return []
 
 
 def masked(body: dict[str, Any], secret_paths: Sequence[str]) -> dict[str, Any]:
