@@ -278,7 +278,9 @@ def stats_line(result: Any, *, plan: bool = False) -> str:
         parts.append(plural(stats.retries, "retry", "retries"))
     if stats.cache_hits:
         parts.append(f"{stats.cache_hits} from cache")
-    what = "plan" if plan else plural(len(result.rows), "row")
+    affected = getattr(result, "affected_rows", None)  # an INSERT/UPDATE/DELETE: the rows it changed
+    what = ("plan" if plan else f"{plural(affected, 'row')} changed" if affected is not None
+            else plural(len(result.rows), "row"))
     return f"{what} in {stats.elapsed_s:.2f} s, {', '.join(parts)}"
 
 
