@@ -161,6 +161,16 @@ def test_table_equals_the_api_read_by_http(engine: Engine, truth: dict[str, set[
     assert canonical(rows) == canonical(list(truth[table]))
 
 
+def test_sys_tables_and_the_docs_list_the_new_tables(engine: Engine) -> None:
+    from pathlib import Path
+
+    listed = {row[0] for row in engine.execute("SELECT TableName FROM sys_tables").rows}
+    documented = (Path(__file__).parents[2] / "docs" / "tables.md").read_text(encoding="utf-8")
+    for name in [*QUERIES, "files", "file_contents", "file_history"]:
+        assert name in listed, name
+        assert f"\n## {name}\n" in documented, name
+
+
 def test_secured_variables_are_masked_as_the_api_masks_them(engine: Engine) -> None:
     rows = engine.execute("SELECT key, value, secured FROM deployment_variables WHERE repository = 'api'").rows
     assert {secured for _, _, secured in rows} == {True, False}
@@ -228,6 +238,8 @@ def test_file_contents_of_one_file_on_every_main_branch(engine: Engine, http: ht
     assert result.stats.requests == 1 + len(repositories)  # the repositories, then one GET each
     plan = "\n".join(row[0] for row in engine.execute("EXPLAIN " + sql).rows)
     assert "file_contents" in plan and "/src/{commit}/{path}" in plan
+    estimate = re.search(r"^Estimate: ~(\d+) requests", plan, re.MULTILINE)
+    assert estimate and int(estimate[1]) == result.stats.requests  # the cost is shown before it runs
 
 
 def test_many_files_are_bounded_by_max_fanout_before_any_file_is_read(make_engine: Callable[..., Engine]) -> None:
