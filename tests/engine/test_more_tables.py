@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -162,8 +163,6 @@ def test_table_equals_the_api_read_by_http(engine: Engine, truth: dict[str, set[
 
 
 def test_sys_tables_and_the_docs_list_the_new_tables(engine: Engine) -> None:
-    from pathlib import Path
-
     listed = {row[0] for row in engine.execute("SELECT TableName FROM sys_tables").rows}
     documented = (Path(__file__).parents[2] / "docs" / "tables.md").read_text(encoding="utf-8")
     for name in [*QUERIES, "files", "file_contents", "file_history"]:
