@@ -258,8 +258,8 @@ def _add_pipeline_config(rng: random.Random, extras: RepoExtras, repo: JSON, dat
                        key=lambda p: p["created_on"], reverse=True)
     for schedule in data.schedules.values():
         runs: list[JSON] = []
-        source = scheduled or done[-6:]
-        for pipeline in source[:6]:
+        started = scheduled or done[-6:]
+        for pipeline in started[:6]:
             runs.append({"type": "pipeline_schedule_execution_executed",
                          "pipeline": {"type": "pipeline", "uuid": pipeline["uuid"],
                                       "build_number": pipeline["build_number"],

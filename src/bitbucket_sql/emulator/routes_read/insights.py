@@ -52,12 +52,12 @@ def report(ctx: Ctx) -> Response:
     return ctx.respond(_report(ctx)[1])
 
 
-def annotations(ctx: Ctx) -> Response:
+def report_annotations(ctx: Ctx) -> Response:
     extras, found = _report(ctx)
     return ctx.listing(list(extras.annotations.get(found["uuid"], {}).values()))
 
 
-def annotation(ctx: Ctx) -> Response:
+def report_annotation(ctx: Ctx) -> Response:
     extras, found = _report(ctx)
     ident = ctx.params["annotationId"]
     items = extras.annotations.get(found["uuid"], {})
@@ -93,8 +93,8 @@ BASE = "/repositories/{workspace}/{repo_slug}/commit/{commit}"
 ROUTES: list[Route] = [
     (f"{BASE}/reports", reports),
     (f"{BASE}/reports/{{reportId}}", report),
-    (f"{BASE}/reports/{{reportId}}/annotations", annotations),
-    (f"{BASE}/reports/{{reportId}}/annotations/{{annotationId}}", annotation),
+    (f"{BASE}/reports/{{reportId}}/annotations", report_annotations),
+    (f"{BASE}/reports/{{reportId}}/annotations/{{annotationId}}", report_annotation),
     (f"{BASE}/comments", commit_comments),
     (f"{BASE}/comments/{{comment_id}}", commit_comment),
     (f"{BASE}/pullrequests", commit_pull_requests),
