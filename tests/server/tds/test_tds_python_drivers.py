@@ -78,6 +78,13 @@ def test_pytds_metadata_and_system_functions(tds_server: RunningTds) -> None:
         assert cursor.fetchall() == [("acme", "commits")]
         cursor.execute("EXEC sp_pkeys @table_name = N'repositories'")
         assert [row[3] for row in cursor.fetchall()] == ["workspace", "slug"]
+        cursor.execute("SELECT OBJECT_ID('dbo.repositories'), OBJECT_ID('nothing')")
+        object_id, missing = cursor.fetchone()
+        cursor.execute("SELECT name FROM sys.objects WHERE object_id = %s", (object_id,))
+        assert cursor.fetchall() == [("repositories",)] and missing is None
+        cursor.execute("SELECT SUM(size) AS total, COUNT_BIG(*) AS n FROM repositories")
+        total, count = cursor.fetchone()
+        assert type(total) is int and count > 0  # SUM(bigint) is a bigint, as in SQL Server
     statements = tds_server.events("statement")
     assert all(record["requests"] == 0 for record in statements if "sys." in record["statement"])
 

@@ -127,8 +127,8 @@ def column_type(duckdb_type: str) -> ColumnType:
     }
     if name in simple:
         return ColumnType(simple[name])
-    if name in ("HUGEINT", "UBIGINT", "UHUGEINT"):
-        return ColumnType("decimal", 38, 0)
+    if name in ("HUGEINT", "UBIGINT", "UHUGEINT"):  # SUM(bigint): bigint as in SQL Server, unless a value overflows
+        return ColumnType("bigint", 38, 0)
     match = _DECIMAL.fullmatch(name)
     if match:
         return ColumnType("decimal", min(int(match.group(1)), 38), int(match.group(2)))
@@ -138,7 +138,12 @@ def column_type(duckdb_type: str) -> ColumnType:
 
 
 def fit_to_values(column: ColumnType, values: list[Any]) -> ColumnType:
-    """nvarchar(max)/varbinary(max) when a value does not fit the 4,000-character (8,000-byte) form."""
+    """nvarchar(max)/varbinary(max) when a value does not fit the 4,000-character (8,000-byte) form;
+    decimal(38,0) when a 128-bit integer result does not fit bigint."""
+    if column.kind == "bigint" and column.precision:
+        if any(value is not None and not -(2**63) <= value < 2**63 for value in values):
+            return ColumnType("decimal", 38, 0)
+        return ColumnType("bigint")
     if column.kind == "nvarchar" and column.max_chars:
         for value in values:
             if value is not None and len(text_of(value).encode("utf-16-le")) > 2 * NVARCHAR_LIMIT:

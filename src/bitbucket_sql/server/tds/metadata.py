@@ -159,6 +159,8 @@ class Metadata:
         self.schema = schema
         self.user = user
         self.tables = sorted(tables, key=lambda table: table.name)
+        #: table name -> object_id, as sys.objects numbers them
+        self.object_ids = {table.name: OBJECT_ID_BASE + index for index, table in enumerate(self.tables)}
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
 

@@ -159,7 +159,7 @@ class TdsSession:
     # --- statements -------------------------------------------------------------------------------
     def _context(self) -> Context:
         return Context(self.database, self.user, self.schema, self.spid, self.transaction_count,
-                       self.options.get("language", "us_english"))
+                       self.options.get("language", "us_english"), self.metadata().object_ids)
 
     def _statement(self, statement: SetOption | exp.Expression, params: dict[str, Any]) -> list[Event]:
         if self._cancel.is_set():

@@ -149,6 +149,8 @@ class Context:
     spid: int
     transaction_count: int = 0
     language: str = "us_english"
+    #: table name -> its sys.objects object_id (OBJECT_ID(), OBJECT_NAME())
+    object_ids: dict[str, int] | None = None
 
 
 SERVER_PROPERTIES: dict[str, Any] = {
@@ -216,9 +218,20 @@ def _function(name: str, args: list[exp.Expression], context: Context) -> Any:
         return "bbsql"
     if name == "app_name":
         return ""
-    if name == "object_id":
-        return None
+    if name == "object_name":
+        names = {number: table for table, number in (context.object_ids or {}).items()}
+        return names.get(int(first)) if first and first.isdigit() else None
     return ...
+
+
+def _object_id(node: exp.Expression, context: Context) -> int | None:
+    """OBJECT_ID('[schema].[table]') of a Bitbucket table (None for anything else, as SQL Server says)."""
+    if not isinstance(node, exp.Literal) or not node.is_string:
+        return None
+    parts = [part.strip().strip("[]\"") for part in node.this.split(".")]
+    if len(parts) > 1 and parts[-2].lower() not in (context.schema.lower(), "dbo"):
+        return None
+    return (context.object_ids or {}).get(parts[-1].lower())
 
 
 def substitute_system(tree: exp.Expression, context: Context) -> exp.Expression:
@@ -229,6 +242,8 @@ def substitute_system(tree: exp.Expression, context: Context) -> exp.Expression:
             return literal(_variable(node.this.name.lower(), context))
         if isinstance(node, exp.CurrentSchema):
             return literal(context.schema)
+        if isinstance(node, exp.ObjectId):
+            return literal(_object_id(node.this, context))
         if isinstance(node, exp.CurrentUser | exp.SessionUser):
             return literal(context.user)
         if isinstance(node, exp.CurrentDatabase | exp.CurrentCatalog):
