@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import json
 import re
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,9 +148,10 @@ def sync(
         chosen = sync_tables(_names(tables))
     with contextlib.ExitStack() as stack:
         log_stream: TextIO | None = None
-        if log_file is not None:
-            log_stream = click.get_text_stream("stdout") if str(log_file) == "-" else stack.enter_context(
-                log_file.open("a", encoding="utf-8"))
+        if log_file is not None and str(log_file) == "-":
+            log_stream = sys.stdout
+        elif log_file is not None:
+            log_stream = stack.enter_context(log_file.open("a", encoding="utf-8"))
         log = RunLog(log_stream)
         settings = stack.enter_context(_settings_for(connection, profile, demo, scale))
         names = _names(workspaces) or ([settings.workspace] if settings.workspace else None)

@@ -348,10 +348,11 @@ class Engine(WriteMethods):
     # --- fetching -------------------------------------------------------------------------
     def _fetch(self, prepared: _Prepared, fetcher: Fetcher) -> int:
         """Fetch every scan and metadata table into the local database; returns rows fetched."""
-        if getattr(self.settings, "synced_database", None):
+        synced = self.settings.synced_database
+        if synced:
             from .synced import SyncedCopy  # bbsql sync's copy answers instead of the API
 
-            return SyncedCopy(self.settings.synced_database).load(
+            return SyncedCopy(synced).load(
                 prepared, self.default_schema,
                 lambda ref: to_arrow(_columns_of(ref), self._metadata_rows(ref, fetcher)), to_arrow)
         ref_rows: dict[int, list[Row]] = {}

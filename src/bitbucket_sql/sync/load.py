@@ -162,7 +162,6 @@ class Loader:
                 destination=self.destination.dlt_destination(),
                 dataset_name=dataset,
                 pipelines_dir=self._workdir,
-                progress=None,
             )
         return self._pipelines[workspace]
 
@@ -203,13 +202,15 @@ class Loader:
             resources = []
             for name, rows in pending.rows.items():
                 table = self.tables[name]
+                merge: Any = {"disposition": "merge", "strategy": "delete-insert"}
+                columns: Any = dlt_columns(table)
                 resources.append(
                     dlt.resource(
                         list(rows.values()),
                         name=name,
-                        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+                        write_disposition=merge,
                         primary_key=list(table.primary_key),
-                        columns=dlt_columns(table),
+                        columns=columns,
                     )
                 )
             info = self.pipeline(workspace).run(resources)

@@ -49,7 +49,8 @@ def pipeline_family(run: Run, pipelines: SyncTable | None, steps: SyncTable | No
             message = run.warn("pipelines", scope_id, error)
             yield Batch(run.workspace, chosen[0].name, [], [], run.snapshot(), warnings=[message])
             continue
-        newest = max((parse_timestamp(i.get("created_on")) for i in listed if i.get("created_on")), default=None)
+        stamps = [stamp for i in listed if (stamp := parse_timestamp(i.get("created_on"))) is not None]
+        newest = max(stamps, default=None)
         for table in chosen:
             cursor = cursors[table.name]
             previous_unfinished = set((saved[table.name] or {}).get("unfinished", []))

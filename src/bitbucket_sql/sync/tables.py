@@ -104,7 +104,7 @@ def classify(definition: TableDef) -> tuple[str, str, bool]:
 
 def sync_table(definition: TableDef) -> SyncTable:
     """The :class:`SyncTable` of one catalog table."""
-    columns = [(column.name, column.type) for column in definition.columns]
+    columns: list[tuple[str, str]] = [(column.name, column.type) for column in definition.columns]
     primary_key = definition.primary_key
     if not primary_key:
         scope_columns = [key.column for key in definition.keys]
