@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bitbucket_sql.emulator.middleware.envelope import error_response
+from bitbucket_sql.emulator.middleware.envelope import missing_scopes_response
 from bitbucket_sql.emulator.middleware.stats import TEMPLATE_KEY
 from bitbucket_sql.emulator.principal import ANONYMOUS, Principal
 
@@ -125,12 +125,5 @@ class ReadScopeMiddleware:
         if principal.is_anonymous or not missing:
             await self.app(scope, receive, send)
             return
-        granted = sorted(principal.scopes)
-        response = error_response(
-            403,
-            "Your credentials lack one or more required privilege scopes.",
-            detail=f"This API requires the scope {', '.join(map(repr, missing))}; "
-            f"the credentials grant: {', '.join(granted) or 'none'}.",
-            data={"required": list(required), "granted": granted, "missing": missing},
-        )
+        response = missing_scopes_response(required, missing, sorted(principal.scopes))
         await response(scope, receive, send)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..middleware.envelope import error_response
+from ..middleware.envelope import error_response, missing_scopes_response
 from ..routes_read.context import ApiError, Ctx
 from ..serializers import objects as o
 from ..serializers.common import API_ROOT, JSON, now_iso
@@ -192,15 +192,9 @@ def _as_tuple(scopes: Scopes) -> tuple[str, ...]:
 
 
 def scope_refusal(required: tuple[str, ...], missing: list[str], granted: list[str]) -> Response:
-    """The 403 for credentials lacking ``missing`` of the ``required`` scopes: Bitbucket's message,
-    a ``detail`` that names each missing scope, and ``data`` with what was required and granted."""
-    return error_response(
-        403,
-        "Your credentials lack one or more required privilege scopes.",
-        detail=f"This API requires the scope {', '.join(map(repr, missing))}; "
-        f"the credentials grant: {', '.join(granted) or 'none'}.",
-        data={"required": list(required), "granted": granted, "missing": missing},
-    )
+    """The 403 for credentials lacking ``missing`` of the ``required`` scopes (see
+    :func:`~bitbucket_sql.emulator.middleware.envelope.missing_scopes_response`)."""
+    return missing_scopes_response(required, missing, granted)
 
 
 def write_endpoint(store: Store, handler: WriteHandler, scope: Scopes) -> Callable[[Request], Any]:
