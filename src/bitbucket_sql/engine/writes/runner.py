@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -63,7 +64,7 @@ def run_writes(engine: Engine, statements: Sequence[WriteStatement]) -> QueryRes
     with engine.client.recording() as recording:
         requests: list[WriteRequest] = []
         reads: list[str] = []
-        for statement in statements:
+        for statement in _merged_values(statements):
             built, read_sql = _requests_for(engine, statement, table, planner, workspace)
             requests.extend(built)
             if read_sql is not None:
@@ -88,6 +89,18 @@ def run_writes(engine: Engine, statements: Sequence[WriteStatement]) -> QueryRes
     stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
                        rows_returned=len(rows), elapsed_s=time.monotonic() - started)
     return QueryResult(columns, rows, stats, affected_rows=len(written))
+
+
+def _merged_values(statements: Sequence[WriteStatement]) -> Sequence[WriteStatement]:
+    """An ``executemany`` of ``INSERT ... VALUES``: one statement whose VALUES hold every parameter
+    set's rows, so DuckDB evaluates them once instead of once per set (same rows, same order)."""
+    if len(statements) < 2 or not all(
+        s.kind == "insert" and isinstance(s.source, exp.Values) and s.columns == statements[0].columns
+        for s in statements
+    ):
+        return statements
+    rows = [row.copy() for statement in statements for row in statement.source.expressions]
+    return [replace(statements[0], source=exp.Values(expressions=rows))]
 
 
 def _requests_for(
