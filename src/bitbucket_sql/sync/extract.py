@@ -24,8 +24,8 @@ Interface
     run (``{}`` for a first sync; it is not modified). ``since`` (an aware datetime) bounds
     the first sync of incremental tables (pull requests updated, pipelines created, commits
     dated since then); ``repositories`` restricts repository-scoped tables to those slugs;
-    ``max_requests`` stops the run once that many requests were made (requests already in flight
-    finish, so a run may overshoot by a few).
+    ``max_requests`` stops the run once that many requests were made (checked between batches, so
+    a run may overshoot by the requests of one batch: a page of a listing and its children).
 
     A ``Batch`` has ``workspace``, ``table``, ``upserts`` (row dicts: the live table's columns
     with Python values, JSON columns as JSON text), ``deletes`` (primary-key dicts of rows gone
