@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pg_server_helpers import repository_with_pull_requests
 from tds_helpers import PASSWORD, RunningTds, dbapi_rows, require_node_package, tds_normalized
 
@@ -17,12 +18,14 @@ ROOT = Path(__file__).resolve().parents[3]
 PROBE = Path(__file__).parent / "clients" / "tds_probe.js"
 
 
-def test_node_mssql_query_metadata_and_error(tds_server: RunningTds, emulator: Any) -> None:
+@pytest.mark.parametrize("encrypt", ["true", "strict"])
+def test_node_mssql_query_metadata_and_error(tds_server: RunningTds, emulator: Any, encrypt: str) -> None:
+    """``encrypt: true`` negotiates TLS inside PRELOGIN (TDS 7.4); ``"strict"`` starts with TLS (TDS 8)."""
     modules = require_node_package(ROOT, "mssql")
     repo = repository_with_pull_requests(emulator)
     result = subprocess.run(
-        ["node", "--no-deprecation", str(PROBE), str(tds_server.port), "reader", PASSWORD, "acme", repo],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "NODE_PATH": str(modules)},
+        ["node", "--no-deprecation", str(PROBE), str(tds_server.port), "reader", PASSWORD, "acme", repo, encrypt],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "NODE_PATH": str(modules), "TDS_CA": str(tds_server.cert)},
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
@@ -41,3 +44,4 @@ def test_node_mssql_query_metadata_and_error(tds_server: RunningTds, emulator: A
     assert answer["columns"] == ["bigint", "nvarchar", "bit", "bigint", "datetime2", "nvarchar"]
     assert {"TABLE_SCHEMA": "acme", "TABLE_NAME": "pull_requests"} in answer["tables"]
     assert answer["error"]["number"] == 208 and "no_such_table" in answer["error"]["message"]
+    assert tds_server.events("login")[-1]["tls"] == "on"

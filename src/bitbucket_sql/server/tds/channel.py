@@ -29,6 +29,7 @@ class Channel:
         self._incoming: ssl.MemoryBIO | None = None
         self._outgoing: ssl.MemoryBIO | None = None
         self._plain = bytearray()  # decrypted bytes not yet consumed
+        self._pushback = bytearray()  # clear bytes read ahead (the first byte, to tell TDS 8 from 7.x)
         self.packet_size = packets.DEFAULT_PACKET_SIZE
 
     @property
@@ -36,8 +37,24 @@ class Channel:
         return self._tls is not None
 
     # --- reading ----------------------------------------------------------------------------
+    async def peek_byte(self) -> int:
+        """The first byte of the stream, left to be read again (0x16 opens TLS: TDS 8 strict encryption)."""
+        if not self._pushback:
+            self._pushback += await self._reader.readexactly(1)
+        return self._pushback[0]
+
+    async def _read_raw(self, limit: int) -> bytes:
+        if self._pushback:
+            data = bytes(self._pushback[:limit])
+            del self._pushback[:limit]
+            return data
+        return await self._reader.read(limit)
+
     async def _read_exactly(self, count: int) -> bytes:
         if self._tls is None:
+            if self._pushback:
+                head = await self._read_raw(count)
+                return head + (await self._reader.readexactly(count - len(head)) if len(head) < count else b"")
             return await self._reader.readexactly(count)
         while len(self._plain) < count:
             await self._fill_tls()
@@ -52,7 +69,7 @@ class Channel:
                 self._plain += self._tls.read(_READ_CHUNK)
                 return
             except ssl.SSLWantReadError:
-                data = await self._reader.read(_READ_CHUNK)
+                data = await self._read_raw(_READ_CHUNK)
                 if not data:
                     raise asyncio.IncompleteReadError(b"", None) from None
                 self._incoming.write(data)
@@ -124,6 +141,28 @@ class Channel:
         if pending:
             self.write_message(packets.PRELOGIN, pending)
             await self.drain()
+        self._tls, self._incoming, self._outgoing = tls, incoming, outgoing
+
+    async def start_tls_direct(self, context: ssl.SSLContext) -> None:
+        """TDS 8 (strict encryption): TLS first, on the socket itself, before any TDS packet."""
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = context.wrap_bio(incoming, outgoing, server_side=True)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._writer.write(outgoing.read())
+                await self._writer.drain()
+                data = await self._read_raw(_READ_CHUNK)
+                if not data:
+                    raise asyncio.IncompleteReadError(b"", None) from None
+                incoming.write(data)
+            except ssl.SSLError as error:
+                self._writer.write(outgoing.read())
+                raise ProtocolError(f"TLS handshake failed: {error.reason or error}") from None
+        self._writer.write(outgoing.read())
+        await self._writer.drain()
         self._tls, self._incoming, self._outgoing = tls, incoming, outgoing
 
     def stop_tls(self) -> None:

@@ -34,6 +34,8 @@ log = logging.getLogger("bitbucket_sql.server")
 access_log = logging.getLogger("bitbucket_sql.server.access")
 
 LOGGED_STATEMENT_CHARS = 500
+#: the first byte of a TLS ClientHello record: a TDS 8 client (strict encryption) starts with TLS
+TLS_HANDSHAKE_RECORD = 0x16
 PROGRAM_NAME = "Microsoft SQL Server"
 
 #: (database name, user, can_write, spid) -> session; raises LookupError for an unknown database
@@ -45,7 +47,8 @@ class TdsState:
     """What every TDS connection shares."""
 
     config: ServerConfig
-    ssl_context: Any
+    ssl_context: Any  # TLS 1.2 inside PRELOGIN (TDS 7.x)
+    strict_context: Any  # TLS first (TDS 8 strict encryption)
     open_session: SessionOpener
     executor: Any
     allow_cleartext_login: bool = False
@@ -181,13 +184,18 @@ class TdsConnection:
             return False
 
     async def _handshake(self) -> bool:
+        strict = await asyncio.wait_for(self.channel.peek_byte(), 30) == TLS_HANDSHAKE_RECORD
+        if strict:  # TDS 8: TLS before anything else, then PRELOGIN and LOGIN7 inside it
+            await asyncio.wait_for(self.channel.start_tls_direct(self.state.strict_context), 30)
         kind, _status, payload = await asyncio.wait_for(self.channel.read_message(), 30)
         if kind != packets.PRELOGIN:
             raise ProtocolError(f"expected PRELOGIN, got a packet of type {kind:#x}")
         client = prelogin.parse(payload)
         cleartext_ok = self.state.allow_cleartext_login and self._on_loopback()
-        mode = prelogin.choose_encryption(client.encryption, require_tls=self.state.config.require_tls,
-                                          cleartext_allowed=cleartext_ok)
+        mode: int | None = prelogin.ENCRYPT_ON
+        if not strict:
+            mode = prelogin.choose_encryption(client.encryption, require_tls=self.state.config.require_tls,
+                                              cleartext_allowed=cleartext_ok)
         self.channel.write_message(packets.TABULAR_RESULT, prelogin.build(
             prelogin.ENCRYPT_REQ if mode is None else mode))
         await self.channel.drain()
@@ -195,7 +203,7 @@ class TdsConnection:
             self._log("refused", reason="the client cannot encrypt and clear-text login is not allowed here",
                       user="")
             return False
-        if mode != prelogin.ENCRYPT_NOT_SUP:
+        if mode != prelogin.ENCRYPT_NOT_SUP and not strict:
             await asyncio.wait_for(self.channel.start_tls(self.state.ssl_context), 30)
         kind, _status, payload = await asyncio.wait_for(self.channel.read_message(), 30)
         if kind != packets.LOGIN7:

@@ -34,25 +34,31 @@ log = logging.getLogger("bitbucket_sql.server")
 DEFAULT_PORT = 1433
 
 
-def tds_tls_context(config: ServerConfig) -> ssl.SSLContext:
-    """TLS 1.2 (what TDS 7.x clients negotiate inside PRELOGIN) with the configured or a self-signed certificate."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
+def tds_tls_contexts(config: ServerConfig) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """TLS for TDS 7.x (1.2, inside PRELOGIN) and for TDS 8 strict encryption (1.2+, ALPN ``tds/8.0``),
+    with the configured certificate or a self-signed one."""
+    legacy = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    legacy.minimum_version = ssl.TLSVersion.TLSv1_2
+    legacy.maximum_version = ssl.TLSVersion.TLSv1_2
+    strict = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    strict.minimum_version = ssl.TLSVersion.TLSv1_2
+    strict.set_alpn_protocols(["tds/8.0"])
     if config.tls is not None:
         for path, what in ((config.tls.cert, "certificate"), (config.tls.key, "key")):
             if not path.is_file():
                 raise TlsError(f"TLS {what} file {path} does not exist")
         try:
-            context.load_cert_chain(str(config.tls.cert), str(config.tls.key))
+            for context in (legacy, strict):
+                context.load_cert_chain(str(config.tls.cert), str(config.tls.key))
         except (ssl.SSLError, OSError) as error:
             raise TlsError(f"cannot load TLS certificate {config.tls.cert}: {error}") from None
-        return context
+        return legacy, strict
     with tempfile.TemporaryDirectory(prefix="bbsql-tds-") as folder:
         host = config.host if config.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
         cert, key = write_self_signed(Path(folder), host)
-        context.load_cert_chain(str(cert), str(key))
-    return context
+        for context in (legacy, strict):
+            context.load_cert_chain(str(cert), str(key))
+    return legacy, strict
 
 
 def open_tds_session(config: ServerConfig) -> SessionOpener:
@@ -95,11 +101,13 @@ class TdsServer:
     """A TDS (SQL Server protocol) server over the configured databases and users."""
 
     def __init__(self, config: ServerConfig, port: int = DEFAULT_PORT, *, allow_cleartext_login: bool = False,
-                 open_session: SessionOpener | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
+                 open_session: SessionOpener | None = None) -> None:
         workers = min(config.limits.max_connections, MAX_WORKER_THREADS)
+        legacy, strict = tds_tls_contexts(config)
         self.state = TdsState(
             config=config,
-            ssl_context=ssl_context or tds_tls_context(config),
+            ssl_context=legacy,
+            strict_context=strict,
             open_session=open_session or open_tds_session(config),
             executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bbsql-tds"),
             allow_cleartext_login=allow_cleartext_login,

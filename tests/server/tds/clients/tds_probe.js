@@ -1,8 +1,12 @@
 // The node mssql/tedious client as applications use it: a parameterised query and a metadata query.
-// Usage: node tds_probe.js PORT USER PASSWORD DATABASE REPOSITORY ; prints one JSON line.
+// Usage: node tds_probe.js PORT USER PASSWORD DATABASE REPOSITORY [ENCRYPT] ; prints one JSON line.
+// ENCRYPT: "true" (TLS negotiated in PRELOGIN, TDS 7.4, the default) or "strict" (TLS first, TDS 8,
+// which always validates the certificate: TDS_CA names the PEM file of the server's certificate).
+const fs = require("fs");
 const sql = require("mssql");
 
-const [port, user, password, database, repository] = process.argv.slice(2);
+const [port, user, password, database, repository, encryptArgument] = process.argv.slice(2);
+const encrypt = encryptArgument === "strict" ? "strict" : true;
 
 (async () => {
   const pool = await sql.connect({
@@ -11,7 +15,11 @@ const [port, user, password, database, repository] = process.argv.slice(2);
     user,
     password,
     database,
-    options: { encrypt: true, trustServerCertificate: true },
+    options: {
+      encrypt,
+      trustServerCertificate: encrypt !== "strict",
+      ...(process.env.TDS_CA ? { cryptoCredentialsDetails: { ca: [fs.readFileSync(process.env.TDS_CA)] } } : {}),
+    },
     connectionTimeout: 15000,
     requestTimeout: 60000,
   });
