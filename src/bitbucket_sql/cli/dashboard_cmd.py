@@ -33,7 +33,7 @@ def _source(connection: str | None, profile: str | None, from_file: Path | None,
 
     if from_file is not None:
         with friendly_errors():
-            source: Any = SyncFileSource(from_file)
+            source: Any = SyncFileSource(from_file, connection)
         try:
             yield source
         finally:

@@ -3,15 +3,14 @@
 Both answer the same :class:`MetricResult`, so callers (the CLI, the dashboard, a notebook) do
 not care which. Live runs go through :class:`~bitbucket_sql.engine.Engine` with its caches:
 metrics over the same tables share their listings, and the result says how many requests the
-metric cost and how much of the rate limit is left. A sync file is read with DuckDB directly
-(read-only): the file has one schema per workspace with the catalog's table names and columns,
-so the same SQL answers with zero requests.
+metric cost and how much of the rate limit is left. A sync file is read by the same engine with
+``SyncedDatabase=FILE`` (the copy holds one schema per workspace with the catalog's table names
+and columns), so the same SQL answers with zero requests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -136,76 +135,39 @@ class LiveSource:
             self.engine.close()
 
 
-class SyncFileSource:
-    """Metrics over a ``bbsql sync`` DuckDB file: no requests, the data as of the last sync.
+class SyncFileSource(LiveSource):
+    """Metrics over a ``bbsql sync`` DuckDB file: zero requests, the data as of the last sync.
 
-    The file is opened read-only (a sync may still write it later), with UTC as the session
-    time zone so weeks and days are cut as on the live engine. One connection serves every
-    metric, behind a lock (the dashboard calls from several threads).
+    The engine itself answers from the copy (``SyncedDatabase=FILE``, which maps each
+    workspace to its schema in the file and names any table the copy lacks), so the metric's SQL
+    runs exactly as it does live, over the same typed tables; only freshness differs.
     """
 
     live = False
 
-    def __init__(self, path: str | Path) -> None:
-        import duckdb
+    def __init__(self, path: str | Path, connection_string: str | None = None) -> None:
+        from bitbucket_sql.api.settings import parse_connection_string
+        from bitbucket_sql.engine import Engine
+        from bitbucket_sql.engine.errors import EngineError
+        from bitbucket_sql.engine.synced import SyncedCopy
 
         self.path = Path(path)
         if not self.path.is_file():
-            raise MetricError(f"sync file {str(self.path)!r} does not exist; create it with 'bbsql sync'")
+            raise MetricError(f"sync file {str(self.path)!r} does not exist; create it with 'bbsql sync --to {path}'")
         try:
-            self._connection = duckdb.connect(str(self.path), read_only=True)
-        except duckdb.Error as error:
-            raise MetricError(f"cannot open {str(self.path)!r} as a DuckDB file: {error}") from error
-        self._connection.execute("SET TimeZone = 'UTC'")
-        self._lock = threading.Lock()
-
-    def _tables(self, workspace: str) -> set[str]:
-        rows = self._connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [workspace]
-        ).fetchall()
-        return {str(name) for (name,) in rows}
-
-    def run(self, metric: Metric, params: MetricParams) -> MetricResult:
-        import time
-
-        import duckdb
-
-        sql, values = render(metric, params)
-        started = time.perf_counter()
-        with self._lock:
-            missing = [table for table in metric.tables if table not in self._tables(params.workspace)]
-            if missing:
-                raise MetricError(
-                    f"metric {metric.name} needs table(s) {', '.join(missing)} of workspace "
-                    f"{params.workspace!r}, which {str(self.path)!r} does not hold; sync them with 'bbsql sync'"
-                )
-            try:
-                cursor = self._connection.execute(sql, values)
-            except duckdb.Error as error:
-                raise MetricError(f"metric {metric.name} failed on {str(self.path)!r}: {error}") from error
-            columns = [str(column[0]) for column in cursor.description or ()]
-            rows = [tuple(row) for row in cursor.fetchall()]
-        return MetricResult(metric, params, columns, rows, 0, 0, time.perf_counter() - started, sql, values)
+            self._held = SyncedCopy(str(self.path)).workspaces()
+        except EngineError as error:
+            raise MetricError(str(error)) from None
+        if connection_string:
+            settings = parse_connection_string(connection_string).with_overrides(SyncedDatabase=str(self.path))
+        else:
+            workspace = {"Workspace": self._held[0]} if self._held else {}
+            settings = parse_connection_string(None, SyncedDatabase=str(self.path), **workspace)
+        super().__init__(Engine(settings), owns_engine=True)
 
     def workspaces(self) -> list[str]:
-        """The file's schemas that hold synced tables (DuckDB's own schemas left out)."""
-        with self._lock:
-            rows = self._connection.execute(
-                "SELECT DISTINCT table_schema FROM information_schema.tables "
-                "WHERE table_catalog = current_database() AND table_schema NOT IN ('main', 'information_schema', 'pg_catalog') "
-                "ORDER BY 1"
-            ).fetchall()
-        return [str(name) for (name,) in rows]
-
-    def repositories(self, workspace: str) -> list[tuple[str, str | None]]:
-        with self._lock:
-            if "repositories" not in self._tables(workspace):
-                return []
-            sql = f"SELECT slug, project_key FROM {quote_identifier(workspace)}.repositories ORDER BY slug"
-            return [(str(slug), project) for slug, project in self._connection.execute(sql).fetchall()]
+        """The workspaces the file holds (from each schema's sync state)."""
+        return list(self._held)
 
     def rate_limit(self) -> RateLimit | None:
         return None
-
-    def close(self) -> None:
-        self._connection.close()

@@ -1,0 +1,22 @@
+"""One emulator with the demo data and one dashboard server over it, per test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from _helpers_connect import connection_string_for
+from bitbucket_sql.emulator import run_emulator
+
+
+@pytest.fixture(scope="module")
+def demo_emulator() -> Iterator[Any]:
+    with run_emulator(scale="small", seed=1) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def demo_connection(demo_emulator: Any) -> str:
+    return connection_string_for(demo_emulator)
