@@ -94,3 +94,16 @@ def test_intervals() -> None:
     assert parse_interval("90s") == 90
     with pytest.raises(click.BadParameter):
         parse_interval("15 minutes")
+
+
+def test_any_dlt_destination_by_name_configured_as_dlt_documents(emulator, tmp_path: Path, monkeypatch) -> None:
+    import duckdb
+
+    target = tmp_path / "by-name.duckdb"
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(target))
+    args = ("sync", "-c", connection_string_for(emulator), "--destination", "duckdb", "--tables", "repositories")
+    assert invoke(*args, cwd=tmp_path).exit_code == 0
+    with duckdb.connect(str(target), read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM acme.repositories").fetchone()[0] > 0
+        assert connection.execute("SELECT count(*) FROM acme._bbsql_sync_state").fetchone()[0] == 1
+    assert not list(tmp_path.glob("*.state.json"))  # a SQL destination keeps its own state

@@ -138,6 +138,7 @@ class Loader:
         self._pipelines: dict[str, Any] = {}
         self._pending: dict[str, _Pending] = {}
         self._state: dict[str, Any] | None = None
+        self._sql_capable: bool | None = None
         self.rows_loaded = 0
         self.loads = 0
 
@@ -223,7 +224,7 @@ class Loader:
 
     # --- state -------------------------------------------------------------------------------
     def save_state(self, state: dict[str, Any]) -> None:
-        if self.destination.state_file is not None or self.destination.kind == "dlt" and not self._has_sql():
+        if self._state_in_file(state.get("workspaces", {})):
             _write_file(self._state_path(), state)
             return
         for workspace, part in state.get("workspaces", {}).items():
@@ -245,7 +246,8 @@ class Loader:
         """The state saved by the last run for these workspaces (empty for a first sync)."""
         from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-        if self.destination.state_file is not None or self.destination.kind == "dlt" and not self._has_sql():
+        workspaces = list(workspaces)
+        if self._state_in_file(workspaces):
             path = self._state_path()
             return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         state: dict[str, Any] = {"version": 1, "workspaces": {}}
@@ -269,8 +271,22 @@ class Loader:
             return self.destination.state_file
         return Path(f".bbsql-sync-{self.destination.target}.state.json")
 
-    def _has_sql(self) -> bool:
-        return self.destination.kind in ("duckdb", "postgres")
+    def _state_in_file(self, workspaces: Iterable[str]) -> bool:
+        """Whether the state goes to a JSON file: asked for, or a destination without SQL."""
+        if self.destination.state_file is not None:
+            return True
+        if self.destination.kind != "dlt":
+            return False
+        if self._sql_capable is None:
+            first = next(iter(workspaces), None)
+            if first is None:
+                return False
+            try:
+                with self.pipeline(first).sql_client():
+                    self._sql_capable = True
+            except Exception:  # noqa: BLE001 - dlt says so by failing (filesystem, custom destinations)
+                self._sql_capable = False
+        return not self._sql_capable
 
     @contextlib.contextmanager
     def _sql(self, workspace: str) -> Iterator[Any]:
