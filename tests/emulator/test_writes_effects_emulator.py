@@ -487,3 +487,12 @@ def test_write_requests_lists_only_writes(emu: EmulatorHandle, client: httpx.Cli
     assert emu.write_requests() == {}
     client.post(f"{REPO}/refs/tags", json={"name": "counted", "target": {"hash": "main"}})
     assert emu.write_requests() == {"POST /2.0/repositories/{workspace}/{repo_slug}/refs/tags": 1}
+
+
+def test_a_rejected_pull_request_update_changes_nothing(emu: EmulatorHandle, client: httpx.Client) -> None:
+    pr = _open_pr(client)
+    one = f"{REPO}/pullrequests/{pr['id']}"
+    body = {"title": "Should not stick", "reviewers": [{"uuid": pr["author"]["uuid"]}]}
+    assert "reviewers" in _error(client.put(one, json=body), 400)["fields"]
+    after = client.get(one).json()
+    assert after["title"] == pr["title"] and after["updated_on"] == pr["updated_on"]

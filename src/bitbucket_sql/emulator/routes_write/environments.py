@@ -66,6 +66,7 @@ def change_environment(ctx: WriteCtx) -> Response:
     unknown = sorted(set(change) - {"name", *CHANGEABLE_FLAGS})
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    flags = {flag: ctx.optional_bool(change, flag, False) for flag in CHANGEABLE_FLAGS if flag in change}
     if "name" in change:
         name = ctx.required_text(change, "name").strip()
         taken = any(
@@ -77,9 +78,7 @@ def change_environment(ctx: WriteCtx) -> Response:
             )
         environment["name"] = name
         environment["slug"] = name.lower().replace(" ", "-")
-    for flag in CHANGEABLE_FLAGS:
-        if flag in change:
-            environment[flag] = ctx.optional_bool(change, flag, bool(environment.get(flag)))
+    environment.update(flags)
     return Response(status_code=202)
 
 

@@ -162,41 +162,61 @@ def create_pull_request(ctx: WriteCtx) -> Response:
 
 
 def update_pull_request(ctx: WriteCtx) -> Response:
+    """PUT: every field is validated before any is applied, so a 400 changes nothing."""
     ws, repo, data, pr = open_pull_request(ctx)
     _require_open(pr, "updated")
     body = ctx.object_body()
+    changes: JSON = {}
     if "title" in body:
-        pr["title"] = ctx.required_text(body, "title")
-        pr["rendered"]["title"] = rendered(pr["title"])
+        changes["title"] = ctx.required_text(body, "title")
     if "description" in body:
-        pr["description"] = ctx.optional_text(body, "description")
-        pr["rendered"]["description"] = rendered(pr["description"])
-        pr["summary"] = rendered(pr["description"])
+        changes["description"] = ctx.optional_text(body, "description")
     if "draft" in body:
-        pr["draft"] = ctx.optional_bool(body, "draft", pr["draft"])
+        changes["draft"] = ctx.optional_bool(body, "draft", pr["draft"])
     if "close_source_branch" in body:
-        pr["close_source_branch"] = ctx.optional_bool(body, "close_source_branch", pr["close_source_branch"])
+        changes["close_source_branch"] = ctx.optional_bool(
+            body, "close_source_branch", pr["close_source_branch"]
+        )
     destination_name = _branch_name(body, "destination")
-    if destination_name is not None:
-        destination = _branch(data, destination_name, "destination")
-        pr["destination"] = o.pr_endpoint(repo, destination["name"], destination["target"]["hash"])
+    destination = _branch(data, destination_name, "destination") if destination_name is not None else None
+    reviewers = None
     if "reviewers" in body:
         reviewers = [_user_by_reference(ctx, ref) for ref in body.get("reviewers") or []]
-        pr["reviewers"] = [o.user_summary(user) for user in reviewers]
-        wanted = {user["uuid"] for user in reviewers}
-        kept = [p for p in pr["participants"] if p["role"] != "REVIEWER" or p["user"]["uuid"] in wanted]
-        present = {p["user"]["uuid"] for p in kept}
-        for user in reviewers:
-            if user["uuid"] in present:
-                for entry in kept:
-                    if entry["user"]["uuid"] == user["uuid"]:
-                        entry["role"] = "REVIEWER"
-            else:
-                kept.append(o.participant(user, "REVIEWER", False, None, None))
-        pr["participants"] = kept
+        if any(user["uuid"] == pr["author"]["uuid"] for user in reviewers):
+            author = pr["author"]["display_name"]
+            raise ValidationError(
+                {"reviewers": [f"{author} is the author and cannot be included as a reviewer."]}
+            )
+
+    pr.update(changes)
+    if "title" in changes:
+        pr["rendered"]["title"] = rendered(pr["title"])
+    if "description" in changes:
+        pr["rendered"]["description"] = rendered(pr["description"])
+        pr["summary"] = rendered(pr["description"])
+    if destination is not None:
+        pr["destination"] = o.pr_endpoint(repo, destination["name"], destination["target"]["hash"])
+    if reviewers is not None:
+        _set_reviewers(pr, reviewers)
     stamp = _touch(ctx, pr)
     data.pr_activity[pr["id"]].append(o.activity_update(pr, pr["state"], ctx.acting_user(), stamp))
     return ctx.ok(pr)
+
+
+def _set_reviewers(pr: JSON, reviewers: list[JSON]) -> None:
+    """Reviewers become exactly ``reviewers``; participants keep their history, roles follow."""
+    pr["reviewers"] = [o.user_summary(user) for user in reviewers]
+    wanted = {user["uuid"] for user in reviewers}
+    kept = [p for p in pr["participants"] if p["role"] != "REVIEWER" or p["user"]["uuid"] in wanted]
+    present = {p["user"]["uuid"] for p in kept}
+    for user in reviewers:
+        if user["uuid"] in present:
+            for entry in kept:
+                if entry["user"]["uuid"] == user["uuid"]:
+                    entry["role"] = "REVIEWER"
+        else:
+            kept.append(o.participant(user, "REVIEWER", False, None, None))
+    pr["participants"] = kept
 
 
 # ----------------------------------------------------------------------------- reviews
