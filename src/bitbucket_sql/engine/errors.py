@@ -127,7 +127,7 @@ class ParameterError(EngineError):
 
 
 class UnsupportedStatementError(EngineError):
-    """Writes, DDL and other non-query statements (not supported yet)."""
+    """DDL, session commands and other statements the engine does not run (and writes a table lacks)."""
 
 
 def _or_list(names: Sequence[str]) -> str:

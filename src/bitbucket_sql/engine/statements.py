@@ -152,8 +152,8 @@ def parse_statement(sql: str, params: Sequence[Any] | None = None) -> Statement:
     if not isinstance(tree, _QUERY_TYPES):
         kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
         raise UnsupportedStatementError(
-            f"{kind} statements are not supported yet: bitbucket-sql answers read-only queries "
-            f"(SELECT, WITH ... SELECT, UNION, EXPLAIN). Use the Bitbucket web UI or API for changes."
+            f"{kind} statements are not supported: bitbucket-sql answers queries (SELECT, WITH ... SELECT, "
+            f"UNION, EXPLAIN), INSERT, UPDATE, DELETE and CALL; Bitbucket has no schema to change."
         )
     return Statement(tree=tree, sql=bound.strip(), explain=mode)  # type: ignore[arg-type] # a Values is queried like a Query
 
