@@ -179,3 +179,25 @@ def test_login_payload_is_what_real_clients_send() -> None:
     assert (login.user_name, login.password.reveal(), login.database) == ("reader", "pw", "acme")
     assert "pw" not in repr(login)
 
+
+
+def test_exec_runs_bitbucket_actions_for_read_write_users_only(tmp_path: Path) -> None:
+    """``EXEC approve_pull_request ...`` is the engine's ``CALL`` (on an emulator of its own: it writes)."""
+    pytds = require_module("pytds", "python-tds")
+    from bitbucket_sql.emulator import run_emulator
+
+    with run_emulator(scale="tiny", seed=1) as writable, \
+            running_tds(writable, tmp_path, allow_cleartext_login=True) as server:
+        def connect(user: str) -> Any:
+            return pytds.connect(dsn=server.host, port=server.port, database="acme", user=user,
+                                 password=PASSWORD, login_timeout=15, autocommit=True)
+
+        with connect("reader") as connection, pytest.raises(pytds.OperationalError, match="read-only access"):
+            connection.cursor().execute("EXEC approve_pull_request @repository = N'api', @pull_request_id = 4")
+        assert writable.write_requests() == {}  # refused before any request
+        with connect("writer") as connection:
+            cursor = connection.cursor()
+            cursor.execute("EXEC approve_pull_request @repository = N'api', @pull_request_id = 4")
+            row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
+        assert writable.write_requests()
+    assert row["approved"] is True and row["state"] == "approved"

@@ -26,6 +26,7 @@ from sqlglot import exp
 from bitbucket_sql.engine import Engine
 
 from .. import session as pg_session
+from ..translate import literal
 from . import rpc, tsql
 from .datatypes import ColumnType, column_type, fit_to_values
 from .metadata import Metadata, ProcResult
@@ -302,9 +303,35 @@ class TdsSession:
         catalog = self._catalog_procedure(call)
         if catalog is not None:
             return [Result(catalog.names, catalog.types, catalog.rows, count=len(catalog.rows))]
+        if name in _engine_procedures():
+            return [self._engine_procedure(call)]
         raise TdsError(2812, f"Could not find stored procedure '{call.procedure}'. This server answers "
-                             "sp_executesql, sp_prepare/sp_execute/sp_prepexec/sp_unprepare and the catalog "
-                             "procedures (sp_tables, sp_columns, sp_pkeys, sp_server_info, sp_datatype_info).")
+                             "sp_executesql, sp_prepare/sp_execute/sp_prepexec/sp_unprepare, the catalog "
+                             "procedures (sp_tables, sp_columns, sp_pkeys, sp_server_info, sp_datatype_info) "
+                             "and Bitbucket's actions (docs/procedures.md).")
+
+    def _engine_procedure(self, call: rpc.Call) -> Result:
+        """A Bitbucket action (``EXEC approve_pull_request @repository = 'api', ...``) as the engine's CALL."""
+        if not self.can_write:
+            raise TdsError(229, f"The EXECUTE permission was denied on '{call.procedure}': user '{self.user}' has "
+                                f"read-only access to database '{self.database}'.", severity=14)
+        arguments = []
+        for param in call.params:
+            value = literal(param.value).sql(dialect="duckdb")
+            arguments.append(f"{param.name.lstrip('@')} => {value}" if param.name else value)
+        sql = f"CALL {call.procedure}({', '.join(arguments)})"
+        try:
+            pg_session.quiet_engine_warnings()
+            result = self.engine.execute(sql, progress=self._progress)
+        except _Stop:
+            raise Cancelled() from None
+        except Exception as error:  # noqa: BLE001 - every failure becomes a TdsError
+            raise tds_error_for(error) from None
+        types = [column_type(column.type) for column in result.columns]
+        rows = result.rows
+        types = [fit_to_values(kind, [row[index] for row in rows]) for index, kind in enumerate(types)]
+        return Result([column.name for column in result.columns], types, rows, count=len(rows),
+                      requests=result.stats.requests)
 
     def _catalog_procedure(self, call: rpc.Call) -> ProcResult | None:
         meta = self.metadata()
@@ -405,6 +432,12 @@ class TdsSession:
         self.options.clear()
         self.transaction_count = 0
         return []
+
+
+def _engine_procedures() -> set[str]:
+    from bitbucket_sql.catalog.procedures import PROCEDURES
+
+    return {procedure.name for procedure in PROCEDURES}
 
 
 def _has_parameters(tree: exp.Expression) -> bool:
