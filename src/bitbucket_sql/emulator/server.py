@@ -226,7 +226,7 @@ class EmulatorHandle:
     ) -> None:
         """How pipelines triggered from now on run on the emulator clock: PENDING for
         ``pending_seconds``, IN_PROGRESS for ``running_seconds``, then COMPLETED with ``result``
-        (SUCCESSFUL, FAILED or ERROR). Defaults: 5 s, 30 s, SUCCESSFUL."""
+        (SUCCESSFUL, FAILED or ERROR). Defaults: 10 s, 120 s, SUCCESSFUL."""
         self.app.state.pipeline_runs.configure(
             pending_seconds=pending_seconds, running_seconds=running_seconds, result=result
         )

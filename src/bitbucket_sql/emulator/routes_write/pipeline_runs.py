@@ -6,7 +6,9 @@ registered run is moved to the state its age on the emulator clock calls for: PE
 ``pending_seconds``, IN_PROGRESS (steps running) for ``running_seconds``, then COMPLETED with
 ``result``. Tests move through the states without sleeping with ``emu.advance_time(seconds)``
 and change the timing or the result with ``emu.set_pipeline_timing(...)``; the timing is fixed
-per run when it is triggered. Stopping a run takes it off the list.
+per run when it is triggered. Stopping a run takes it off the list. The defaults (10 s pending,
+120 s running) are long enough that a test reading a run it just triggered sees it unfinished
+even on a slow machine, and short enough to watch a run finish in the demo.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ RESULTS = ("SUCCESSFUL", "FAILED", "ERROR")
 
 @dataclass(frozen=True)
 class PipelineTiming:
-    pending_seconds: float = 5.0
-    running_seconds: float = 30.0
+    pending_seconds: float = 10.0
+    running_seconds: float = 120.0
     result: str = "SUCCESSFUL"
 
 
