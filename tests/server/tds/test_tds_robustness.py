@@ -181,8 +181,9 @@ def test_login_payload_is_what_real_clients_send() -> None:
 
 
 
-def test_exec_runs_bitbucket_actions_for_read_write_users_only(tmp_path: Path) -> None:
-    """``EXEC approve_pull_request ...`` is the engine's ``CALL`` (on an emulator of its own: it writes)."""
+def test_exec_and_writes_for_read_write_users_only(tmp_path: Path) -> None:
+    """``EXEC approve_pull_request ...`` is the engine's ``CALL``; UPDATE goes to the engine (on an
+    emulator of its own: both write)."""
     pytds = require_module("pytds", "python-tds")
     from bitbucket_sql.emulator import run_emulator
 
@@ -199,5 +200,10 @@ def test_exec_runs_bitbucket_actions_for_read_write_users_only(tmp_path: Path) -
             cursor = connection.cursor()
             cursor.execute("EXEC approve_pull_request @repository = N'api', @pull_request_id = 4")
             row = dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
-        assert writable.write_requests()
+            assert writable.write_requests()
+            cursor.execute("UPDATE pull_requests SET state = 'DECLINED' WHERE repository = %s AND id = %s",
+                           ("api", 5))
+            assert cursor.rowcount == 1
+            cursor.execute("SELECT state FROM pull_requests WHERE repository = 'api' AND id = 5")
+            assert cursor.fetchone() == ("DECLINED",)
     assert row["approved"] is True and row["state"] == "approved"

@@ -277,7 +277,8 @@ class TdsSession:
             raise Cancelled() from None
         except Exception as error:  # noqa: BLE001
             raise tds_error_for(error) from None
-        return Result(count=len(result.rows), requests=result.stats.requests)
+        affected = getattr(result, "affected_rows", None)
+        return Result(count=len(result.rows) if affected is None else affected, requests=result.stats.requests)
 
     # --- procedures ---------------------------------------------------------------------------------
     def _execute_statement(self, statement: exp.Execute, params: dict[str, Any]) -> list[Event]:
