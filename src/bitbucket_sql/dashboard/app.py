@@ -118,9 +118,11 @@ def _data_table() -> Any:
     future major version; it is still built in, so the notice is not shown to every user."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"\s*The dash_table.DataTable will be removed", category=DeprecationWarning)
-        return dash_table.DataTable(id="table", page_size=15, sort_action="native",
-                                    style_table={"overflowX": "auto", "marginTop": "8px"},
-                                    style_cell={"fontFamily": "sans-serif", "fontSize": "13px"})
+        return dash_table.DataTable(  # type: ignore[attr-defined]  # generated component, not in the stubs
+            id="table", page_size=15, sort_action="native",
+            style_table={"overflowX": "auto", "marginTop": "8px"},
+            style_cell={"fontFamily": "sans-serif", "fontSize": "13px"},
+        )
 
 
 def create_app(source: MetricSource, *, days: int = 90, title: str = "Bitbucket engineering metrics") -> dash.Dash:
