@@ -88,6 +88,8 @@ def test_set_options_are_recognised_with_or_without_semicolons() -> None:
     assert options == [("textsize", "2147483647"), ("quoted_identifier", "ON"),
                        ("transaction isolation level", "READ COMMITTED"), ("nocount", "ON")]
     assert len(statements) == 5
+    assert [tree.sql(dialect="tsql") for tree in tsql.split_batch("select 1 as a select (select 2) union select 3")] \
+        == ["SELECT 1 AS a", "SELECT (SELECT 2) UNION SELECT 3"]  # T-SQL needs no semicolons
     with pytest.raises(tsql.TsqlError) as failure:
         tsql.split_batch("SELECT FROM WHERE (")
     assert failure.value.number == 102

@@ -77,10 +77,13 @@ def split_batch(text: str) -> list[SetOption | exp.Expression]:
             break
         statements.append(option[0])
         rest = stripped[option[1]:]
+    trees: list[Any] | None
     try:
         trees = sqlglot.parse(rest, read="tsql")
     except (ParseError, TokenError) as error:
-        raise TsqlError(102, f"Incorrect syntax: {_first_line(error)}") from None
+        trees = _parse_without_semicolons(rest)
+        if trees is None:
+            raise TsqlError(102, f"Incorrect syntax: {_first_line(error)}") from None
     for tree in trees:
         if tree is None:
             continue
@@ -91,6 +94,42 @@ def split_batch(text: str) -> list[SetOption | exp.Expression]:
                 continue
         statements.append(typing.cast(exp.Expression, tree))
     return statements
+
+
+_STATEMENT_STARTS = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "EXECUTE", "USE", "SET", "BEGIN", "COMMIT",
+                     "ROLLBACK"}
+_CONTINUES = {"UNION", "EXCEPT", "INTERSECT", "ALL", "DISTINCT", "L_PAREN", "INSERT", "INTO"}
+
+
+def _parse_without_semicolons(text: str) -> list[Any] | None:
+    """T-SQL separates statements by nothing at all (``SELECT 1 SELECT 2``): split before each
+    statement keyword outside parentheses and parse the pieces; None when a piece still fails."""
+    try:
+        tokens = sqlglot.Dialect.get_or_raise("tsql").tokenize(text)
+    except TokenError:
+        return None
+    starts = []
+    depth = 0
+    previous = None
+    for token in tokens:
+        name = token.token_type.name
+        if name == "L_PAREN":
+            depth += 1
+        elif name == "R_PAREN":
+            depth -= 1
+        elif depth == 0 and previous is not None and name in _STATEMENT_STARTS and previous not in _CONTINUES:
+            starts.append(token.start)
+        previous = name
+    if not starts:
+        return None
+    bounds = [0, *starts, len(text)]
+    trees: list[Any] = []
+    for begin, end in zip(bounds, bounds[1:], strict=False):
+        try:
+            trees.extend(sqlglot.parse(text[begin:end], read="tsql"))
+        except (ParseError, TokenError):
+            return None
+    return trees
 
 
 def _set_option(text: str) -> tuple[SetOption, int] | None:
