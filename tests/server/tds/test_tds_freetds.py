@@ -54,6 +54,13 @@ def test_tsql_without_encryption_is_refused_unless_allowed(
         assert clear.events("login")[-1]["tls"] == "off"
 
 
+def test_require_tls_encrypts_clients_that_asked_for_login_only(emulator: Any, tmp_path: Path) -> None:
+    with running_tds(emulator, tmp_path / "tls", require_tls=True) as server:
+        output = _tsql(server, tmp_path, "request", "SELECT 1 AS one\ngo\nexit\n")
+        assert "(1 row affected)" in output, output
+        assert server.events("login")[-1]["tls"] == "on"
+
+
 def test_tsql_wrong_password_and_syntax_error(tds_server: RunningTds, tmp_path: Path) -> None:
     denied = _tsql(tds_server, tmp_path, "require", "SELECT 1\ngo\nexit\n", password="wrong")
     assert "Login failed for user 'reader'" in denied

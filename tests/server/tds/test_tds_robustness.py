@@ -207,3 +207,19 @@ def test_exec_and_writes_for_read_write_users_only(tmp_path: Path) -> None:
             cursor.execute("SELECT state FROM pull_requests WHERE repository = 'api' AND id = 5")
             assert cursor.fetchone() == ("DECLINED",)
     assert row["approved"] is True and row["state"] == "approved"
+
+
+def test_messages_over_the_size_limit_close_that_connection(emulator: Any, tmp_path: Path) -> None:
+    with running_tds(emulator, tmp_path, allow_cleartext_login=True,
+                     limits=Limits(max_message_bytes=8192)) as server:
+        client = RawClient(server.port)
+        client.login("reader", PASSWORD, "acme")
+        chunk = batch_payload("SELECT '" + "x" * 1900 + "'")
+        for _ in range(3):  # three packets of 4 KB, none marked as the last one
+            client.send(packet(packets.SQL_BATCH, chunk, status=0))
+        client.send(packet(packets.SQL_BATCH, chunk))
+        answer = client.read_message()
+        assert struct.pack("<i", 4002) in answer and "limit".encode("utf-16-le") in answer
+        assert client.read_message() == b""  # then closed
+        client.close()
+        assert _answers(server)
