@@ -90,3 +90,13 @@ def _check_metadata(engine: Engine) -> None:
     tables = dict(engine.execute("SELECT TableName, WriteOperations FROM sys_tables "
                                  "WHERE TableName IN ('branches', 'commits')").rows)
     assert tables == {"branches": "insert,delete", "commits": None}
+
+
+@pytest.mark.parametrize("table", WRITABLE, ids=lambda t: t.name)
+def test_api_token_scopes_match_the_spec(table: TableDef) -> None:
+    for op in table.writes:
+        if op.kind is None:
+            continue
+        _, operation = spec_operation(op.path, op.method)
+        granular = {scope for item in operation.get("x-atlassian-oauth2-scopes", []) for scope in item.get("scopes", [])}
+        assert set(op.api_token_scopes) == granular, (op.method, op.path, op.api_token_scopes, sorted(granular))

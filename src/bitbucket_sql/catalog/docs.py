@@ -110,6 +110,8 @@ def _write_lines(table: TableDef) -> list[str]:
         lines.append("- SQL writes: none (read-only)")
     for write in table.writes:
         scope = f"; scope `{write.scope}`" if write.scope else ""
+        if write.kind is not None and write.api_token_scopes:
+            scope += f" (API tokens: {', '.join(f'`{s}`' for s in write.api_token_scopes)})"
         if write.kind is None:
             lines.append(f"- Action: `{write.method} {write.path}`: {write.description}")
             continue

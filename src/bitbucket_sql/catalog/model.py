@@ -205,10 +205,36 @@ class WriteOp:
     fixed_body: tuple[tuple[str, Any], ...] = ()
     full_body: bool = False
     shape_body: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    #: the API-token (granular) scopes, when they differ from what :data:`TOKEN_SCOPES` derives
+    token_scopes: tuple[str, ...] = ()
+
+    @property
+    def api_token_scopes(self) -> tuple[str, ...]:
+        """The API-token scopes this write needs (``write:pullrequest:bitbucket``...)."""
+        if self.token_scopes:
+            return self.token_scopes
+        return TOKEN_SCOPES.get(self.scope or "", ())
 
     def field(self, column: str) -> WriteField | None:
         """The body field of ``column`` (lower-case name), or None when this write cannot set it."""
         return next((f for f in self.fields if f.column == column), None)
+
+
+#: classic OAuth scope of a write -> the API-token scopes the spec gives such writes
+#: (``x-atlassian-oauth2-scopes``); a write that needs others declares ``token_scopes``.
+TOKEN_SCOPES: dict[str, tuple[str, ...]] = {
+    "repository": ("read:repository:bitbucket",),
+    "repository:write": ("read:repository:bitbucket", "write:repository:bitbucket"),
+    "repository:admin": ("admin:repository:bitbucket",),
+    "repository:delete": ("delete:repository:bitbucket",),
+    "pullrequest": ("read:pullrequest:bitbucket",),
+    "pullrequest:write": ("read:pullrequest:bitbucket", "write:pullrequest:bitbucket"),
+    "pipeline": ("read:pipeline:bitbucket", "write:pipeline:bitbucket"),
+    "pipeline:write": ("read:pipeline:bitbucket", "write:pipeline:bitbucket"),
+    "pipeline:variable": ("admin:pipeline:bitbucket",),
+    "project:admin": ("admin:project:bitbucket",),
+    "webhook": ("read:webhook:bitbucket", "write:webhook:bitbucket"),
+}
 
 
 def insert(path: str, description: str, *fields: WriteField, method: Literal["POST", "PUT"] = "POST",

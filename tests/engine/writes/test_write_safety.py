@@ -107,7 +107,7 @@ def test_a_token_without_the_write_scope_gets_the_scope_named(
                        [REPO, head(api)])
     message = str(raised.value)
     assert raised.value.scope == "repository:write"
-    assert "'repository:write'" in message and "write:repository:bitbucket" in message and "403" in message
+    assert "'repository:write' (API tokens: read:repository:bitbucket, write:repository:bitbucket)" in message and "403" in message
     assert branch_names(api) == before
     with pytest.raises(WriteScopeError, match="pullrequest:write"):
         engine.execute("UPDATE pull_requests SET title = 'x' WHERE repository = ? AND id = 6", [REPO])

@@ -55,7 +55,7 @@ TABLE = TableDef(
         insert(_LIST, "Create a branch at a commit (body: name, target.hash); 201 with the branch.",
                WriteField("name", required=True), WriteField("target_hash", required=True),
                scope="repository:write"),
-        delete(_LIST + "/{name}", "Delete a branch (not the main branch).", scope="repository:write"),
+        delete(_LIST + "/{name}", "Delete a branch (not the main branch).", scope="repository:write", token_scopes=("write:repository:bitbucket",)),
     ),
     notes="`sort=name` is natural ordering (v9 < v10) and `sort=target.date` is undocumented, so "
     "ORDER BY is always done locally.",

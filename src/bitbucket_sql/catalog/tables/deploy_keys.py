@@ -26,8 +26,8 @@ TABLE = TableDef(
     ),
     writes=(
         insert(_LIST, "Add an SSH key with read access (body: key, label).",
-               WriteField("key", required=True, secret=True), WriteField("label"), scope="repository:admin"),
-        update(_ONE, "Change a key's label.", WriteField("label", required=True), scope="repository:admin"),
-        delete(_ONE, "Delete a key.", scope="repository:admin"),
+               WriteField("key", required=True, secret=True), WriteField("label"), scope="repository:admin", token_scopes=("admin:repository:bitbucket", "write:ssh-key:bitbucket")),
+        update(_ONE, "Change a key's label.", WriteField("label", required=True), scope="repository:admin", token_scopes=("admin:repository:bitbucket", "write:ssh-key:bitbucket")),
+        delete(_ONE, "Delete a key.", scope="repository:admin", token_scopes=("admin:repository:bitbucket", "delete:ssh-key:bitbucket")),
     ),
 )

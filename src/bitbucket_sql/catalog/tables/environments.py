@@ -46,8 +46,8 @@ TABLE = TableDef(
     writes=(
         insert(_LIST, "Create an environment (body: name, environment_type); 409 on a duplicate name.",
                WriteField("name", required=True), WriteField("environment_type_name", required=True),
-               scope="pipeline"),
-        delete(_LIST + "/{uuid}", "Delete an environment.", scope="pipeline"),
+               scope="pipeline", token_scopes=("admin:pipeline:bitbucket",)),
+        delete(_LIST + "/{uuid}", "Delete an environment.", scope="pipeline", token_scopes=("admin:pipeline:bitbucket",)),
         WriteOp("POST", _LIST + "/{uuid}/changes", "Change an environment (202, applied asynchronously)."),
     ),
     notes="Only `uuid` and `name` are in the spec's definition; the other fields are in real payloads.",

@@ -39,6 +39,6 @@ TABLE = TableDef(
                scope="pipeline:write"),
         update(_ONE, "Enable or disable a schedule (the only change the API allows).",
                WriteField("enabled", required=True), scope="pipeline:write"),
-        delete(_ONE, "Delete a schedule.", scope="pipeline:write"),
+        delete(_ONE, "Delete a schedule.", scope="pipeline:write", token_scopes=("write:pipeline:bitbucket",)),
     ),
 )

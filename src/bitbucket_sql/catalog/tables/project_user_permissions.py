@@ -30,9 +30,9 @@ TABLE = TableDef(
     ),
     writes=(
         insert(_ONE, "Grant a permission (read, write, admin); 402 at the plan's user limit.", WriteField(
-            "permission", required=True), method="PUT", scope="project:admin"),
-        update(_ONE, "Change the permission.", WriteField("permission", required=True), scope="project:admin"),
-        delete(_ONE, "Revoke the explicit permission.", scope="project:admin"),
+            "permission", required=True), method="PUT", scope="project:admin", token_scopes=("admin:project:bitbucket", "write:permission:bitbucket")),
+        update(_ONE, "Change the permission.", WriteField("permission", required=True), scope="project:admin", token_scopes=("admin:project:bitbucket", "write:permission:bitbucket")),
+        delete(_ONE, "Revoke the explicit permission.", scope="project:admin", token_scopes=("admin:project:bitbucket", "delete:permission:bitbucket")),
     ),
     notes="permissions-config endpoints do not support BBQL; filters are evaluated locally.",
 )

@@ -23,9 +23,9 @@ TABLE = TableDef(
     ),
     writes=(
         insert(_ONE, "Grant a permission (read, write, admin); 402 at the plan's user limit.", WriteField(
-            "permission", required=True), method="PUT", scope="repository:admin"),
-        update(_ONE, "Change the permission.", WriteField("permission", required=True), scope="repository:admin"),
-        delete(_ONE, "Revoke the explicit permission.", scope="repository:admin"),
+            "permission", required=True), method="PUT", scope="repository:admin", token_scopes=("admin:repository:bitbucket", "write:permission:bitbucket")),
+        update(_ONE, "Change the permission.", WriteField("permission", required=True), scope="repository:admin", token_scopes=("admin:repository:bitbucket", "write:permission:bitbucket")),
+        delete(_ONE, "Revoke the explicit permission.", scope="repository:admin", token_scopes=("admin:repository:bitbucket", "delete:permission:bitbucket")),
     ),
     notes="permissions-config endpoints do not support BBQL; filters are evaluated locally.",
 )

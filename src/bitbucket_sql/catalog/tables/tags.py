@@ -38,7 +38,7 @@ TABLE = TableDef(
         insert(_LIST, "Create a tag at a commit (body: name, target.hash, optional message); 201 with the tag.",
                WriteField("name", required=True), WriteField("target_hash", required=True), WriteField("message"),
                scope="repository:write"),
-        delete(_LIST + "/{name}", "Delete a tag.", scope="repository:write"),
+        delete(_LIST + "/{name}", "Delete a tag.", scope="repository:write", token_scopes=("write:repository:bitbucket",)),
     ),
     notes="`sort=name` is natural ordering (v9 < v10), so ORDER BY is always done locally.",
 )

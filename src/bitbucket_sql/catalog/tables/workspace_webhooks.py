@@ -21,7 +21,7 @@ TABLE = TableDef(
         insert(_LIST, "Create a webhook (body: url, description, active, events, secret); 201.",
                *webhook_write_fields(required=True), scope="webhook"),
         update(_ONE, "Change a webhook (only the columns SET are sent).", *webhook_write_fields(), scope="webhook"),
-        delete(_ONE, "Delete a webhook.", scope="webhook"),
+        delete(_ONE, "Delete a webhook.", scope="webhook", token_scopes=("delete:webhook:bitbucket",)),
     ),
     notes="Needs the `webhook` scope and workspace admin rights.",
 )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from bitbucket_sql.api.errors import BitbucketError
-from bitbucket_sql.catalog.model import TableDef
+from bitbucket_sql.catalog.model import TOKEN_SCOPES, TableDef, WriteOp
 
 from ..errors import NoWorkspaceError, RemovedTableError
 from ..result import QueryResult, QueryStats, ResultColumn
@@ -80,7 +80,7 @@ def run_writes(engine: Engine, statements: Sequence[WriteStatement]) -> QueryRes
             raise WriteFanoutError(table.name, first.verb, len(requests), engine.settings.max_fanout)
         outcomes = send_all(engine.client, requests, engine.settings.max_concurrency)
         engine.forget_cached(workspace, [outcome.request.path for outcome in outcomes if outcome.status != "not attempted"])
-        _raise_for_failures(first, table, op.scope, outcomes)
+        _raise_for_failures(first, table, op, outcomes)
     written = [outcome for outcome in outcomes if outcome.status == "written"]
     columns: list[ResultColumn] = []
     rows: list[tuple[Any, ...]] = []
@@ -178,8 +178,7 @@ def _target_select(statement: WriteStatement, table: TableDef, planner: WritePla
     return select.sql(dialect=DIALECT)
 
 
-def _raise_for_failures(statement: WriteStatement, table: TableDef, declared_scope: str | None,
-                        outcomes: list[Outcome]) -> None:
+def _raise_for_failures(statement: WriteStatement, table: TableDef, op: WriteOp, outcomes: list[Outcome]) -> None:
     problems = [outcome for outcome in outcomes if outcome.status in ("failed", "uncertain")]
     if not problems:
         return
@@ -187,9 +186,10 @@ def _raise_for_failures(statement: WriteStatement, table: TableDef, declared_sco
     first = problems[0]
     written = [o for o in outcomes if o.status == "written"]
     if not written and len(problems) == 1 and first.status == "failed" and isinstance(first.error, BitbucketError):
-        scope = missing_scope(first.error, declared_scope)
+        scope = missing_scope(first.error, op.scope)
         if scope is not None:
-            raise scope_error(first.error, scope, statement.verb, table.name) from None
+            tokens = op.api_token_scopes if scope == op.scope else TOKEN_SCOPES.get(scope, ())
+            raise scope_error(first.error, scope, tokens, statement.verb, table.name) from None
         if len(outcomes) == 1:
             raise first.error
     def row(outcome: Outcome) -> RowOutcome:

@@ -97,20 +97,15 @@ def missing_scope(error: BaseException, declared: str | None) -> str | None:
     return declared if "scope" in said.lower() else None
 
 
-def api_token_scope(scope: str) -> str:
-    """The API-token (granular) scope matching a classic OAuth scope: ``pullrequest:write`` ->
-    ``write:pullrequest:bitbucket``."""
-    resource, _, action = scope.partition(":")
-    return f"{action or 'read'}:{resource}:bitbucket"
-
-
-def scope_error(error: BitbucketError, scope: str, verb: str, table: str) -> WriteScopeError:
-    """A 403 for a missing scope, as an error that names the scope the write needs."""
+def scope_error(error: BitbucketError, scope: str, token_scopes: Sequence[str], verb: str,
+                table: str) -> WriteScopeError:
+    """A 403 for a missing scope, as an error that names the scope the write needs (classic OAuth, and
+    the API-token scopes of the same operation)."""
+    as_token = f" (API tokens: {', '.join(token_scopes)})" if token_scopes else ""
     return WriteScopeError(
-        f"The {verb} on table {table!r} was refused (403): the credential lacks the scope {scope!r} that this "
-        f"write needs (as an API token scope: {api_token_scope(scope)}). Create a token or consumer with "
-        f"that scope and connect with it. Bitbucket said: {error.api_message or 'forbidden'}"
-        + (f" {error.detail}" if error.detail else ""),
+        f"The {verb} on table {table!r} was refused (403): the credential lacks the scope {scope!r}{as_token} "
+        f"that this write needs. Create a token or consumer with that scope and connect with it. "
+        f"Bitbucket said: {error.api_message or 'forbidden'}" + (f" {error.detail}" if error.detail else ""),
         scope,
     )
 
