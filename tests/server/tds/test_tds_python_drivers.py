@@ -82,6 +82,10 @@ def test_pytds_metadata_and_system_functions(tds_server: RunningTds) -> None:
         object_id, missing = cursor.fetchone()
         cursor.execute("SELECT name FROM sys.objects WHERE object_id = %s", (object_id,))
         assert cursor.fetchall() == [("repositories",)] and missing is None
+        cursor.execute("EXEC sp_describe_first_result_set N'SELECT slug, size, created_on FROM repositories "
+                       "WHERE size > @min', N'@min bigint'")
+        described = [(row[2], row[5]) for row in cursor.fetchall()]
+        assert described == [("slug", "nvarchar(4000)"), ("size", "bigint"), ("created_on", "datetime2")]
         cursor.execute("SELECT SUM(size) AS total, COUNT_BIG(*) AS n FROM repositories")
         total, count = cursor.fetchone()
         assert type(total) is int and count > 0  # SUM(bigint) is a bigint, as in SQL Server

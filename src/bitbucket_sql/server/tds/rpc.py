@@ -55,7 +55,7 @@ def param_is_positional(param: Param) -> bool:
 
 #: names drivers give the system procedures' own parameters (others are the statement's)
 _KNOWN_NAMES = {"@stmt", "@statement", "@params", "@handle", "@options", "@table_name", "@table_owner",
-                "@table_qualifier", "@table_type", "@column_name", "@odbcver", "@fusepattern"}
+                "@table_qualifier", "@table_type", "@column_name", "@odbcver", "@fusepattern", "@tsql"}
 
 
 def skip_all_headers(data: bytes) -> int:

@@ -429,6 +429,46 @@ class TdsSession:
             self._prepared.pop(call.params[0].value, None)
         return []
 
+    def _proc_sp_describe_first_result_set(self, call: rpc.Call) -> list[Event]:
+        """The columns a statement would return, without running it (SSIS, Microsoft's ODBC/OLE DB drivers)."""
+        text = call.positional(0, "tsql")
+        if not isinstance(text, str):
+            raise TdsError(214, "Procedure expects parameter '@tsql' of type 'ntext/nchar/nvarchar'.")
+        statements = [item for item in tsql.split_batch(text) if isinstance(item, exp.Query)]
+        names: list[str] = []
+        kinds: list[ColumnType] = []
+        if statements:
+            tree = tsql.substitute_system(statements[0], self._context())
+            tree = tree.transform(lambda node: exp.Null() if tsql.parameter_name(node) else node)
+            assert isinstance(tree, exp.Query)
+            target = tsql.resolve_tables(tree, self._context(), self.known_databases)
+            if target == "engine":
+                try:
+                    columns = self.engine.describe(tsql.to_duckdb(tree))
+                except Exception as error:  # noqa: BLE001
+                    raise tds_error_for(error) from None
+                names = _display_names(tree, [column.name for column in columns])
+                kinds = [column_type(column.type) for column in columns]
+            else:
+                limited = exp.select("*").from_(tree.subquery("described")).limit(0)
+                local = self._local_query(limited, [table.name for table in tsql.table_references(tree)])
+                names, kinds = _display_names(tree, local.names or []), local.types or []
+        from .metadata import type_facts
+
+        rows = []
+        for ordinal, (name, kind) in enumerate(zip(names, kinds, strict=True), start=1):
+            facts = type_facts(kind)
+            rows.append((False, ordinal, name or None, True, facts.system_type_id, kind.sql_name, facts.max_length,
+                         facts.precision, facts.scale,
+                         "Latin1_General_CI_AS" if kind.kind == "nvarchar" else None, facts.system_type_id))
+        text_type = ColumnType("nvarchar", max_chars=256)
+        result_types = [ColumnType("bit"), ColumnType("int"), ColumnType("nvarchar", max_chars=128), ColumnType("bit"),
+                        ColumnType("int"), text_type, ColumnType("smallint"), ColumnType("tinyint"),
+                        ColumnType("tinyint"), ColumnType("nvarchar", max_chars=128), ColumnType("int")]
+        return [Result(["is_hidden", "column_ordinal", "name", "is_nullable", "system_type_id", "system_type_name",
+                        "max_length", "precision", "scale", "collation_name", "user_type_id"],
+                       result_types, rows, count=len(rows))]
+
     def _proc_sp_reset_connection(self, _call: rpc.Call) -> list[Event]:
         self.options.clear()
         self.transaction_count = 0
