@@ -440,7 +440,6 @@ class TdsSession:
         if statements:
             tree = tsql.substitute_system(statements[0], self._context())
             tree = tree.transform(lambda node: exp.Null() if tsql.parameter_name(node) else node)
-            assert isinstance(tree, exp.Query)
             target = tsql.resolve_tables(tree, self._context(), self.known_databases)
             if target == "engine":
                 try:
@@ -450,7 +449,8 @@ class TdsSession:
                 names = _display_names(tree, [column.name for column in columns])
                 kinds = [column_type(column.type) for column in columns]
             else:
-                limited = exp.select("*").from_(tree.subquery("described")).limit(0)
+                described = exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier("described")))
+                limited = exp.select("*").from_(described).limit(0)
                 local = self._local_query(limited, [table.name for table in tsql.table_references(tree)])
                 names, kinds = _display_names(tree, local.names or []), local.types or []
         from .metadata import type_facts
