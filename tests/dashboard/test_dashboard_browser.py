@@ -108,6 +108,8 @@ def test_every_chart_renders_with_data(browser: Any, source: LiveSource, tmp_pat
     for metric in METRICS:
         assert metric.title in definitions
     assert "DORA" in browser.find_element("id", "definition-lead_time").text
+    table_cells = browser.find_elements("css selector", "#table td")
+    assert len(table_cells) >= len(source.run(METRICS[0], params).columns)  # the table view shows rows
     assert severe_console_entries(browser) == []
     screenshot(browser, tmp_path, "dashboard.png", 1500)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: How many days the range covers when neither end says otherwise.
@@ -64,7 +64,6 @@ class MetricParams:
     repositories: tuple[str, ...] = ()
     start: dt.date | None = None
     end: dt.date | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.workspace or not self.workspace.strip():

@@ -11,6 +11,7 @@ and columns), so the same SQL answers with zero requests.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -86,6 +87,8 @@ class LiveSource:
     def __init__(self, engine: Any, owns_engine: bool = False) -> None:
         self.engine = engine
         self._owns_engine = owns_engine
+        #: one statement at a time on the engine (the dashboard's callbacks run on several threads)
+        self._lock = threading.Lock()
 
     @classmethod
     def connect(cls, connection_string: str) -> LiveSource:
@@ -96,7 +99,8 @@ class LiveSource:
 
     def run(self, metric: Metric, params: MetricParams) -> MetricResult:
         sql, values = render(metric, params)
-        result = self.engine.execute(sql, values)
+        with self._lock:
+            result = self.engine.execute(sql, values)
         return MetricResult(
             metric=metric,
             params=params,
@@ -111,7 +115,8 @@ class LiveSource:
 
     def workspaces(self) -> list[str]:
         """The workspaces the credential can see (one request, cached); the connection's first."""
-        rows = self.engine.execute('SELECT "SchemaName" FROM sys_schemas ORDER BY 1').rows
+        with self._lock:
+            rows = self.engine.execute('SELECT "SchemaName" FROM sys_schemas ORDER BY 1').rows
         names = [str(name) for (name,) in rows]
         default = self.engine.default_schema
         if default and default in names:
@@ -121,7 +126,9 @@ class LiveSource:
     def repositories(self, workspace: str) -> list[tuple[str, str | None]]:
         """(slug, project key) of the workspace's repositories: one request, cached."""
         sql = f"SELECT slug, project_key FROM {quote_identifier(workspace)}.repositories ORDER BY slug"
-        return [(str(slug), project) for slug, project in self.engine.execute(sql).rows]
+        with self._lock:
+            rows = self.engine.execute(sql).rows
+        return [(str(slug), project) for slug, project in rows]
 
     def rate_limit(self) -> RateLimit | None:
         try:
