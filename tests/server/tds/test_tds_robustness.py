@@ -223,3 +223,17 @@ def test_messages_over_the_size_limit_close_that_connection(emulator: Any, tmp_p
         assert client.read_message() == b""  # then closed
         client.close()
         assert _answers(server)
+
+
+def test_a_client_leaving_mid_query_stops_its_query(clear_server: RunningTds) -> None:
+    client = RawClient(clear_server.port)
+    client.login("reader", PASSWORD, "acme")
+    before = clear_server.server.connection_count
+    client.send(packet(packets.SQL_BATCH, batch_payload("SELECT COUNT(*) FROM range(100000000000) r(x)")))
+    time.sleep(0.3)
+    client.close()
+    deadline = time.monotonic() + 20
+    while clear_server.server.connection_count >= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert clear_server.server.connection_count < before  # the query was interrupted, not left running
+    assert _answers(clear_server)

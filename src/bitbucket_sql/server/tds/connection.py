@@ -333,7 +333,14 @@ class TdsConnection:
                 done, _pending = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if future in done:
                     break
-                header, body = self._pending_read.result()
+                try:
+                    header, body = self._pending_read.result()
+                except BaseException:  # the client went away mid-query: stop the query, then close
+                    self._pending_read = None
+                    session.cancel()
+                    with contextlib.suppress(BaseException):
+                        await asyncio.wait_for(future, 30)
+                    raise
                 self._pending_read = None
                 if header.type != packets.ATTENTION:
                     raise ProtocolError("a new request arrived while one was running (MARS is not supported)")
