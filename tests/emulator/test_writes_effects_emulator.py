@@ -496,3 +496,12 @@ def test_a_rejected_pull_request_update_changes_nothing(emu: EmulatorHandle, cli
     assert "reviewers" in _error(client.put(one, json=body), 400)["fields"]
     after = client.get(one).json()
     assert after["title"] == pr["title"] and after["updated_on"] == pr["updated_on"]
+
+
+def test_sending_the_unchanged_name_does_not_move_a_repository(client: httpx.Client) -> None:
+    repo = client.get("/repositories/acme/data-pipeline").json()
+    updated = client.put(
+        "/repositories/acme/data-pipeline", json={"name": repo["name"], "description": "same name"}
+    )
+    assert updated.status_code == 200 and updated.json()["slug"] == "data-pipeline"
+    assert "location" not in updated.headers

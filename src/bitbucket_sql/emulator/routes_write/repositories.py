@@ -114,7 +114,8 @@ def put_repository(ctx: WriteCtx) -> Response:
     body = ctx.object_body()
     settings = _settings(ctx, body, repo)
     project = _project_for(ctx, ws, body, repo)
-    new_slug = slugify(settings["name"]) if "name" in body and settings["name"] else repo["slug"]
+    name_changed = "name" in body and settings["name"] and settings["name"] != repo["name"]
+    new_slug = slugify(settings["name"]) if name_changed else repo["slug"]
     renamed = new_slug != repo["slug"]
     if renamed:
         if not REPO_SLUG.match(new_slug):
