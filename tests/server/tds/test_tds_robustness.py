@@ -56,6 +56,9 @@ def _hostile_inputs(seed: int) -> list[bytes | tuple[str, bytes]]:
         cases.append(("login", packet(packets.RPC, struct.pack("<I", 4) + body)))
     cases.append(("login", packet(packets.RPC, batch_payload("")[:22] + b"\xff\xff\x0a\x00\x00\x00\x00\x01\x26")))
     cases.append(("login", packet(packets.SQL_BATCH, b"\xff\xff\xff\x7f" + "SELECT 1".encode("utf-16-le"))))
+    # sp_executesql with a date parameter 16 million days after year 1
+    date_param = b"\x00\x00" + bytes([0x28]) + b"\x03\xff\xff\xff"
+    cases.append(("login", packet(packets.RPC, struct.pack("<I", 4) + b"\xff\xff\x0a\x00\x00\x00" + date_param)))
     cases.append(("login", packet(0x42, b"unknown message type")))
     return cases
 

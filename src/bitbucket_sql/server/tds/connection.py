@@ -154,6 +154,8 @@ class TdsConnection:
                 await asyncio.wait_for(self.channel.drain(), 2)
         except asyncio.CancelledError:
             pass
+        except Exception:  # noqa: BLE001 - a bug must cost this connection only
+            log.exception("TDS connection %s failed", self.spid)
         finally:
             if self._pending_read is not None:
                 self._pending_read.cancel()

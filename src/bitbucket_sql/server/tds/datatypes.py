@@ -362,7 +362,14 @@ def read_type_info(reader: Reader) -> ParamType:
 
 
 def read_value(reader: Reader, info: ParamType) -> Any:
-    """One parameter value of type ``info`` (None for NULL)."""
+    """One parameter value of type ``info`` (None for NULL); ProtocolError when it cannot be one."""
+    try:
+        return _read_value(reader, info)
+    except (ValueError, OverflowError, ArithmeticError, struct.error) as error:
+        raise ProtocolError(f"invalid value of parameter type {info.code:#x}: {error}") from None
+
+
+def _read_value(reader: Reader, info: ParamType) -> Any:
     code = info.code
     if code == NULLTYPE:
         return None
