@@ -213,7 +213,8 @@ def serve(
     scale: str,
     access_log: str,
 ) -> None:
-    """Serve Bitbucket as a PostgreSQL database: psql, JDBC, ODBC and BI tools connect unmodified.
+    """Serve Bitbucket as a PostgreSQL database and as a SQL Server (TDS) one: psql, JDBC, ODBC, SQL Server
+    clients and BI tools connect unmodified.
 
     Try it with `bbsql serve --demo`. For your own workspace, write a config file (databases,
     users with `bbsql serve hash-password` verifiers, grants) and run `bbsql serve --config FILE`.
