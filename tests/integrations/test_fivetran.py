@@ -277,6 +277,66 @@ def test_fivetran_debug_lands_every_table_then_syncs_incrementally(
     )
 
 
+def _call_connector(venv: Path, project: Path, function: str, configuration: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """Call ``connector.<function>(configuration)`` in the SDK's environment, as Fivetran does, and
+    print its JSON answer."""
+    code = (
+        "import json, sys, connector\n"
+        f"print(json.dumps(connector.{function}(json.loads(sys.argv[1]))))\n"
+    )
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code, json.dumps(configuration)],
+        cwd=project,
+        env=sdk_run_environment(venv),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_schema_declares_every_synced_table_with_its_primary_key_and_types(sdk_venv: Path, tmp_path: Path) -> None:
+    project = build_module.build(tmp_path / "connector")
+    configuration = {"workspaces": "acme", "access_token": "a-token", "tables": "pull_requests, pull_request_activity"}
+    done = _call_connector(sdk_venv, project, "schema", configuration)
+    assert done.returncode == 0, done.stderr
+    declared = {entry["table"]: entry for entry in json.loads(done.stdout)}
+    assert sorted(declared) == ["pull_request_activity", "pull_requests"]
+    for table in sync_tables(["pull_requests", "pull_request_activity"]):
+        assert declared[table.name]["primary_key"] == list(table.primary_key)
+        assert list(declared[table.name]["columns"]) == [name for name, _ in table.columns]
+    pull_requests = declared["pull_requests"]
+    assert pull_requests["primary_key"] == ["workspace", "repository", "id"]
+    kinds = pull_requests["columns"]
+    assert (kinds["id"], kinds["title"], kinds["created_on"], kinds["draft"]) == (
+        "LONG", "STRING", "UTC_DATETIME", "BOOLEAN",
+    )  # fmt: skip
+    # every table by default, each with a primary key (activity gets the sync core's activity_key)
+    everything = _call_connector(sdk_venv, project, "schema", {"workspaces": "acme", "access_token": "a-token"})
+    assert everything.returncode == 0, everything.stderr
+    default = json.loads(everything.stdout)
+    assert [entry["table"] for entry in default] == [table.name for table in sync_tables(None)]
+    assert all(entry["primary_key"] for entry in default)
+
+
+@pytest.mark.parametrize(
+    ("configuration", "words"),
+    [
+        ({"access_token": "s3cret-token"}, "configuration key 'workspaces': is missing"),
+        ({"workspaces": "acme", "access_token": "s3cret-token", "tables": "issues"}, "configuration key 'tables'"),
+        ({"workspaces": "acme", "email": "me@example.com", "api_token": "s3cret-token", "access_token": "s3cret-token"},
+         "configuration key 'auth_method': the credentials of several methods"),
+    ],
+)  # fmt: skip
+def test_a_configuration_mistake_stops_the_connector_naming_the_key(
+    sdk_venv: Path, tmp_path: Path, configuration: dict[str, Any], words: str
+) -> None:
+    project = build_module.build(tmp_path / "connector")
+    done = _call_connector(sdk_venv, project, "schema", configuration)
+    assert done.returncode != 0
+    assert f"ValueError: invalid configuration: {words}" in done.stderr
+    assert "s3cret-token" not in done.stderr + done.stdout
+
+
 def test_build_vendors_only_layers_without_duckdb_and_requirements_cover_their_imports(
     tmp_path: Path,
 ) -> None:
