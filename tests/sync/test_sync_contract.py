@@ -89,3 +89,14 @@ def test_a_budget_stops_with_a_final_batch_and_resumes(emulator) -> None:
         return out
 
     assert keys(first) | keys(rest) == keys(full)
+
+
+def test_a_batch_state_does_not_change_after_it_was_handed_out(emulator) -> None:
+    tables = sync_tables(["repositories", "branches", "pull_requests", "pull_request_comments", "pipelines"])
+    seen: list[tuple[Batch, str]] = []
+    with BitbucketClient(demo_settings(emulator.base_url), interactive=False) as client:
+        for batch in extract(client, ["acme"], tables, {}):
+            seen.append((batch, json.dumps(batch.state, sort_keys=True)))
+    assert len(seen) > 10
+    for batch, text in seen:
+        assert json.dumps(batch.state, sort_keys=True) == text, batch.table

@@ -29,7 +29,8 @@ Interface
 
     A ``Batch`` has ``workspace``, ``table``, ``upserts`` (row dicts: the live table's columns
     with Python values, JSON columns as JSON text), ``deletes`` (primary-key dicts of rows gone
-    upstream), ``state`` (the whole state after this batch, JSON-serialisable), ``finished``
+    upstream), ``state`` (the whole state after this batch, JSON-serialisable; read-only: it
+    shares unchanged parts with the states of other batches), ``finished``
     (the table is done for this workspace), ``requests`` (made so far) and ``warnings`` (scopes
     skipped for lack of access). Commit a batch's upserts (merge on the primary key) and deletes,
     then persist its ``state``: a run stopped at any point and resumed from the last persisted
