@@ -277,6 +277,29 @@ def test_fivetran_debug_lands_every_table_then_syncs_incrementally(
     )
 
 
+@pytest.mark.slow
+def test_a_sync_stopped_by_max_requests_resumes_to_a_complete_copy(
+    sdk_venv: Path, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    project = build_module.build(tmp_path / "connector")
+    configuration = {"workspaces": "acme", "email": DEMO_USER, "api_token": DEMO_TOKEN,
+                     "base_url": emulator.base_url, "max_requests": "60"}  # fmt: skip
+    (project / "configuration.json").write_text(json.dumps(configuration), encoding="utf-8")
+    tables = sync_tables(None)
+
+    emulator.reset_stats()
+    stopped = _debug(sdk_venv, project)
+    assert "stopped at max_requests=60" in stopped
+    assert emulator.stats()["total"] <= 60 + 8  # requests in flight when the budget ran out finish
+    assert json.loads((project / "files" / "state.json").read_text(encoding="utf-8")), "no state was saved"
+
+    del configuration["max_requests"]
+    (project / "configuration.json").write_text(json.dumps(configuration), encoding="utf-8")
+    finished = _debug(sdk_venv, project)
+    assert "(resuming from the saved state)" in finished and "sync complete" in finished
+    _assert_copy_equals_live(sdk_venv, project, emulator, tables)
+
+
 def _call_connector(venv: Path, project: Path, function: str, configuration: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     """Call ``connector.<function>(configuration)`` in the SDK's environment, as Fivetran does, and
     print its JSON answer."""
