@@ -86,6 +86,19 @@ def test_pytds_metadata_and_system_functions(tds_server: RunningTds) -> None:
                        "WHERE size > @min', N'@min bigint'")
         described = [(row[2], row[5]) for row in cursor.fetchall()]
         assert described == [("slug", "nvarchar(4000)"), ("size", "bigint"), ("created_on", "datetime2")]
+        cursor.execute("SELECT name FROM sys.databases ORDER BY name")
+        assert cursor.fetchall() == [("acme",)]  # reader has a grant on acme only
+        cursor.execute("SELECT OBJECT_SCHEMA_NAME(t.object_id), OBJECT_NAME(t.object_id), "
+                       "OBJECTPROPERTY(t.object_id, 'IsUserTable'), SCHEMA_NAME(t.schema_id), ep.value "
+                       "FROM sys.tables t JOIN sys.extended_properties ep ON ep.major_id = t.object_id "
+                       "AND ep.minor_id = 0 AND ep.name = 'MS_Description' WHERE t.name = 'repositories'")
+        schema, table, user_table, schema_again, description = cursor.fetchone()
+        assert (schema, table, user_table, schema_again) == ("acme", "repositories", 1, "acme") and description
+        cursor.execute("SELECT c.name FROM sys.index_columns ic JOIN sys.indexes i ON i.object_id = ic.object_id "
+                       "AND i.index_id = ic.index_id JOIN sys.columns c ON c.object_id = ic.object_id AND "
+                       "c.column_id = ic.column_id WHERE i.is_primary_key = 1 AND ic.object_id = "
+                       "OBJECT_ID('acme.repositories') ORDER BY ic.key_ordinal")
+        assert cursor.fetchall() == [("workspace",), ("slug",)]
         cursor.execute("SELECT SUM(size) AS total, COUNT_BIG(*) AS n FROM repositories")
         total, count = cursor.fetchone()
         assert type(total) is int and count > 0  # SUM(bigint) is a bigint, as in SQL Server

@@ -91,8 +91,12 @@ def open_tds_session(config: ServerConfig) -> SessionOpener:
             other_engine, other_close = open_engine(other)
             return other_engine, other_close, right == "read-write"
 
+        account = config.users.get(user)
+        visible = [database for database in config.databases
+                   if account is not None and account.right_on(database) is not None]
         return TdsSession(database=name, user=user, engine=engine, close_engine=close, can_write=can_write,
-                          spid=spid, open_database=open_other, known_databases=list(config.databases))
+                          spid=spid, open_database=open_other, known_databases=list(config.databases),
+                          visible_databases=visible)
 
     return open_session
 

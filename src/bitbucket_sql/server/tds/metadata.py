@@ -22,9 +22,9 @@ import pyarrow as pa
 from bitbucket_sql.catalog.model import TableDef
 
 from .datatypes import ColumnType, column_type
+from .tsql import SCHEMA_ID, VERSION_TEXT
 
 OBJECT_ID_BASE = 1_000_000
-SCHEMA_ID = 5
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,54 @@ _SYS_TABLES["information_schema_routines"] = [("SPECIFIC_CATALOG", "VARCHAR"), (
                                               ("SPECIFIC_NAME", "VARCHAR"), ("ROUTINE_CATALOG", "VARCHAR"),
                                               ("ROUTINE_SCHEMA", "VARCHAR"), ("ROUTINE_NAME", "VARCHAR"),
                                               ("ROUTINE_TYPE", "VARCHAR")]
+_SYS_TABLES["sys_views"] = _SYS_TABLES["sys_objects"]
+_SYS_TABLES["sys_procedures"] = _SYS_TABLES["sys_objects"]
+_SYS_TABLES["sys_extended_properties"] = [("class", "UTINYINT"), ("class_desc", "VARCHAR"), ("major_id", "INTEGER"),
+                                          ("minor_id", "INTEGER"), ("name", "VARCHAR"), ("value", "VARCHAR")]
+_SYS_TABLES["sys_indexes"] = [("object_id", "INTEGER"), ("name", "VARCHAR"), ("index_id", "INTEGER"),
+                              ("type", "UTINYINT"), ("type_desc", "VARCHAR"), ("is_unique", "BOOLEAN"),
+                              ("data_space_id", "INTEGER"), ("ignore_dup_key", "BOOLEAN"),
+                              ("is_primary_key", "BOOLEAN"), ("is_unique_constraint", "BOOLEAN"),
+                              ("is_disabled", "BOOLEAN"), ("is_hypothetical", "BOOLEAN"), ("has_filter", "BOOLEAN")]
+_SYS_TABLES["sys_index_columns"] = [("object_id", "INTEGER"), ("index_id", "INTEGER"), ("index_column_id", "INTEGER"),
+                                    ("column_id", "INTEGER"), ("key_ordinal", "UTINYINT"),
+                                    ("partition_ordinal", "UTINYINT"), ("is_descending_key", "BOOLEAN"),
+                                    ("is_included_column", "BOOLEAN")]
+_SYS_TABLES["sys_key_constraints"] = _SYS_TABLES["sys_objects"] + [("unique_index_id", "INTEGER"),
+                                                                   ("is_system_named", "BOOLEAN")]
+_SYS_TABLES["sys_foreign_keys"] = _SYS_TABLES["sys_objects"] + [("referenced_object_id", "INTEGER"),
+                                                                ("key_index_id", "INTEGER"), ("is_disabled", "BOOLEAN")]
+_SYS_TABLES["sys_foreign_key_columns"] = [("constraint_object_id", "INTEGER"), ("constraint_column_id", "INTEGER"),
+                                          ("parent_object_id", "INTEGER"), ("parent_column_id", "INTEGER"),
+                                          ("referenced_object_id", "INTEGER"), ("referenced_column_id", "INTEGER")]
+_SYS_TABLES["information_schema_table_constraints"] = [
+    ("CONSTRAINT_CATALOG", "VARCHAR"), ("CONSTRAINT_SCHEMA", "VARCHAR"), ("CONSTRAINT_NAME", "VARCHAR"),
+    ("TABLE_CATALOG", "VARCHAR"), ("TABLE_SCHEMA", "VARCHAR"), ("TABLE_NAME", "VARCHAR"),
+    ("CONSTRAINT_TYPE", "VARCHAR"), ("IS_DEFERRABLE", "VARCHAR"), ("INITIALLY_DEFERRED", "VARCHAR")]
+_SYS_TABLES["information_schema_key_column_usage"] = [
+    ("CONSTRAINT_CATALOG", "VARCHAR"), ("CONSTRAINT_SCHEMA", "VARCHAR"), ("CONSTRAINT_NAME", "VARCHAR"),
+    ("TABLE_CATALOG", "VARCHAR"), ("TABLE_SCHEMA", "VARCHAR"), ("TABLE_NAME", "VARCHAR"), ("COLUMN_NAME", "VARCHAR"),
+    ("ORDINAL_POSITION", "INTEGER")]
+_SYS_TABLES["information_schema_referential_constraints"] = [
+    ("CONSTRAINT_CATALOG", "VARCHAR"), ("CONSTRAINT_SCHEMA", "VARCHAR"), ("CONSTRAINT_NAME", "VARCHAR"),
+    ("UNIQUE_CONSTRAINT_CATALOG", "VARCHAR"), ("UNIQUE_CONSTRAINT_SCHEMA", "VARCHAR"),
+    ("UNIQUE_CONSTRAINT_NAME", "VARCHAR"), ("MATCH_OPTION", "VARCHAR"), ("UPDATE_RULE", "VARCHAR"),
+    ("DELETE_RULE", "VARCHAR")]
 METADATA_TABLES = frozenset(_SYS_TABLES)
+
+#: SQL Server's metadata functions over column values (``OBJECT_NAME(t.object_id)``), as DuckDB macros
+_MACROS = {
+    "object_name": "(id) AS (SELECT name FROM bbsql_objects WHERE object_id = id)",
+    "object_schema_name": "(id) AS (SELECT schema_name FROM bbsql_objects WHERE object_id = id)",
+    "objectproperty": "(id, property_name) AS (SELECT CASE lower(property_name) WHEN 'isusertable' THEN 1 "
+                      "WHEN 'istable' THEN 1 WHEN 'ismsshipped' THEN 0 WHEN 'isview' THEN 0 "
+                      "WHEN 'isprocedure' THEN 0 ELSE NULL END FROM bbsql_objects WHERE object_id = id)",
+    "schema_name": "(id) AS (SELECT name FROM bbsql_schemas WHERE schema_id = id)",
+    "schema_id": "(schema_text) AS (SELECT schema_id FROM bbsql_schemas WHERE lower(name) = lower(schema_text))",
+    "type_name": "(id) AS (SELECT name FROM bbsql_types WHERE user_type_id = id)",
+    "object_id": "(object_text) AS (SELECT object_id FROM bbsql_objects WHERE lower(name) = "
+                 "lower(string_split(replace(replace(object_text, '[', ''), ']', ''), '.')[-1]))",
+}
 
 _CREATED = "2026-01-01 00:00:00"
 
@@ -154,8 +201,11 @@ _CREATED = "2026-01-01 00:00:00"
 class Metadata:
     """One session's metadata: the facts, the local DuckDB database and the procedures."""
 
-    def __init__(self, database: str, schema: str, tables: Sequence[TableDef], user: str) -> None:
+    def __init__(self, database: str, schema: str, tables: Sequence[TableDef], user: str,
+                 databases: Sequence[str] = ()) -> None:
         self.database = database
+        #: the databases sys.databases lists: those the user may connect to
+        self.databases = sorted(set(databases) | {database})
         self.schema = schema
         self.user = user
         self.tables = sorted(tables, key=lambda table: table.name)
@@ -186,10 +236,24 @@ class Metadata:
                 self._connection.close()
                 self._connection = None
 
+    def database_id(self, name: str) -> int:
+        """sys.databases ids: the current database is 5 (as DB_ID() says), the others follow."""
+        others = [database for database in self.databases if database != self.database]
+        return 5 if name == self.database else 6 + others.index(name)
+
     def _database(self) -> duckdb.DuckDBPyConnection:
         if self._connection is None:
-            self._connection = duckdb.connect(":memory:", config={"memory_limit": "256MB", "threads": "1"})
+            connection = duckdb.connect(":memory:", config={"memory_limit": "256MB", "threads": "1"})
             self._created: set[str] = set()
+            for name in ("sys_objects", "sys_schemas", "sys_types"):
+                self._ensure(connection, name)
+            connection.execute("CREATE VIEW bbsql_objects AS SELECT o.object_id, o.name, s.name AS schema_name "
+                               "FROM sys_objects o JOIN sys_schemas s ON s.schema_id = o.schema_id")
+            connection.execute("CREATE VIEW bbsql_schemas AS SELECT name, schema_id FROM sys_schemas")
+            connection.execute("CREATE VIEW bbsql_types AS SELECT name, user_type_id FROM sys_types")
+            for name, body in _MACROS.items():
+                connection.execute(f"CREATE MACRO {name}{body}")
+            self._connection = connection
         return self._connection
 
     def _ensure(self, connection: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -251,9 +315,53 @@ class Metadata:
                      "default_object_id": 0, "rule_object_id": 0, "is_table_type": False}
                     for facts in (type_facts(kind) for kind in kinds)]
         if name == "sys_databases":
-            return [{"name": self.database, "database_id": 5, "create_date": _CREATED, "compatibility_level": 150,
-                     "collation_name": "Latin1_General_CI_AS", "user_access": 0, "user_access_desc": "MULTI_USER",
-                     "is_read_only": False, "state": 0, "state_desc": "ONLINE", "recovery_model_desc": "SIMPLE"}]
+            return [{"name": database, "database_id": self.database_id(database), "create_date": _CREATED,
+                     "compatibility_level": 150, "collation_name": "Latin1_General_CI_AS", "user_access": 0,
+                     "user_access_desc": "MULTI_USER", "is_read_only": False, "state": 0, "state_desc": "ONLINE",
+                     "recovery_model_desc": "SIMPLE"} for database in self.databases]
+        if name == "sys_extended_properties":  # descriptions, where SQL Server tools look for them
+            rows = []
+            for index, table in enumerate(self.tables):
+                rows.append({"class": 1, "class_desc": "OBJECT_OR_COLUMN", "major_id": OBJECT_ID_BASE + index,
+                             "minor_id": 0, "name": "MS_Description", "value": table.description})
+                rows.extend({"class": 1, "class_desc": "OBJECT_OR_COLUMN", "major_id": OBJECT_ID_BASE + index,
+                             "minor_id": number, "name": "MS_Description", "value": column.description}
+                            for number, column in enumerate(table.columns, start=1) if column.description)
+            return rows
+        if name in ("sys_indexes", "sys_key_constraints"):
+            rows = []
+            for index, table in enumerate(self.tables):
+                if table.primary_key:
+                    rows.append({"object_id": OBJECT_ID_BASE + index if name == "sys_indexes" else
+                                 2 * OBJECT_ID_BASE + index, "parent_object_id": OBJECT_ID_BASE + index,
+                                 "name": f"PK_{table.name}", "index_id": 1, "unique_index_id": 1, "type": 2,
+                                 "type_desc": "NONCLUSTERED" if name == "sys_indexes" else "PRIMARY_KEY_CONSTRAINT",
+                                 "is_unique": True, "data_space_id": 1, "ignore_dup_key": False,
+                                 "is_primary_key": True, "is_unique_constraint": False, "is_disabled": False,
+                                 "is_hypothetical": False, "has_filter": False, "schema_id": SCHEMA_ID,
+                                 "create_date": _CREATED, "modify_date": _CREATED, "is_ms_shipped": False,
+                                 "is_published": False, "is_schema_published": False, "is_system_named": False,
+                                 "principal_id": None})
+                    if name == "sys_key_constraints":
+                        rows[-1]["type"] = "PK"
+            return rows
+        if name == "sys_index_columns":
+            return [{"object_id": OBJECT_ID_BASE + index, "index_id": 1, "index_column_id": position,
+                     "column_id": [column.name for column in table.columns].index(key) + 1, "key_ordinal": position,
+                     "partition_ordinal": 0, "is_descending_key": False, "is_included_column": False}
+                    for index, table in enumerate(self.tables)
+                    for position, key in enumerate(table.primary_key, start=1)]
+        if name == "information_schema_table_constraints":
+            return [{"CONSTRAINT_CATALOG": self.database, "CONSTRAINT_SCHEMA": self.schema,
+                     "CONSTRAINT_NAME": f"PK_{table.name}", "TABLE_CATALOG": self.database,
+                     "TABLE_SCHEMA": self.schema, "TABLE_NAME": table.name, "CONSTRAINT_TYPE": "PRIMARY KEY",
+                     "IS_DEFERRABLE": "NO", "INITIALLY_DEFERRED": "NO"} for table in self.tables if table.primary_key]
+        if name == "information_schema_key_column_usage":
+            return [{"CONSTRAINT_CATALOG": self.database, "CONSTRAINT_SCHEMA": self.schema,
+                     "CONSTRAINT_NAME": f"PK_{table.name}", "TABLE_CATALOG": self.database,
+                     "TABLE_SCHEMA": self.schema, "TABLE_NAME": table.name, "COLUMN_NAME": key,
+                     "ORDINAL_POSITION": position}
+                    for table in self.tables for position, key in enumerate(table.primary_key, start=1)]
         if name == "information_schema_schemata":
             return [{"CATALOG_NAME": self.database, "SCHEMA_NAME": self.schema, "SCHEMA_OWNER": "dbo"}]
         if name == "information_schema_tables":
@@ -348,8 +456,6 @@ class Metadata:
         return ProcResult(names, types, rows)
 
     def sp_server_info(self, attribute: Any = None) -> ProcResult:
-        from .tsql import VERSION_TEXT
-
         info = [(1, "DBMS_NAME", "Microsoft SQL Server"), (2, "DBMS_VER", VERSION_TEXT.splitlines()[0]),
                 (10, "OWNER_TERM", "owner"), (11, "TABLE_TERM", "table"), (12, "MAX_OWNER_NAME_LENGTH", "128"),
                 (13, "TABLE_LENGTH", "128"), (14, "MAX_QUAL_LENGTH", "128"), (15, "COLUMN_LENGTH", "128"),

@@ -96,8 +96,10 @@ class TdsSession:
 
     def __init__(self, *, database: str, user: str, engine: Engine, close_engine: Callable[[], None],
                  can_write: bool, spid: int, open_database: DatabaseOpener | None = None,
-                 known_databases: Sequence[str] = ()) -> None:
+                 known_databases: Sequence[str] = (), visible_databases: Sequence[str] = ()) -> None:
         self.database = database
+        #: the databases this user may connect to (sys.databases lists them)
+        self.visible_databases = list(visible_databases)
         self.user = user
         self.engine = engine
         self._close_engine = close_engine
@@ -246,7 +248,7 @@ class TdsSession:
         if self._metadata is None:
             from ..pg_catalog import catalog_tables
 
-            self._metadata = Metadata(self.database, self.schema, catalog_tables(), self.user)
+            self._metadata = Metadata(self.database, self.schema, catalog_tables(), self.user, self.visible_databases)
         return self._metadata
 
     def _local_query(self, tree: exp.Expression, tables: list[str]) -> Result:

@@ -22,6 +22,9 @@ from sqlglot.errors import ParseError, TokenError
 from ..translate import literal
 from .prelogin import SERVER_VERSION
 
+#: the schema_id of a database's one schema (its workspace), as sys.schemas numbers it
+SCHEMA_ID = 5
+
 
 class TsqlError(Exception):
     """A statement this server cannot read or answer (number: SQL Server's error number)."""
@@ -229,15 +232,19 @@ def _variable(name: str, context: Context) -> Any:
 
 def _function(name: str, args: list[exp.Expression], context: Context) -> Any:
     """The value of a system function, or ``...`` (Ellipsis) when ``name`` is not one."""
-    first = args[0].name.lower() if args and isinstance(args[0], exp.Literal) else None
+    if not all(isinstance(arg, exp.Literal) for arg in args):
+        return ...  # over columns: the metadata database's macros answer (OBJECT_NAME(t.object_id))
+    first = args[0].name.lower() if args else None
     if name in ("db_name", "original_db_name"):
         return context.database if not args or first in ("5", context.database.lower()) else None
     if name == "db_id":
         return 5 if not args or first == context.database.lower() else None
+    schemas = {SCHEMA_ID: context.schema, 1: "dbo", 3: "INFORMATION_SCHEMA", 4: "sys"}
     if name == "schema_name":
-        return context.schema
+        return context.schema if not args else schemas.get(int(first)) if first and first.isdigit() else None
     if name == "schema_id":
-        return 1 if not args or first == context.schema.lower() else None
+        ids = {schema.lower(): number for number, schema in schemas.items()}
+        return SCHEMA_ID if not args else ids.get(first or "")
     if name in ("user_name", "suser_name", "suser_sname", "original_login", "session_user", "system_user",
                 "current_user"):
         return context.user
@@ -282,6 +289,8 @@ def substitute_system(tree: exp.Expression, context: Context) -> exp.Expression:
         if isinstance(node, exp.CurrentSchema):
             return literal(context.schema)
         if isinstance(node, exp.ObjectId):
+            if not isinstance(node.this, exp.Literal):
+                return exp.Anonymous(this="object_id", expressions=[node.this])
             return literal(_object_id(node.this, context))
         if isinstance(node, exp.CurrentUser | exp.SessionUser):
             return literal(context.user)
