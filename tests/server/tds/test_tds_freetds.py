@@ -36,7 +36,7 @@ def test_tsql_connects_and_queries(tds_server: RunningTds, tmp_path: Path, encry
     assert "(2 rows affected)" in output, output
     assert "héllo" in output
     assert "acme\tacme" in output  # database acme, schema = its workspace acme
-    logins = [record for record in tds_server.events("login") if record["user"] == "reader"]
+    logins = [record for record in tds_server.events("connect") if record["user"] == "reader"]
     assert logins and logins[-1]["tls"] == tls
     statements = [record["statement"] for record in tds_server.events("statement")]
     assert any("dbo.repositories" in text for text in statements)
@@ -51,14 +51,14 @@ def test_tsql_without_encryption_is_refused_unless_allowed(
     with running_tds(emulator, tmp_path / "clear", allow_cleartext_login=True) as clear:
         output = _tsql(clear, tmp_path, "off", "SELECT 1 AS one\ngo\nexit\n")
         assert "(1 row affected)" in output, output
-        assert clear.events("login")[-1]["tls"] == "off"
+        assert clear.events("connect")[-1]["tls"] == "off"
 
 
 def test_require_tls_encrypts_clients_that_asked_for_login_only(emulator: Any, tmp_path: Path) -> None:
     with running_tds(emulator, tmp_path / "tls", require_tls=True) as server:
         output = _tsql(server, tmp_path, "request", "SELECT 1 AS one\ngo\nexit\n")
         assert "(1 row affected)" in output, output
-        assert server.events("login")[-1]["tls"] == "on"
+        assert server.events("connect")[-1]["tls"] == "on"
 
 
 def test_tsql_wrong_password_and_syntax_error(tds_server: RunningTds, tmp_path: Path) -> None:

@@ -44,4 +44,4 @@ def test_node_mssql_query_metadata_and_error(tds_server: RunningTds, emulator: A
     assert answer["columns"] == ["bigint", "nvarchar", "bit", "bigint", "datetime2", "nvarchar"]
     assert {"TABLE_SCHEMA": "acme", "TABLE_NAME": "pull_requests"} in answer["tables"]
     assert answer["error"]["number"] == 208 and "no_such_table" in answer["error"]["message"]
-    assert tds_server.events("login")[-1]["tls"] == "on"
+    assert tds_server.events("connect")[-1]["tls"] == "on"

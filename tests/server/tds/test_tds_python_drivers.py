@@ -34,7 +34,7 @@ def test_pytds_parameterised_query_equals_the_dbapi(tds_server: RunningTds, emul
         names = [column[0] for column in cursor.description]
     assert rows == dbapi_rows(emulator, repo)
     assert names == ["id", "title", "draft", "comment_count", "created_on", "reviewers"]
-    assert tds_server.events("login")[-1]["tls"] == "on"
+    assert tds_server.events("connect")[-1]["tls"] == "on"
 
 
 def test_pytds_types_round_trip(tds_server: RunningTds) -> None:

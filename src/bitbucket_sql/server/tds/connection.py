@@ -266,7 +266,7 @@ class TdsConnection:
         self.channel.write_message(packets.TABULAR_RESULT, response)
         await self.channel.drain()
         self.channel.packet_size = packet_size
-        self._log("login", app=login.app_name, library=login.library_name,
+        self._log("connect", right=right, application=login.app_name, library=login.library_name,
                   tls="on" if self.channel.encrypted else "login-only" if login_only else "off",
                   tds_version=f"{self.tds_version:#x}")
 
