@@ -240,3 +240,20 @@ def test_a_client_leaving_mid_query_stops_its_query(clear_server: RunningTds) ->
         time.sleep(0.05)
     assert clear_server.server.connection_count < before  # the query was interrupted, not left running
     assert _answers(clear_server)
+
+
+def test_concurrent_clients_get_their_own_answers(clear_server: RunningTds) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pytds = require_module("pytds", "python-tds")
+
+    def client(number: int) -> list[tuple[Any, ...]]:
+        with pytds.connect(dsn=clear_server.host, port=clear_server.port, database="acme", user="reader",
+                           password=PASSWORD, login_timeout=15, autocommit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("SELECT %s AS client, COUNT(*) AS n FROM range(%s) r(x)", (number, number * 1000))
+            return list(cursor.fetchall())
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(client, range(1, 13)))
+    assert answers == [[(number, number * 1000)] for number in range(1, 13)]
