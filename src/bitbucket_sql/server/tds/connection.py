@@ -261,6 +261,7 @@ class TdsConnection:
             tokens.info(5703, "Changed language setting to us_english."),
             tokens.loginack(self.tds_version, PROGRAM_NAME, prelogin.SERVER_VERSION),
             tokens.envchange_text(tokens.ENV_PACKET_SIZE, str(packet_size), str(self.channel.packet_size)),
+            tokens.feature_ext_ack() if login.feature_extensions else b"",
             tokens.done(0),
         ])
         self.channel.write_message(packets.TABULAR_RESULT, response)

@@ -26,6 +26,7 @@ _OFFSETS_START = 36
 _STRING_FIELDS = ("host_name", "user_name", "password", "app_name", "server_name", "extension",
                   "library_name", "language", "database")
 _INTEGRATED_SECURITY = 0x80  # OptionFlags2.fIntSecurity
+_EXTENSION = 0x10  # OptionFlags3.fExtension
 
 
 class Secret:
@@ -57,6 +58,8 @@ class Login:
     language: str
     database: str
     integrated_security: bool
+    #: the client listed feature extensions (session recovery, UTF-8...): it gets an empty FEATUREEXTACK
+    feature_extensions: bool = False
 
 
 def deobfuscate(data: bytes) -> str:
@@ -76,7 +79,7 @@ def parse(payload: bytes) -> Login:
     if len(payload) < _OFFSETS_START + 4 * len(_STRING_FIELDS):
         raise ProtocolError("LOGIN7 is too short")
     (length, version, packet_size, _prog_version, pid, _connection_id, _flags1, flags2, _type_flags,
-     _flags3, _timezone, _lcid) = _FIXED.unpack_from(payload, 0)
+     flags3, _timezone, _lcid) = _FIXED.unpack_from(payload, 0)
     if length > len(payload):
         raise ProtocolError("LOGIN7 is shorter than its declared length")
     values: dict[str, bytes] = {}
@@ -105,6 +108,7 @@ def parse(payload: bytes) -> Login:
         language=text("language"),
         database=text("database"),
         integrated_security=bool(flags2 & _INTEGRATED_SECURITY),
+        feature_extensions=bool(flags3 & _EXTENSION) and version >= TDS_7_4,
     )
 
 

@@ -18,6 +18,7 @@ ENVCHANGE = 0xE3
 ROW = 0xD1
 NBCROW = 0xD2
 RETURNSTATUS = 0x79
+FEATUREEXTACK = 0xAE
 DONE = 0xFD
 DONEPROC = 0xFE
 DONEINPROC = 0xFF
@@ -117,6 +118,11 @@ def row(types: Sequence[ColumnType], values: Sequence[Any], *, null_bitmap: bool
         return bytes([NBCROW]) + bytes(bitmap) + b"".join(parts)
     return bytes([ROW]) + b"".join(datatypes.encode_value(column, value)
                                    for column, value in zip(types, values, strict=True))
+
+
+def feature_ext_ack() -> bytes:
+    """FEATUREEXTACK acknowledging none of the client's feature extensions (none is supported)."""
+    return bytes([FEATUREEXTACK, 0xFF])
 
 
 def return_status(value: int) -> bytes:
