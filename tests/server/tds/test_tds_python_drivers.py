@@ -86,6 +86,10 @@ def test_pytds_metadata_and_system_functions(tds_server: RunningTds) -> None:
                        "WHERE size > @min', N'@min bigint'")
         described = [(row[2], row[5]) for row in cursor.fetchall()]
         assert described == [("slug", "nvarchar(4000)"), ("size", "bigint"), ("created_on", "datetime2")]
+        cursor.execute("EXEC sp_describe_undeclared_parameters N'SELECT slug FROM repositories WHERE size > @min "
+                       "AND slug = @slug AND created_on < @before'")
+        assert [(row[1], row[3]) for row in cursor.fetchall()] == \
+            [("@min", "bigint"), ("@slug", "nvarchar(4000)"), ("@before", "datetime2")]
         cursor.execute("SELECT name FROM sys.databases ORDER BY name")
         assert cursor.fetchall() == [("acme",)]  # reader has a grant on acme only
         cursor.execute("SELECT OBJECT_SCHEMA_NAME(t.object_id), OBJECT_NAME(t.object_id), "

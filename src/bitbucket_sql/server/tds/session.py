@@ -471,10 +471,59 @@ class TdsSession:
                         "max_length", "precision", "scale", "collation_name", "user_type_id"],
                        result_types, rows, count=len(rows))]
 
+    def _proc_sp_describe_undeclared_parameters(self, call: rpc.Call) -> list[Event]:
+        """The parameters of a statement and the types they compare with (Microsoft's ODBC SQLDescribeParam)."""
+        text = call.positional(0, "tsql")
+        if not isinstance(text, str):
+            raise TdsError(214, "Procedure expects parameter '@tsql' of type 'ntext/nchar/nvarchar'.")
+        declared = set(tsql.declared_names(str(call.positional(1, "params") or "")))
+        from .metadata import catalog_column_type, type_facts
+
+        columns: dict[str, str] = {}
+        found: list[tuple[str, ColumnType]] = []
+        for statement in tsql.split_batch(text):
+            if isinstance(statement, SetOption):
+                continue
+            for table in tsql.table_references(statement):
+                definition = next((item for item in self.metadata().tables if item.name == table.name.lower()), None)
+                if definition is not None:
+                    columns.update({column.name: column.type for column in definition.columns})
+            for node in statement.find_all(exp.Parameter, bfs=False):  # in the order they are written
+                name = tsql.parameter_name(node)
+                if not name or name in declared or name in (seen[0] for seen in found):
+                    continue
+                beside = _compared_column(node)
+                kind = catalog_column_type(columns[beside]) if beside in columns else ColumnType("nvarchar")
+                found.append((name, ColumnType("nvarchar") if kind.kind == "nvarchar" else kind))
+        rows = []
+        for ordinal, (name, kind) in enumerate(found, start=1):
+            facts = type_facts(kind)
+            rows.append((ordinal, f"@{name}", facts.system_type_id, kind.sql_name, facts.max_length, facts.precision,
+                         facts.scale, facts.system_type_id, True, False, f"@{name}"))
+        return [Result(["parameter_ordinal", "name", "suggested_system_type_id", "suggested_system_type_name",
+                        "suggested_max_length", "suggested_precision", "suggested_scale", "suggested_user_type_id",
+                        "suggested_is_input", "suggested_is_output", "formal_parameter_name"],
+                       [ColumnType("int"), ColumnType("nvarchar", max_chars=128), ColumnType("int"),
+                        ColumnType("nvarchar", max_chars=256), ColumnType("smallint"), ColumnType("tinyint"),
+                        ColumnType("tinyint"), ColumnType("int"), ColumnType("bit"), ColumnType("bit"),
+                        ColumnType("nvarchar", max_chars=128)], rows, count=len(rows))]
+
     def _proc_sp_reset_connection(self, _call: rpc.Call) -> list[Event]:
         self.options.clear()
         self.transaction_count = 0
         return []
+
+
+def _compared_column(node: exp.Expression) -> str | None:
+    """The column a parameter is compared with (``size > @min``, ``@min < size``, ``x IN (@a, @b)``)."""
+    parent = node.parent
+    if isinstance(parent, exp.In) and isinstance(parent.this, exp.Column):
+        return parent.this.name.lower()
+    if isinstance(parent, exp.Binary):
+        other = parent.expression if parent.this is node else parent.this
+        if isinstance(other, exp.Column):
+            return other.name.lower()
+    return None
 
 
 def _engine_procedures() -> set[str]:
