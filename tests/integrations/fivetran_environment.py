@@ -56,23 +56,25 @@ def sdk_environment() -> Path:
         if complete.is_file():
             return venv
         shutil.rmtree(venv, ignore_errors=True)  # an interrupted build
-        steps = [
-            [sys.executable, "-m", "venv", str(venv)],
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r",
-             str(CONNECTOR_DIRECTORY / "requirements-dev.txt")],
-        ]  # fmt: skip
-        for step in steps:
+        steps = {
+            "python -m venv": [sys.executable, "-m", "venv", str(venv)],
+            "pip install -r integrations/fivetran/requirements-dev.txt": [
+                str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r",
+                str(CONNECTOR_DIRECTORY / "requirements-dev.txt"),
+            ],
+        }  # fmt: skip
+        for label, command in steps.items():
             try:
                 done = subprocess.run(
-                    step, cwd=CONNECTOR_DIRECTORY, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S
+                    command, cwd=CONNECTOR_DIRECTORY, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S
                 )
             except subprocess.TimeoutExpired:
                 shutil.rmtree(venv, ignore_errors=True)
-                _unavailable(f"{' '.join(step[-3:])} did not finish within {INSTALL_TIMEOUT_S} s")
+                _unavailable(f"{label} did not finish within {INSTALL_TIMEOUT_S} s")
             if done.returncode != 0:
                 shutil.rmtree(venv, ignore_errors=True)
                 tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-                _unavailable(f"{' '.join(step[-3:])} failed (exit {done.returncode}):\n{tail}")
+                _unavailable(f"{label} failed (exit {done.returncode}):\n{tail}")
         complete.write_text("built from " + ", ".join(REQUIREMENT_FILES) + "\n")
     return venv
 
