@@ -133,3 +133,19 @@ def test_pymssql_types_wrong_password_and_syntax_error(tds_server: RunningTds) -
         assert failure.value.args[0] == 102
         cursor.execute("SELECT TOP 1 slug FROM [acme].[acme].[repositories] ORDER BY slug")
         assert isinstance(cursor.fetchone()[0], str)
+
+
+def test_pytds_batches_with_variables_if_and_print(tds_server: RunningTds) -> None:
+    with _pytds(tds_server) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "DECLARE @n bigint = (SELECT COUNT(*) FROM repositories), @label nvarchar(20);\n"
+            "SET @label = N'repos: ' + CAST(@n AS nvarchar(10));\n"
+            "IF @n > 0 SELECT @label AS label, @n AS n ELSE SELECT 'none' AS label\n"
+            "PRINT N'done'")
+        label, count = cursor.fetchone()
+        assert count > 0 and label == f"repos: {count}"
+        cursor.execute("DECLARE @who nvarchar(20) = USER_NAME() PRINT N'hello ' + @who")
+        assert any("hello reader" in str(message) for _kind, message in cursor.messages)
+        with pytest.raises(Exception, match="@undeclared"):
+            cursor.execute("SET @undeclared = 1")
+

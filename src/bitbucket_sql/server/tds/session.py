@@ -16,11 +16,13 @@ A failure is a :class:`TdsError` with SQL Server's error number, severity and th
 from __future__ import annotations
 
 import threading
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 
 from bitbucket_sql.engine import Engine
@@ -135,8 +137,9 @@ class TdsSession:
         self._cancel.clear()
         events: list[Event] = []
         try:
+            variables: dict[str, Any] = {}  # DECLAREd in this batch
             for statement in tsql.split_batch(text):
-                events.extend(self._statement(statement, {}))
+                events.extend(self._statement(statement, variables))
         except TsqlError as error:
             raise self._error(TdsError(error.number, error.message, error.severity), events) from None
         except TdsError as error:
@@ -180,10 +183,16 @@ class TdsSession:
             return []
         if isinstance(statement, exp.Execute):
             return self._execute_statement(statement, params)
+        if isinstance(statement, exp.Declare | exp.Set | exp.IfBlock):
+            return self._procedural(statement, params)
         if isinstance(statement, exp.Command):
             word = str(statement.this).upper()
             if word == "SET":
                 return []  # a SET option this server does not know: answered, not failed
+            if word == "PRINT":
+                printed = sqlglot.parse_one(f"SELECT {statement.expression.name}", read="tsql")
+                value = self._scalar(typing.cast(exp.Select, printed).expressions[0], None, params)
+                return [Result(messages=["" if value is None else str(value)])]
             raise TsqlError(40517, f"{word} is not supported by this server (Bitbucket Cloud over TDS); "
                                    "see docs/server.md for the T-SQL it reads.")
         tree = tsql.bind(statement, params) if params or _has_parameters(statement) else statement
@@ -197,6 +206,47 @@ class TdsSession:
         if target == "engine":
             return [self._engine_query(tree)]
         return [self._local_query(tree, [table.name for table in tsql.table_references(tree)])]
+
+    def _procedural(self, statement: exp.Expression, params: dict[str, Any]) -> list[Event]:
+        """``DECLARE @x type [= value]``, ``SET @x = value`` and ``IF condition ... [ELSE ...]``: variables
+        live for the batch (or the RPC), values are computed as ``SELECT value`` would compute them."""
+        if isinstance(statement, exp.Declare):
+            for item in statement.expressions:
+                targets = item.this if isinstance(item.this, list) else [item.this]
+                default = item.args.get("default")
+                kind = item.args.get("kind")
+                for target in targets:
+                    name = tsql.parameter_name(target)
+                    if name:
+                        params[name] = (self._scalar(default, kind if isinstance(kind, exp.DataType) else None, params)
+                                        if isinstance(default, exp.Expression) else None)
+            return []
+        if isinstance(statement, exp.Set):
+            for item in statement.expressions:
+                assignment = item.this
+                name = tsql.parameter_name(assignment.this) if isinstance(assignment, exp.EQ) else None
+                if name is None:
+                    continue  # a SET option: answered, not failed
+                if name not in params:
+                    raise TsqlError(137, f'Must declare the scalar variable "@{name}".', severity=15)
+                params[name] = self._scalar(assignment.expression, None, params)
+            return []
+        condition = exp.Case(ifs=[exp.If(this=statement.this, true=exp.Literal.number(1))],
+                             default=exp.Literal.number(0))
+        branch = statement.args.get("true") if self._scalar(condition, None, params) == 1 \
+            else statement.args.get("false")
+        events: list[Event] = []
+        inner = branch.expressions if isinstance(branch, exp.Block) else [branch] if branch is not None else []
+        for item in inner:
+            events.extend(self._statement(item, params))
+        return events
+
+    def _scalar(self, expression: exp.Expression, kind: exp.DataType | None, params: dict[str, Any]) -> Any:
+        """The value of one expression (a constant, a variable, a scalar subquery over any table)."""
+        value = exp.Cast(this=expression.copy(), to=kind.copy()) if kind is not None else expression.copy()
+        results = [event for event in self._statement(exp.select(value), params) if isinstance(event, Result)]
+        rows = results[0].rows if results else []
+        return rows[0][0] if rows else None
 
     def _use(self, name: str) -> list[Event]:
         if name.lower() == self.database.lower():

@@ -87,6 +87,10 @@ def split_batch(text: str) -> list[SetOption | exp.Expression]:
         trees = _parse_without_semicolons(rest)
         if trees is None:
             raise TsqlError(102, f"Incorrect syntax: {_first_line(error)}") from None
+    if any(_unread(tree) for tree in trees):  # sqlglot kept text it could not read as one command
+        split = _parse_without_semicolons(rest)
+        if split is not None and not any(_unread(tree) for tree in split):
+            trees = split
     for tree in trees:
         if tree is None:
             continue
@@ -100,8 +104,17 @@ def split_batch(text: str) -> list[SetOption | exp.Expression]:
 
 
 _STATEMENT_STARTS = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "EXECUTE", "USE", "SET", "BEGIN", "COMMIT",
-                     "ROLLBACK"}
-_CONTINUES = {"UNION", "EXCEPT", "INTERSECT", "ALL", "DISTINCT", "L_PAREN", "INSERT", "INTO"}
+                     "ROLLBACK", "DECLARE"}
+_CONTINUES = {"UNION", "EXCEPT", "INTERSECT", "ALL", "DISTINCT", "L_PAREN", "INSERT", "INTO", "ELSE"}
+
+
+def _unread(tree: Any) -> bool:
+    return isinstance(tree, exp.Command) and str(tree.this).upper() not in ("SET", "PRINT")
+
+
+def _starts_statement(token: Any) -> bool:
+    name, text = token.token_type.name, token.text.upper()
+    return name in _STATEMENT_STARTS or (name == "COMMAND" and text == "PRINT") or (name == "VAR" and text == "IF")
 
 
 def _parse_without_semicolons(text: str) -> list[Any] | None:
@@ -114,14 +127,20 @@ def _parse_without_semicolons(text: str) -> list[Any] | None:
     starts = []
     depth = 0
     previous = None
+    pending_if = 0  # IF's statement (and ELSE's) belong to it
     for token in tokens:
         name = token.token_type.name
         if name == "L_PAREN":
             depth += 1
         elif name == "R_PAREN":
             depth -= 1
-        elif depth == 0 and previous is not None and name in _STATEMENT_STARTS and previous not in _CONTINUES:
-            starts.append(token.start)
+        elif depth == 0 and _starts_statement(token):
+            if previous is not None and previous not in _CONTINUES and pending_if == 0:
+                starts.append(token.start)
+            elif pending_if and previous not in _CONTINUES:
+                pending_if -= 1
+            if name == "VAR":  # IF
+                pending_if += 1
         previous = name
     if not starts:
         return None
@@ -393,5 +412,28 @@ def _duckdb_type(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _is_text(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Literal):
+        return node.is_string
+    if isinstance(node, exp.National | exp.DPipe):
+        return True
+    if isinstance(node, exp.Cast | exp.TryCast):
+        return node.to.this in _SIZED_TEXT
+    if isinstance(node, exp.Add):
+        return _is_text(node.this) or _is_text(node.expression)
+    return False
+
+
+def _string_plus(tree: exp.Expression) -> exp.Expression:
+    """T-SQL's ``+`` between strings is concatenation (DuckDB's ``||``) when a side is visibly text."""
+    for node in reversed(list(tree.find_all(exp.Add))):  # the innermost first: an outer one sees its result
+        if _is_text(node.this) or _is_text(node.expression):
+            concatenation = exp.DPipe(this=node.this, expression=node.expression, safe=True)
+            if node is tree:
+                return concatenation
+            node.replace(concatenation)
+    return tree
+
+
 def to_duckdb(tree: exp.Expression) -> str:
-    return tree.transform(_duckdb_type).sql(dialect="duckdb")
+    return _string_plus(tree.copy()).transform(_duckdb_type).sql(dialect="duckdb")
