@@ -128,7 +128,9 @@ def _run(
         for line in banner:
             click.echo(line.replace("{port}", str(running.port)))
         if tds is not None:
-            certificate = "its certificate" if config.tls else "a self-signed certificate"
+            certificate = (
+                "the configured certificate" if config.tls else "a self-signed certificate made at start"
+            )
             scope = "every connection" if config.require_tls else "at least the login"
             click.echo(
                 f"bbsql serve: SQL Server protocol (TDS) on {tds.host}:{tds.port} (TLS for {scope}, "
