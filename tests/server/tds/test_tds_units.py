@@ -140,3 +140,18 @@ def test_rpc_parameters_by_name_or_position() -> None:
 ])
 def test_catalog_patterns_are_sql_server_like(value: str, pattern: str | None, matches: bool) -> None:
     assert _like(value, pattern) is matches
+
+
+def test_tsql_idioms_read_as_duckdb_computes_them() -> None:
+    import duckdb
+    import sqlglot
+
+    def run(sql: str) -> object:
+        tree = tsql.substitute_system(sqlglot.parse_one(sql, read="tsql"), tsql.Context("acme", "u", "acme", 51))
+        return duckdb.sql(tsql.to_duckdb(tree)).fetchone()
+
+    month_start = "SELECT DATEADD(month, DATEDIFF(month, 0, CAST('2025-05-17 10:00' AS datetime2)), 0)"
+    assert run(month_start) == (dt.datetime(2025, 5, 1),)  # Tableau's month truncation
+    assert run("SELECT N'a' + CAST(1 AS nvarchar(5)) + 'b', 1 + 2, CAST(1 AS bit), CAST(2.5 AS float)") == \
+        ("a1b", 3, True, 2.5)
+    assert run("SELECT CASE WHEN N'Api' LIKE N'%p%' COLLATE Latin1_General_CI_AS THEN 1 END") == (1,)

@@ -631,6 +631,8 @@ def tds_error_for(error: BaseException) -> TdsError:
 
 def local_error_for(error: duckdb.Error) -> TdsError:
     text = str(error).splitlines()[0]
+    if isinstance(error, duckdb.CatalogException) and "Function with name" in text:
+        return TdsError(195, f"Not a recognized built-in function name here: {text}")
     if isinstance(error, duckdb.CatalogException) and "does not exist" in text:
         return TdsError(208, f"Invalid object name: {text.split(':', 1)[-1].strip()} (this server has sys.schemas, "
                              "sys.tables, sys.objects, sys.columns, sys.types, sys.databases and "

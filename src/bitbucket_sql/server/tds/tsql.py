@@ -435,5 +435,28 @@ def _string_plus(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+_DATE_ZERO = "1900-01-01"
+_ODBC_FUNCTIONS: dict[str, type[exp.Expression]] = {"curdate": exp.CurrentDate, "curtime": exp.CurrentTime,
+                                                    "now": exp.CurrentTimestamp}
+
+
+def _idioms(node: exp.Expression) -> exp.Expression:
+    """T-SQL idioms DuckDB reads otherwise: a date written as a number of days since 1900-01-01
+    (``DATEADD(month, DATEDIFF(month, 0, d), 0)``, Tableau's month truncation), COLLATE (dropped: DuckDB
+    compares as written), ODBC's ``{fn NOW()}``/``{fn CURDATE()}``."""
+    if isinstance(node, exp.DateAdd) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+        zero = exp.cast(exp.Literal.string(_DATE_ZERO), "TIMESTAMP")
+        days = int(float(node.this.this))
+        start = zero if days == 0 else exp.DateAdd(this=zero, expression=exp.Literal.number(days),
+                                                   unit=exp.Var(this="DAY"))
+        node.set("this", start)
+        return node
+    if isinstance(node, exp.Collate):
+        return node.this
+    if isinstance(node, exp.Anonymous) and node.name.lower() in _ODBC_FUNCTIONS and not node.expressions:
+        return _ODBC_FUNCTIONS[node.name.lower()]()
+    return node
+
+
 def to_duckdb(tree: exp.Expression) -> str:
-    return _string_plus(tree.copy()).transform(_duckdb_type).sql(dialect="duckdb")
+    return _string_plus(tree.copy().transform(_idioms)).transform(_duckdb_type).sql(dialect="duckdb")
