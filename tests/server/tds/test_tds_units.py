@@ -148,7 +148,7 @@ def test_tsql_idioms_read_as_duckdb_computes_them() -> None:
 
     def run(sql: str) -> object:
         tree = tsql.substitute_system(sqlglot.parse_one(sql, read="tsql"), tsql.Context("acme", "u", "acme", 51))
-        return duckdb.sql(tsql.to_duckdb(tree)).fetchone()
+        return duckdb.sql(tsql.to_duckdb(tree)).fetchall()[0]
 
     month_start = "SELECT DATEADD(month, DATEDIFF(month, 0, CAST('2025-05-17 10:00' AS datetime2)), 0)"
     assert run(month_start) == (dt.datetime(2025, 5, 1),)  # Tableau's month truncation
