@@ -96,7 +96,7 @@ def open_tds_session(config: ServerConfig) -> SessionOpener:
                    if account is not None and account.right_on(database) is not None]
         return TdsSession(database=name, user=user, engine=engine, close_engine=close, can_write=can_write,
                           spid=spid, open_database=open_other, known_databases=list(config.databases),
-                          visible_databases=visible)
+                          visible_databases=visible, max_prepared=config.limits.max_prepared_statements)
 
     return open_session
 

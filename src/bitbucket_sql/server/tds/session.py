@@ -98,8 +98,10 @@ class TdsSession:
 
     def __init__(self, *, database: str, user: str, engine: Engine, close_engine: Callable[[], None],
                  can_write: bool, spid: int, open_database: DatabaseOpener | None = None,
-                 known_databases: Sequence[str] = (), visible_databases: Sequence[str] = ()) -> None:
+                 known_databases: Sequence[str] = (), visible_databases: Sequence[str] = (),
+                 max_prepared: int = 1000) -> None:
         self.database = database
+        self.max_prepared = max_prepared
         #: the databases this user may connect to (sys.databases lists them)
         self.visible_databases = list(visible_databases)
         self.user = user
@@ -453,8 +455,9 @@ class TdsSession:
         return [ReturnValue(0, call.params[0].name if call.params else "@handle", handle)]
 
     def _store(self, stmt: str, declaration: str) -> int:
-        if len(self._prepared) >= 1000:
-            raise TdsError(8645, "Too many prepared statements on this connection (1,000); sp_unprepare some.")
+        if len(self._prepared) >= self.max_prepared:
+            raise TdsError(8645, f"Too many prepared statements on this connection ({self.max_prepared:,}, the "
+                                 "server's max_prepared_statements); sp_unprepare some.")
         handle = self._next_handle
         self._next_handle += 1
         self._prepared[handle] = (stmt, declaration)
