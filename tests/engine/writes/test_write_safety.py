@@ -285,3 +285,23 @@ def test_pipeline_run_variables_and_deploy_keys_are_masked_in_explain(engine: En
         "('api', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployKeyMaterial0000 ci', 'ci')").rows)
     assert "AAAAC3Nza" not in key and '"key": "********"' in key and '"label": "ci"' in key
     assert write_count() == before
+
+
+def test_concurrent_failures_are_reported_exactly(make_engine: Callable[..., Engine], api: httpx.Client,
+                                                  control: httpx.Client) -> None:
+    names = [f"many/{index}" for index in range(8)]
+    make_branches(make_engine(), api, names)
+    engine = make_engine(MaxConcurrency=4, MaxRetries=0)
+    control.post("/faults", json={"outcome": "502", "nth": 3, "times": 2, "methods": ["DELETE"]})
+    with pytest.raises(PartialWriteError) as raised:
+        engine.execute(f"DELETE FROM branches WHERE repository = '{REPO}' AND name LIKE 'many/%'")
+    error = raised.value
+    remaining = branch_names(api)
+
+    def names_of(outcomes: list[Any]) -> set[str]:
+        return {outcome.row.split("name=")[1] for outcome in outcomes}
+
+    written, failed, skipped = names_of(error.written), names_of(error.failed), names_of(error.not_attempted)
+    assert written | failed | skipped == set(names) and not error.uncertain
+    assert 1 <= len(failed) <= 2 and all("502" in outcome.error for outcome in error.failed)
+    assert not written & remaining and (failed | skipped) <= remaining
