@@ -352,3 +352,21 @@ def test_a_user_who_is_not_a_member_is_read_per_repository(engine: Engine, refer
     routes = emulator.stats()["routes"]
     assert result.rows == reference.execute(sql).rows == []
     assert USER_PRS not in routes and routes[REPO_PRS] > 1
+
+
+def test_a_directory_is_no_file_and_a_json_file_is_text(engine: Engine, http: httpx.Client) -> None:
+    assert engine.execute(
+        "SELECT text FROM file_contents WHERE repository = 'api' AND ref = 'main' AND path = 'src'"
+    ).rows == []
+    repository, path = next(
+        (repo["slug"], entry["path"])
+        for repo in listing(http, "/repositories/acme")
+        for entry in listing(http, f"/repositories/acme/{repo['slug']}/src/main/", max_depth=20)
+        if entry["path"].endswith(".json")
+    )
+    rows = engine.execute(
+        "SELECT content_type, is_binary, text FROM file_contents WHERE repository = ? AND ref = 'main' AND path = ?",
+        [repository, path],
+    ).rows
+    raw = http.get(f"/repositories/acme/{repository}/src/main/{path}")
+    assert rows == [("application/json", False, raw.text)]

@@ -546,7 +546,8 @@ class Fetcher:
                     claimed_missing = self._tolerate(plan, request, obj, report)
                     items: list[Any] = []
                 elif request.kind == "raw":
-                    items = [file_object(plan.table, request.scope, obj.content, obj.content_type)]
+                    found = file_object(plan.table, request.scope, obj.content, obj.content_type)
+                    items = [found] if found is not None else []  # a directory is no file
                     self.keys.seen(plan.table, request.scope)
                 else:
                     items = [obj] if obj is not None else []

@@ -9,6 +9,7 @@ an error naming the file and the way around it, never a silently truncated text.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bitbucket_sql.catalog.model import TableDef
@@ -23,8 +24,30 @@ class FileTooLargeError(EngineError):
     """A file read by a raw table is larger than the table's ``max_content_bytes``."""
 
 
-def file_object(table: TableDef, scope: dict[str, Any], content: bytes, content_type: str) -> dict[str, Any]:
-    """``{"size", "is_binary", "content_type", "text"}`` for one file body (see the module doc)."""
+def is_directory_listing(content: bytes, content_type: str) -> bool:
+    """Whether the body is the API's listing of a directory (its answer when the path names one).
+
+    A ``.json`` file is served as ``application/json`` too, so the shape decides: the paged
+    envelope whose every entry is a ``commit_file`` or ``commit_directory``.
+    """
+    if not content_type.startswith("application/json") or not content.lstrip().startswith(b"{"):
+        return False
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return False
+    entries = body.get("values") if isinstance(body, dict) else None
+    return (
+        isinstance(entries, list) and "pagelen" in body
+        and all(isinstance(e, dict) and e.get("type") in ("commit_file", "commit_directory") for e in entries)
+    )
+
+
+def file_object(table: TableDef, scope: dict[str, Any], content: bytes, content_type: str) -> dict[str, Any] | None:
+    """``{"size", "is_binary", "content_type", "text"}`` for one file body (see the module doc);
+    None when the path names a directory (no file, so no row)."""
+    if is_directory_listing(content, content_type):
+        return None
     if len(content) > table.max_content_bytes:
         where = ", ".join(f"{name} {scope[name]!r}" for name in ("repository", "ref", "path") if name in scope)
         raise FileTooLargeError(
