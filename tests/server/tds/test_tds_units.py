@@ -155,3 +155,11 @@ def test_tsql_idioms_read_as_duckdb_computes_them() -> None:
     assert run("SELECT N'a' + CAST(1 AS nvarchar(5)) + 'b', 1 + 2, CAST(1 AS bit), CAST(2.5 AS float)") == \
         ("a1b", 3, True, 2.5)
     assert run("SELECT CASE WHEN N'Api' LIKE N'%p%' COLLATE Latin1_General_CI_AS THEN 1 END") == (1,)
+
+
+def test_names_and_messages_are_cut_to_their_length_byte_whole_characters_kept() -> None:
+    from bitbucket_sql.server.tds import tokens
+
+    name = tokens.b_varchar("😀" * 200)  # 400 UTF-16 units: cut to 254 (127 whole characters)
+    assert name[0] == 254 and name[1:].decode("utf-16-le") == "😀" * 127
+    assert tokens.us_varchar("é" * 40000)[:2] == struct.pack("<H", 32767)

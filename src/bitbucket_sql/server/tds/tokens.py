@@ -44,13 +44,21 @@ ENV_RESET_ACK = 18
 SERVER_NAME = "bbsql"
 
 
+def _utf16(text: str, max_units: int) -> bytes:
+    """UTF-16 of ``text`` cut to ``max_units`` code units (never inside a surrogate pair)."""
+    data = text.encode("utf-16-le")[:2 * max_units]
+    if len(data) >= 2 and 0xD8 <= data[-1] <= 0xDB:  # a high surrogate without its pair
+        data = data[:-2]
+    return data
+
+
 def b_varchar(text: str) -> bytes:
-    data = text[:255].encode("utf-16-le")
+    data = _utf16(text, 255)
     return bytes([len(data) // 2]) + data
 
 
 def us_varchar(text: str) -> bytes:
-    data = text[:32767].encode("utf-16-le")
+    data = _utf16(text, 32767)
     return struct.pack("<H", len(data) // 2) + data
 
 
