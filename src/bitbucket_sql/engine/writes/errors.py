@@ -96,7 +96,7 @@ class PartialWriteError(WriteError):
         ]
         lines += [f"  written: {outcome.row} ({outcome.request})" for outcome in self.written]
         lines += [f"  failed: {outcome.row} ({outcome.request}): {outcome.error}" for outcome in self.failed]
-        lines += [f"  maybe written (no answer, not repeated): {outcome.row} ({outcome.request}): {outcome.error}"
+        lines += [f"  maybe written (no answer came back): {outcome.row} ({outcome.request}): {outcome.error}"
                   for outcome in self.uncertain]
         lines += [f"  not attempted: {outcome.row} ({outcome.request})" for outcome in self.not_attempted]
         lines.append("Fix the cause of the failure and repeat the statement for the rows that were not written "

@@ -2,9 +2,9 @@
 
 At most MaxConcurrency requests are in flight (the client's own connection pool has that many
 sockets). The first failure stops the requests not yet started; those already in flight finish.
-Each request ends as written, failed (with the reason), *uncertain* (a POST whose answer was
-lost after it was sent: the client never repeats it, so it may or may not exist) or not
-attempted, so the statement's error can say exactly what happened to each row.
+Each request ends as written, failed (with the reason), *uncertain* (its answer was lost: a
+POST is never repeated then, and a PUT or DELETE ran out of retries, so it may or may not have
+been applied) or not attempted, so the statement's error can say exactly what happened to each row.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def send_all(client: BitbucketClient, requests: Sequence[WriteRequest], concurre
         except BitbucketError as error:
             stop.set()
             outcome.error = error
-            maybe_applied = request.method == "POST" and isinstance(error, TransportError)
-            outcome.status = "uncertain" if maybe_applied else "failed"
+            # no answer at all (timeout, dropped connection): the server may have applied it
+            outcome.status = "uncertain" if isinstance(error, TransportError) else "failed"
             return
         outcome.status = "written"
         outcome.response = _json_or_none(response.content)
