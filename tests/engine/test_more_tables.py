@@ -370,3 +370,17 @@ def test_a_directory_is_no_file_and_a_json_file_is_text(engine: Engine, http: ht
     ).rows
     raw = http.get(f"/repositories/acme/{repository}/src/main/{path}")
     assert rows == [("application/json", False, raw.text)]
+
+
+@pytest.mark.parametrize(
+    ("condition", "max_depth"),
+    [("depth <= 1", "1"), ("depth = 2", "2"), ("depth < 3", "2"), ("depth BETWEEN 1 AND 2", "2"), ("2 >= depth", "2")],
+)
+def test_a_depth_bound_lists_only_that_many_levels(
+    engine: Engine, reference: Engine, condition: str, max_depth: str
+) -> None:
+    sql = f"SELECT path, depth FROM files WHERE repository = 'api' AND ref = 'main' AND {condition}"
+    with engine.client.recording() as recording:
+        rows = engine.execute(sql).rows
+    assert rows and canonical(rows) == canonical(reference.execute(sql).rows)
+    assert [f"max_depth={max_depth}" in record.url for record in recording.records] == [True]

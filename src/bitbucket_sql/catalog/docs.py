@@ -74,6 +74,8 @@ def _pushdown(table: TableDef, column: Column) -> str:
     for key in table.keys:
         if key.column == column.name:
             source = f" (from {key.source_table}.{key.source_column})" if key.source_table else ""
+            if key.values:
+                source = f" (one of {', '.join(key.values)})"
             parts.append(f"key `{{{key.placeholder}}}`{source}")
     if column.name in table.get_key and table.get_path:
         parts.append("get")
@@ -82,6 +84,8 @@ def _pushdown(table: TableDef, column: Column) -> str:
     elif column.filter_ops:
         field = f" `{column.bbql_field}`" if column.bbql_field != column.path else ""
         parts.append(f"q{field}: {_q_operators(column)}")
+    if column.bound_param:
+        parts.append(f"param `{column.bound_param}`: upper bound (<=, <, =, BETWEEN; superset)")
     if column.sortable:
         parts.append("sort; range stop" if table.sort_param and not table.bbql and table.paging == "page" else "sort")
     if column.listing_order:

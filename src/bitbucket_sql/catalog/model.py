@@ -85,6 +85,10 @@ class Column:
     #: another value (a repository's slug inside a condensed repository's ``full_name``). A named
     #: function of :mod:`.columns`, so tables stay declarative; such a column is filtered locally.
     derive: Callable[[Any], Any] | None = None
+    #: a query parameter that caps this BIGINT column from above (``files.depth``: ``max_depth``):
+    #: ``depth <= n`` (``< n``, ``= n``, ``BETWEEN a AND n``) sends ``max_depth=n`` and keeps the
+    #: predicate local, so the API's answer is a superset DuckDB narrows
+    bound_param: str | None = None
 
     def __post_init__(self) -> None:
         if self.type == "VARCHAR" and not self.param and self.filter_ops & RANGE_OPS:

@@ -238,6 +238,7 @@ def plan_scan(
             plan.get_ids = tuple(sorted(ids, key=repr))
     plan.superset = not exact
     _plan_user_listing(plan, facts)
+    _plan_bound_params(plan, facts)
     null_term = _plan_sort(plan, facts, exact)
     _plan_listing_bound(plan, facts)
     _plan_range_stop(plan, facts)
@@ -268,6 +269,21 @@ def _plan_user_listing(plan: ScanPlan, facts: RefFacts) -> None:
         if found is not None and 0 < len(found[1]) <= listing.max_values:
             plan.user_values = found
             return
+
+
+def _plan_bound_params(plan: ScanPlan, facts: RefFacts) -> None:
+    """``depth <= n`` on a column with ``bound_param`` sends that parameter (``max_depth=n``).
+
+    The predicate stays local (it was never translated), so the answer is a superset that DuckDB
+    narrows; only the tightest bound is sent, never below 1.
+    """
+    for column in plan.table.columns:
+        if column.bound_param is None:
+            continue
+        bounds = [_upper_bound(conjunct, column.name) for conjunct in facts.conjuncts]
+        found = [bound - 1 for bound in bounds if bound is not None]
+        if found:
+            plan.params[column.bound_param] = str(max(1, min(found)))
 
 
 def _string_equality(conjunct: exp.Expression, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:

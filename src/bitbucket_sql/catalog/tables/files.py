@@ -36,6 +36,7 @@ TABLE = TableDef(
             path="path",
             description="Level below the root: 1 for top-level entries, 2 inside a top-level directory...",
             derive=path_depth,
+            bound_param="max_depth",
         ),
         col("size", "BIGINT", "size", "Size of a file in bytes (null for directories)."),
         col("mimetype", "VARCHAR", "mimetype", "Content type Bitbucket derives from the file name."),
@@ -45,5 +46,5 @@ TABLE = TableDef(
     notes="Read the tree at one ref: `WHERE repository = 'api' AND ref = 'main'`, or join `repositories` on "
     "`f.repository = r.slug AND f.ref = r.mainbranch_name` for every main branch. Without a `ref` filter "
     "every branch and tag of the repository is listed (bounded by MaxFanout). The listing goes 20 levels "
-    "deep; `depth` filters locally.",
+    "deep; `depth <= n` (or `depth = n`) asks for only n levels (`max_depth=n`).",
 )
