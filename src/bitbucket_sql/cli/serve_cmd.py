@@ -288,9 +288,9 @@ def serve(
     _run(
         config,
         [f"Databases: {databases}; users: {len(config.users)}."],
-        None if no_tds else _tds_port(tds_port, config.port),
+        None if no_tds else _tds_port(tds_port if tds_port is not None else config.tds_port, config.port),
         None,
-        tds_allow_cleartext_login,
+        tds_allow_cleartext_login or config.tds_allow_cleartext_login,
     )
 
 

@@ -6,6 +6,8 @@ host = "127.0.0.1"
 port = 5432
 require_tls = false
 allow_cleartext_password = false   # only ever offered over TLS
+tds_port = 1433                    # SQL Server protocol (TDS) listener; see docs/server.md
+tds_allow_cleartext_login = false  # TDS clients that cannot encrypt, from loopback only
 
 [tls]
 cert = "/etc/bbsql/server.crt"
@@ -90,6 +92,9 @@ class ServerConfig:
     port: int = 5432
     require_tls: bool = False
     allow_cleartext_password: bool = False
+    #: the TDS listener's port (None: 1433, or 0 when ``port`` is 0) and its loopback clear-text opt-in
+    tds_port: int | None = None
+    tds_allow_cleartext_login: bool = False
     tls: TlsConfig | None = None
     limits: Limits = field(default_factory=Limits)
     databases: dict[str, DatabaseConfig] = field(default_factory=dict)
@@ -201,8 +206,12 @@ def parse_config(
         port=_typed(server, "port", int, where, 5432),
         require_tls=_typed(server, "require_tls", bool, where, False),
         allow_cleartext_password=_typed(server, "allow_cleartext_password", bool, where, False),
+        tds_port=_typed(server, "tds_port", int, where, None),
+        tds_allow_cleartext_login=_typed(server, "tds_allow_cleartext_login", bool, where, False),
         limits=_limits(_table(document, "limits", where), where),
     )
+    if config.tds_port is not None and not 0 <= config.tds_port <= 65535:
+        raise ConfigError(f"{where}: tds_port must be between 0 and 65535 (0: a free port), not {config.tds_port}")
     tls = _table(document, "tls", where)
     if tls:
         cert, key = tls.get("cert"), tls.get("key")

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from pg_server_helpers import require_module
 
 
@@ -74,3 +75,51 @@ def test_a_taken_tds_port_says_to_use_tds_port_0() -> None:
         )
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr and "--tds-port 0" in result.stderr
+
+
+def test_the_config_file_sets_the_tds_port_and_the_clear_text_opt_in(emulator: object, tmp_path: Path) -> None:
+    from pg_server_helpers import require_client
+
+    from _helpers_connect import connection_string_for
+    from bitbucket_sql.server.auth import make_verifier
+    from bitbucket_sql.server.config import ConfigError, parse_config
+
+    program = require_client("tsql", "freetds-bin")
+    with pytest.raises(ConfigError, match="tds_port must be between 0 and 65535"):
+        parse_config({"server": {"tds_port": 70000}})
+    config = tmp_path / "server.toml"
+    config.write_text(
+        f"""
+[server]
+port = 0
+tds_port = 0
+tds_allow_cleartext_login = true
+
+[databases.acme]
+connection = "{connection_string_for(emulator)}"
+
+[users.alice]
+password = "{make_verifier("alice-pw")}"
+databases = {{ acme = "read" }}
+""",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        _bbsql("serve", "--config", str(config)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        port = _read_until(process, r"SQL Server protocol \(TDS\) on 127\.0\.0\.1:(\d+)").group(1)
+        conf = tmp_path / "freetds.conf"
+        conf.write_text(f"[bbsql]\n\thost = 127.0.0.1\n\tport = {port}\n\ttds version = 7.4\n\tencryption = off\n",
+                        encoding="utf-8")
+        result = subprocess.run([program, "-S", "bbsql", "-U", "alice", "-P", "alice-pw", "-D", "acme"],
+                                input="SELECT COUNT(*) FROM repositories\ngo\nexit\n", capture_output=True, text=True,
+                                timeout=60, env={**os.environ, "FREETDSCONF": str(conf)})
+        assert "(1 row affected)" in result.stdout, result.stdout + result.stderr
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
