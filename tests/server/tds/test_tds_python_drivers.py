@@ -133,6 +133,8 @@ def test_pymssql_types_wrong_password_and_syntax_error(tds_server: RunningTds) -
         assert failure.value.args[0] == 102
         cursor.execute("SELECT TOP 1 slug FROM [acme].[acme].[repositories] ORDER BY slug")
         assert isinstance(cursor.fetchone()[0], str)
+        cursor.callproc("sp_pkeys", ("pull_requests",))  # an RPC by procedure name
+        assert [row[3] for row in cursor.fetchall()] == ["workspace", "repository", "id"]
 
 
 def test_pytds_batches_with_variables_if_and_print(tds_server: RunningTds) -> None:
