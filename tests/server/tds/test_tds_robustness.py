@@ -94,10 +94,8 @@ def test_attention_cancels_a_running_query_and_the_connection_goes_on(clear_serv
         client.send(packet(packets.SQL_BATCH, batch_payload("SELECT COUNT(*) FROM range(100000000000) r(x) "
                                                             "WHERE x % 7 = 3")))
         time.sleep(0.5)
-        started = time.monotonic()
         client.send(packet(packets.ATTENTION, b""))
-        answer = client.read_message()
-        assert time.monotonic() - started < 10
+        answer = client.read_message()  # the uncancelled count would outlast the socket's 30 s timeout
         assert answer[-13] == tokens.DONE and struct.unpack_from("<H", answer, len(answer) - 12)[0] & tokens.DONE_ATTN
         assert "answer".encode("utf-16-le") in client.batch("SELECT 1 AS answer")
     finally:
