@@ -208,11 +208,16 @@ def equality_params(table: TableDef, column: Column, value: Any) -> list[tuple[s
             (column.param, str(value).lower() if isinstance(value, bool) else value),
         ]
     # Fixed parameters are ignored once q is present, so they are folded into q (as the engine does).
+    # A fixed parameter that is not a field of the objects (files' max_depth) stays a parameter.
     clauses = [f"{column.bbql_field} = {bbql_literal(value, column)}"]
+    plain = []
     for name, values in table.fixed_params:
+        if not any(c.bbql_field == name for c in table.columns):
+            plain += [(name, v) for v in values]
+            continue
         quoted = ", ".join(f'"{v}"' for v in values)
         clauses.append(f"{name} IN ({quoted})")
-    return [("q", " AND ".join(clauses))]
+    return [*plain, ("q", " AND ".join(clauses))]
 
 
 @pytest.mark.parametrize(

@@ -129,9 +129,10 @@ class ScanPlan:
     def request_params(self) -> dict[str, Any]:
         """Query parameters of every request of this scan (except pagelen)."""
         params: dict[str, Any] = {}
-        if self.get_ids is None and self.q_filter is None:
+        if self.get_ids is None:
             for name, values in self.table.fixed_params:
-                params[name] = values if len(values) > 1 else values[0]
+                if self.q_filter is None or not _is_field(self.table, name):  # q carries field filters
+                    params[name] = values if len(values) > 1 else values[0]
         if self.get_ids is None:
             params.update(self.params)
         if self.q_filter is not None and self.get_ids is None:
@@ -348,10 +349,19 @@ def _pathable(value: Any) -> bool:
     return bool(text) and "/" not in text and text not in (".", "..")
 
 
+def _is_field(table: TableDef, name: str) -> bool:
+    """Whether fixed parameter ``name`` filters a field of the objects (pull requests' ``state``,
+    which ``q`` disables, so it moves into ``q``) rather than shaping the answer (``max_depth``,
+    which stays a parameter)."""
+    return any(column.bbql_field == name for column in table.columns)
+
+
 def fixed_params_term(table: TableDef, q_fields: set[str]) -> bbql.Node | None:
     """``state IN (...)`` for fixed params the q does not filter already (q disables them)."""
     terms: list[bbql.Node | None] = []
     for name, values in table.fixed_params:
+        if not _is_field(table, name):
+            continue  # a plain parameter (max_depth): sent as it is, never in q
         filtered = any((c := table.column(f)) is not None and c.bbql_field == name for f in q_fields)
         if not filtered:
             terms.append(bbql.member(name, values))

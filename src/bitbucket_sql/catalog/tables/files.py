@@ -4,7 +4,7 @@ One listing per (repository, ref) returns the whole tree: the root directory is 
 (``max_depth``), in pages, so a repository of a few hundred files costs a few requests.
 """
 
-from ..columns import REPOSITORY_KEYS, col, path_depth, repository_scope_columns
+from ..columns import REPOSITORY_KEYS, col, path_depth, repository_scope_columns, with_bbql
 from ..model import Column, PathKey, TableDef
 
 #: How deep the recursive listing goes (Bitbucket lists directories below it as entries).
@@ -18,8 +18,9 @@ TABLE = TableDef(
     path="/repositories/{workspace}/{repo_slug}/src/{commit}/",
     keys=(*REPOSITORY_KEYS, REF_KEY),
     fixed_params=(("max_depth", (MAX_DEPTH,)),),
+    bbql=True,
     primary_key=("workspace", "repository", "ref", "path"),
-    columns=(
+    columns=with_bbql((
         *repository_scope_columns(),
         col(
             "ref",
@@ -42,9 +43,11 @@ TABLE = TableDef(
         col("mimetype", "VARCHAR", "mimetype", "Content type Bitbucket derives from the file name."),
         col("attributes", "JSON", "attributes", "File modifiers: binary, executable, link, lfs, subrepository."),
         col("commit_hash", "VARCHAR", "commit.hash", "Full hash of the commit the ref pointed at."),
-    ),
+    )),
     notes="Read the tree at one ref: `WHERE repository = 'api' AND ref = 'main'`, or join `repositories` on "
     "`f.repository = r.slug AND f.ref = r.mainbranch_name` for every main branch. Without a `ref` filter "
     "every branch and tag of the repository is listed (bounded by MaxFanout). The listing goes 20 levels "
-    "deep; `depth <= n` (or `depth = n`) asks for only n levels (`max_depth=n`).",
+    "deep; `depth <= n` (or `depth = n`) asks for only n levels (`max_depth=n`). `type`, `path` (LIKE as a "
+    "fragment), `size` and `mimetype` filters go into BBQL `q`, so a search for one file name across "
+    "repositories reads one short page per repository.",
 )
