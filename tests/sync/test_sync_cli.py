@@ -107,3 +107,24 @@ def test_any_dlt_destination_by_name_configured_as_dlt_documents(emulator, tmp_p
         assert connection.execute("SELECT count(*) FROM acme.repositories").fetchone()[0] > 0
         assert connection.execute("SELECT count(*) FROM acme._bbsql_sync_state").fetchone()[0] == 1
     assert not list(tmp_path.glob("*.state.json"))  # a SQL destination keeps its own state
+
+
+def test_near_the_rate_limit_the_sync_checkpoints_and_exits_3(tmp_path: Path) -> None:
+    from bitbucket_sql.emulator import run_emulator
+
+    with run_emulator(scale="tiny", seed=1) as emulator:
+        emulator.set_rate_limit(100)  # Bitbucket says "near" once under a fifth is left
+        connection = (f"BaseURL={emulator.base_url};Workspace=acme;AuthScheme=AccessToken;"
+                      "AccessToken=demo-access-token;RetryBaseDelay=0.01")
+        target, log = tmp_path / "copy.duckdb", tmp_path / "sync.jsonl"
+        args = ("sync", "-c", connection, "--to", str(target), "--log", str(log), "--tables",
+                "repositories,pull_requests,pull_request_comments,pull_request_activity,pull_request_commits,"
+                "pipelines,pipeline_steps")
+        stopped = invoke(*args)
+        assert stopped.exit_code == 3, stopped.output
+        assert "rate limit is near" in stopped.stderr
+        used = _events(log)[-1]["requests"]
+        assert 80 <= used < 100  # once Bitbucket said "near", before it refused anything
+        emulator.set_rate_limit(None)
+        assert invoke(*args, "--spend-rate-limit").exit_code == 0
+        assert [e["resumed"] for e in _events(log) if e["event"] == "start"] == [False, True]

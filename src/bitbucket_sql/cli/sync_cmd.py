@@ -100,6 +100,9 @@ def _settings_for(connection: str | None, profile: str | None, demo: bool, scale
               "dated since then.")
 @click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
               help="Stop after about N requests, checkpoint, exit 3; the same command resumes.")
+@click.option("--spend-rate-limit", is_flag=True,
+              help="Go on when Bitbucket says the hour's rate limit is near (by default the sync checkpoints "
+              "and exits 3, leaving the rest of the hour to people's queries).")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Append a JSON-lines run log to FILE ('-' for stdout).")
 @click.option("--schedule", metavar="INTERVAL", help="Sync again every INTERVAL (15m, 1h) until interrupted.")
@@ -120,6 +123,7 @@ def sync(
     repositories: str | None,
     since: str | None,
     max_requests: int | None,
+    spend_rate_limit: bool,
     log_file: Path | None,
     schedule: str | None,
     checkpoint_rows: int,
@@ -159,7 +163,7 @@ def sync(
             raise QueryError("no workspace: give Workspace=... in the connection or --workspaces A,B")
         while True:
             code = _one_run(settings, names, chosen, target, since_value, _names(repositories), max_requests,
-                            checkpoint_rows, checkpoint_seconds, log)
+                            not spend_rate_limit, checkpoint_rows, checkpoint_seconds, log)
             if interval is None:
                 raise click.exceptions.Exit(code)
             next_at = datetime.datetime.now() + datetime.timedelta(seconds=interval)
@@ -169,7 +173,7 @@ def sync(
 
 def _one_run(settings: Any, workspaces: list[str], tables: list[Any], target: Any,
              since: datetime.datetime | None, repositories: list[str] | None, max_requests: int | None,
-             checkpoint_rows: int, checkpoint_seconds: float, log: RunLog) -> int:
+             stop_near_limit: bool, checkpoint_rows: int, checkpoint_seconds: float, log: RunLog) -> int:
     from bitbucket_sql.api.client import BitbucketClient
     from bitbucket_sql.sync.runner import run_sync
 
@@ -179,7 +183,8 @@ def _one_run(settings: Any, workspaces: list[str], tables: list[Any], target: An
             progress.update(event)
 
         result = run_sync(client, workspaces, tables, target, since=since, repositories=repositories,
-                          max_requests=max_requests, checkpoint_rows=checkpoint_rows,
+                          max_requests=max_requests, stop_near_limit=stop_near_limit,
+                          checkpoint_rows=checkpoint_rows,
                           checkpoint_seconds=checkpoint_seconds, on_event=on_event)
     print_summary(result, target)
     return result.exit_code

@@ -34,6 +34,8 @@ class Batch:
     state: dict[str, Any]
     finished: bool = False
     budget_exhausted: bool = False
+    #: why a run stopped early: ``max_requests`` or ``rate_limit`` (Bitbucket said it is near)
+    stop_reason: str = ""
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
 

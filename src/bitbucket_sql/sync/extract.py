@@ -36,8 +36,10 @@ Interface
     then persist its ``state``: a run stopped at any point and resumed from the last persisted
     state loses no row and duplicates none (rows after that state are read again and merged).
 
-    When ``max_requests`` runs out, the last batch has ``budget_exhausted=True``, no rows, and the
-    state to persist; resume later with it. API errors other than "no access"/"not found" on a
+    When ``max_requests`` runs out (or, with ``stop_near_limit=True``, when Bitbucket answers
+    ``X-RateLimit-NearLimit: true``), the last batch has ``budget_exhausted=True``, its
+    ``stop_reason`` (``max_requests`` or ``rate_limit``), no rows, and the state to persist;
+    resume later with it. API errors other than "no access"/"not found" on a
     scope propagate as :class:`bitbucket_sql.api.errors.BitbucketError` (the state of the last
     batch is the one to keep).
 
@@ -75,6 +77,7 @@ def extract(
     since: datetime.datetime | None = None,
     repositories: Iterable[str] | None = None,
     max_requests: int | None = None,
+    stop_near_limit: bool = False,
 ) -> Iterator[Batch]:
     """Batches of every table in ``tables`` for every workspace (see the module docstring)."""
     import copy
@@ -82,7 +85,7 @@ def extract(
     working = copy.deepcopy(state) if state else empty_state()
     working.setdefault("version", 1)
     working.setdefault("workspaces", {})
-    budget = Budget(client, max_requests)
+    budget = Budget(client, max_requests, stop_near_limit)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=datetime.UTC)
     chosen = frozenset(repositories) if repositories is not None else None
@@ -104,7 +107,8 @@ def extract(
 
 def _exhausted(run: Run, table: Any) -> Batch:
     name = table if isinstance(table, str) else (table[0] if table else "")
-    return Batch(run.workspace, name, [], [], run.snapshot(), budget_exhausted=True, requests=run.budget.used)
+    return Batch(run.workspace, name, [], [], run.snapshot(), budget_exhausted=True,
+                 stop_reason=run.budget.stop_reason, requests=run.budget.used)
 
 
 def _plan(run: Run, tables: list[SyncTable]) -> Iterator[tuple[list[str], Iterator[Batch]]]:

@@ -52,10 +52,13 @@ def list_params(table: TableDef) -> dict[str, Any]:
 
 @dataclass
 class Budget:
-    """``max_requests`` counted on the client's own totals from the start of the run."""
+    """``max_requests`` counted on the client's own totals from the start of the run, and,
+    with ``stop_near_limit``, Bitbucket's own ``X-RateLimit-NearLimit: true`` (under a fifth of
+    the hour's requests left for this credential)."""
 
     client: Any
     max_requests: int | None
+    stop_near_limit: bool = False
     start: int = 0
 
     def __post_init__(self) -> None:
@@ -66,8 +69,22 @@ class Budget:
         return int(self.client.stats.requests - self.start)
 
     @property
+    def near_limit(self) -> bool:
+        headers = self.client.rate_limit.headers
+        return str(headers.get("X-RateLimit-NearLimit", "")).lower() == "true"
+
+    @property
+    def stop_reason(self) -> str:
+        """``max_requests``, ``rate_limit`` or "" (go on)."""
+        if self.max_requests is not None and self.used >= self.max_requests:
+            return "max_requests"
+        if self.stop_near_limit and self.near_limit:
+            return "rate_limit"
+        return ""
+
+    @property
     def exhausted(self) -> bool:
-        return self.max_requests is not None and self.used >= self.max_requests
+        return bool(self.stop_reason)
 
 
 @dataclass

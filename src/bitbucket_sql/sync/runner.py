@@ -63,6 +63,7 @@ def run_sync(
     since: datetime.datetime | None = None,
     repositories: Iterable[str] | None = None,
     max_requests: int | None = None,
+    stop_near_limit: bool = False,
     checkpoint_rows: int = 20_000,
     checkpoint_seconds: float = 30.0,
     on_event: Callable[[Event], None] = lambda event: None,
@@ -89,7 +90,7 @@ def run_sync(
 
         try:
             for batch in extract(client, workspaces, tables, state, since=since, repositories=repositories,
-                                 max_requests=max_requests):
+                                 max_requests=max_requests, stop_near_limit=stop_near_limit):
                 key = (batch.workspace, batch.table)
                 tally = result.tables.setdefault(key, TableTally())
                 tally.requests += batch.requests - previous_requests
@@ -103,8 +104,13 @@ def run_sync(
                 last_state = batch.state
                 if batch.budget_exhausted:
                     result.status = PARTIAL
-                    result.message = (f"stopped after {batch.requests} requests (--max-requests {max_requests}); "
-                                      "run the same command again to resume where it stopped")
+                    if batch.stop_reason == "rate_limit":
+                        result.message = (f"stopped after {batch.requests} requests: Bitbucket says this hour's "
+                                          "rate limit is near (the rest is left to people's queries); run the "
+                                          "same command again later to resume where it stopped")
+                    else:
+                        result.message = (f"stopped after {batch.requests} requests (--max-requests "
+                                          f"{max_requests}); run the same command again to resume where it stopped")
                     break
                 on_event({"event": "batch", "workspace": batch.workspace, "table": batch.table,
                           "upserts": len(batch.upserts), "deletes": len(batch.deletes),
