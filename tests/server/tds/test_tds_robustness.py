@@ -255,3 +255,17 @@ def test_concurrent_clients_get_their_own_answers(clear_server: RunningTds) -> N
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(pool.map(client, range(1, 13)))
     assert answers == [[(number, number * 1000)] for number in range(1, 13)]
+
+
+def test_reset_connection_is_acknowledged(clear_server: RunningTds) -> None:
+    client = RawClient(clear_server.port)
+    try:
+        client.login("reader", PASSWORD, "acme")
+        client.batch("SET NOCOUNT ON")
+        flags = packets.STATUS_EOM | packets.STATUS_RESET_CONNECTION  # what pooled drivers send on reuse
+        client.send(packet(packets.SQL_BATCH, batch_payload("SELECT 1 AS answer"), status=flags))
+        answer = client.read_message()
+        assert answer[:6] == bytes([tokens.ENVCHANGE, 3, 0, tokens.ENV_RESET_ACK, 0, 0])
+        assert "answer".encode("utf-16-le") in answer
+    finally:
+        client.close()

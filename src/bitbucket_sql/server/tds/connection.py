@@ -136,6 +136,7 @@ class TdsConnection:
         self.busy = False
         self.tds_version = login7.TDS_7_4
         self._pending_read: asyncio.Task[tuple[packets.PacketHeader, bytes]] | None = None
+        self._reset_ack = False
 
     # --- life cycle -------------------------------------------------------------------------------
     async def serve(self) -> None:
@@ -299,6 +300,7 @@ class TdsConnection:
                     and self.session is not None:
                 self.session.options.clear()
                 self.session.transaction_count = 0
+                self._reset_ack = True  # the answer starts with ENVCHANGE "reset connection acknowledged"
             if kind == packets.ATTENTION:
                 self._send(tokens.done(tokens.DONE_ATTN))
                 await self.channel.drain()
@@ -317,6 +319,9 @@ class TdsConnection:
                 raise ProtocolError(f"unexpected message of type {kind:#x} after login")
 
     def _send(self, payload: bytes) -> None:
+        if self._reset_ack:
+            payload = tokens.envchange_bytes(tokens.ENV_RESET_ACK, b"", b"") + payload
+            self._reset_ack = False
         self.channel.write_message(packets.TABULAR_RESULT, payload)
 
     async def _run(self, text: str, work: Callable[[TdsSession], _Response]) -> None:
