@@ -179,6 +179,19 @@ _SYS_TABLES["information_schema_referential_constraints"] = [
     ("UNIQUE_CONSTRAINT_CATALOG", "VARCHAR"), ("UNIQUE_CONSTRAINT_SCHEMA", "VARCHAR"),
     ("UNIQUE_CONSTRAINT_NAME", "VARCHAR"), ("MATCH_OPTION", "VARCHAR"), ("UPDATE_RULE", "VARCHAR"),
     ("DELETE_RULE", "VARCHAR")]
+_SYS_TABLES["sys_system_views"] = [("name", "VARCHAR"), ("object_id", "INTEGER"), ("schema_id", "INTEGER"),
+                                   ("type", "VARCHAR"), ("type_desc", "VARCHAR")]
+_SYS_TABLES["sys_dm_exec_sessions"] = [("session_id", "SMALLINT"), ("login_name", "VARCHAR"),
+                                       ("program_name", "VARCHAR"), ("status", "VARCHAR"),
+                                       ("transaction_isolation_level", "SMALLINT"), ("database_id", "SMALLINT")]
+_SYS_TABLES["sys_default_constraints"] = _SYS_TABLES["sys_objects"] + [("parent_column_id", "INTEGER"),
+                                                                       ("definition", "VARCHAR"),
+                                                                       ("is_system_named", "BOOLEAN")]
+_SYS_TABLES["sys_computed_columns"] = [("object_id", "INTEGER"), ("column_id", "INTEGER"), ("name", "VARCHAR"),
+                                       ("definition", "VARCHAR"), ("is_persisted", "BOOLEAN")]
+_SYS_TABLES["sys_identity_columns"] = [("object_id", "INTEGER"), ("column_id", "INTEGER"), ("name", "VARCHAR"),
+                                       ("is_identity", "BOOLEAN"), ("seed_value", "BIGINT"),
+                                       ("increment_value", "BIGINT"), ("last_value", "BIGINT")]
 METADATA_TABLES = frozenset(_SYS_TABLES)
 
 #: SQL Server's metadata functions over column values (``OBJECT_NAME(t.object_id)``), as DuckDB macros
@@ -202,8 +215,9 @@ class Metadata:
     """One session's metadata: the facts, the local DuckDB database and the procedures."""
 
     def __init__(self, database: str, schema: str, tables: Sequence[TableDef], user: str,
-                 databases: Sequence[str] = ()) -> None:
+                 databases: Sequence[str] = (), spid: int = 0) -> None:
         self.database = database
+        self.spid = spid
         #: the databases sys.databases lists: those the user may connect to
         self.databases = sorted(set(databases) | {database})
         self.schema = schema
@@ -282,7 +296,7 @@ class Metadata:
                     {"name": "INFORMATION_SCHEMA", "schema_id": 3, "principal_id": 3}]
         if name in ("sys_objects", "sys_tables", "sys_all_objects"):
             return [{"name": table.name, "object_id": OBJECT_ID_BASE + index, "principal_id": None,
-                     "schema_id": SCHEMA_ID, "parent_object_id": 0, "type": "U ", "type_desc": "USER_TABLE",
+                     "schema_id": SCHEMA_ID, "parent_object_id": 0, "type": "U", "type_desc": "USER_TABLE",
                      "create_date": _CREATED, "modify_date": _CREATED, "is_ms_shipped": False,
                      "is_published": False, "is_schema_published": False, "lob_data_space_id": 0,
                      "temporal_type": 0, "is_external": False}
@@ -362,6 +376,12 @@ class Metadata:
                      "TABLE_SCHEMA": self.schema, "TABLE_NAME": table.name, "COLUMN_NAME": key,
                      "ORDINAL_POSITION": position}
                     for table in self.tables for position, key in enumerate(table.primary_key, start=1)]
+        if name == "sys_system_views":
+            return [{"name": "dm_exec_sessions", "object_id": -101, "schema_id": 4, "type": "V",
+                     "type_desc": "VIEW"}]
+        if name == "sys_dm_exec_sessions":  # this session only (read committed: 2), as a user without VIEW SERVER STATE
+            return [{"session_id": self.spid, "login_name": self.user, "program_name": "", "status": "running",
+                     "transaction_isolation_level": 2, "database_id": 5}]
         if name == "information_schema_schemata":
             return [{"CATALOG_NAME": self.database, "SCHEMA_NAME": self.schema, "SCHEMA_OWNER": "dbo"}]
         if name == "information_schema_tables":

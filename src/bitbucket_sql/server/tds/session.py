@@ -300,7 +300,8 @@ class TdsSession:
         if self._metadata is None:
             from ..pg_catalog import catalog_tables
 
-            self._metadata = Metadata(self.database, self.schema, catalog_tables(), self.user, self.visible_databases)
+            self._metadata = Metadata(self.database, self.schema, catalog_tables(), self.user, self.visible_databases,
+                                      self.spid)
         return self._metadata
 
     def _local_query(self, tree: exp.Expression, tables: list[str]) -> Result:
@@ -637,9 +638,8 @@ def local_error_for(error: duckdb.Error) -> TdsError:
     if isinstance(error, duckdb.CatalogException) and "Function with name" in text:
         return TdsError(195, f"Not a recognized built-in function name here: {text}")
     if isinstance(error, duckdb.CatalogException) and "does not exist" in text:
-        return TdsError(208, f"Invalid object name: {text.split(':', 1)[-1].strip()} (this server has sys.schemas, "
-                             "sys.tables, sys.objects, sys.columns, sys.types, sys.databases and "
-                             "INFORMATION_SCHEMA.SCHEMATA/TABLES/COLUMNS)")
+        return TdsError(208, f"Invalid object name: {text.split(':', 1)[-1].strip()} (docs/server.md lists the "
+                             "sys and INFORMATION_SCHEMA views this server answers)")
     if isinstance(error, duckdb.BinderException):
         return TdsError(207, f"Invalid column name or expression: {text}")
     if isinstance(error, duckdb.ParserException):

@@ -386,6 +386,12 @@ def resolve_tables(tree: exp.Expression, context: Context, known_databases: set[
     if len(kinds) > 1:
         raise TsqlError(40516, "A query cannot join the metadata views (sys, INFORMATION_SCHEMA) with Bitbucket "
                                "tables; run them as two queries.")
+    for column in tree.find_all(exp.Column):  # [INFORMATION_SCHEMA].[SCHEMATA].[SCHEMA_NAME], [dbo].[t].[c]
+        if column.args.get("catalog") is not None and column.catalog.lower() == context.database.lower():
+            column.set("catalog", None)
+        if column.args.get("db") is not None and column.db.lower() in (*METADATA_SCHEMAS, "dbo"):
+            column.set("db", None)
+            column.set("catalog", None)
     return kinds.pop()
 
 
