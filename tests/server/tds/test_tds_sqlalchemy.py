@@ -47,3 +47,19 @@ def test_pandas_read_sql_equals_the_dbapi(tds_server: RunningTds, emulator: Any)
     rows = [tds_normalized(tuple(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
                                  for value in row)) for row in frame.itertuples(index=False)]
     assert rows == dbapi_rows(emulator, repo)
+
+
+def test_a_reflected_table_queries_with_core_limit_offset_and_in(tds_server: RunningTds) -> None:
+    sqlalchemy = require_module("sqlalchemy", "sqlalchemy")
+    engine = _engine(tds_server)
+    try:
+        table = sqlalchemy.Table("repositories", sqlalchemy.MetaData(), autoload_with=engine, schema="acme")
+        with engine.connect() as connection:
+            every = [row.slug for row in connection.execute(sqlalchemy.select(table.c.slug).order_by(table.c.slug))]
+            page = connection.execute(sqlalchemy.select(table.c.slug).order_by(table.c.slug).limit(2).offset(1))
+            assert [row.slug for row in page] == every[1:3]
+            counted = connection.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(table)
+                                         .where(table.c.slug.in_(every[:2]))).scalar()
+            assert counted == 2
+    finally:
+        engine.dispose()

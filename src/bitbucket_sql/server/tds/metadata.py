@@ -154,7 +154,8 @@ _SYS_TABLES["sys_indexes"] = [("object_id", "INTEGER"), ("name", "VARCHAR"), ("i
                               ("type", "UTINYINT"), ("type_desc", "VARCHAR"), ("is_unique", "BOOLEAN"),
                               ("data_space_id", "INTEGER"), ("ignore_dup_key", "BOOLEAN"),
                               ("is_primary_key", "BOOLEAN"), ("is_unique_constraint", "BOOLEAN"),
-                              ("is_disabled", "BOOLEAN"), ("is_hypothetical", "BOOLEAN"), ("has_filter", "BOOLEAN")]
+                              ("is_disabled", "BOOLEAN"), ("is_hypothetical", "BOOLEAN"), ("has_filter", "BOOLEAN"),
+                              ("filter_definition", "VARCHAR"), ("fill_factor", "UTINYINT")]
 _SYS_TABLES["sys_index_columns"] = [("object_id", "INTEGER"), ("index_id", "INTEGER"), ("index_column_id", "INTEGER"),
                                     ("column_id", "INTEGER"), ("key_ordinal", "UTINYINT"),
                                     ("partition_ordinal", "UTINYINT"), ("is_descending_key", "BOOLEAN"),
