@@ -106,3 +106,7 @@ def test_odbc_tables_and_columns(tds_server: RunningTds) -> None:
         assert columns["created_on"].type_name == "datetime2"
         assert columns["draft"].type_name == "bit"
         assert [row.column_name for row in cursor.primaryKeys("pull_requests")] == ["workspace", "repository", "id"]
+        indexed = [row.column_name for row in cursor.statistics("pull_requests") if row.index_name]
+        assert indexed == ["workspace", "repository", "id"]  # the key, as a unique index
+        assert [row.column_name for row in cursor.rowIdColumns("pull_requests")] == indexed
+        assert {row.type_name for row in cursor.getTypeInfo()} >= {"bigint", "nvarchar", "bit", "datetime2"}

@@ -476,6 +476,37 @@ class Metadata:
                              f"PK_{definition.name}"))
         return ProcResult(names, types, rows)
 
+    def sp_statistics(self, table: Any, owner: Any = None, qualifier: Any = None) -> ProcResult:
+        """The primary key as the one unique index of each table (ODBC SQLStatistics)."""
+        names = ["TABLE_QUALIFIER", "TABLE_OWNER", "TABLE_NAME", "NON_UNIQUE", "INDEX_QUALIFIER", "INDEX_NAME",
+                 "TYPE", "SEQ_IN_INDEX", "COLUMN_NAME", "COLLATION", "CARDINALITY", "PAGES", "FILTER_CONDITION"]
+        types = [_TEXT, _TEXT, _TEXT, _SMALL, _TEXT, _TEXT, _SMALL, _SMALL, _TEXT, _col("nvarchar", 1), _INT, _INT,
+                 _TEXT]
+        rows: list[tuple[Any, ...]] = []
+        for _index, definition in self._matching_tables(table, owner, qualifier):
+            rows.append((self.database, self.schema, definition.name, None, None, None, 0, None, None, None, None,
+                         None, None))
+            for position, column in enumerate(definition.primary_key, start=1):
+                rows.append((self.database, self.schema, definition.name, 0, definition.name,
+                             f"PK_{definition.name}", 3, position, column, "A", None, None, None))
+        return ProcResult(names, types, rows)
+
+    def sp_special_columns(self, table: Any, owner: Any = None, qualifier: Any = None,
+                           column_type: Any = "R") -> ProcResult:
+        """The primary key as the best row identifier (ODBC SQLSpecialColumns); no version columns."""
+        names = ["SCOPE", "COLUMN_NAME", "DATA_TYPE", "TYPE_NAME", "PRECISION", "LENGTH", "SCALE", "PSEUDO_COLUMN"]
+        types = [_SMALL, _TEXT, _SMALL, _TEXT, _INT, _INT, _SMALL, _SMALL]
+        rows: list[tuple[Any, ...]] = []
+        if str(column_type or "R").upper() != "R":
+            return ProcResult(names, types, rows)
+        for _index, definition in self._matching_tables(table, owner, qualifier):
+            by_name = {column.name: column for column in definition.columns}
+            for key in definition.primary_key:
+                facts = type_facts(catalog_column_type(by_name[key].type))
+                rows.append((1, key, facts.odbc_type, facts.name, facts.column_size, facts.buffer_length,
+                             facts.scale if facts.name == "decimal" else None, 1))
+        return ProcResult(names, types, rows)
+
     def sp_server_info(self, attribute: Any = None) -> ProcResult:
         info = [(1, "DBMS_NAME", "Microsoft SQL Server"), (2, "DBMS_VER", VERSION_TEXT.splitlines()[0]),
                 (10, "OWNER_TERM", "owner"), (11, "TABLE_TERM", "table"), (12, "MAX_OWNER_NAME_LENGTH", "128"),

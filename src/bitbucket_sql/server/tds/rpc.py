@@ -55,7 +55,8 @@ def param_is_positional(param: Param) -> bool:
 
 #: names drivers give the system procedures' own parameters (others are the statement's)
 _KNOWN_NAMES = {"@stmt", "@statement", "@params", "@handle", "@options", "@table_name", "@table_owner",
-                "@table_qualifier", "@table_type", "@column_name", "@odbcver", "@fusepattern", "@tsql"}
+                "@table_qualifier", "@table_type", "@column_name", "@odbcver", "@fusepattern", "@tsql",
+                "@qualifier", "@col_type", "@scope", "@nullable", "@index_name", "@is_unique", "@accuracy"}
 
 
 def skip_all_headers(data: bytes) -> int:

@@ -410,12 +410,10 @@ class TdsSession:
                                "FKTABLE_QUALIFIER", "FKTABLE_OWNER", "FKTABLE_NAME", "FKCOLUMN_NAME", "KEY_SEQ",
                                "UPDATE_RULE", "DELETE_RULE", "FK_NAME", "PK_NAME", "DEFERRABILITY"])
         if name == "sp_statistics":
-            return meta.empty(["TABLE_QUALIFIER", "TABLE_OWNER", "TABLE_NAME", "NON_UNIQUE", "INDEX_QUALIFIER",
-                               "INDEX_NAME", "TYPE", "SEQ_IN_INDEX", "COLUMN_NAME", "COLLATION", "CARDINALITY",
-                               "PAGES", "FILTER_CONDITION"])
+            return meta.sp_statistics(arg(0, "table_name"), arg(1, "table_owner"), arg(2, "table_qualifier"))
         if name == "sp_special_columns":
-            return meta.empty(["SCOPE", "COLUMN_NAME", "DATA_TYPE", "TYPE_NAME", "PRECISION", "LENGTH", "SCALE",
-                               "PSEUDO_COLUMN"])
+            return meta.sp_special_columns(arg(0, "table_name"), arg(1, "table_owner"), arg(2, "table_qualifier"),
+                                           arg(3, "col_type", "R"))
         if name in ("sp_stored_procedures", "sp_sproc_columns"):
             return meta.empty(["PROCEDURE_QUALIFIER", "PROCEDURE_OWNER", "PROCEDURE_NAME", "NUM_INPUT_PARAMS",
                                "NUM_OUTPUT_PARAMS", "NUM_RESULT_SETS", "REMARKS", "PROCEDURE_TYPE"])
