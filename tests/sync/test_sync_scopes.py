@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 from sync_helpers import copy_rows, settings_for, sync_into
 
@@ -70,3 +71,33 @@ def test_a_deleted_repository_leaves_its_history_and_takes_its_settings(tmp_path
     # history stays: pull requests (and their comments) of the deleted repository are kept
     assert [row for row in copy_rows(path, by_name["pull_requests"]) if row[1] == slug] == [
         row for row in pull_requests if row[1] == slug]
+
+
+def test_a_pull_request_updated_during_the_walk_skips_no_other(monkeypatch) -> None:
+    """Keyset paging: the update moves a row to the end; the row behind it is still read."""
+    from bitbucket_sql.sync import pull_requests as module
+
+    monkeypatch.setattr(module, "PAGELEN", 2)
+    tables = sync_tables(["pull_requests"])
+    with run_emulator(scale="tiny", seed=7) as emulator, \
+            BitbucketClient(settings_for(emulator), interactive=False) as client:
+        seen: dict[tuple[str, int], Any] = {}
+        counts: dict[tuple[str, int], int] = {}
+        updated = False
+        for batch in extract(client, ["acme"], tables, {}):
+            for row in batch.upserts:
+                seen[(row["repository"], row["id"])] = row["updated_on"]
+                counts[(row["repository"], row["id"])] = counts.get((row["repository"], row["id"]), 0) + 1
+            if len(batch.upserts) == module.PAGELEN and not updated:
+                first = batch.upserts[0]  # a full page: more pages follow in its repository
+                # a comment moves the pull request's updated_on to now, the end of the walk
+                client.post(f"/repositories/acme/{first['repository']}/pullrequests/{first['id']}/comments",
+                            json={"content": {"raw": "written while the sync walks"}})
+                updated = True
+                moved = (first["repository"], first["id"])
+        with emulator.store.lock:
+            expected = {(slug, pr_id) for slug in emulator.store.workspace("acme").repositories
+                        for pr_id in emulator.store.repo_data("acme", slug).pullrequests}
+    assert updated
+    assert set(seen) == expected
+    assert counts[moved] == 2  # read before and after its move: its last row is the new one

@@ -9,9 +9,10 @@ it kept for that pull request.
 
 Ascending order makes every page a checkpoint: after a page is handed out, the cursor is the last
 ``updated_on`` on it, so a sync stopped anywhere resumes at that page (the boundary rows are
-read again and merged, never duplicated). A pull request updated while the listing runs moves
-to its end, past every row already read, so the next sync sees it at the latest. With no
-change, a repository costs one request (the page holding the cursor's own row).
+read again and merged, never duplicated). Pages are fresh queries from the last ``updated_on``
+read (:func:`keyset_pages`), so a pull request updated while the walk runs moves to its end
+without pushing another row onto a page already read. With no change, a repository costs one
+request (the page holding the cursor's own row).
 """
 
 from __future__ import annotations
@@ -50,20 +51,58 @@ def pull_request_family(run: Run, parent: SyncTable | None, children: list[SyncT
             start = run.since
         else:
             start = min(c for c in cursors.values() if c is not None)
-        q = f'state IN ({", ".join(f"{chr(34)}{s}{chr(34)}" for s in STATES)})'
-        if start is not None:
-            q += f" AND updated_on >= {bbql_time(start)}"
-        params = {**{k: v for k, v in list_params(definition).items() if k != "state"}, "q": q, "sort": "updated_on"}
+        params = {k: v for k, v in list_params(definition).items() if k != "state"}
         path = templates.fill(definition.path, {"workspace": run.workspace, "repo_slug": slug})
         scope = {"workspace": run.workspace, "repository": slug}
         try:
-            for items in run.walk(path, params, PAGELEN):
-                if not items:
-                    break
+            for items in keyset_pages(run, path, params, start):
                 yield from _page(run, parent, children, slug, scope, items, cursors, seen)
         except SKIPPABLE as error:
             message = run.warn("pull_requests", scope_id, error)
             yield Batch(run.workspace, (parent or children[0]).name, [], [], run.snapshot(), warnings=[message])
+
+
+def _query(params: dict[str, Any], start: datetime.datetime | None) -> dict[str, Any]:
+    q = f'state IN ({", ".join(f"{chr(34)}{s}{chr(34)}" for s in STATES)})'
+    if start is not None:
+        q += f" AND updated_on >= {bbql_time(start)}"
+    return {**params, "q": q, "sort": "updated_on", "pagelen": PAGELEN}
+
+
+def keyset_pages(
+    run: Run, path: str, params: dict[str, Any], start: datetime.datetime | None
+) -> Iterator[list[Any]]:
+    """Pull requests updated at or after ``start``, oldest change first, page by page.
+
+    Each page is a fresh query from the last ``updated_on`` seen (keyset paging) rather than the
+    API's page number: a pull request updated while the walk runs moves to the end of the order,
+    and with page numbers the row behind it would slide onto a page already read and be missed.
+    Rows read again at the boundary are dropped; a page whose rows all share the boundary
+    instant (no progress) follows the API's ``next`` link instead.
+    """
+    query_start = start
+    url: str = path
+    query: dict[str, Any] | None = _query(params, start)
+    boundary: datetime.datetime | None = None
+    at_boundary: set[Any] = set()
+    while True:
+        page = run.client.get(url, query)
+        values = page.get("values") or []
+        fresh = [item for item in values
+                 if not (boundary is not None and parse_timestamp(item.get("updated_on")) == boundary
+                         and item.get("id") in at_boundary)]
+        if fresh:
+            yield fresh
+        if not values or not page.get("next"):
+            return
+        last = parse_timestamp(values[-1].get("updated_on"))
+        ids_at_last = {item.get("id") for item in values if parse_timestamp(item.get("updated_on")) == last}
+        at_boundary = at_boundary | ids_at_last if last == boundary else ids_at_last
+        boundary = last
+        if last is None or last == query_start:
+            url, query = str(page["next"]), None  # a page of one instant: the API's own next page
+        else:
+            url, query, query_start = path, _query(params, last), last
 
 
 def _cursor(run: Run, table: str, scope_id: str) -> datetime.datetime | None:
