@@ -11,7 +11,9 @@ protocol and the SQL dialect differ. One module per job:
 - :mod:`.rpc`: RPC requests (``sp_executesql``, ``sp_prepare``/``sp_execute``...) decoded;
 - :mod:`.tsql`: T-SQL in, DuckDB's dialect out (sqlglot's ``tsql`` reader);
 - :mod:`.metadata`: ``sys.*``, ``INFORMATION_SCHEMA``, ``sp_tables``/``sp_columns``... answered locally;
-- :mod:`.session`: one login's SQL; :mod:`.connection`: one client; :mod:`.listener`: the socket.
+- :mod:`.session`: one login's SQL; :mod:`.procedures`: the procedures it answers; :mod:`.results`:
+  what it answers (result sets, events, errors with SQL Server's numbers);
+- :mod:`.connection`: one client; :mod:`.listener`: the socket.
 
 See docs/server.md ("SQL Server protocol (TDS)").
 """

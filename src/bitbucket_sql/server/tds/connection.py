@@ -28,7 +28,8 @@ from .channel import Channel
 from .datatypes import COLLATION
 from .login7 import Login
 from .packets import ProtocolError
-from .session import Cancelled, DatabaseChanged, Event, Result, ReturnValue, TdsError, TdsSession
+from .results import Cancelled, DatabaseChanged, Event, Result, ReturnValue, TdsError
+from .session import TdsSession
 
 log = logging.getLogger("bitbucket_sql.server")
 access_log = logging.getLogger("bitbucket_sql.server.access")
