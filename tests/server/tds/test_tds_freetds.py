@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,11 @@ def test_tsql_connects_and_queries(tds_server: RunningTds, tmp_path: Path, encry
     assert logins and logins[-1]["tls"] == tls
     statements = [record["statement"] for record in tds_server.events("statement")]
     assert any("dbo.repositories" in text for text in statements)
+    deadline = time.monotonic() + 10  # the server notices the client's exit a moment later
+    while not tds_server.events("disconnect") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    goodbye = tds_server.events("disconnect")[-1]
+    assert goodbye["user"] == "reader" and goodbye["requests"] >= 1 and goodbye["seconds"] >= 0
 
 
 def test_tsql_without_encryption_is_refused_unless_allowed(

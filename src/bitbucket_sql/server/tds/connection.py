@@ -136,6 +136,9 @@ class TdsConnection:
         self.session: TdsSession | None = None
         self.busy = False
         self.tds_version = login7.TDS_7_4
+        self.started = time.monotonic()
+        #: Bitbucket API requests of the connection's statements (the disconnect line's total)
+        self.requests = 0
         self._pending_read: asyncio.Task[tuple[packets.PacketHeader, bytes]] | None = None
         self._reset_ack = False
 
@@ -167,7 +170,7 @@ class TdsConnection:
                 with contextlib.suppress(Exception):
                     await asyncio.get_running_loop().run_in_executor(self.state.executor, session.close)
             if self.user:
-                self._log("disconnect")
+                self._log("disconnect", seconds=round(time.monotonic() - self.started, 1), requests=self.requests)
             self.channel.close()
 
     def cancel_running(self) -> None:
@@ -376,6 +379,7 @@ class TdsConnection:
             fields["cancelled"] = True
         else:
             fields.update(rows=response.rows, requests=response.requests)
+            self.requests += response.requests
             if response.failed is not None:
                 fields["error"] = response.failed
         self._log("statement", **fields)
