@@ -15,5 +15,6 @@ TABLE = TableDef(
         col("user_uuid", "VARCHAR", None, "UUID of the user (the caller unless the query names another)."),
         *pipeline_variable_columns(),
     ),
-    notes="Lists the caller's variables; Bitbucket refuses (403) those of other users.",
+    notes="Lists the caller's variables; Bitbucket refuses (403) those of other users. The spec marks this "
+    "endpoint deprecated; Bitbucket still answers it.",
 )
