@@ -15,8 +15,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from engine_helpers import canonical
+from engine_helpers import canonical, settings_for
 
+from bitbucket_sql.emulator import run_emulator
+from bitbucket_sql.emulator.generator import generate
 from bitbucket_sql.engine import Engine, FanoutLimitError
 from bitbucket_sql.engine.raw_content import FileTooLargeError
 
@@ -357,6 +359,72 @@ def test_a_user_who_is_not_a_member_is_read_per_repository(engine: Engine, refer
     routes = emulator.stats()["routes"]
     assert result.rows == reference.execute(sql).rows == []
     assert USER_PRS not in routes and routes[REPO_PRS] > 1
+
+
+ALL_STATES = ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"]
+
+
+def authored(http: httpx.Client, workspace: str, column: str, value: str) -> list[tuple[str, int, str]]:
+    """Ground truth: (repository, id, state) of every pull request ``column`` = ``value``, read from
+    every repository's own listing (all states), never from the workspace-wide endpoint."""
+    field = {"author_uuid": "uuid", "author_account_id": "account_id"}[column]
+    return [
+        (repo["slug"], pr["id"], pr["state"])
+        for repo in listing(http, f"/repositories/{workspace}")
+        for pr in listing(http, f"/repositories/{workspace}/{repo['slug']}/pullrequests", state=ALL_STATES, pagelen=50)
+        if pr["author"][field] == value
+    ]
+
+
+def test_one_author_costs_the_members_and_one_listing_instead_of_every_repository(
+    make_engine: Callable[..., Engine], http: httpx.Client
+) -> None:
+    fresh = make_engine()  # nothing cached: the members are listed by this query
+    uuid = fresh.execute(
+        "SELECT author_uuid FROM pull_requests GROUP BY 1 ORDER BY count(DISTINCT repository) DESC, 1 LIMIT 1"
+    ).rows[0][0]
+    fresh = make_engine()
+    sql = f"SELECT repository, id, state FROM pull_requests WHERE author_uuid = '{uuid}'"
+    with fresh.client.recording() as recording:
+        result = fresh.execute(sql)
+    assert canonical(result.rows) == canonical(authored(http, "acme", "author_uuid", uuid))
+    urls = [record.url for record in recording.records]
+    assert len(urls) == result.stats.requests == 2, urls  # the members, then the author's listing
+    assert "/workspaces/acme/members" in urls[0] and f"/workspaces/acme/pullrequests/{encoded(uuid)}" in urls[1]
+    per_repository = 1 + len(listing(http, "/repositories/acme"))  # the repositories, then one listing each
+    assert result.stats.requests < per_repository
+
+
+@pytest.mark.parametrize("column", ["author_uuid", "author_account_id"])
+@pytest.mark.parametrize("with_a_member", [False, True])
+def test_pull_requests_of_someone_who_has_left_are_read_from_every_repository(column: str, with_a_member: bool) -> None:
+    """The workspace-wide listing misses the pull requests of people who have left (the emulator
+    answers it as Bitbucket does): the engine must notice and read every repository instead."""
+    store = generate("tiny", seed=1)
+    members = store.workspaces["acme"].members
+    authors: dict[str, set[str]] = {}
+    for slug in store.workspaces["acme"].repositories:
+        for pr in store.repo_data("acme", slug).pullrequests.values():
+            authors.setdefault(pr["author"]["uuid"], set()).add(slug)
+    departed, stayed = sorted((u for u in authors if u != DEMO_UUID), key=lambda u: (-len(authors[u]), u))[:2]
+    field = {"author_uuid": "uuid", "author_account_id": "account_id"}[column]
+    values = [store.users[departed][field]] + ([store.users[stayed][field]] if with_a_member else [])
+    del members[departed]
+    with run_emulator(store=store) as own, httpx.Client(base_url=own.base_url, auth=DEMO, timeout=30) as raw:
+        truth = [row for value in values for row in authored(raw, "acme", column, value)]
+        assert {row[0] for row in truth} >= authors[departed]  # they did author pull requests here
+        missed = listing(raw, f"/workspaces/acme/pullrequests/{encoded(values[0])}", state=ALL_STATES, pagelen=50)
+        assert missed == []  # ...which the workspace-wide endpoint no longer shows
+        engine = Engine(settings_for(own))
+        try:
+            own.reset_stats()
+            listed = ", ".join(f"'{value}'" for value in values)
+            rows = engine.execute(f"SELECT repository, id, state FROM pull_requests WHERE {column} IN ({listed})").rows
+            routes = own.stats()["routes"]
+        finally:
+            engine.close()
+    assert canonical(rows) == canonical(truth)
+    assert USER_PRS not in routes and routes[REPO_PRS] == len(store.workspaces["acme"].repositories)
 
 
 def test_a_directory_is_no_file_and_a_json_file_is_text(engine: Engine, http: httpx.Client) -> None:

@@ -313,12 +313,19 @@ def variable(ctx: Ctx) -> Response:
 
 
 def user_pull_requests(ctx: Ctx) -> Response:
-    """``/workspaces/{workspace}/pullrequests/{selected_user}``: PRs authored by a user."""
+    """``/workspaces/{workspace}/pullrequests/{selected_user}``: PRs authored by a user.
+
+    Like live Bitbucket, the listing only knows the workspace's current members: the pull requests
+    of someone who has left stay in their repositories' listings but are missing here (an empty
+    listing), which is why clients must not read them from this endpoint.
+    """
     slug = ctx.workspace_slug()
     user = ctx.store.user(ctx.params["selected_user"])
     if user is None:
         raise ApiError(404, f"User {ctx.params['selected_user']} not found")
     items: list[JSON] = []
+    if user["uuid"] not in ctx.store.workspaces[slug].members:
+        return pull_request_listing(ctx, items)
     for repo_slug in sorted(ctx.store.workspaces[slug].repositories):
         repo = ctx.store.workspaces[slug].repositories[repo_slug]
         if ctx.repo_permission(slug, repo) is None:
