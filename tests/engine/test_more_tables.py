@@ -179,6 +179,22 @@ def test_secured_variables_are_masked_as_the_api_masks_them(engine: Engine) -> N
     assert all(value for _, value, secured in rows if not secured)
 
 
+def test_snippet_comments_come_oldest_first_and_the_newest_few_are_one_request_each(
+    engine: Engine, reference: Engine, http: httpx.Client
+) -> None:
+    snippet = max(listing(http, "/snippets/acme"), key=lambda s: len(listing(http, f"/snippets/acme/{s['id']}/comments")))
+    stamps = [c["created_on"] for c in listing(http, f"/snippets/acme/{snippet['id']}/comments")]
+    assert len(stamps) > 1 and stamps == sorted(stamps)  # the API's default order
+    sql = (
+        f"SELECT id, created_on FROM snippet_comments WHERE snippet_id = '{snippet['id']}' "
+        "ORDER BY created_on DESC LIMIT 1"
+    )
+    with engine.client.recording() as recording:
+        rows = engine.execute(sql).rows
+    assert rows == reference.execute(sql).rows
+    assert ["sort=-created_on" in record.url for record in recording.records] == [True]
+
+
 def test_hook_events_need_no_request_for_the_subject_types(engine: Engine) -> None:
     result = engine.execute("SELECT count(*) FROM hook_events")
     assert result.stats.requests == 2  # /hook_events/repository and /hook_events/workspace
@@ -296,6 +312,9 @@ PUSHED = [
     "SELECT path, size FROM files WHERE repository = 'api' AND ref = 'main' AND type = 'commit_file' AND size > 100",
     "SELECT path FROM files WHERE repository = 'api' AND ref = 'main' AND mimetype = 'image/png'",
     "SELECT path, size FROM files WHERE repository = 'api' AND ref = 'main' ORDER BY size DESC LIMIT 2",
+    "SELECT snippet_id, id FROM snippet_comments WHERE user_uuid = '{snippet_commenter}'",
+    "SELECT snippet_id, id FROM snippet_comments WHERE content_raw LIKE '%sudo%'",
+    "SELECT snippet_id, id, created_on FROM snippet_comments WHERE created_on >= TIMESTAMPTZ '{snippet_middle}'",
 ]
 
 
@@ -306,7 +325,15 @@ def test_pushed_filters_equal_the_unfiltered_read(
     comments = sorted(truth["commit_comments"])
     stamps = sorted(c["created_on"] for sha in {c[0] for c in comments} for c in listing(http, f"{REPO}/commit/{sha}/comments"))
     history = listing(http, f"{REPO}/filehistory/main/README.md")
-    sql = template.format(user=comments[0][3], middle=stamps[len(stamps) // 2], sha=history[-1]["commit"]["hash"])
+    snippet_comments = [c for s in listing(http, "/snippets/acme") for c in listing(http, f"/snippets/acme/{s['id']}/comments")]
+    snippet_stamps = sorted(c["created_on"] for c in snippet_comments)
+    sql = template.format(
+        user=comments[0][3],
+        middle=stamps[len(stamps) // 2],
+        sha=history[-1]["commit"]["hash"],
+        snippet_commenter=snippet_comments[0]["user"]["uuid"],
+        snippet_middle=snippet_stamps[len(snippet_stamps) // 2],
+    )
     expected = reference.execute(sql).rows
     assert expected, "the filter should match rows in the demo data"
     assert canonical(engine.execute(sql).rows) == canonical(expected)

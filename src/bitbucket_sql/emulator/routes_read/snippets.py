@@ -1,5 +1,8 @@
 """Read routes of a workspace's snippets, their comments, commits (revisions) and watchers. The
 data comes from :mod:`..extras`. ``{encoded_id}`` is the snippet's id as text.
+
+Snippet comments "work identically to commit and pull request comments" (the spec): oldest first,
+with BBQL ``q`` and ``sort``.
 """
 
 from __future__ import annotations
@@ -11,8 +14,14 @@ from starlette.responses import Response
 from ..extras import WorkspaceExtras, workspace_extras
 from ..serializers import objects as o
 from .context import JSON, ApiError, Ctx
+from .schemas import RENDERED, USER, D, N, S
 
 Route = tuple[str, Callable[[Ctx], Response]]
+
+SNIPPET_COMMENT = {
+    "id": N, "created_on": D, "updated_on": D, "content": RENDERED, "user": USER,
+    "snippet": {"id": N, "title": S}, "type": S,
+}
 
 
 def _extras(ctx: Ctx) -> WorkspaceExtras:
@@ -39,7 +48,8 @@ def snippet(ctx: Ctx) -> Response:
 
 def comments(ctx: Ctx) -> Response:
     extras, ident, _ = _snippet(ctx)
-    return ctx.listing(extras.snippet_comments.get(ident, []))
+    oldest_first = sorted(extras.snippet_comments.get(ident, []), key=lambda c: (c["created_on"], c["id"]))
+    return ctx.listing(oldest_first, SNIPPET_COMMENT)
 
 
 def comment(ctx: Ctx) -> Response:
