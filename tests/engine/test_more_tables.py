@@ -195,6 +195,20 @@ def test_snippet_comments_come_oldest_first_and_the_newest_few_are_one_request_e
     assert ["sort=-created_on" in record.url for record in recording.records] == [True]
 
 
+def test_runners_are_in_several_states_and_report_as_their_state_says(engine: Engine) -> None:
+    present = engine.execute("SELECT max(updated_on) FROM repositories").rows[0][0]
+    rows = engine.execute(
+        "SELECT state_status, created_on, state_updated_on FROM workspace_runners UNION ALL "
+        "SELECT state_status, created_on, state_updated_on FROM repository_runners"
+    ).rows
+    assert {status for status, _, _ in rows} >= {"ONLINE", "OFFLINE", "UNHEALTHY", "DISABLED"}
+    assert all(created <= seen <= present for _, created, seen in rows)  # never seen in the future
+    online = [seen for status, _, seen in rows if status == "ONLINE"]
+    assert all((present - seen).total_seconds() < 3600 for seen in online)  # an online runner reported lately
+    offline = engine.execute("SELECT name FROM workspace_runners WHERE state_status = 'OFFLINE'").rows
+    assert offline  # every workspace has one: what "which runners are offline" looks for
+
+
 def test_hook_events_need_no_request_for_the_subject_types(engine: Engine) -> None:
     result = engine.execute("SELECT count(*) FROM hook_events")
     assert result.stats.requests == 2  # /hook_events/repository and /hook_events/workspace

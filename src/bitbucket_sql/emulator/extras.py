@@ -84,6 +84,12 @@ def _when(rng: random.Random, start: str, end: str) -> datetime:
     return between(rng, min(low, high), max(low, high))
 
 
+def _present(store: Store, ws: str) -> str:
+    """The data's "now" for a workspace: its last push (runners report up to it, never after)."""
+    data = store.workspaces[ws]
+    return max((r["updated_on"] for r in data.repositories.values()), default=data.workspace["created_on"])
+
+
 def _members(store: Store, ws: str) -> list[JSON]:
     return [store.users[uuid] for uuid in store.workspaces[ws].members]
 
@@ -104,7 +110,7 @@ def _build_repo(store: Store, ws: str, repo: JSON, data: RepoData) -> RepoExtras
     for index, sha in enumerate(data.commit_order[:24]):
         if index % 5 == 1 or index == 6:
             _add_commit_comments(rng, extras, repo, data.commits[sha], members, start_id=len(extras.commit_comments) * 10)
-    _add_pipeline_config(rng, extras, repo, data)
+    _add_pipeline_config(rng, extras, repo, data, _present(store, ws))
     return extras
 
 
@@ -216,7 +222,7 @@ def _add_commit_comments(
     extras.commit_comments[sha] = comments
 
 
-def _add_pipeline_config(rng: random.Random, extras: RepoExtras, repo: JSON, data: RepoData) -> None:
+def _add_pipeline_config(rng: random.Random, extras: RepoExtras, repo: JSON, data: RepoData, now: str) -> None:
     pipelines = sorted(data.pipelines.values(), key=lambda p: p["created_on"])
     done = [p for p in pipelines if p.get("completed_on")]
     for name, path in (("pip", "~/.cache/pip"), ("node", "node_modules"), ("docker", "/var/lib/docker"))[
@@ -237,7 +243,7 @@ def _add_pipeline_config(rng: random.Random, extras: RepoExtras, repo: JSON, dat
             "created_on": zulu(source["completed_on"] if source else repo["updated_on"]),
         }
     for number in range(rng.randrange(1, 3)):
-        runner = _runner(rng, f"{repo['slug']}-runner-{number + 1}", repo["created_on"], repo["updated_on"],
+        runner = _runner(rng, f"{repo['slug']}-runner-{number + 1}", repo["created_on"], now,
                          ["self.hosted", "linux", rng.choice(["docker", "shell"])])
         extras.runners[runner["uuid"]] = runner
     for hostname in ("bitbucket.org", "deploy.example.com")[: rng.randrange(1, 3)]:
@@ -284,11 +290,27 @@ def _add_pipeline_config(rng: random.Random, extras: RepoExtras, repo: JSON, dat
         extras.deployment_variables[environment["uuid"]] = variables
 
 
-def _runner(rng: random.Random, name: str, start: str, end: str, labels: list[str]) -> JSON:
+#: How long before the data's present a runner in each state last reported, per unit drawn (1..199):
+#: an online runner minutes ago, an unhealthy one hours ago, an offline one days ago, a disabled
+#: one weeks or months ago. Never after the present.
+RUNNER_SILENCE = {
+    "ONLINE": timedelta(seconds=10),
+    "UNHEALTHY": timedelta(minutes=20),
+    "OFFLINE": timedelta(hours=6),
+    "DISABLED": timedelta(days=2),
+}
+
+
+def _runner(
+    rng: random.Random, name: str, start: str, now: str, labels: list[str], status: str | None = None
+) -> JSON:
+    """A self-hosted runner registered between ``start`` and ``now`` (the data's present) whose last
+    report fits its state (``status``, or one drawn from :data:`RUNNER_STATES`)."""
     runner_uuid = random_uuid(rng)
-    created = _when(rng, start, end)
-    status = rng.choice(RUNNER_STATES)
-    seen = created + timedelta(days=rng.randrange(1, 200))
+    created = _when(rng, start, now)
+    drawn = rng.choice(RUNNER_STATES)
+    status = status or drawn
+    seen = max(created, datetime.fromisoformat(now) - RUNNER_SILENCE[status] * rng.randrange(1, 200))
     return {
         "type": "pipeline_runner",
         "uuid": runner_uuid,
@@ -316,12 +338,14 @@ def _build_workspace(store: Store, ws: str) -> WorkspaceExtras:
     rng = random.Random(f"extras/{full['uuid']}")
     extras = WorkspaceExtras()
     members = _members(store, ws)
-    start, end = full["created_on"], max((r["updated_on"] for r in data.repositories.values()),
-                                         default=full["created_on"])
+    start, end = full["created_on"], _present(store, ws)
     labels = (["self.hosted", "linux", "docker"], ["self.hosted", "linux", "arm64"], ["self.hosted", "windows"],
               ["self.hosted", "macos"])
-    for number, runner_labels in enumerate(labels):
-        runner = _runner(rng, f"{ws}-{runner_labels[-1]}-{number + 1}", start, end, list(runner_labels))
+    # every workspace has runners online and offline (what "which runners are offline" looks for)
+    states = ["ONLINE", "OFFLINE", rng.choice(RUNNER_STATES), rng.choice(RUNNER_STATES)]
+    rng.shuffle(states)
+    for number, (runner_labels, status) in enumerate(zip(labels, states, strict=True)):
+        runner = _runner(rng, f"{ws}-{runner_labels[-1]}-{number + 1}", start, end, list(runner_labels), status)
         extras.runners[runner["uuid"]] = runner
     for project_key, project in data.projects.items():
         key_id = 1
