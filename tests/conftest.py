@@ -10,6 +10,8 @@ Statistics are per session too; call ``emulator.reset_stats()`` before counting 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +23,13 @@ from bitbucket_sql.emulator.generator import ANCHOR_ENVIRONMENT_VARIABLE
 #: (and in every emulator process a test starts, which inherits the environment).
 TEST_ANCHOR_DATE = "2026-11-01"
 os.environ[ANCHOR_ENVIRONMENT_VARIABLE] = TEST_ANCHOR_DATE
+
+#: The suite never touches the user's cache directory, and connections cache in memory unless a
+#: test asks for Cache=persistent (with its own CacheLocation): request counts stay per test.
+#: Processes the tests start inherit both.
+_TEST_CACHE_DIR = tempfile.mkdtemp(prefix="bbsql-test-cache-")
+os.environ["BBSQL_CACHE_DIR"] = _TEST_CACHE_DIR
+os.environ["BBSQL_CACHE"] = "memory"
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +51,7 @@ _EXIT_STATUS: list[int] = []
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _EXIT_STATUS.append(int(exitstatus))
+    shutil.rmtree(_TEST_CACHE_DIR, ignore_errors=True)
 
 
 @pytest.hookimpl(trylast=True)

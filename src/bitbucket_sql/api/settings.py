@@ -69,6 +69,12 @@ PROPERTIES: tuple[Property, ...] = (
     Property("MaxConcurrency", "max_concurrency", "int", 8, minimum=1, doc="Parallel requests."),
     Property("MaxFanout", "max_fanout", "int", 2000, minimum=1, doc="Most parent objects one scan visits."),
     Property("CacheTTL", "cache_ttl", "float", 300.0, minimum=0, doc="Seconds fetched rows stay cached."),
+    Property(
+        "Cache", "cache", "choice", "persistent", choices=("off", "memory", "persistent"),
+        doc="Where fetched rows are cached: off, memory (this connection) or persistent (shared on disk).",
+    ),
+    Property("CacheLocation", "cache_location", "path", None, doc="Directory of the persistent cache."),
+    Property("CacheMaxSize", "cache_max_size", "str", "256MB", doc="Size bound of the persistent cache (512MB, 2GB)."),
     Property("MaxPages", "max_pages", "int", 2000, minimum=1, doc="Most pages one collection scan reads."),
     Property("MaxRows", "max_rows", "int", -1, minimum=-1, doc="Row cap per query (-1 = unlimited)."),
     Property("ReadOnly", "read_only", "bool", False, doc="true refuses INSERT, UPDATE and DELETE before any request."),
@@ -144,6 +150,10 @@ class ConnectionSettings:
     max_concurrency: int = 8
     max_fanout: int = 2000
     cache_ttl: float = 300.0
+    #: off, memory or persistent (engine/cache_scans.py); absent: $BBSQL_CACHE, else persistent
+    cache: str = "persistent"
+    cache_location: str | None = None
+    cache_max_size: str = "256MB"
     max_pages: int = 2000
     max_rows: int = -1
     #: refuse every write (INSERT, UPDATE, DELETE, procedures) before it sends a request

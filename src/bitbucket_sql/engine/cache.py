@@ -10,6 +10,10 @@ Two levels, both with the connection's CacheTTL (0 turns both off):
 
 Entries are evicted least-recently-used beyond a size bound (counted in items for scans) so a
 long session cannot grow without limit.
+
+With ``Cache=persistent`` (the default) the scan cache is
+:class:`~bitbucket_sql.engine.cache_scans.PersistentScanCache` instead, shared by every process
+of the same user (``engine/cache_store.py``); its keys are the same :class:`ScanKey` tuples.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 V = TypeVar("V")
 
@@ -91,12 +95,54 @@ class TTLCache(Generic[V]):
             self._entries.clear()
             self._weight = 0
 
+    def close(self) -> None:
+        """Release the entries (the connection is closing)."""
+        self.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
 
 
-def request_key(path: str, params: dict[str, Any], pagelen: int | None, limit: int | None, kind: str) -> Hashable:
+def request_key(
+    path: str, params: dict[str, Any], pagelen: int | None, limit: int | None, kind: str
+) -> tuple[str, str, tuple[tuple[str, Any], ...], int | None, int | None]:
     """A hashable identity of one request (repeated parameters as sorted tuples)."""
     frozen = tuple(sorted((name, tuple(v) if isinstance(v, list | tuple) else v) for name, v in params.items()))
     return kind, path, frozen, pagelen, limit
+
+
+class ScanKey(NamedTuple):
+    """One request of a scan, as the scan caches see it.
+
+    The first five fields are :func:`request_key`'s (``key[1]`` is the path: write invalidation
+    matches on it). ``table`` names the catalog table; ``widenable`` says a wider cached listing
+    of the same path may answer it (rows are re-filtered by DuckDB, see ``cache_scans``).
+    """
+
+    kind: str
+    path: str
+    params: tuple[tuple[str, Any], ...]
+    pagelen: int | None
+    limit: int | None
+    table: str = ""
+    widenable: bool = False
+
+
+def scan_key(
+    plan: Any, path: str, params: dict[str, Any], pagelen: int | None, limit: int | None, kind: str,
+    *, one_page: bool = False,
+) -> ScanKey:
+    """The cache key of one request of ``plan`` (a ``ScanPlan``).
+
+    A request may be answered from a wider cached listing only when extra rows cannot change the
+    answer: a list request of a table with a primary key (rows merge) and no listing-order column
+    (positions would differ), not one page of a range early stop (it pages on from there).
+    """
+    table = plan.table
+    frozen = request_key(path, params, pagelen, limit, kind)[2]
+    widenable = (
+        kind == "list" and not one_page and "page" not in params and bool(table.primary_key)
+        and not any(column.listing_order for column in table.columns)
+    )
+    return ScanKey(kind, path, frozen, pagelen, limit, table.name, widenable)

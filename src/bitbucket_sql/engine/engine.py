@@ -32,6 +32,7 @@ from . import procedure_tables, procedures
 from . import system_tables as meta
 from .analysis import RefFacts, analyze
 from .cache import TTLCache
+from .cache_scans import cache_ttl, open_scan_cache, widen_plans
 from .database import LocalDatabase
 from .deadline import QueryDeadline
 from .errors import EngineError, QueryTimeoutError, QueryWarning, UnknownTableError
@@ -88,9 +89,10 @@ class Engine(WriteMethods):
         self.client = client if client is not None else BitbucketClient(settings)
         self.pushdown = pushdown
         self.result_cache: TTLCache[QueryResult] = TTLCache(
-            settings.cache_ttl, max_weight=RESULT_CACHE_ROWS, weigh=lambda r: len(r.rows)
+            cache_ttl(settings), max_weight=RESULT_CACHE_ROWS, weigh=lambda r: len(r.rows)
         )
-        self.scan_cache: TTLCache[list[Any]] = TTLCache(settings.cache_ttl, max_weight=SCAN_CACHE_ITEMS, weigh=len)
+        # Cache=persistent (default): shared on disk by every process (engine/cache_scans.py)
+        self.scan_cache: TTLCache[list[Any]] = open_scan_cache(settings, self.client, SCAN_CACHE_ITEMS)
         self._known_schemas: list[str] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -116,7 +118,7 @@ class Engine(WriteMethods):
             return
         self._closed = True
         self.result_cache.clear()
-        self.scan_cache.clear()
+        self.scan_cache.close()  # a persistent cache keeps its entries for other connections
         if self._owns_client:
             self.client.close()
 
@@ -283,6 +285,7 @@ class Engine(WriteMethods):
             facts = analyze(tree, catalog_refs, schema, self.default_schema or DEFAULT_DUCKDB_SCHEMA,
                             max_rows=max_rows) if catalog_refs else {}
             plans = self._plan(catalog_refs, facts, lambda node: database.evaluate(node.sql(dialect=DIALECT)))
+            widen_plans(self.scan_cache, plans)  # whole rows when cached on disk (cache_scans.widen_plans)
         except BaseException:
             database.close()
             raise

@@ -37,7 +37,7 @@ from bitbucket_sql.catalog.model import PathKey, TableDef
 from bitbucket_sql.catalog.templates import fill, placeholders
 
 from . import bbql
-from .cache import TTLCache, request_key
+from .cache import TTLCache, scan_key
 from .deadline import QueryDeadline
 from .errors import EngineError, FanoutLimitError, KeyNotFoundError
 from .keys import FOUND, LITERAL, NAMED, KeyChecker
@@ -488,7 +488,8 @@ class Fetcher:
         remaining = limit if (limit is not None and plan.any_rows) else None
         pending: list[tuple[int, _Request, Any]] = []
         for index, request in enumerate(requests):
-            key = request_key(request.path, request.params, pagelen if request.kind == "list" else None, limit, request.kind)
+            key = scan_key(plan, request.path, request.params, pagelen if request.kind == "list" else None, limit,
+                           request.kind, one_page=one_page)
             cached = self.scan_cache.get(key)
             if cached is not None:
                 report.cache_hits += 1

@@ -1,0 +1,310 @@
+"""The scan cache a connection uses: ``Cache=off|memory|persistent`` (default persistent).
+
+``memory`` is the per-connection :class:`~.cache.TTLCache` (exact requests only).
+``persistent`` is :class:`PersistentScanCache`: the same interface over the shared SQLite file
+of :mod:`.cache_store`, so a repeat of a query in *another process* inside ``CacheTTL`` makes no
+request. Three things make it answer more than exact repeats:
+
+* **whole rows**: with a persistent cache the engine asks for every column of a table
+  (:func:`widen_plans`: ``fields=`` names no subset), and the key leaves ``fields=`` out, so a
+  query that selects other columns of the same rows is answered from the same entry;
+* **wider listings**: a filtered, sorted or limited list request (``q=``, ``sort=``, a LIMIT) is
+  answered from a cached complete listing of the same path with the same other parameters, or
+  from the complete unfiltered listing. The extra rows are harmless: the engine always runs the
+  user's own SQL over the fetched rows in DuckDB, which filters, sorts and limits them again
+  (``ScanKey.widenable`` excludes the cases where extra rows would change an answer);
+* **incremental refresh**: an entry older than ``CacheTTL`` is brought up to date by
+  :mod:`.refresh` (only what changed since, for tables with a change feed) instead of being
+  fetched again.
+
+Entries are keyed by the *identity* (API host plus credentials, hashed with a key of its own:
+no secret is stored) so that two users of one machine never see each other's rows; the path
+holds the workspace. Any failure of the file (locked past the timeout, disk full, corrupt) only
+costs requests: the query goes to Bitbucket as without a cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+import warnings
+import zlib
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+from bitbucket_sql.api.errors import BitbucketError, ConfigurationError
+from bitbucket_sql.catalog import registry
+
+from . import refresh
+from .cache import ScanKey, TTLCache
+from .cache_store import CacheStore, Entry, default_cache_dir, now
+from .errors import QueryWarning
+
+MODES = ("off", "memory", "persistent")
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+# --- settings -------------------------------------------------------------------------------------
+def cache_mode(settings: Any) -> str:
+    """``off``, ``memory`` or ``persistent``: the ``Cache`` property, else ``$BBSQL_CACHE``, else
+    persistent. ``CacheTTL=0`` means off whatever the mode."""
+    if getattr(settings, "cache_ttl", 0) <= 0:
+        return "off"
+    if "Cache" in getattr(settings, "explicit", frozenset()):
+        chosen = str(getattr(settings, "cache", "persistent"))
+    else:
+        chosen = os.environ.get("BBSQL_CACHE") or str(getattr(settings, "cache", "persistent"))
+    chosen = chosen.strip().lower()
+    if chosen not in MODES:
+        raise ConfigurationError("Cache has a value that is not valid", hint="Use one of: off, memory, persistent")
+    return chosen
+
+
+def cache_ttl(settings: Any) -> float:
+    """The TTL of the connection's caches (0 when ``Cache=off``)."""
+    return 0.0 if cache_mode(settings) == "off" else float(settings.cache_ttl)
+
+
+def parse_size(text: Any) -> int:
+    """``CacheMaxSize``: bytes, or a number with KB/MB/GB/TB (powers of 1024; ``512MB``)."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = int(text)
+    else:
+        match = _SIZE.match(str(text))
+        if match is None:
+            raise ConfigurationError("CacheMaxSize must be a size", hint="Write bytes or a size such as 512MB or 2GB")
+        unit = (match.group(2) or "").lower().replace("i", "").rstrip("b") or ""
+        value = int(float(match.group(1)) * _UNITS[unit])
+    if value < 1024 * 1024:
+        raise ConfigurationError("CacheMaxSize is too small", hint="Use at least 1MB")
+    return value
+
+
+def cache_location(settings: Any) -> Path:
+    """``CacheLocation`` (a directory), else :func:`~.cache_store.default_cache_dir`."""
+    location = getattr(settings, "cache_location", None)
+    return Path(os.path.expanduser(location)) if location else default_cache_dir()
+
+
+def identity_of(settings: Any) -> str:
+    """A hash naming whose rows an entry holds: API origin and credentials, never stored in clear.
+
+    OAuth identities are the consumer and its token file (access tokens rotate every two hours;
+    the rows they read do not change with them).
+    """
+    scheme = getattr(settings, "auth_scheme", "None")
+    parts: list[Any] = [list(settings.api_origin), scheme]
+    if scheme == "OAuth":
+        parts += [settings.oauth_client_id, settings.oauth_settings_location, settings.oauth_access_token]
+    elif scheme == "Client":
+        parts += [settings.oauth_client_id, settings.oauth_client_secret]
+    else:
+        parts += [settings.user, settings.api_token, settings.password, settings.access_token,
+                  settings.oauth_access_token]
+    text = json.dumps(parts, default=str)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16, person=b"bbsql-cache-id").hexdigest()
+
+
+def open_scan_cache(settings: Any, client: Any, max_items: int) -> TTLCache[list[Any]]:
+    """The scan cache for one connection (see the module docstring)."""
+    mode = cache_mode(settings)
+    if mode != "persistent":
+        return TTLCache(cache_ttl(settings), max_weight=max_items, weigh=len)
+    max_bytes = parse_size(getattr(settings, "cache_max_size", DEFAULT_MAX_SIZE) or DEFAULT_MAX_SIZE)
+    directory = cache_location(settings)
+    try:
+        store = open_store(directory, max_bytes)
+    except (OSError, sqlite3.Error) as error:
+        warnings.warn(f"the persistent cache in {directory} cannot be used ({error}); this connection caches "
+                      "in memory only (set CacheLocation= to another directory, or Cache=memory)",
+                      QueryWarning, stacklevel=3)
+        return TTLCache(cache_ttl(settings), max_weight=max_items, weigh=len)
+    return PersistentScanCache(store, identity_of(settings), settings.cache_ttl, client)
+
+
+def open_store(directory: Path, max_bytes: int) -> CacheStore:
+    """The store in ``directory``; a file that is not a database (damaged) is moved aside once."""
+    try:
+        return CacheStore(directory, max_bytes)
+    except sqlite3.DatabaseError:
+        broken = directory / "scans.sqlite3"
+        if broken.exists():
+            broken.replace(broken.with_suffix(".damaged"))
+        for suffix in ("-wal", "-shm"):
+            Path(f"{broken}{suffix}").unlink(missing_ok=True)
+        return CacheStore(directory, max_bytes)
+
+
+def widen_plans(cache: Any, plans: list[tuple[int, Any]]) -> None:
+    """With a persistent cache, every scan asks for whole rows (no ``fields=`` subset), so the
+    rows cached for one query answer any other query's columns of the same listing."""
+    if not isinstance(cache, PersistentScanCache):
+        return
+    from .planner import plan_fields
+
+    for _, plan in plans:
+        if plan.table.paging != "raw":
+            plan_fields(plan, None)
+
+
+# --- the cache ------------------------------------------------------------------------------------
+class PersistentScanCache(TTLCache[list[Any]]):
+    """The scan cache over the shared SQLite store (the interface of :class:`~.cache.TTLCache`)."""
+
+    def __init__(self, store: CacheStore, identity: str, ttl: float, client: Any = None) -> None:
+        super().__init__(ttl, max_weight=1)
+        self.store = store
+        self.identity = identity
+        self.client = client
+        #: entries brought up to date by an incremental refresh (tests and benchmarks read it)
+        self.refreshed = 0
+        #: requests answered from a wider cached listing
+        self.widened = 0
+        self._stats_lock = threading.Lock()
+
+    # --- TTLCache interface ---------------------------------------------------------------------
+    def get(self, key: Hashable) -> list[Any] | None:
+        if not self.enabled or not isinstance(key, ScanKey):
+            return None
+        try:
+            return self._lookup(key)
+        except (sqlite3.Error, OSError, ValueError, zlib.error):
+            return None  # the cache can only save requests, never fail a query
+
+    def put(self, key: Hashable, value: list[Any]) -> None:
+        if not self.enabled or not isinstance(key, ScanKey):
+            return
+        params = dict(key.params)
+        stamp = now()
+        entry = Entry(
+            key=self._hash(key), identity=self.identity, table=key.table, path=key.path,
+            fields=params.get("fields"), complete=key.limit is None and "page" not in params,
+            items=value, stored_at=stamp, checked_at=stamp,
+            meta={"params": _jsonable({k: v for k, v in params.items() if k != "fields"}),
+                  **refresh.meta_for(key.table, value)},
+        )
+        try:
+            self.store.put(entry)
+        except (sqlite3.Error, OSError, ValueError, TypeError):
+            return
+
+    def discard_where(self, predicate: Callable[[Hashable], bool]) -> int:
+        """Write invalidation: ``predicate`` is asked about ``(kind, path)`` of each entry."""
+        try:
+            doomed = [key for key, path in self.store.paths(self.identity) if predicate(("list", path))]
+            return self.store.delete(doomed)
+        except (sqlite3.Error, OSError):
+            return 0
+
+    def clear(self) -> None:
+        """Forget every entry of this identity (in every process)."""
+        try:
+            self.store.clear(identity=self.identity)
+        except (sqlite3.Error, OSError):
+            return
+
+    def close(self) -> None:
+        try:
+            self.store.close()
+        except sqlite3.Error:
+            return
+
+    def __len__(self) -> int:
+        return sum(status.entries for status in self.store.status())
+
+    # --- lookup -----------------------------------------------------------------------------------
+    def _lookup(self, key: ScanKey) -> list[Any] | None:
+        wanted = dict(key.params).get("fields")
+        for candidate in self._candidates(key):
+            entry = self.store.get(self._hash(candidate))
+            if entry is None or entry.identity != self.identity or not _covers(entry, wanted, key):
+                continue
+            items = entry.items if now() - entry.checked_at < self.ttl else self._refresh(entry)
+            if items is None:
+                continue
+            if candidate is not key:
+                with self._stats_lock:
+                    self.widened += 1
+            return items
+        return None
+
+    def _candidates(self, key: ScanKey) -> list[ScanKey]:
+        """The key itself, then (if widenable) complete listings of the same path that hold its rows:
+        the same parameters without sort and limit, then the table's plain listing."""
+        found = [key]
+        if not key.widenable:
+            return found
+        table = registry.get_table(key.table)
+        sort_param = (table.sort_param if table is not None else None) or "sort"
+        params = dict(key.params)
+        unsorted = {k: v for k, v in params.items() if k != sort_param}
+        found.append(key._replace(params=tuple(sorted(unsorted.items())), limit=None, pagelen=None))
+        if table is not None:
+            plain = {k: v for k, v in unsorted.items() if k not in ("q", "fields")}
+            for name, values in table.fixed_params:
+                plain.setdefault(name, tuple(values) if len(values) > 1 else values[0])
+            if "fields" in params:
+                plain["fields"] = params["fields"]
+            found.append(key._replace(params=tuple(sorted(plain.items())), limit=None, pagelen=None))
+        unique: list[ScanKey] = []
+        for candidate in found:
+            if self._hash(candidate) not in {self._hash(k) for k in unique}:
+                unique.append(candidate)
+        return unique
+
+    def _hash(self, key: ScanKey) -> str:
+        """The entry key: identity, table, request without ``fields=`` (rows are whole, see
+        :func:`widen_plans`); the page size only where it changes which rows a request returns."""
+        params = [[name, value] for name, value in key.params if name != "fields"]
+        paged = key.limit is not None or any(name == "page" for name, _ in key.params)
+        text = json.dumps([self.identity, key.table, key.kind, key.path, params,
+                           key.pagelen if paged else None, key.limit], default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _refresh(self, entry: Entry) -> list[Any] | None:
+        """The entry brought up to date through its table's change feed, or None (fetch it again)."""
+        if not entry.complete or self.client is None:
+            return None
+        try:
+            result = refresh.refresh(self.client, entry)
+        except BitbucketError:
+            return None  # a scope that is gone or denied: the fetch says so properly
+        if result is None:
+            return None
+        entry.items, meta = result
+        entry.meta = {"params": entry.meta.get("params", {}), **meta}
+        entry.checked_at = now()
+        with contextlib.suppress(sqlite3.Error, OSError, ValueError, TypeError):
+            self.store.put(entry)
+        with self._stats_lock:
+            self.refreshed += 1
+        return entry.items
+
+
+def _covers(entry: Entry, wanted: str | None, key: ScanKey) -> bool:
+    """Whether the entry's rows have every field the request asks for: the same ``fields=``, or
+    whole rows (what :func:`widen_plans` asks for)."""
+    if entry.fields == wanted:
+        return True
+    return entry.fields == whole_fields(key.table, key.kind)
+
+
+def whole_fields(table_name: str, kind: str) -> str | None:
+    """The ``fields=`` of whole rows of a table: the fields its listing leaves out, or None."""
+    table = registry.get_table(table_name)
+    if table is None or kind != "list" or table.paging in ("single", "raw"):
+        return None
+    extra = [c for c in table.columns if not c.default_field and c.path]
+    return ",".join(f"+values.{c.path}" for c in extra) if extra else None
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
