@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
     "emulator": "bitbucket_sql.cli.emulator_cmd:emulator",
     "serve": "bitbucket_sql.cli.serve_cmd:serve",
     "sync": "bitbucket_sql.cli.sync_cmd:sync",
+    "cache": "bitbucket_sql.cli.cache_cmd:cache",
     "dashboard": "bitbucket_sql.cli.dashboard_cmd:dashboard",
     "metrics": "bitbucket_sql.cli.dashboard_cmd:metrics",
 }
