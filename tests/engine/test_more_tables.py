@@ -195,6 +195,20 @@ def test_snippet_comments_come_oldest_first_and_the_newest_few_are_one_request_e
     assert ["sort=-created_on" in record.url for record in recording.records] == [True]
 
 
+def test_failed_reports_annotate_files_the_commit_changed(engine: Engine, http: httpx.Client) -> None:
+    """"Which commits failed the security scan, and where": findings sit on the commit's own files."""
+    rows = engine.execute(
+        "SELECT r.commit_hash, r.report_type, a.annotation_type, a.path FROM commit_reports r "
+        "JOIN commit_report_annotations a ON a.report_uuid = r.uuid AND a.commit_hash = r.commit_hash "
+        "AND a.repository = r.repository WHERE r.repository = 'api' AND r.result = 'FAILED'"
+    ).rows
+    assert {row[1] for row in rows} >= {"SECURITY"}
+    for sha, report_type, annotation_type, path in rows:
+        changed = {(e["new"] or e["old"])["path"] for e in listing(http, f"{REPO}/diffstat/{sha}")}
+        assert path in changed, (sha, path)
+        assert annotation_type == {"SECURITY": "VULNERABILITY", "TEST": "BUG"}[report_type]
+
+
 def test_runners_are_in_several_states_and_report_as_their_state_says(engine: Engine) -> None:
     present = engine.execute("SELECT max(updated_on) FROM repositories").rows[0][0]
     rows = engine.execute(

@@ -106,7 +106,9 @@ def _build_repo(store: Store, ws: str, repo: JSON, data: RepoData) -> RepoExtras
     for index, sha in enumerate(recent):
         if index % 3 == 0 or rng.random() < 0.25:
             # the sixth newest commit always fails its security scan, and has comments (below)
-            _add_reports(rng, extras, full_name, data.commits[sha], fail=index == 6)
+            changed = [e["new"]["path"] for e in data.commit_diffstats.get(sha, []) if e["new"] is not None]
+            changed = [path for path in changed if not path.endswith(".md")] or changed  # findings are in code
+            _add_reports(rng, extras, full_name, data.commits[sha], changed, fail=index == 6)
     for index, sha in enumerate(data.commit_order[:24]):
         if index % 5 == 1 or index == 6:
             _add_commit_comments(rng, extras, repo, data.commits[sha], members, start_id=len(extras.commit_comments) * 10)
@@ -114,7 +116,20 @@ def _build_repo(store: Store, ws: str, repo: JSON, data: RepoData) -> RepoExtras
     return extras
 
 
-def _add_reports(rng: random.Random, extras: RepoExtras, full_name: str, commit: JSON, *, fail: bool) -> None:
+#: What failed reports find, by report type: (annotation type, summaries).
+FINDINGS = {
+    "SECURITY": ("VULNERABILITY", ["Outdated dependency with a known CVE", "Possible SQL injection",
+                                   "Hard-coded secret", "Unvalidated redirect"]),
+    "TEST": ("BUG", ["Assertion failed in test_views", "Test timed out after 30 s",
+                     "Unexpected exception in test_models"]),
+}
+
+
+def _add_reports(
+    rng: random.Random, extras: RepoExtras, full_name: str, commit: JSON, changed: list[str], *, fail: bool
+) -> None:
+    """Reports on one commit; a failed one carries annotations on the files the commit changed
+    (``changed``; scanners annotate the diff), with findings of its own kind."""
     sha = commit["hash"]
     created = datetime.fromisoformat(commit["date"]) + timedelta(minutes=rng.randrange(3, 40))
     reports: dict[str, JSON] = {}
@@ -160,18 +175,15 @@ def _add_reports(rng: random.Random, extras: RepoExtras, full_name: str, commit:
             data[0]["value"] = count
             for number in range(count):
                 annotation_uuid = random_uuid(rng)
-                kind = "VULNERABILITY" if report_type == "SECURITY" else "BUG"
+                kind, summaries = FINDINGS[report_type]
                 annotations[annotation_uuid] = {
                     "type": "report_annotation",
                     "uuid": annotation_uuid,
                     "external_id": f"{external_id}-{number + 1}",
                     "annotation_type": kind,
-                    "path": rng.choice(["src/app/main.py", "src/index.ts", "requirements.txt", "package.json"]),
+                    "path": rng.choice(changed) if changed else None,
                     "line": rng.randrange(1, 200),
-                    "summary": rng.choice(
-                        ["Outdated dependency with a known CVE", "Possible SQL injection", "Hard-coded secret",
-                         "Assertion failed in test_views", "Unvalidated redirect"]
-                    ),
+                    "summary": rng.choice(summaries),
                     "details": "See the report for the full finding.",
                     "result": "FAILED",
                     "severity": rng.choice(["CRITICAL", "HIGH", "MEDIUM", "LOW"]),
