@@ -49,5 +49,7 @@ TABLE = TableDef(
     "every branch and tag of the repository is listed (bounded by MaxFanout). The listing goes 20 levels "
     "deep; `depth <= n` (or `depth = n`) asks for only n levels (`max_depth=n`). `type`, `path` (LIKE as a "
     "fragment), `size` and `mimetype` filters go into BBQL `q`, so a search for one file name across "
-    "repositories reads one short page per repository.",
+    "repositories reads one short page per repository. `commit_hash` is the commit the ref resolved to (the same "
+    "for every entry, as the API answers); the last commit that changed a file is the newest row of `file_history` "
+    "(`WHERE path = ... ORDER BY commit_date DESC LIMIT 1`, one request).",
 )
