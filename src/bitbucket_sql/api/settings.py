@@ -68,6 +68,11 @@ PROPERTIES: tuple[Property, ...] = (
     ),
     Property("MaxConcurrency", "max_concurrency", "int", 8, minimum=1, doc="Parallel requests."),
     Property("MaxFanout", "max_fanout", "int", 2000, minimum=1, doc="Most parent objects one scan visits."),
+    Property(
+        "Optimize", "optimize", "choice", None, choices=("latency", "requests"),
+        doc="Plan for the lowest latency or the fewest requests (absent: latency while the hour's "
+        "rate-limit headroom is above 25%, requests below).",
+    ),
     Property("CacheTTL", "cache_ttl", "float", 300.0, minimum=0, doc="Seconds fetched rows stay cached."),
     Property(
         "Cache", "cache", "choice", "persistent", choices=("off", "memory", "persistent"),
@@ -149,6 +154,8 @@ class ConnectionSettings:
     schema: str | None = None
     max_concurrency: int = 8
     max_fanout: int = 2000
+    #: "latency", "requests" or None (chosen per query from the rate-limit headroom: engine/strategies)
+    optimize: str | None = None
     cache_ttl: float = 300.0
     #: off, memory or persistent (engine/cache_scans.py); absent: $BBSQL_CACHE, else persistent
     cache: str = "persistent"
