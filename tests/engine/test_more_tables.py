@@ -287,6 +287,31 @@ def test_file_contents_of_one_file_on_every_main_branch(engine: Engine, http: ht
     assert estimate and int(estimate[1]) == result.stats.requests  # the cost is shown before it runs
 
 
+def test_the_pipelines_image_recipe_works_as_printed(engine: Engine, http: httpx.Client, emulator: Any) -> None:
+    """docs/recipes.md's answer to "which repositories' bitbucket-pipelines.yml still use image X",
+    copied from the page, equals what reading each main branch's file by HTTP finds, at the cost
+    EXPLAIN shows first."""
+    page = (Path(__file__).parents[2] / "docs" / "recipes.md").read_text(encoding="utf-8")
+    section = page.split("## Repositories whose bitbucket-pipelines.yml still use image X", 1)[1]
+    sql = section.split("```sql\n", 1)[1].split("```", 1)[0]
+    expected = []
+    repositories = listing(http, "/repositories/acme")
+    for repo in repositories:
+        response = http.get(f"/repositories/acme/{repo['slug']}/src/{repo['mainbranch']['name']}/bitbucket-pipelines.yml")
+        found = re.search(r"image:\s*(python:3\.8|node:16)\s", response.text) if response.status_code == 200 else None
+        if found:
+            expected.append((repo["slug"], re.search(r"image:\s*(\S+)", response.text)[1]))
+    assert expected, "the demo data should have repositories on an old image"
+    plan = "\n".join(row[0] for row in engine.execute("EXPLAIN " + sql).rows)
+    estimate = re.search(r"^Estimate: ~(\d+) requests", plan, re.MULTILINE)
+    fresh_cost = 1 + len(repositories)  # the repositories, then one file per repository
+    assert estimate and int(estimate[1]) == fresh_cost
+    emulator.reset_stats()
+    result = engine.execute(sql)
+    assert result.rows == sorted(expected)
+    assert result.stats.requests <= fresh_cost  # the repositories may come from the engine's cache
+
+
 def test_many_files_are_bounded_by_max_fanout_before_any_file_is_read(make_engine: Callable[..., Engine]) -> None:
     small = make_engine(max_fanout=3)
     with pytest.raises(FanoutLimitError, match="file_contents"):
