@@ -20,7 +20,7 @@ from bitbucket_sql.catalog.registry import all_tables, get_table
 from bitbucket_sql.catalog.templates import fill, placeholders
 
 #: Raw tables (file_contents) answer bytes, not JSON: their columns describe the bytes and are checked
-#: against the emulator's files in tests/engine/test_file_tables.py.
+#: against the emulator's files in tests/engine/test_more_tables.py.
 LIVE_TABLES = [t for t in all_tables() if not t.removed and t.paging != "raw"]
 
 #: Columns of fields the API includes only when set, and that no row of the tiny data set has.
