@@ -11,7 +11,8 @@ where it goes:
 - every other query is translated to DuckDB's dialect (:mod:`.translate`) and run by the
   engine, exactly as the DB-API would run it, so the same pushdown applies;
 - ``COPY (query) TO STDOUT`` runs the query and hands the rows to the protocol layer as COPY
-  data; writes get 42501 (read-only user) or go to the engine (INSERT/UPDATE/DELETE, docs/writing.md).
+  data; writes get 42501 (read-only user) or go to the engine (INSERT/UPDATE/DELETE, docs/writing.md),
+  as do ``CALL procedure(...)`` actions (docs/procedures.md; command tag ``CALL``).
 
 Every failure a client should see is a :class:`PgError` with PostgreSQL's SQLSTATE, the
 engine's readable message and, where it has one, its hint.
@@ -41,7 +42,7 @@ from bitbucket_sql.engine import Engine, QueryResult
 from bitbucket_sql.engine import errors as engine_errors
 from bitbucket_sql.engine.naming import postgres_name
 
-from . import pgtypes, translate
+from . import call_text, pgtypes, translate
 from .pg_catalog import (
     PG_TABLES,
     READ_ONLY_SETTINGS,
@@ -149,7 +150,7 @@ _WRITE_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "CREATE", "DROP
                 "LOCK"}
 #: writes that reach the engine for read-write users
 _DML_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE"}
-_UNSUPPORTED_WORDS = {"DO", "CALL", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "MOVE", "LOAD", "CHECKPOINT",
+_UNSUPPORTED_WORDS = {"DO", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "MOVE", "LOAD", "CHECKPOINT",
                       "ANALYZE", "REASSIGN", "CREATEDB"}
 _QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"}
 _COPY = re.compile(r"^\s*COPY\s+(?P<source>\(.*\)|[\w.\"]+(?:\s*\([^)]*\))?)\s+TO\s+STDOUT\b(?P<options>.*)$",
@@ -219,6 +220,8 @@ class SqlSession:
         self._state_lock = threading.Lock()
         self._parsed: dict[str, exp.Expression] = {}
         self._timed_out = False
+        #: writes and CALLs applied inside the open transaction block (ROLLBACK cannot undo them)
+        self._writes_in_block = 0
 
     # --- the contract -------------------------------------------------------------------------
     def parameter_status(self) -> dict[str, str]:
@@ -278,9 +281,12 @@ class SqlSession:
         if word == "SHOW":
             name = self._show_name(text)
             return Prepared([], _SHOW_ALL_FIELDS if name.lower() == "all" else [Field(name, pgtypes.TEXT)])
+        explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
+        inner = _first_word(text[explain.end():]) if explain else word
+        if inner == "CALL" or inner in _DML_WORDS - {"MERGE"}:
+            return self._prepare_change(inner, text, param_oids)
         if word not in _QUERY_WORDS:
             return Prepared([_given_type(oid) for oid in param_oids], None)
-        explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
         tree = self._parse(text[explain.end():] if explain else text)
         count = max(translate.parameter_numbers(tree), default=0)
         count = max(count, len(param_oids))
@@ -385,6 +391,8 @@ class SqlSession:
             return self._no_op(word, text)
         if word in _WRITE_WORDS:
             return self._write(word, text, params)
+        if word == "CALL":
+            return self._call(text, params)
         if word in _UNSUPPORTED_WORDS:
             raise PgError("0A000", f"{word} is not supported by bitbucket-sql",
                           hint="Send plain SELECT queries; session commands SET, SHOW and transactions are accepted.")
@@ -408,6 +416,8 @@ class SqlSession:
     def _query(self, text: str, params: list[Any] | None) -> StatementResult:
         explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
         body = text[explain.end():] if explain else text
+        if explain and _first_word(body) == "CALL":
+            return self._call(text, params)
         tree = self._parse(body)
         numbers = translate.parameter_numbers(tree)
         if numbers and params is None:
@@ -671,6 +681,7 @@ class SqlSession:
             if self.transaction_status == "I":
                 notices.append("there is no transaction in progress")
             self.transaction_status = "I"
+            self._writes_in_block = 0
             return StatementResult(None, [], "ROLLBACK" if failed else "COMMIT", notices)
         if word in ("ROLLBACK", "ABORT"):
             if " TO " in f" {upper} ":
@@ -680,7 +691,12 @@ class SqlSession:
                 return StatementResult(None, [], "ROLLBACK")
             if self.transaction_status == "I":
                 notices.append("there is no transaction in progress")
+            elif self._writes_in_block:
+                notices.append(f"ROLLBACK did not undo the {self._writes_in_block} write(s) of this transaction "
+                               "block: Bitbucket has no transactions, every write is applied when it runs "
+                               "(docs/writing.md)")
             self.transaction_status = "I"
+            self._writes_in_block = 0
             return StatementResult(None, [], "ROLLBACK", notices)
         if self.transaction_status == "I":
             raise PgError("25P01", f"{word} can only be used in transaction blocks")
@@ -696,6 +712,76 @@ class SqlSession:
             return StatementResult(None, [], "CLOSE CURSOR")
         return StatementResult(None, [], word)
 
+    def _read_only(self, word: str) -> PgError:
+        what = "CALL runs a Bitbucket action (it changes data)" if word == "CALL" else f"{word} changes data"
+        return PgError("42501", f"permission denied: user {self.user!r} has read-only access to database "
+                                f"{self.database!r}; {what}",
+                       hint="Ask the server's administrator for read-write rights on this database "
+                            "(EXPLAIN shows what the statement would send, and sends nothing).")
+
+    def _call(self, text: str, params: list[Any] | None) -> StatementResult:
+        """``[EXPLAIN [ANALYZE]] CALL procedure(...)``: a Bitbucket action, run by the engine.
+
+        Read-only users may EXPLAIN a call (a dry run: nothing is sent) and nothing else. The
+        result set is the procedure's one row (what Bitbucket answered); the tag is ``CALL``.
+        """
+        mode = call_text.explain_mode(text)
+        if mode != "explain" and not self.can_write:
+            raise self._read_only("CALL")
+        try:
+            sql, values = call_text.with_question_marks(text, params)
+        except IndexError as error:
+            raise PgError("42P02", str(error),
+                          hint="Bind parameters through the extended protocol (a driver's placeholders).") from None
+        result = self._run_engine(sql, values or None)
+        if mode == "none":
+            self._writes_in_block += self.transaction_status != "I"
+        fields = [Field(column.name, pg_type_for(column.type)) for column in result.columns]
+        types = [column.type for column in result.columns]
+        tag = "CALL" if mode == "none" else f"SELECT {len(result.rows)}"
+        return StatementResult(fields, _plain_rows(result.rows, types), tag, self._notices(result),
+                               requests=result.stats.requests)
+
+    def _run_engine(self, sql: str, params: list[Any] | None = None) -> QueryResult:
+        """A write or CALL run by the engine; every failure becomes a PgError."""
+        if self._cancel.is_set():
+            raise self._cancelled()
+        try:
+            quiet_engine_warnings()
+            return self.engine.execute(sql, params, progress=self._progress)
+        except _Cancelled:
+            raise self._cancelled() from None
+        except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
+            raise pg_error_for(error) from None
+
+    def _prepare_change(self, word: str, text: str, param_oids: Sequence[int]) -> Prepared:
+        """Parse of a write or CALL: parameter types and the RETURNING/result columns, no request."""
+        explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
+        body = text[explain.end():] if explain else text
+        try:
+            if word == "CALL":
+                count = max(call_text.dollar_numbers(body), default=0)
+                types = [_given_type(param_oids[i]) if i < len(param_oids) else pgtypes.TEXT
+                         for i in range(max(count, len(param_oids)))]
+                columns = self.engine.describe(call_text.with_question_marks(body, None)[0])
+            else:
+                tree = self._parse(body)
+                count = max(max(translate.parameter_numbers(tree), default=0), len(param_oids))
+                inferred = translate.infer_parameter_types(tree, self._column_types(tree), count)
+                types = [_given_type(param_oids[i]) if i < len(param_oids) and param_oids[i] else inferred[i]
+                         for i in range(count)]
+                bound = translate.bind_parameters(tree, None, types, copy=False)
+                columns = self.engine.describe(translate.translate(bound, "engine", copy=False).sql)
+        except PgError:
+            raise
+        except translate.TranslationError as error:
+            raise PgError("08P01", str(error)) from None
+        except Exception as error:  # noqa: BLE001 - the engine's own message, as Execute would give it
+            raise pg_error_for(error) from None
+        if explain:
+            return Prepared(types, [Field("plan", pgtypes.TEXT)])
+        return Prepared(types, [Field(column.name, pg_type_for(column.type)) for column in columns] or None)
+
     def _write(self, word: str, text: str = "", params: list[Any] | None = None) -> StatementResult:
         """Writes: refused for read-only users; passed to the engine for read-write users.
 
@@ -703,9 +789,7 @@ class SqlSession:
         message; the command tag counts the rows it changed (``UPDATE 3``).
         """
         if not self.can_write:
-            raise PgError("42501", f"permission denied: user {self.user!r} has read-only access to database "
-                                   f"{self.database!r}",
-                          hint="Ask the server's administrator for read-write rights on this database.")
+            raise self._read_only(word)
         if word not in _DML_WORDS or not text:
             raise PgError("0A000", f"{word} is not supported: bitbucket-sql has no schema to change",
                           hint="Tables come from Bitbucket's API; query them with SELECT.")
@@ -715,13 +799,8 @@ class SqlSession:
                 raise PgError("42P02", f"there is no parameter ${translate.parameter_numbers(tree)[0]}")
             tree = translate.bind_parameters(tree, params, copy=False)
         translated = translate.translate(tree, "engine", copy=False)
-        try:
-            quiet_engine_warnings()
-            result = self.engine.execute(translated.sql, progress=self._progress)
-        except _Cancelled:
-            raise self._cancelled() from None
-        except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
-            raise pg_error_for(error) from None
+        result = self._run_engine(translated.sql)
+        self._writes_in_block += self.transaction_status != "I"
         count = result.affected_rows if result.affected_rows is not None else len(result.rows)  # rows changed
         tag = f"INSERT 0 {count}" if word == "INSERT" else f"{word} {count}"
         fields = [Field(column.name, pg_type_for(column.type)) for column in result.columns] or None
