@@ -7,8 +7,10 @@ code), so a wrong path, key or pushdown in the catalog or the engine shows up as
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -207,6 +209,39 @@ def test_failed_reports_annotate_files_the_commit_changed(engine: Engine, http: 
         changed = {(e["new"] or e["old"])["path"] for e in listing(http, f"{REPO}/diffstat/{sha}")}
         assert path in changed, (sha, path)
         assert annotation_type == {"SECURITY": "VULNERABILITY", "TEST": "BUG"}[report_type]
+
+
+def stamp(value: str | datetime | None) -> str | None:
+    """An API timestamp or a TIMESTAMPTZ value as ISO text in UTC (comparable whatever the tzinfo)."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.astimezone(UTC).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("table", "path"),
+    [("workspace_runners", "/workspaces/acme/pipelines-config/runners"),
+     ("repository_runners", f"{REPO}/pipelines-config/runners")],
+)
+def test_every_runner_column_equals_the_api(engine: Engine, http: httpx.Client, table: str, path: str) -> None:
+    """State, labels, versions and last report: what "which runners are offline" is answered with."""
+    where = " WHERE repository = 'api'" if table == "repository_runners" else ""
+    rows = engine.execute(
+        "SELECT uuid, name, labels, state_status, state_cordoned, state_updated_on, version, current_version, "
+        f"created_on, updated_on FROM {table}{where}"
+    ).rows
+    expected = [
+        (r["uuid"], r["name"], json.dumps(r["labels"]), r["state"]["status"], r["state"]["cordoned"],
+         stamp(r["state"]["updated_on"]), r["state"]["version"]["version"], r["state"]["version"]["current"],
+         stamp(r["created_on"]), stamp(r["updated_on"]))
+        for r in listing(http, path)
+    ]
+    normalised = [
+        (*row[:2], json.dumps(json.loads(row[2])), *row[3:5], stamp(row[5]), *row[6:8], stamp(row[8]), stamp(row[9]))
+        for row in rows
+    ]
+    assert rows and canonical(normalised) == canonical(expected)
 
 
 def test_runners_are_in_several_states_and_report_as_their_state_says(engine: Engine) -> None:
