@@ -347,10 +347,27 @@ def test_the_pipelines_image_recipe_works_as_printed(engine: Engine, http: httpx
     assert result.stats.requests <= fresh_cost  # the repositories may come from the engine's cache
 
 
-def test_many_files_are_bounded_by_max_fanout_before_any_file_is_read(make_engine: Callable[..., Engine]) -> None:
+FILE_ROUTE = "GET /2.0/repositories/{workspace}/{repo_slug}/src/{commit}/{path:path}"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT text FROM file_contents WHERE path = 'bitbucket-pipelines.yml' AND ref = 'main'",
+        "SELECT r.slug, c.text FROM repositories r JOIN file_contents c ON c.repository = r.slug "
+        "AND c.ref = r.mainbranch_name WHERE c.path = 'bitbucket-pipelines.yml'",
+    ],
+)
+def test_many_files_are_bounded_by_max_fanout_before_any_file_is_read(
+    make_engine: Callable[..., Engine], emulator: Any, sql: str
+) -> None:
     small = make_engine(max_fanout=3)
-    with pytest.raises(FanoutLimitError, match="file_contents"):
-        small.execute("SELECT text FROM file_contents WHERE path = 'bitbucket-pipelines.yml' AND ref = 'main'")
+    emulator.reset_stats()
+    with pytest.raises(FanoutLimitError, match=r"file_contents would need \d+ requests.*MaxFanout=3"):
+        small.execute(sql)
+    assert FILE_ROUTE not in emulator.stats()["routes"]  # refused before the first file
+    make_engine(max_fanout=20).execute(sql)
+    assert emulator.stats()["routes"][FILE_ROUTE] > 3  # (the name of the route is the one counted)
 
 
 def test_a_file_above_the_cap_is_a_clear_error_and_the_files_join_avoids_it(make_engine: Callable[..., Engine]) -> None:
