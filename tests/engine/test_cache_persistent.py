@@ -1,0 +1,166 @@
+"""The persistent cache (Cache=persistent): shared between connections through one directory,
+answering repeats, other columns and narrower filters with no request, refreshed incrementally
+past CacheTTL, and dropped by writes.
+
+Every test has its own CacheLocation (tmp_path) and its own emulator when it writes, so request
+counts never depend on another test.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from _helpers_connect import DEMO_TOKEN, DEMO_USER, demo_settings
+from bitbucket_sql.api.client import BitbucketClient
+from bitbucket_sql.emulator import run_emulator
+from bitbucket_sql.engine import Engine
+from bitbucket_sql.engine.cache_scans import PersistentScanCache
+
+PR_LISTING = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests"
+
+
+@pytest.fixture(scope="module")
+def writable() -> Iterator[Any]:
+    """An emulator of this module's own: the refresh tests change its data."""
+    with run_emulator(scale="tiny", seed=7) as handle:
+        yield handle
+
+
+def _engine(emulator: Any, location: Path, **overrides: Any) -> Engine:
+    values: dict[str, Any] = {"Cache": "persistent", "CacheLocation": str(location), "CacheTTL": 300}
+    values.update(overrides)
+    return Engine(demo_settings(emulator.base_url, **values))
+
+
+def _run(emulator: Any, location: Path, sql: str, **overrides: Any) -> tuple[list[tuple[Any, ...]], int, Any]:
+    """(rows sorted, requests the emulator saw, the engine's stats) of ``sql`` on a new connection."""
+    emulator.reset_stats()
+    with _engine(emulator, location, **overrides) as engine:
+        result = engine.execute(sql)
+    return sorted(result.rows, key=repr), emulator.stats()["total"], result.stats
+
+
+def _cold(emulator: Any, sql: str) -> list[tuple[Any, ...]]:
+    with Engine(demo_settings(emulator.base_url, Cache="off")) as engine:
+        return sorted(engine.execute(sql).rows, key=repr)
+
+
+def _age(location: Path, seconds: float) -> None:
+    """Make every entry look ``seconds`` older (as if CacheTTL had passed)."""
+    with sqlite3.connect(location / "scans.sqlite3") as db:
+        db.execute("UPDATE scans SET checked_at = checked_at - ?", (seconds,))
+
+
+def test_a_repeat_on_another_connection_makes_no_request(emulator: Any, tmp_path: Path) -> None:
+    sql = "SELECT repository, id, title, state FROM pull_requests"
+    first, first_requests, _ = _run(emulator, tmp_path, sql)
+    again, requests, stats = _run(emulator, tmp_path, sql)
+    assert first_requests > 1
+    assert requests == 0 and stats.requests == 0
+    assert stats.cache_hits >= first_requests - 1  # every listing (one is the repositories' own)
+    assert again == first == _cold(emulator, sql)
+
+
+def test_other_columns_and_narrower_filters_are_answered_from_cached_rows(emulator: Any, tmp_path: Path) -> None:
+    _, requests, _ = _run(emulator, tmp_path, "SELECT id FROM pull_requests")
+    assert requests > 0
+    for sql in (
+        "SELECT repository, id, title, author_display_name, created_on FROM pull_requests",
+        "SELECT id, title FROM pull_requests WHERE state = 'OPEN'",
+        "SELECT id FROM pull_requests WHERE state = 'MERGED' ORDER BY updated_on DESC LIMIT 3",
+        "SELECT count(*) FROM pull_requests WHERE title LIKE '%a%' AND created_on >= DATE '2026-01-01'",
+    ):
+        rows, requests, stats = _run(emulator, tmp_path, sql)
+        assert requests == 0, sql
+        assert stats.cache_hits > 0
+        assert rows == _cold(emulator, sql), sql
+
+
+def test_memory_and_off_do_not_outlive_the_connection(emulator: Any, tmp_path: Path) -> None:
+    sql = "SELECT slug FROM repositories"
+    for mode in ("memory", "off"):
+        _run(emulator, tmp_path, sql, Cache=mode)
+        _, requests, _ = _run(emulator, tmp_path, sql, Cache=mode)
+        assert requests == 1, mode
+    assert not (tmp_path / "scans.sqlite3").exists()
+
+
+def test_other_credentials_never_see_the_cached_rows(emulator: Any, tmp_path: Path) -> None:
+    emulator.credentials.add_api_token(DEMO_USER, "second-demo-token")
+    sql = "SELECT slug FROM repositories"
+    _run(emulator, tmp_path, sql)
+    _, requests, _ = _run(emulator, tmp_path, sql, APIToken="second-demo-token")
+    assert requests == 1
+    _, requests, _ = _run(emulator, tmp_path, sql)
+    assert requests == 0
+    stored = b"".join(path.read_bytes() for path in tmp_path.iterdir() if path.is_file())
+    assert DEMO_TOKEN.encode() not in stored and b"second-demo-token" not in stored
+
+
+def test_a_write_drops_the_cached_rows_for_every_connection(writable: Any, tmp_path: Path) -> None:
+    sql = "SELECT id, title FROM pull_requests WHERE repository = 'api' AND state = 'OPEN'"
+    before, _, _ = _run(writable, tmp_path, sql)
+    assert before
+    target = before[0][0]
+    with _engine(writable, tmp_path) as writer:
+        writer.execute(f"UPDATE pull_requests SET title = 'Renamed through the cache test' "
+                       f"WHERE repository = 'api' AND id = {target}")
+    after, requests, _ = _run(writable, tmp_path, sql)
+    assert requests > 0
+    assert (target, "Renamed through the cache test") in after
+    assert after == _cold(writable, sql)
+
+
+def test_past_the_ttl_an_unchanged_repository_costs_one_request_per_table(writable: Any, tmp_path: Path) -> None:
+    sql = ("SELECT 'pr' AS kind, repository, CAST(id AS VARCHAR) AS id, state AS detail FROM pull_requests "
+           "WHERE repository = 'web' UNION ALL "
+           "SELECT 'pipeline', repository, uuid, state_name FROM pipelines WHERE repository = 'web' UNION ALL "
+           "SELECT 'commit', repository, hash, message FROM commits WHERE repository = 'web'")
+    first, cold_requests, _ = _run(writable, tmp_path, sql)
+    _age(tmp_path, 3600)
+    engine = _engine(writable, tmp_path)
+    writable.reset_stats()
+    with engine:
+        result = engine.execute(sql)
+        cache = engine.scan_cache
+        assert isinstance(cache, PersistentScanCache)
+        refreshed = cache.refreshed
+    routes = writable.stats()["routes"]
+    unfinished = sum(1 for row in first if row[0] == "pipeline" and row[3] != "COMPLETED")
+    assert refreshed == 3
+    assert routes.get(PR_LISTING, 0) == 1
+    # one request per table, plus the pipelines unfinished when cached (unless on that first page)
+    assert 3 <= writable.stats()["total"] <= 3 + unfinished
+    assert cold_requests >= 3
+    assert sorted(result.rows, key=repr) == first
+
+
+def test_a_refresh_reads_only_the_changes_and_equals_a_cold_run(writable: Any, tmp_path: Path) -> None:
+    pr_sql = "SELECT id, title, state, updated_on FROM pull_requests WHERE repository = 'api'"
+    pipeline_sql = "SELECT uuid, build_number, state_name, state_result_name FROM pipelines WHERE repository = 'api'"
+    commit_sql = "SELECT hash, message FROM commits WHERE repository = 'api'"
+    open_sql = "SELECT id FROM pull_requests WHERE repository = 'api' AND state = 'OPEN'"
+    for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+        _run(writable, tmp_path, sql)
+    opened = [row[0] for row in _cold(writable, open_sql)]
+    assert len(opened) >= 2, "the tiny data should have open pull requests in api"
+
+    with BitbucketClient(demo_settings(writable.base_url), interactive=False) as client:
+        base = "/repositories/acme/api"
+        client.put(f"{base}/pullrequests/{opened[0]}", json={"title": "Changed behind the cache's back"})
+        client.post(f"{base}/pullrequests/{opened[1]}/merge", json={"merge_strategy": "merge_commit"})
+        client.post(f"{base}/pipelines", json={"target": {"type": "pipeline_ref_target", "ref_type": "branch",
+                                                           "ref_name": "main"}})
+    _age(tmp_path, 3600)
+
+    for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+        rows, requests, _ = _run(writable, tmp_path, sql)
+        assert rows == _cold(writable, sql), sql
+        assert requests <= 4, sql  # the first page of the feed, maybe its second, unfinished pipelines
+    merged = _run(writable, tmp_path, open_sql)[0]
+    assert (opened[1],) not in merged
