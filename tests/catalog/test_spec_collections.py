@@ -46,8 +46,10 @@ EXCLUDED: dict[str, str] = {
     "one repository in /workspaces/{workspace}/permissions/repositories, which `repository_permissions` reads",
     # current, but undocumented
     "/repositories/{workspace}/{repo_slug}/file-conflicts/{spec}": "current but undocumented: the spec gives "
-    "only a title (no description, no parameters, no form of {spec}) and the API digest has no entry, so a "
-    "table would guess what its rows mean; to add once its behaviour is recorded from live Bitbucket",
+    "only a title (no description, no parameters, no form of {spec}) and the API digest has no entry. It "
+    "replaced diffstat's `merge` parameter (removed 2026-09-04), so {spec} is presumably a two-commit "
+    "`source..destination`, which no table's column holds for the engine to enumerate (a pull request's two "
+    "hashes are two columns); to add once its behaviour is recorded from live Bitbucket",
 }
 
 
