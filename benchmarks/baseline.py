@@ -218,6 +218,54 @@ def latest_prs_everywhere(cloud: Cloud, scope: Scope) -> Rows:
     return sorted(candidates, key=lambda row: row[4], reverse=True)[: scope.everywhere_n]
 
 
+def activity_per_pr(cloud: Cloud, scope: Scope) -> Rows:
+    """Each pull request's activity, the way the library offers it (one listing per pull request)."""
+    rows = []
+    for pr in _repository(cloud, scope).pullrequests.each(q=ALL_STATES):
+        events = sum(1 for _ in pr._get_paged("activity"))  # the library has no helper for activity
+        rows.append((pr.id, pr.title, events))
+    return sorted(rows, key=lambda row: row[0])
+
+
+def prs_by_id_everywhere(cloud: Cloud, scope: Scope) -> Rows:
+    """``pullrequests.get(id)`` for each id in each repository; a missing id is a 404."""
+    from requests import HTTPError
+
+    rows = []
+    for repository in _repositories(cloud, scope):
+        for number in scope.pr_ids:
+            try:
+                pr = repository.pullrequests.get(number)
+            except HTTPError as error:
+                if error.response is not None and error.response.status_code == 404:
+                    continue
+                raise
+            rows.append((repository.slug, pr.id, pr.title))
+    return sorted(rows, key=lambda row: (row[0], row[1]))
+
+
+def author_pairs_self_join(cloud: Cloud, scope: Scope) -> Rows:
+    authors = [
+        (pr.id, pr.data["author"]["display_name"])
+        for pr in _repository(cloud, scope).pullrequests.each(q=ALL_STATES)
+    ]
+    frame = pd.DataFrame(authors, columns=["id", "author"])
+    pairs = frame.merge(frame, on="author")
+    pairs = pairs[pairs["id_y"] > pairs["id_x"]]
+    counts = pairs.groupby("author", as_index=False).size()
+    return _rows(counts.sort_values(["size", "author"], ascending=[False, True]))
+
+
+def open_or_merged_authors_union(cloud: Cloud, scope: Scope) -> Rows:
+    repository = _repository(cloud, scope)
+    authors = {
+        (pr.data["author"]["display_name"],)
+        for state in ("OPEN", "MERGED")
+        for pr in repository.pullrequests.each(q=f'state = "{state}"')
+    }
+    return sorted(authors)
+
+
 BASELINES: dict[str, Baseline] = {
     "recent_prs": recent_prs,
     "open_prs_by_author": open_prs_by_author,
@@ -234,4 +282,9 @@ BASELINES: dict[str, Baseline] = {
     "pr_comments_join": pr_comments_join,
     "latest_prs_everywhere": latest_prs_everywhere,
     "recent_prs_again": recent_prs,
+    "activity_per_pr": activity_per_pr,
+    "prs_by_id_everywhere": prs_by_id_everywhere,
+    "author_pairs_self_join": author_pairs_self_join,
+    "open_or_merged_authors_union": open_or_merged_authors_union,
+    "pr_comments_join_requests": pr_comments_join,
 }

@@ -181,33 +181,38 @@ def last_commits(store: Any, scope: Scope, connections: int) -> Bound:
 
 
 def failed_pipelines_with_steps(store: Any, scope: Scope, connections: int) -> Bound:
+    """Pipelines take the spec's ``status`` filter and ``sort=-created_on``: per repository the
+    failed pipelines of the month plus one older failed one (which shows the month is over), then
+    the steps of each failed pipeline of the month."""
     start = _utc(scope.month_start)
     plan = RequestPlan()
-    read = failed = total = 0
+    read = failed = total = steps_read = 0
 
     def child(slug: str, repository_page: int) -> None:
-        nonlocal read, failed, total
+        nonlocal read, failed, total, steps_read
         data = store.repo_data(scope.workspace, slug)
         newest_first = sorted(data.pipelines.values(), key=lambda p: p["created_on"], reverse=True)
         total += len(newest_first)
-        in_month = [p for p in newest_first if parse_time(p["created_on"]) >= start]
-        needed = min(len(newest_first), len(in_month) + 1)  # one more shows the month is over
+        failures = [p for p in newest_first if (p["state"].get("result") or {}).get("name") == "FAILED"]
+        in_month = [p for p in failures if parse_time(p["created_on"]) >= start]
+        needed = min(len(failures), len(in_month) + 1)  # one more shows the month is over
         read += needed
         pages = plan.list_pages(needed, PAGE, repository_page)
         for index, pipeline in enumerate(in_month):
-            if (pipeline["state"].get("result") or {}).get("name") == "FAILED":
-                failed += 1
-                steps = data.pipeline_steps.get(pipeline["uuid"], {})
-                plan.list_pages(len(steps), PAGE, pages[index // PAGE])
+            failed += 1
+            steps = data.pipeline_steps.get(pipeline["uuid"], {})
+            steps_read += len(steps)
+            plan.list_pages(len(steps), PAGE, pages[index // PAGE])
 
     repositories = _per_repository(plan, store, scope, child)
     return bound_of(
         plan,
-        f"list {repositories} repositories, then each repository's pipelines sorted by `-created_on` "
-        f"({read:,} rows: this month's plus one older; no server-side result filter), then the steps of "
-        f"each of the {failed} failed pipelines (one request each, after the page that named it)",
+        f"list {repositories} repositories, then each repository's pipelines with `status=FAILED` sorted by "
+        f"`-created_on` ({read:,} rows: this month's failures plus one older), then the steps of each of the "
+        f"{failed} failed pipelines (one request each, after the page that named it; {steps_read:,} steps)",
         connections,
         rows_in_scope=total,
+        rows_needed=repositories + read + steps_read,
     )
 
 
@@ -322,6 +327,98 @@ def latest_prs_everywhere(store: Any, scope: Scope, connections: int) -> Bound:
     )
 
 
+def activity_per_pr(store: Any, scope: Scope, connections: int) -> Bound:
+    """Every pull request (the LEFT JOIN keeps those without activity), then either each one's
+    activity listing or the repository-wide stream (cursor pages, one after another)."""
+    data = store.repo_data(scope.workspace, scope.repository)
+    prs = _pull_requests(store, scope, scope.repository)
+    entries = sum(len(data.pr_activity.get(pr["id"], [])) for pr in prs)
+    per_pr = RequestPlan()
+    pages = per_pr.list_pages(len(prs), PR_PAGE)
+    for index, pr in enumerate(prs):
+        per_pr.cursor_pages(len(data.pr_activity.get(pr["id"], [])), PR_PAGE, pages[index // PR_PAGE])
+    listing = bound_of(
+        per_pr,
+        f"{len(prs)} pull requests in pages of {PR_PAGE}, then one activity listing per pull request",
+        connections,
+        rows_in_scope=len(prs) + entries,
+    )
+    stream = RequestPlan()
+    stream.list_pages(len(prs), PR_PAGE)
+    stream.cursor_pages(entries, PR_PAGE)
+    whole = bound_of(
+        stream,
+        f"{len(prs)} pull requests in pages of {PR_PAGE}, and the repository-wide activity stream "
+        f"({entries:,} entries in cursor pages of {PR_PAGE})",
+        connections,
+        rows_in_scope=len(prs) + entries,
+    )
+    return cheapest(listing, whole)
+
+
+def prs_by_id_everywhere(store: Any, scope: Scope, connections: int) -> Bound:
+    """Repositories, then per repository one BBQL listing ``id = 1 OR id = 2 ...`` (one page
+    holds the few matches) or one GET per id; the listing is cheaper from two ids on."""
+    wanted = set(scope.pr_ids)
+    plan = RequestPlan()
+    found = 0
+
+    def child(slug: str, page: int) -> None:
+        nonlocal found
+        matches = sum(1 for pr in _pull_requests(store, scope, slug) if pr["id"] in wanted)
+        found += matches
+        if len(wanted) <= 1:
+            plan.add(page)
+        else:
+            plan.list_pages(matches, PR_PAGE, page)
+
+    count = _per_repository(plan, store, scope, child)
+    return bound_of(
+        plan,
+        f"list {count} repositories, then one listing per repository with `q=id = ... OR ...` "
+        f"({found} pull requests found; one GET per id would cost {len(wanted)} per repository)",
+        connections,
+        rows_in_scope=found,
+    )
+
+
+def author_pairs_self_join(store: Any, scope: Scope, connections: int) -> Bound:
+    prs = _pull_requests(store, scope, scope.repository)
+    plan = RequestPlan()
+    plan.list_pages(len(prs), PR_PAGE)
+    return bound_of(
+        plan,
+        f"both references are the same scan: {len(prs)} pull requests in pages of {PR_PAGE}, listed once",
+        connections,
+        rows_in_scope=len(prs),
+    )
+
+
+def open_or_merged_authors_union(store: Any, scope: Scope, connections: int) -> Bound:
+    prs = _pull_requests(store, scope, scope.repository)
+    opened = sum(1 for pr in prs if pr["state"] == "OPEN")
+    merged = sum(1 for pr in prs if pr["state"] == "MERGED")
+    one = RequestPlan()
+    one.list_pages(opened + merged, PR_PAGE)
+    together = bound_of(
+        one,
+        f'one listing with `q=state = "OPEN" OR state = "MERGED"` ({opened + merged} pull requests in pages '
+        f"of {PR_PAGE})",
+        connections,
+        rows_in_scope=len(prs),
+    )
+    two = RequestPlan()
+    two.list_pages(opened, PR_PAGE)
+    two.list_pages(merged, PR_PAGE)
+    apart = bound_of(
+        two,
+        f"one listing per branch of the UNION ({opened} open, {merged} merged, pages of {PR_PAGE})",
+        connections,
+        rows_in_scope=len(prs),
+    )
+    return cheapest(together, apart)
+
+
 def repeated(store: Any, scope: Scope, connections: int) -> Bound:
     return Bound(0, 0, "a repeat within the cache's lifetime needs no request")
 
@@ -342,4 +439,9 @@ BOUNDS: dict[str, BoundFunction] = {
     "pr_comments_join": pr_comments_join,
     "latest_prs_everywhere": latest_prs_everywhere,
     "recent_prs_again": repeated,
+    "activity_per_pr": activity_per_pr,
+    "prs_by_id_everywhere": prs_by_id_everywhere,
+    "author_pairs_self_join": author_pairs_self_join,
+    "open_or_merged_authors_union": open_or_merged_authors_union,
+    "pr_comments_join_requests": pr_comments_join,
 }

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from benchmarks.measure import QueryOutcome, ScalingPoint  # noqa: E402
 
-OURS, BOUND, BASELINE = "#1f77b4", "#2ca02c", "#d62728"
+OURS, BOUND, TUNED, BASELINE = "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728"
 
 
 def _bars(axis, labels: list[str], series: list[tuple[str, str, list[float | None]]], xlabel: str) -> None:
@@ -43,7 +43,7 @@ def _bars(axis, labels: list[str], series: list[tuple[str, str, list[float | Non
     # Explicit handles: a series drawn with no bars at all (every value 0) would get a wrong swatch.
     handles = [Patch(color=colour, label=name) for name, colour, _ in series]
     axis.legend(
-        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=3, fontsize=8, frameon=False
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=8, frameon=False
     )
     axis.set_yticks(list(positions))
     axis.set_yticklabels(labels, fontsize=8)
@@ -53,16 +53,26 @@ def _bars(axis, labels: list[str], series: list[tuple[str, str, list[float | Non
 
 
 def write_chart(outcomes: Sequence[QueryOutcome], latency_ms: float, path: Path) -> None:
-    """Requests (left) and time (right) per query: ours, the lower bound, the baseline."""
+    """Requests (left) and time (right) per query: ours, the lower bound, both baselines."""
     labels = [f"{n}. {o.key}" for n, o in enumerate(outcomes, 1)]
-    requests = [
+    requests: list[tuple[str, str, list[float | None]]] = [
         ("bitbucket-sql", OURS, [o.ours.requests if o.ours else None for o in outcomes]),
         ("lower bound", BOUND, [float(o.bound.requests) for o in outcomes]),
+        (
+            "tuned script (requests, 8 threads)",
+            TUNED,
+            [o.tuned.requests if o.tuned else None for o in outcomes],
+        ),
         ("atlassian-python-api", BASELINE, [o.baseline.requests if o.baseline else None for o in outcomes]),
     ]
-    times = [
+    times: list[tuple[str, str, list[float | None]]] = [
         ("bitbucket-sql", OURS, [o.ours.wall_s if o.ours else None for o in outcomes]),
         ("latency bound", BOUND, [o.bound.latency_s(latency_ms) for o in outcomes]),
+        (
+            "tuned script (requests, 8 threads)",
+            TUNED,
+            [o.tuned.wall_s if o.tuned else None for o in outcomes],
+        ),
         ("atlassian-python-api", BASELINE, [o.baseline.wall_s if o.baseline else None for o in outcomes]),
     ]
     figure, (left, right) = plt.subplots(1, 2, figsize=(14, 0.45 * len(outcomes) + 2.5), sharey=True)

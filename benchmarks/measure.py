@@ -16,7 +16,8 @@ class SideResult:
     ``requests`` is what the client counted, ``emulator_requests`` what the server counted; the
     harness fails when they differ. ``rows_fetched`` counts API items transferred (every element
     of ``values`` plus every single-object GET), ``rows_returned`` the rows of the answer.
-    ``local_s`` is wall time not spent waiting for HTTP.
+    ``local_s`` is wall time during which no HTTP request of this side was in flight (see
+    :mod:`benchmarks.http_wait`), measured the same way on every side.
     """
 
     requests: int
@@ -45,10 +46,15 @@ class QueryOutcome:
     baseline_error: str | None = None
     difference: Difference | None = None
     connection_options: str = ""
+    tuned: SideResult | None = None
+    tuned_error: str | None = None
+    tuned_difference: Difference | None = None
+    repeat: bool = False  # answered from the cache: reported apart, never in the totals
+    outlier: bool = False
 
     @property
     def answers_differ(self) -> bool:
-        return bool(self.difference)
+        return bool(self.difference) or bool(self.tuned_difference)
 
 
 @dataclass
@@ -61,6 +67,7 @@ class RunSettings:
     max_concurrency: int
     seed: int
     baseline: bool
+    tuned: bool = True
     emulator_start_s: float = 0.0
     emulator_counts: dict[str, int] = field(default_factory=dict)
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from benchmarks.harness import problems, run_suite
 from benchmarks.measure import QueryOutcome, RunSettings, ScalingPoint
-from benchmarks.queries import QUERIES_BY_KEY, SCALING_KEYS, SCALING_REPOSITORY, select_queries
+from benchmarks.process import ProcessFigures, run_scenarios
+from benchmarks.queries import QUERIES_BY_KEY, SCALING_KEYS, SCALING_REPOSITORY, select_queries, unsupported
 from benchmarks.report import render_report
 from benchmarks.scope import WORKSPACE, Scope, choose_scope
 
@@ -43,7 +44,13 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown report (chart: .png beside it)"
     )
-    parser.add_argument("--no-baseline", action="store_true", help="skip the atlassian-python-api baseline")
+    parser.add_argument("--no-baseline", action="store_true", help="skip both hand-written baselines")
+    parser.add_argument(
+        "--no-process",
+        action="store_true",
+        help="skip the whole-process scenarios (start-up, refresh, memory)",
+    )
+    parser.add_argument("--process-runs", type=int, default=5, help="runs per start-up figure (median)")
     parser.add_argument(
         "--scaling", action="store_true", help="also run three queries at small, medium, large"
     )
@@ -89,8 +96,20 @@ def data_counts(store: Any, workspace: str) -> dict[str, int]:
     return {f"{what} in `{workspace}`": n for what, n in counts.items()}
 
 
-def run_main(arguments: argparse.Namespace) -> tuple[list[QueryOutcome], RunSettings, Scope]:
+def run_main(
+    arguments: argparse.Namespace,
+) -> tuple[list[QueryOutcome], RunSettings, Scope, ProcessFigures | None, list[str]]:
     from bitbucket_sql.emulator import run_emulator
+
+    notes: list[str] = []
+    selected = []
+    for query in arguments.selected:
+        reason = unsupported(query)
+        if reason:
+            notes.append(f"`{query.key}` was not run: {reason}.")
+            log(f"skipping {query.key}: {reason}")
+        else:
+            selected.append(query)
 
     log(f"generating the {arguments.scale} data set (seed {arguments.seed}) ...")
     store, scope, prepared_s = prepare_store(arguments.scale, arguments.seed)
@@ -114,13 +133,17 @@ def run_main(arguments: argparse.Namespace) -> tuple[list[QueryOutcome], RunSett
     ) as emulator:
         outcomes = run_suite(
             emulator,
-            arguments.selected,
+            selected,
             scope,
             with_baseline=not arguments.no_baseline,
             max_concurrency=arguments.max_concurrency,
             log=log,
         )
-    return outcomes, settings, scope
+        process = None
+        if not arguments.no_process:
+            log("whole-process scenarios ...")
+            process = run_scenarios(emulator, scope, log=log, repeats=arguments.process_runs)
+    return outcomes, settings, scope, process, notes
 
 
 def _memory_mib(field: str) -> float | None:
@@ -227,6 +250,8 @@ def write_outputs(
     scope: Scope,
     scaling: list[ScalingPoint],
     argv: Sequence[str] | None,
+    process: ProcessFigures | None = None,
+    notes: Sequence[str] = (),
 ) -> None:
     output: Path = arguments.output
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -235,10 +260,10 @@ def write_outputs(
     if not arguments.no_chart:
         from benchmarks.chart import write_chart, write_scaling_chart
 
-        write_chart(outcomes, settings.latency_ms, chart_path)
+        write_chart([o for o in outcomes if not o.repeat], settings.latency_ms, chart_path)
         if scaling:
             write_scaling_chart(scaling, scaling_chart_path)
-    notes = [f"Scope of the questions: {scope.describe()}."]
+    notes = [f"Scope of the questions: {scope.describe()}.", *notes]
     text = render_report(
         outcomes,
         settings,
@@ -247,20 +272,35 @@ def write_outputs(
         scaling=scaling,
         scaling_chart_name=scaling_chart_path.name if scaling and not arguments.no_chart else None,
         notes=notes,
+        process=process,
     )
-    from benchmarks.server_load import keep_section  # its own section, written by its own run
-
-    output.write_text(keep_section(output, text), encoding="utf-8")
+    output.write_text(keep_other_sections(output, text), encoding="utf-8")
     log(f"wrote {output}" + ("" if arguments.no_chart else f" and {chart_path.name}"))
+
+
+#: Where the sections written by other benchmarks (server load, writes, sync) start; this run keeps
+#: everything from there to the end of the file as it is.
+OTHER_SECTIONS_START = "<!-- server-load:start -->"
+
+
+def keep_other_sections(path: Path, new_text: str) -> str:
+    """``new_text`` plus the other benchmarks' sections of the file it replaces."""
+    if not path.exists():
+        return new_text
+    old = path.read_text(encoding="utf-8")
+    at = old.find(OTHER_SECTIONS_START)
+    if at < 0 or OTHER_SECTIONS_START in new_text:
+        return new_text
+    return new_text.rstrip("\n") + "\n\n" + old[at:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     arguments = parse_arguments(argv)
-    outcomes, settings, scope = run_main(arguments)
+    outcomes, settings, scope, process, notes = run_main(arguments)
     scaling = run_scaling(arguments) if arguments.scaling else []
-    write_outputs(arguments, outcomes, settings, scope, scaling, argv)
-    found = problems(outcomes)
+    write_outputs(arguments, outcomes, settings, scope, scaling, argv, process, notes)
+    found = problems(outcomes) + (process.errors if process is not None else [])
     if found:
         log("\nBENCHMARK FAILED:")
         for problem in found:

@@ -96,17 +96,25 @@ class Bound:
     rounds: int
     explanation: str
     rows_in_scope: int = 0  # API items in the collections the question reads (for the scaling table)
+    rows_needed: int | None = None  # fewest API items a client must transfer, where computed
 
     def latency_s(self, latency_ms: float) -> float:
         return self.rounds * latency_ms / 1000.0
 
 
-def bound_of(plan: RequestPlan, explanation: str, connections: int, rows_in_scope: int = 0) -> Bound:
+def bound_of(
+    plan: RequestPlan,
+    explanation: str,
+    connections: int,
+    rows_in_scope: int = 0,
+    rows_needed: int | None = None,
+) -> Bound:
     return Bound(
         requests=plan.requests,
         rounds=plan.rounds(connections),
         explanation=explanation,
         rows_in_scope=rows_in_scope,
+        rows_needed=rows_needed,
     )
 
 

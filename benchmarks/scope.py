@@ -33,6 +33,7 @@ class Scope:
     commits_end: dt.date
     top_n: int = 20  # rows for "recent" questions about one repository
     everywhere_n: int = 10  # rows for the LIMIT question across every repository
+    pr_ids: tuple[int, ...] = (1, 2, 3)  # pull request ids asked for in every repository
 
     def describe(self) -> str:
         return (
