@@ -28,7 +28,7 @@ QUESTIONS = (
     "open pull requests by author and age", "merged per week", "time to merge", "review load",
     "unnesting participants", "failed pipelines on main", "deployment frequency", "stale branches",
     "repositories without branch restrictions", "admins per repository", "still use image",
-    "runners that are offline",
+    "runners that are offline", "security scan failed",
 )  # fmt: skip
 
 
