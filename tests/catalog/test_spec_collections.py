@@ -101,6 +101,9 @@ def test_every_collection_is_a_table_or_excluded_with_a_reason(path: str) -> Non
         assert not tables, f"{path} is excluded ({EXCLUDED[path]}) yet {tables} read it: drop the exclusion"
         return
     assert tables, f"{path} (a current collection) has no table: add one, or exclude it here with the reason"
+    if not collections()[path].get("deprecated"):
+        live = [table.name for table in all_tables() if table.name in tables and not table.removed]
+        assert live, f"{path} is current, yet only removed tables ({tables}) read it"
 
 
 def test_every_exclusion_is_a_collection_of_the_spec() -> None:
