@@ -99,6 +99,10 @@ class TTLCache(Generic[V]):
         """Release the entries (the connection is closing)."""
         self.clear()
 
+    def prefetch(self, keys: list[Any]) -> None:
+        """Called with every key of a scan's requests before they are looked up one by one: the
+        persistent cache refreshes its stale entries concurrently here; nothing to do in memory."""
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)

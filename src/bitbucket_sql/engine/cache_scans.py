@@ -26,6 +26,7 @@ costs requests: the query goes to Bitbucket as without a cache.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ import threading
 import warnings
 import zlib
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +221,37 @@ class PersistentScanCache(TTLCache[list[Any]]):
 
     def __len__(self) -> int:
         return sum(status.entries for status in self.store.status())
+
+    def prefetch(self, keys: list[Any]) -> None:
+        """Refresh the stale entries of a scan's requests concurrently (one scope each), so that a
+        refresh of 100 repositories takes the time of MaxConcurrency rounds, not of 100 requests.
+        The requests run in copies of the caller's context: the query's accounting sees them."""
+        if not self.enabled or self.client is None:
+            return
+        try:
+            stale = [entry for key in keys if isinstance(key, ScanKey) and (entry := self._stale(key)) is not None]
+        except (sqlite3.Error, OSError, ValueError, zlib.error):
+            return
+        if len(stale) < 2:
+            return  # one refresh runs in get() as it would here
+        workers = max(1, min(len(stale), int(getattr(getattr(self.client, "settings", None), "max_concurrency", 8))))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bbsql-refresh") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, self._refresh, entry) for entry in stale]
+            for future in futures:
+                future.result()
+
+    def _stale(self, key: ScanKey) -> Entry | None:
+        """The entry answering ``key`` if it is past the TTL and refreshable (None if fresh or absent)."""
+        wanted = dict(key.params).get("fields")
+        for candidate in self._candidates(key):
+            entry = self.store.get(self._hash(candidate))
+            if entry is None or entry.identity != self.identity or not _covers(entry, wanted, key):
+                continue
+            if now() - entry.checked_at < self.ttl:
+                return None
+            if entry.complete and refresh.refreshable(entry.table):
+                return entry
+        return None
 
     # --- lookup -----------------------------------------------------------------------------------
     def _lookup(self, key: ScanKey) -> list[Any] | None:

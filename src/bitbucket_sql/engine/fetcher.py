@@ -487,9 +487,10 @@ class Fetcher:
             pagelen = plan.table.max_pagelen
         remaining = limit if (limit is not None and plan.any_rows) else None
         pending: list[tuple[int, _Request, Any]] = []
-        for index, request in enumerate(requests):
-            key = scan_key(plan, request.path, request.params, pagelen if request.kind == "list" else None, limit,
-                           request.kind, one_page=one_page)
+        keys = [scan_key(plan, request.path, request.params, pagelen if request.kind == "list" else None, limit,
+                         request.kind, one_page=one_page) for request in requests]
+        self.scan_cache.prefetch(keys)  # a persistent cache refreshes its stale entries concurrently
+        for index, (request, key) in enumerate(zip(requests, keys, strict=True)):
             cached = self.scan_cache.get(key)
             if cached is not None:
                 report.cache_hits += 1
