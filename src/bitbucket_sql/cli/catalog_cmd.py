@@ -58,8 +58,14 @@ COLUMN_LISTING = ("name", "type", "description", "pushdown", "writes")
 
 
 def column_rows(table: Any) -> list[tuple[str, str, str, str, str]]:
-    """One row per column of ``table``: name, type, description, pushdown, how writes may set it."""
-    return [(c.name, c.type, c.description, pushdown_of(table, c), table.write_access(c.name)) for c in table.columns]
+    """One row per column of ``table``: name, type, description, pushdown, how writes may set it.
+
+    Write-only columns (a webhook's secret) come last, marked so: writes accept them, reads never
+    return them (they are not in SELECT *)."""
+    rows = [(c.name, c.type, c.description, pushdown_of(table, c), table.write_access(c.name)) for c in table.columns]
+    rows += [(f.column, f.type or "VARCHAR", f.description, "not readable (write-only)",
+              f"{table.write_access(f.column)} (write-only)") for f in table.write_only_fields()]
+    return rows
 
 
 def pushdown_of(table: Any, column: Any) -> str:

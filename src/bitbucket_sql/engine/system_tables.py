@@ -53,8 +53,9 @@ SYS_TABLECOLUMNS = SystemTable(
      ("Ordinal", "BIGINT"), ("IsNullable", "BOOLEAN"), ("IsKey", "BOOLEAN"), ("IsReadOnly", "BOOLEAN"),
      ("IsFilterable", "BOOLEAN"), ("FilterOperators", "VARCHAR"), ("FilterParameter", "VARCHAR"),
      ("IsSortable", "BOOLEAN"), ("IsPathKey", "BOOLEAN"), ("ApiField", "VARCHAR"), ("IsRequired", "BOOLEAN"),
-     ("WriteOperations", "VARCHAR")),
-    description="Columns of every table: types, descriptions, keys, API filter operators and sorting.",
+     ("WriteOperations", "VARCHAR"), ("IsWriteOnly", "BOOLEAN")),
+    description="Columns of every table: types, descriptions, keys, API filter operators and sorting; "
+                "write-only columns (IsWriteOnly: accepted by INSERT/UPDATE, never read back) come last.",
 )
 SYS_PROCEDURES = SystemTable(
     "sys_procedures",
@@ -142,7 +143,17 @@ def sys_column_rows(schemas: Sequence[str | None], tables: Sequence[TableDef]) -
                 not table.writable_kinds(column.name),
                 bool(operators), ",".join(operators) or None, column.param, column.sortable,
                 column.name in key_columns, column.bbql_field, table.required_for_insert(column.name),
-                ",".join(table.writable_kinds(column.name)) or None,
+                ",".join(table.writable_kinds(column.name)) or None, False,
+            ))
+        # Columns writes accept and the API never returns (a webhook's secret): listed so tools and
+        # people see them, flagged IsWriteOnly; they are not columns of the table's rows (SELECT *).
+        for ordinal, write_field in enumerate(table.write_only_fields(), start=len(table.columns) + 1):
+            rows.append((
+                CATALOG_NAME, schema, table.name, write_field.column, write_field.type or "VARCHAR",
+                write_field.description or "Write-only: accepted by writes, never returned by Bitbucket",
+                ordinal, not write_field.required, False, False, False, None, None, False, False, None,
+                table.required_for_insert(write_field.column),
+                ",".join(table.writable_kinds(write_field.column)) or None, True,
             ))
     return rows
 
