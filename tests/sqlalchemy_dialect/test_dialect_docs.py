@@ -1,6 +1,7 @@
 """docs/sqlalchemy.md runs as printed: its ```python blocks, in order, as one session.
 
-The documented emulator address ``127.0.0.1:7990`` becomes the test emulator's.
+The documented emulator address ``127.0.0.1:7990`` becomes a fresh test emulator's (the writes
+section changes its data, so it is not the session-wide one).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 from dialect_helpers import require_module
 
+from bitbucket_sql.emulator import run_emulator
+
 require_module("sqlalchemy", "sqlalchemy")
 require_module("pandas", "pandas")
 
@@ -21,13 +24,13 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "sqlalchemy.md"
 _PYTHON_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
-def test_every_python_example_runs(emulator: Any) -> None:
-    address = urlsplit(emulator.base_url).netloc
+def test_every_python_example_runs() -> None:
     blocks = _PYTHON_BLOCK.findall(DOC.read_text(encoding="utf-8"))
     assert len(blocks) >= 5
     namespace: dict[str, Any] = {}
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    with run_emulator(scale="tiny", seed=1) as emulator, contextlib.redirect_stdout(printed):
+        address = urlsplit(emulator.base_url).netloc
         for number, block in enumerate(blocks, start=1):
             code = compile(
                 block.replace("127.0.0.1:7990", address), f"docs/sqlalchemy.md python block {number}", "exec"
@@ -35,4 +38,4 @@ def test_every_python_example_runs(emulator: Any) -> None:
             exec(code, namespace)  # noqa: S102 - the documentation's own examples
     output = printed.getvalue()
     assert "demo-api-token" not in output and ":***@" in output
-    assert "['acme']" in output and "read-only" in output
+    assert "['acme']" in output and "acme True True" in output

@@ -58,11 +58,14 @@ def test_read_sql_table_reflects_then_reads_the_whole_table(engine: Any, emulato
     assert sorted(frame["slug"]) == sorted(row[columns.index("slug")] for row in expected)
 
 
-def test_to_sql_says_the_driver_is_read_only(engine: Any, emulator: Any) -> None:
+def test_to_sql_names_what_is_missing_and_sends_nothing(engine: Any, emulator: Any) -> None:
+    """A frame that cannot become rows (a required column missing, a table that does not exist) is
+    refused before any request (writes that succeed: test_dialect_writes.py)."""
     frame = pandas.DataFrame({"title": ["new"]})
     emulator.reset_stats()
-    for name in ("pull_requests", "my_new_table"):
-        # pandas wraps the dialect's CompileError in its own DatabaseError (for the existing table)
-        with pytest.raises((sqlalchemy.exc.CompileError, pandas.errors.DatabaseError), match="read-only"):
-            frame.to_sql(name, engine, if_exists="append", index=False)
-    assert emulator.stats()["total"] == 0
+    # pandas wraps the driver's error in its own DatabaseError
+    with pytest.raises(pandas.errors.DatabaseError, match="repository.*required to create a row"):
+        frame.to_sql("pull_requests", engine, if_exists="append", index=False)
+    with pytest.raises(sqlalchemy.exc.CompileError, match="CREATE TABLE my_new_table.*no table 'my_new_table'"):
+        frame.to_sql("my_new_table", engine, if_exists="append", index=False)
+    assert emulator.write_requests() == {}

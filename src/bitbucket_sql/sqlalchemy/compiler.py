@@ -3,8 +3,10 @@
 SQLAlchemy's generic compiler already writes most of it (``LIMIT ? OFFSET ?``, ``count(*)``,
 ``CAST``, ``IN (?, ?)``); the differences are DuckDB's: ``ILIKE`` (which the engine pushes
 like ``LIKE``, where the generic ``lower(x) LIKE lower(y)`` would stay local), ``//`` and ``/``,
-regular expressions, JSON paths, type names. Writes and DDL are refused at compile time with a
-message saying why, before anything is sent.
+regular expressions, JSON paths, type names. INSERT, UPDATE and DELETE (with RETURNING) compile
+as the generic compiler writes them, which the engine's writes accept (docs/writing.md); DDL is
+refused at compile time with a message saying why, before anything is sent: the tables are
+Bitbucket's.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.sql import compiler, sqltypes
 
-WRITES_UNSUPPORTED = (
-    "bitbucket-sql is read-only for now: the engine answers SELECT queries only, so "
-    "{statement} cannot be run (see docs/sqlalchemy.md). Change data with the Bitbucket web UI or API."
+DDL_UNSUPPORTED = (
+    "bitbucket-sql cannot run {statement}: its tables are Bitbucket's resources, defined by the catalog, "
+    "so none can be created, dropped or altered. Write rows into an existing table with INSERT, UPDATE "
+    "and DELETE (DataFrame.to_sql(..., if_exists='append', index=False)); see docs/sqlalchemy.md."
 )
 
 #: DuckDB's reserved keywords (``SELECT keyword_name FROM duckdb_keywords() WHERE
@@ -35,16 +38,7 @@ RESERVED_WORDS = {
 
 
 class BitbucketCompiler(compiler.SQLCompiler):
-    """SELECTs in DuckDB's spelling; INSERT, UPDATE and DELETE refused with a clear error."""
-
-    def visit_insert(self, insert_stmt: Any, *args: Any, **kw: Any) -> str:
-        raise exc.CompileError(WRITES_UNSUPPORTED.format(statement="INSERT"))
-
-    def visit_update(self, update_stmt: Any, *args: Any, **kw: Any) -> str:
-        raise exc.CompileError(WRITES_UNSUPPORTED.format(statement="UPDATE"))
-
-    def visit_delete(self, delete_stmt: Any, *args: Any, **kw: Any) -> str:
-        raise exc.CompileError(WRITES_UNSUPPORTED.format(statement="DELETE"))
+    """SELECTs in DuckDB's spelling; INSERT, UPDATE and DELETE as the generic compiler writes them."""
 
     def visit_ilike_op_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
         return self._escaped(binary, "ILIKE", **kw)
@@ -145,16 +139,22 @@ class BitbucketDDLCompiler(compiler.DDLCompiler):
     """No DDL: the tables are Bitbucket's, defined by the catalog."""
 
     def visit_create_table(self, create: Any, *args: Any, **kw: Any) -> str:
-        raise exc.CompileError(WRITES_UNSUPPORTED.format(statement=f"CREATE TABLE {create.element.name}"))
+        from bitbucket_sql.sqlalchemy.reflection import reflected_table
+
+        name = create.element.name
+        message = DDL_UNSUPPORTED.format(statement=f"CREATE TABLE {name}")
+        if reflected_table(name) is None:
+            message += f" There is no table {name!r}; `bbsql tables` lists them."
+        raise exc.CompileError(message)
 
     def visit_drop_table(self, drop: Any, *args: Any, **kw: Any) -> str:
-        raise exc.CompileError(WRITES_UNSUPPORTED.format(statement=f"DROP TABLE {drop.element.name}"))
+        raise exc.CompileError(DDL_UNSUPPORTED.format(statement=f"DROP TABLE {drop.element.name}"))
 
     def visit_create_index(self, create: Any, *args: Any, **kw: Any) -> str:
-        raise exc.CompileError(WRITES_UNSUPPORTED.format(statement="CREATE INDEX"))
+        raise exc.CompileError(DDL_UNSUPPORTED.format(statement="CREATE INDEX"))
 
     def visit_drop_index(self, drop: Any, *args: Any, **kw: Any) -> str:
-        raise exc.CompileError(WRITES_UNSUPPORTED.format(statement="DROP INDEX"))
+        raise exc.CompileError(DDL_UNSUPPORTED.format(statement="DROP INDEX"))
 
 
 class BitbucketTypeCompiler(compiler.GenericTypeCompiler):

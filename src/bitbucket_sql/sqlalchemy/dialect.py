@@ -8,6 +8,7 @@ request (:mod:`.reflection`); queries compile to DuckDB-flavoured SQL with ``?``
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from sqlalchemy import exc
@@ -29,6 +30,20 @@ from bitbucket_sql.sqlalchemy.url import connection_properties
 AUTOCOMMIT = "AUTOCOMMIT"
 
 
+class WritesAppliedWarning(UserWarning):
+    """A rollback after writes: they were applied when they ran and stay applied."""
+
+
+class BitbucketExecutionContext(default.DefaultExecutionContext):
+    """Keeps the driver's rowcount of every write, INSERT included (SQLAlchemy reads it only for
+    UPDATE and DELETE, after closing the cursor of an INSERT), so ``result.rowcount`` and
+    ``DataFrame.to_sql``'s answer are the rows Bitbucket created."""
+
+    def post_exec(self) -> None:
+        if self.is_crud and self._rowcount is None:
+            self._rowcount = self.cursor.rowcount
+
+
 class BitbucketDialect(default.DefaultDialect):
     """``bitbucket://user:token@host/workspace?Property=value`` (see docs/sqlalchemy.md)."""
 
@@ -37,6 +52,7 @@ class BitbucketDialect(default.DefaultDialect):
     supports_statement_cache = True
 
     statement_compiler = BitbucketCompiler
+    execution_ctx_cls = BitbucketExecutionContext
     ddl_compiler = BitbucketDDLCompiler
     type_compiler_cls = BitbucketTypeCompiler
     preparer = BitbucketIdentifierPreparer
@@ -55,16 +71,21 @@ class BitbucketDialect(default.DefaultDialect):
     div_is_floordiv = False
     max_identifier_length = 255
 
-    # a read-only driver: no writes, sequences, RETURNING, server-side cursors or rowcounts of writes
+    # writes (docs/writing.md): INSERT/UPDATE/DELETE with RETURNING (the ORM reads back what
+    # Bitbucket set: ids, timestamps), multi-row VALUES, rowcounts the engine counts; no DDL,
+    # sequences, DEFAULT VALUES or server-side cursors
+    insert_returning = True
+    update_returning = True
+    delete_returning = True
     supports_alter = False
     supports_sequences = False
     supports_default_values = False
     supports_default_metavalue = False
     supports_empty_insert = False
-    supports_multivalues_insert = False
+    supports_multivalues_insert = True
     supports_server_side_cursors = False
-    supports_sane_rowcount = False
-    supports_sane_multi_rowcount = False
+    supports_sane_rowcount = True
+    supports_sane_multi_rowcount = True
     postfetch_lastrowid = False
     use_insertmanyvalues = False
 
@@ -98,11 +119,25 @@ class BitbucketDialect(default.DefaultDialect):
     def get_isolation_level_values(self, dbapi_connection: DBAPIConnection) -> list[Any]:
         return [AUTOCOMMIT]
 
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        """Rollback cannot undo writes (Bitbucket has no transactions): a warning, not an error.
+
+        SQLAlchemy rolls back on its own (a pooled connection returned, a ``begin()`` block that
+        failed); the driver's NotSupportedError there would hide the statement's own error. The
+        warning says the writes stay, as the driver's error would.
+        """
+        from bitbucket_sql.dbapi import NotSupportedError
+
+        try:
+            dbapi_connection.rollback()
+        except NotSupportedError as error:
+            warnings.warn(str(error), WritesAppliedWarning, stacklevel=2)
+
     def set_isolation_level(self, dbapi_connection: DBAPIConnection, level: Any) -> None:
         if level != AUTOCOMMIT:
             raise exc.ArgumentError(
-                f"isolation level {level!r} is not available: bitbucket-sql only reads, and every "
-                f"statement sees Bitbucket's current state ({AUTOCOMMIT})"
+                f"isolation level {level!r} is not available: Bitbucket has no transactions, every "
+                f"statement reads its current state and every write is applied when it runs ({AUTOCOMMIT})"
             )
 
     def is_disconnect(self, e: Exception, connection: Any, cursor: Any) -> bool:

@@ -51,10 +51,22 @@ def reflected_table(name: str) -> TableDef | None:
     return table if table is not None and table.removed is None else None
 
 
+#: How reflection marks what Bitbucket sets (see :func:`columns`).
+SET_BY_BITBUCKET = "set by Bitbucket"
+WORKSPACE_DEFAULT = "the connection's Workspace (or the table's schema)"
+
+
 def columns(table: TableDef) -> list[dict[str, Any]]:
-    """``Inspector.get_columns`` rows: primary key columns are NOT NULL, the others nullable."""
-    return [
-        {
+    """``Inspector.get_columns`` rows: primary key columns are NOT NULL, the others nullable.
+
+    On a writable table, a column no write can set (an id, ``created_on``, links) is *computed*
+    (by Bitbucket), and ``workspace`` has a server default (the schema's workspace): SQLAlchemy
+    then leaves them out of INSERT and UPDATE, and the ORM reads them back with RETURNING after
+    a flush, instead of sending NULL for them (which the engine would refuse as read-only).
+    """
+    rows = []
+    for column in table.columns:
+        row: dict[str, Any] = {
             "name": column.name,
             "type": sqlalchemy_type(column.type),
             "nullable": column.name not in table.primary_key,
@@ -62,8 +74,12 @@ def columns(table: TableDef) -> list[dict[str, Any]]:
             "autoincrement": False,
             "comment": column.description or None,
         }
-        for column in table.columns
-    ]
+        if table.operations and not table.writable_kinds(column.name):
+            row["computed"] = {"sqltext": SET_BY_BITBUCKET, "persisted": True}
+        elif table.operations and column.name == "workspace":
+            row["default"] = WORKSPACE_DEFAULT
+        rows.append(row)
+    return rows
 
 
 def primary_key(table: TableDef) -> dict[str, Any]:
