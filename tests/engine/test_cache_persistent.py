@@ -81,6 +81,22 @@ def test_other_columns_and_narrower_filters_are_answered_from_cached_rows(emulat
         assert rows == _cold(emulator, sql), sql
 
 
+def test_objects_by_id_are_answered_from_a_cached_listing(emulator: Any, tmp_path: Path) -> None:
+    listed, _, _ = _run(emulator, tmp_path, "SELECT uuid, build_number FROM pipelines WHERE repository = 'api'")
+    uuids = [row[0] for row in listed[:3]]
+    assert len(uuids) == 3
+    for sql in (
+        f"SELECT uuid, state_name FROM pipelines WHERE repository = 'api' AND uuid = '{uuids[0]}'",
+        f"SELECT uuid, created_on FROM pipelines WHERE repository = 'api' AND uuid IN ('{uuids[1]}', '{uuids[2]}')",
+    ):
+        rows, requests, _ = _run(emulator, tmp_path, sql)
+        assert requests == 0, sql
+        assert rows == _cold(emulator, sql) and rows
+    missing = "SELECT uuid FROM pipelines WHERE repository = 'api' AND uuid = '{00000000-0000-0000-0000-000000000000}'"
+    rows, requests, _ = _run(emulator, tmp_path, missing)
+    assert rows == [] and requests > 0  # an id the listing lacks is asked of Bitbucket
+
+
 def test_memory_and_off_do_not_outlive_the_connection(emulator: Any, tmp_path: Path) -> None:
     sql = "SELECT slug FROM repositories"
     for mode in ("memory", "off"):

@@ -39,6 +39,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from bitbucket_sql.api.errors import BitbucketError, ConfigurationError
 from bitbucket_sql.catalog import registry
@@ -267,7 +268,35 @@ class PersistentScanCache(TTLCache[list[Any]]):
                 with self._stats_lock:
                     self.widened += 1
             return items
+        if key.kind == "get":
+            return self._from_listing(key)
         return None
+
+    def _from_listing(self, key: ScanKey) -> list[Any] | None:
+        """A GET of one object (``id IN (...)``) answered from a cached complete listing of its
+        collection that holds it. An id the listing lacks is asked of Bitbucket, so a missing key
+        is still reported as the fetch reports it."""
+        table = registry.get_table(key.table)
+        if table is None or not table.get_path or not table.get_key or table.get_path.rsplit("/", 1)[0] != table.path:
+            return None
+        column = table.column(table.get_key[0])
+        if column is None or not column.path or "." in column.path:
+            return None
+        parent, _, wanted = key.path.rpartition("/")
+        plain = {name: tuple(values) if len(values) > 1 else values[0] for name, values in table.fixed_params}
+        listing = ScanKey("list", parent, tuple(sorted(plain.items())), None, None, table.name, True)
+        entry = self.store.get(self._hash(listing))
+        if entry is None or entry.identity != self.identity or entry.fields != whole_fields(table.name, "list"):
+            return None
+        if now() - entry.checked_at >= self.ttl:
+            return None
+        found = [item for item in entry.items
+                 if isinstance(item, dict) and unquote(str(item.get(column.path))) == unquote(wanted)]
+        if len(found) != 1:
+            return None
+        with self._stats_lock:
+            self.widened += 1
+        return found
 
     def _candidates(self, key: ScanKey) -> list[ScanKey]:
         """The key itself, then (if widenable) complete listings of the same path that hold its rows:
