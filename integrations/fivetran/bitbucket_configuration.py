@@ -15,11 +15,12 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bitbucket_sql.api.errors import ConfigurationError
 from bitbucket_sql.api.settings import DEFAULT_BASE_URL, ConnectionSettings, parse_connection_string
+from bitbucket_sql.sync.policy import parse_duration
 
 #: auth_method value -> the API client's AuthScheme, and the keys it needs.
 AUTH_METHODS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -42,6 +43,8 @@ KEYS: dict[str, str] = {
     "tables": "table names to copy, comma-separated (default: every table the sync core copies)",
     "repositories": "repository slugs to copy, comma-separated (default: every repository)",
     "max_requests": "most API requests one sync may make; the sync checkpoints and stops there (default: no cap)",
+    "full_refresh_every": "list the per-repository settings tables again only when their last refresh is this "
+    "old, e.g. 6h or 1d (default: on every sync)",
 }
 
 SECRET_KEYS = frozenset({"api_token", "access_token", "client_secret"})
@@ -67,6 +70,7 @@ class ConnectorConfiguration:
     since: datetime | None
     max_requests: int | None
     settings: ConnectionSettings
+    full_refresh_every: timedelta | None = None
 
 
 def parse_configuration(configuration: Mapping[str, Any] | None) -> ConnectorConfiguration:
@@ -81,6 +85,7 @@ def parse_configuration(configuration: Mapping[str, Any] | None) -> ConnectorCon
         since=_start_date(values.get("start_date")),
         max_requests=_positive_int(values, "max_requests"),
         settings=_connection_settings(values),
+        full_refresh_every=_duration(values, "full_refresh_every"),
     )
 
 
@@ -169,6 +174,18 @@ def _positive_int(values: Mapping[str, str], key: str) -> int | None:
             key, f"{text!r} is not a positive whole number", 'Write a number of requests, e.g. "900"'
         )
     return int(text)
+
+
+def _duration(values: Mapping[str, str], key: str) -> timedelta | None:
+    text = values.get(key)
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise ConnectorConfigurationError(
+            key, f"{text!r} is not a duration", 'Write hours or days, e.g. "6h" or "1d" (or "1h30m")'
+        ) from None
 
 
 def _auth_method(values: Mapping[str, str]) -> str:

@@ -166,6 +166,7 @@ def update(configuration: dict, state: dict) -> None:
                 since=config.since,
                 repositories=list(config.repositories) if config.repositories else None,
                 max_requests=config.max_requests,
+                full_refresh_every=config.full_refresh_every,
             ):
                 columns = json_columns.get(batch.table, set())
                 for row in batch.upserts:

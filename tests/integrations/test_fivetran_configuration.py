@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -49,6 +49,7 @@ def test_the_shipped_example_is_valid_and_points_at_the_local_emulator() -> None
     assert config.settings.base_url == "http://127.0.0.1:7990/2.0"
     # blank optional keys (as Fivetran's form sends them) mean "not set"
     assert (config.tables, config.repositories, config.since, config.max_requests) == (None, None, None, None)
+    assert config.full_refresh_every is None
 
 
 def test_api_token_configuration_becomes_basic_auth_settings_and_lists() -> None:
@@ -60,6 +61,7 @@ def test_api_token_configuration_becomes_basic_auth_settings_and_lists() -> None
             "repositories": "api,web",
             "start_date": "2025-03-01",
             "max_requests": "900",
+            "full_refresh_every": "6h",
         }
     )
     assert config.workspaces == ("acme", "widgets")
@@ -67,6 +69,7 @@ def test_api_token_configuration_becomes_basic_auth_settings_and_lists() -> None
     assert config.repositories == ("api", "web")
     assert config.since == datetime(2025, 3, 1, tzinfo=UTC)
     assert config.max_requests == 900
+    assert config.full_refresh_every == timedelta(hours=6)
     settings = config.settings
     assert (settings.auth_scheme, settings.user, settings.api_token) == (
         "APIToken",
@@ -110,6 +113,7 @@ def test_start_date_accepts_an_iso_timestamp() -> None:
         ({**API_TOKEN, "base_url": "ftp://example.com/2.0"}, "base_url", "http(s) URL"),
         ({**API_TOKEN, "start_date": "last tuesday"}, "start_date", "YYYY-MM-DD"),
         ({**API_TOKEN, "max_requests": "0"}, "max_requests", "positive whole number"),
+        ({**API_TOKEN, "full_refresh_every": "daily"}, "full_refresh_every", "6h"),
         ({**API_TOKEN, "max_requests": 900}, "max_requests", "must be a string"),
         ({**API_TOKEN, "tables": " , "}, "tables", "names nothing"),
     ],

@@ -106,6 +106,9 @@ def _settings_for(connection: str | None, profile: str | None, demo: bool, scale
 @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Append a JSON-lines run log to FILE ('-' for stdout).")
 @click.option("--schedule", metavar="INTERVAL", help="Sync again every INTERVAL (15m, 1h) until interrupted.")
+@click.option("--full-refresh-every", metavar="INTERVAL",
+              help="List the per-repository settings tables (permissions, webhooks, restrictions...) again only "
+              "when their last refresh is this old (6h, 1d); default: on every sync.")
 @click.option("--checkpoint-rows", type=click.IntRange(min=1), default=20_000, show_default=True, metavar="N",
               help="Load and save the state at least every N rows.")
 @click.option("--checkpoint-seconds", type=click.FloatRange(min=0), default=30.0, show_default=True, metavar="S",
@@ -126,6 +129,7 @@ def sync(
     spend_rate_limit: bool,
     log_file: Path | None,
     schedule: str | None,
+    full_refresh_every: str | None,
     checkpoint_rows: int,
     checkpoint_seconds: float,
 ) -> None:
@@ -137,12 +141,14 @@ def sync(
       bbsql sync -c "$CONN" --to bitbucket.duckdb --tables pull_requests,pipelines
       bbsql sync -c "$CONN" --to postgresql://me@db/analytics --since 2026-01-01
       bbsql sync -c "$CONN" --schedule 15m --log sync.jsonl
+      bbsql sync -c "$CONN" --schedule 15m --full-refresh-every 6h
       bbsql query --from bitbucket.duckdb "SELECT state, count(*) FROM pull_requests GROUP BY 1"
     """
     from bitbucket_sql.sync.load import Destination
     from bitbucket_sql.sync.tables import sync_tables
 
     interval = parse_interval(schedule) if schedule else None
+    refresh_every = _refresh_every(full_refresh_every)
     since_value = parse_since(since)
     try:
         target = Destination.parse(to, destination, state_file)
@@ -163,7 +169,7 @@ def sync(
             raise QueryError("no workspace: give Workspace=... in the connection or --workspaces A,B")
         while True:
             code = _one_run(settings, names, chosen, target, since_value, _names(repositories), max_requests,
-                            not spend_rate_limit, checkpoint_rows, checkpoint_seconds, log)
+                            not spend_rate_limit, refresh_every, checkpoint_rows, checkpoint_seconds, log)
             if interval is None:
                 raise click.exceptions.Exit(code)
             next_at = datetime.datetime.now() + datetime.timedelta(seconds=interval)
@@ -171,9 +177,21 @@ def sync(
             time.sleep(interval)
 
 
+def _refresh_every(text: str | None) -> datetime.timedelta | None:
+    from bitbucket_sql.sync.policy import parse_duration
+
+    if not text:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--full-refresh-every") from None
+
+
 def _one_run(settings: Any, workspaces: list[str], tables: list[Any], target: Any,
              since: datetime.datetime | None, repositories: list[str] | None, max_requests: int | None,
-             stop_near_limit: bool, checkpoint_rows: int, checkpoint_seconds: float, log: RunLog) -> int:
+             stop_near_limit: bool, refresh_every: datetime.timedelta | None, checkpoint_rows: int,
+             checkpoint_seconds: float, log: RunLog) -> int:
     from bitbucket_sql.api.client import BitbucketClient
     from bitbucket_sql.sync.runner import run_sync
 
@@ -184,7 +202,7 @@ def _one_run(settings: Any, workspaces: list[str], tables: list[Any], target: An
 
         result = run_sync(client, workspaces, tables, target, since=since, repositories=repositories,
                           max_requests=max_requests, stop_near_limit=stop_near_limit,
-                          checkpoint_rows=checkpoint_rows,
+                          full_refresh_every=refresh_every, checkpoint_rows=checkpoint_rows,
                           checkpoint_seconds=checkpoint_seconds, on_event=on_event)
     print_summary(result, target)
     return result.exit_code
@@ -254,7 +272,8 @@ def print_summary(result: Any, target: Any) -> None:
     workspaces = {workspace for workspace, _ in result.tables}
     for (workspace, name), tally in sorted(result.tables.items()):
         label = f"{workspace}.{name}" if len(workspaces) > 1 else name
-        table.add_row(label, str(tally.upserts), str(tally.deletes), str(tally.requests), "yes" if tally.finished else "no")
+        done = ("yes" if tally.refreshed else "not due") if tally.finished else "no"
+        table.add_row(label, str(tally.upserts), str(tally.deletes), str(tally.requests), done)
     console.print(table)
     # plain lines (never wrapped) for what scripts and schedulers read
     click.echo(f"{result.status}: {result.rows} rows in {result.seconds:.1f} s, {result.requests} requests, "

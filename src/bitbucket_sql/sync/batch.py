@@ -24,7 +24,8 @@ class Batch:
     ``finished`` marks the last batch of a table in a workspace (it may carry no rows).
     ``budget_exhausted`` marks the final batch of a run stopped by ``max_requests``: it carries
     no rows and the same state as the batch before it. ``requests`` counts the requests of the
-    run so far; ``warnings`` say which scopes were skipped (no access, not found).
+    run so far; ``warnings`` say which scopes were skipped (no access, not found); ``refreshed``
+    is False on the finished batch of a table the refresh policy did not list (not due yet).
     """
 
     workspace: str
@@ -38,6 +39,8 @@ class Batch:
     stop_reason: str = ""
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: on a finished batch: False when the refresh policy left the table as it was (not due)
+    refreshed: bool = True
 
 
 def rows_of(table: SyncTable, items: Iterable[Any], scope: Mapping[str, Any]) -> list[dict[str, Any]]:

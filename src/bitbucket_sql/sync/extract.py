@@ -26,6 +26,10 @@ Interface
     dated since then); ``repositories`` restricts repository-scoped tables to those slugs;
     ``max_requests`` stops the run once that many requests were made (checked between batches, so
     a run may overshoot by the requests of one batch: a page of a listing and its children).
+    ``full_refresh_every`` (a timedelta) lists the per-repository full-refresh tables (settings,
+    permissions, webhooks...) again only when their last complete refresh is that old (see
+    :mod:`bitbucket_sql.sync.policy`); a table left as it is gets one finished batch with
+    ``refreshed=False`` and costs no request.
 
     A ``Batch`` has ``workspace``, ``table``, ``upserts`` (row dicts: the live table's columns
     with Python values, JSON columns as JSON text), ``deletes`` (primary-key dicts of rows gone
@@ -78,6 +82,7 @@ def extract(
     repositories: Iterable[str] | None = None,
     max_requests: int | None = None,
     stop_near_limit: bool = False,
+    full_refresh_every: datetime.timedelta | None = None,
 ) -> Iterator[Batch]:
     """Batches of every table in ``tables`` for every workspace (see the module docstring)."""
     import copy
@@ -90,7 +95,8 @@ def extract(
         since = since.replace(tzinfo=datetime.UTC)
     chosen = frozenset(repositories) if repositories is not None else None
     for workspace in workspaces:
-        run = Run(client, workspace, working, budget, since=since, repository_filter=chosen)
+        run = Run(client, workspace, working, budget, since=since, repository_filter=chosen,
+                  full_refresh_every=full_refresh_every)
         for name, batches in _plan(run, list(tables)):
             if budget.exhausted:
                 yield _exhausted(run, name)
@@ -102,7 +108,8 @@ def extract(
                     yield _exhausted(run, batch.table)
                     return
             for table in name:
-                yield Batch(workspace, table, [], [], run.snapshot(), finished=True, requests=budget.used)
+                yield Batch(workspace, table, [], [], run.snapshot(), finished=True, requests=budget.used,
+                            refreshed=table not in run.not_due)
 
 
 def _exhausted(run: Run, table: Any) -> Batch:

@@ -4,6 +4,7 @@ in the state from the last sync say which rows disappeared upstream."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from bitbucket_sql.catalog import templates
 from bitbucket_sql.catalog.registry import require_table
 
 from .batch import Batch, diff_rows, kept_key_dicts, rows_of
+from .policy import REFRESHED_AT, follows_policy, refresh_due
 from .run import SKIPPABLE, Run, list_params
 from .tables import SyncTable
 from .values import row_dict
@@ -84,7 +86,15 @@ def _key_values(run: Run, key: Any, scope: dict[str, Any]) -> tuple[list[Any], b
 
 
 def full_refresh(run: Run, table: SyncTable) -> Iterator[Batch]:
+    """Every scope listed again, changed rows upserted, vanished keys deleted; with the refresh
+    policy (:mod:`.policy`), only when the table is due. The start of a complete refresh (every
+    repository, no ``--repositories``) is kept as the table's ``refreshed_at``."""
     definition = table.definition
+    started = datetime.datetime.now(datetime.UTC)
+    entry = run.table_entry(table.name)
+    if follows_policy(definition) and not refresh_due(entry, run.full_refresh_every, started):
+        run.not_due.add(table.name)
+        return
     scopes, complete = scopes_of(run, table)
     existing = {scope_id for scope_id, _, _ in scopes} if complete else None
     state = run.table_state(table.name)
@@ -104,6 +114,8 @@ def full_refresh(run: Run, table: SyncTable) -> Iterator[Batch]:
             yield Batch(run.workspace, table.name, rows, deletes, run.snapshot())
     if existing is not None:
         yield from vanished_scopes(run, table, existing)
+    if complete and (run.repository_filter is None or definition.scope != "repository"):
+        run.table_entry(table.name)[REFRESHED_AT] = started.isoformat()
 
 
 def vanished_scopes(run: Run, table: SyncTable, existing: set[str]) -> Iterator[Batch]:

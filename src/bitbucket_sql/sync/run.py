@@ -95,7 +95,10 @@ class Run:
     budget: Budget
     since: datetime.datetime | None = None
     repository_filter: frozenset[str] | None = None
+    full_refresh_every: datetime.timedelta | None = None
     warnings: list[str] = field(default_factory=list)
+    #: tables the refresh policy left as they were in this run (not due yet)
+    not_due: set[str] = field(default_factory=set)
     _memo: dict[Any, Any] = field(default_factory=dict)
 
     # --- state -----------------------------------------------------------------------------
@@ -105,6 +108,12 @@ class Run:
         tables = workspaces.setdefault(self.workspace, {}).setdefault("tables", {})
         scopes: dict[str, dict[str, Any]] = tables.setdefault(table, {}).setdefault("scopes", {})
         return scopes
+
+    def table_entry(self, table: str) -> dict[str, Any]:
+        """The whole entry of ``table`` in this workspace (its scopes and ``refreshed_at``)."""
+        self.table_state(table)
+        entry: dict[str, Any] = self.state["workspaces"][self.workspace]["tables"][table]
+        return entry
 
     def snapshot(self) -> dict[str, Any]:
         """The state as it is now, for a batch. Strategies never change a scope's entry in place

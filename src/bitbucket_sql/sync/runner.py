@@ -33,6 +33,8 @@ class TableTally:
     deletes: int = 0
     requests: int = 0
     finished: bool = False
+    #: False when the refresh policy left the table as it was (not due yet)
+    refreshed: bool = True
 
 
 @dataclass
@@ -64,6 +66,7 @@ def run_sync(
     repositories: Iterable[str] | None = None,
     max_requests: int | None = None,
     stop_near_limit: bool = False,
+    full_refresh_every: datetime.timedelta | None = None,
     checkpoint_rows: int = 20_000,
     checkpoint_seconds: float = 30.0,
     on_event: Callable[[Event], None] = lambda event: None,
@@ -90,7 +93,8 @@ def run_sync(
 
         try:
             for batch in extract(client, workspaces, tables, state, since=since, repositories=repositories,
-                                 max_requests=max_requests, stop_near_limit=stop_near_limit):
+                                 max_requests=max_requests, stop_near_limit=stop_near_limit,
+                                 full_refresh_every=full_refresh_every):
                 key = (batch.workspace, batch.table)
                 tally = result.tables.setdefault(key, TableTally())
                 tally.requests += batch.requests - previous_requests
@@ -117,8 +121,9 @@ def run_sync(
                           "requests": client.stats.requests - first_request, "finished": batch.finished})
                 if batch.finished:
                     tally.finished = True
+                    tally.refreshed = batch.refreshed
                     on_event({"event": "table_done", "workspace": batch.workspace, "table": batch.table,
-                              "upserts": tally.upserts, "deletes": tally.deletes})
+                              "upserts": tally.upserts, "deletes": tally.deletes, "refreshed": batch.refreshed})
                 if (loader.pending_rows >= checkpoint_rows
                         or time.monotonic() - last_checkpoint >= checkpoint_seconds):
                     checkpoint()
