@@ -242,26 +242,29 @@ class PersistentScanCache(TTLCache[list[Any]]):
                 future.result()
 
     def _stale(self, key: ScanKey) -> Entry | None:
-        """The entry answering ``key`` if it is past the TTL and refreshable (None if fresh or absent)."""
+        """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
+        entries = self._answering(key)
+        if any(now() - entry.checked_at < self.ttl for _, entry in entries):
+            return None
+        return next((entry for _, entry in entries if entry.complete and refresh.refreshable(entry.table)), None)
+
+    def _answering(self, key: ScanKey) -> list[tuple[ScanKey, Entry]]:
+        """(candidate, entry) for every cached entry that can answer ``key``, the closest first."""
         wanted = dict(key.params).get("fields")
+        found = []
         for candidate in self._candidates(key):
             entry = self.store.get(self._hash(candidate))
-            if entry is None or entry.identity != self.identity or not _covers(entry, wanted, key):
-                continue
-            if now() - entry.checked_at < self.ttl:
-                return None
-            if entry.complete and refresh.refreshable(entry.table):
-                return entry
-        return None
+            if entry is not None and entry.identity == self.identity and _covers(entry, wanted, key):
+                found.append((candidate, entry))
+        return found
 
     # --- lookup -----------------------------------------------------------------------------------
     def _lookup(self, key: ScanKey) -> list[Any] | None:
-        wanted = dict(key.params).get("fields")
-        for candidate in self._candidates(key):
-            entry = self.store.get(self._hash(candidate))
-            if entry is None or entry.identity != self.identity or not _covers(entry, wanted, key):
-                continue
-            items = entry.items if now() - entry.checked_at < self.ttl else self._refresh(entry)
+        """A fresh entry that answers ``key``, else the first one an incremental refresh updates."""
+        entries = self._answering(key)
+        fresh = [(candidate, entry) for candidate, entry in entries if now() - entry.checked_at < self.ttl]
+        for candidate, entry in fresh or entries:
+            items = entry.items if fresh else self._refresh(entry)
             if items is None:
                 continue
             if candidate is not key:
