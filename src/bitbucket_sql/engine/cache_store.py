@@ -110,9 +110,10 @@ class CacheStore:
         self.path = directory / FILE_NAME
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        directory.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            os.chmod(directory, 0o700)  # other users of the machine must not read cached rows
+        if not directory.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # only a directory of its own: never chmod a shared one
+                os.chmod(directory, 0o700)  # other users of the machine must not read cached rows
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
