@@ -16,14 +16,16 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.api.errors import BitbucketError, PermissionDeniedError, TransportError
 from bitbucket_sql.api.redact import MASK, SCRUBBER
 
 from .errors import WriteScopeError
 from .requests import WriteRequest
+
+if TYPE_CHECKING:  # an annotation only: importing the engine must not load the HTTP stack
+    from bitbucket_sql.api.client import BitbucketClient
 
 
 @dataclass
