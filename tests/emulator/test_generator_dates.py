@@ -47,3 +47,36 @@ def test_the_anchor_defaults_to_the_environment_then_to_today(monkeypatch: pytes
 def test_a_bad_anchor_date_says_how_to_write_one() -> None:
     with pytest.raises(ValueError, match=r"anchor date '2026-13-01' is not a date; write it as YYYY-MM-DD"):
         generate("tiny", 1, "2026-13-01")
+
+
+def test_every_repository_keeps_merging_building_and_deploying_up_to_the_anchor() -> None:
+    """The dashboard's default views (the last 30 and 90 days) find work in every repository, and
+    the DORA figures are a team's: lead times of hours to days, some failed production deployments."""
+    anchor = "2026-12-05"
+    _, end = data_period(anchor)
+    store = generate("small", 1, anchor)
+    lead_hours: list[float] = []
+    production = failed = 0
+    for workspace, repository in store.repositories():
+        data = store.repo_data(workspace, repository["slug"])
+        month = end - timedelta(days=30)
+        merged = [pr for pr in data.pullrequests.values()
+                  if pr["state"] == "MERGED" and datetime.fromisoformat(pr["updated_on"]) >= month]
+        runs = [run for run in data.pipelines.values() if datetime.fromisoformat(run["created_on"]) >= month]
+        assert merged and runs, f"{workspace}/{repository['slug']} is idle in the last 30 days"
+        assert all(datetime.fromisoformat(run["created_on"]) < end for run in data.pipelines.values())
+        kinds = {env["uuid"]: env["environment_type"]["name"] for env in data.environments.values()}
+        for deployment in data.deployments.values():
+            completed = datetime.fromisoformat(deployment["state"]["completed_on"].replace("Z", "+00:00"))
+            assert completed <= end
+            if kinds[deployment["environment"]["uuid"]] != "Production" or completed < end - timedelta(days=90):
+                continue
+            production += 1
+            if deployment["state"]["status"]["name"] == "FAILED":
+                failed += 1
+                continue
+            authored = datetime.fromisoformat(data.commits[deployment["commit"]["hash"]]["date"])
+            lead_hours.append((completed - authored).total_seconds() / 3600)
+    assert production >= 50
+    assert 0.03 < failed / production < 0.3  # some production deployments fail, most do not
+    assert min(lead_hours) > 1 and max(lead_hours) > 48  # hours to days from commit to production

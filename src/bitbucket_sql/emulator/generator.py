@@ -51,8 +51,9 @@ def anchor_date(anchor: date | str | None = None) -> date:
 def data_period(anchor: date | str | None = None) -> tuple[datetime, datetime]:
     """``(start, end)`` of the generated history: the two years up to midnight UTC of the anchor date.
 
-    Repositories were last updated between 120 days and 1 day before ``end``; with the anchor
-    2026-11-01 this is the period the emulator always used (2024-11-01 .. 2026-11-01).
+    Repositories were last updated in the two days before ``end``, so merges, pipelines and
+    deployments run up to the anchor; with the anchor 2026-11-01 the period is 2024-11-01 ..
+    2026-11-01.
     """
     day = anchor_date(anchor)
     end = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -205,7 +206,9 @@ def _make_workspace(
     project_list = list(data.projects.values())
     for slug, language, project_index, description in _repo_specs(ws_slug, repo_count):
         created = between(rng, start, start + timedelta(days=200))
-        updated = between(rng, end - timedelta(days=120), end - timedelta(days=1))
+        # every repository is in active use: its last push is in the two days before the anchor
+        # (its history, generated in repo_history.py, runs up to this moment)
+        updated = between(rng, end - timedelta(days=2), end - timedelta(hours=1))
         parent_name = FORKS.get((ws_slug, slug))
         parent = None
         if parent_name is not None:

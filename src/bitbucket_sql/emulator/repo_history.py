@@ -20,6 +20,23 @@ from .serializers.common import JSON, iso
 from .store import RepoData, Store
 from .vocabulary import COMMENTS, FILES_BY_LANGUAGE, HOOK_EVENTS, STEP_NAMES, TOPICS, VERBS, pick_title
 
+#: The recent past, where the history is dense: this share of pull requests is opened in it and
+#: every pipeline run of it is kept (older runs are sampled), so the default 30- and 90-day views
+#: of a dashboard find work in every repository.
+RECENT = timedelta(days=90)
+RECENT_PR_SHARE = 0.4
+#: Bitbucket Deployments were adopted this long before the end of the history.
+DEPLOYMENTS_SINCE = timedelta(days=180)
+#: The promotion chain of a successful main-branch build: environment, environment type, chance of
+#: being promoted from the previous stage, delay after it in hours (low, high), chance of failing.
+#: Production waits hours to days (a release train), so lead time for changes is hours to days;
+#: some production deployments fail, so the change failure rate is not zero.
+PROMOTIONS = (
+    ("Test", "Test", 1.0, (0.02, 0.3), 0.03),
+    ("Staging", "Staging", 0.7, (0.2, 12.0), 0.05),
+    ("Production", "Production", 0.6, (2.0, 72.0), 0.15),
+)
+
 
 def build_repo_data(store: Store, ws: str, slug: str, *, seed: int, sizes: Scale) -> RepoData:
     """Generate the history of one repository from its own random stream (see module docstring)."""
@@ -159,17 +176,23 @@ class _RepoBuilder:
     def _plan_pull_requests(self) -> list[dict[str, Any]]:
         rng = self.rng
         latest_create = self.end - timedelta(hours=6)
+        earliest = self.start + timedelta(days=2)
+        recent = max(earliest, self.end - RECENT)
         created = sorted(
-            between(rng, self.start + timedelta(days=2), latest_create) for _ in range(self.pr_target)
+            between(rng, recent if rng.random() < RECENT_PR_SHARE else earliest, latest_create)
+            for _ in range(self.pr_target)
         )
         plans = []
-        forced = ["MERGED", "DECLINED", "SUPERSEDED", "OPEN", "OPEN"]
+        # the oldest seven of every repository show every state, and a backlog of three open ones
+        forced = ["MERGED", "DECLINED", "SUPERSEDED", "OPEN", "OPEN", "OPEN", "MERGED"]
         for index, created_on in enumerate(created):
             pr_id = index + 1
             if index < len(forced):
                 state = forced[index]
-            elif created_on > self.end - timedelta(days=45):
+            elif created_on > self.end - timedelta(days=3):
                 state = rng.choice(["OPEN", "OPEN", "MERGED"])
+            elif created_on > self.end - timedelta(days=14):
+                state = rng.choices(["MERGED", "DECLINED", "OPEN"], [60, 10, 30])[0]
             else:
                 state = rng.choices(["MERGED", "DECLINED", "SUPERSEDED", "OPEN"], [72, 14, 5, 9])[0]
             author = rng.choice(self.contributors)
@@ -184,7 +207,10 @@ class _RepoBuilder:
             closed_on = None
             closed_by = None
             if state != "OPEN":
-                closed_on = min(created_on + timedelta(hours=rng.uniform(1, 240)), self.end)
+                # most are merged or closed within a day or two, a few wait for weeks
+                closed_on = created_on + timedelta(hours=min(1 + rng.lognormvariate(3.0, 1.0), 720))
+                if closed_on > self.end:  # still closed before the history ends
+                    closed_on = between(rng, created_on, self.end)
                 closed_by = rng.choice(self.contributors)
             plans.append(
                 {
@@ -393,8 +419,11 @@ class _RepoBuilder:
         ]
         runs += [(plan["created_on"], plan["head"], plan["branch"]) for plan in prs]
         runs.sort(key=lambda run: run[0])
-        count = max(3, len(runs) // 3)
-        chosen = sorted(rng.sample(range(len(runs)), min(count, len(runs))))
+        # every recent push ran a pipeline; of the older ones a third are kept
+        older = [index for index, run in enumerate(runs) if run[0] < self.end - RECENT]
+        recent = [index for index, run in enumerate(runs) if run[0] >= self.end - RECENT]
+        count = max(3 - len(recent), len(older) // 3)
+        chosen = sorted(rng.sample(older, min(max(count, 0), len(older))) + recent)
         full_name = self.repo["full_name"]
         for build_number, index in enumerate(chosen, start=1):
             when, sha, ref_name = runs[index]
@@ -510,24 +539,38 @@ class _RepoBuilder:
         )
 
     def _make_deployments(self) -> None:
-        """Test/Staging/Production environments, each deployed from recent successful main builds."""
+        """Test/Staging/Production environments and the deployments of successful main builds.
+
+        Every successful main-branch build of the last :data:`DEPLOYMENTS_SINCE` is deployed to
+        Test and promoted along :data:`PROMOTIONS` (a failed deployment is not promoted); a
+        deployment that would finish after the history ends has not happened yet.
+        """
         rng = self.rng
-        successes = [
+        environments = []
+        for env_name, env_type, *_ in PROMOTIONS:
+            env = o.environment(self.repo, random_uuid(rng), env_name, env_type)
+            self.data.environments[env["uuid"]] = env
+            environments.append(env)
+        completed = [p for p in self.data.pipelines.values() if p["completed_on"]]
+        releases = [
             p
-            for p in self.data.pipelines.values()
+            for p in completed
             if p["target"]["ref_name"] == self.mainbranch
             and p["state"].get("result", {}).get("name") == "SUCCESSFUL"
-        ]
-        if not successes:
-            successes = [p for p in self.data.pipelines.values() if p["completed_on"]]
-        for env_name, env_type in (("Test", "Test"), ("Staging", "Staging"), ("Production", "Production")):
-            env_uuid = random_uuid(rng)
-            env = o.environment(self.repo, env_uuid, env_name, env_type)
-            self.data.environments[env["uuid"]] = env
-            for release in successes[-rng.randrange(1, 4) :] if successes else []:
-                start = datetime.fromisoformat(release["completed_on"])
+        ] or completed[-1:]
+        since = self.end - DEPLOYMENTS_SINCE
+        recent = [p for p in releases if datetime.fromisoformat(p["completed_on"]) >= since] or releases[-1:]
+        for release in recent:
+            clock = datetime.fromisoformat(release["completed_on"])
+            release_uuid = random_uuid(rng)  # one release, promoted from stage to stage
+            for env, (_, _, chance, (low, high), failure) in zip(environments, PROMOTIONS, strict=True):
+                if rng.random() >= chance:
+                    break
+                start = clock + timedelta(hours=rng.uniform(low, high))
                 finish = start + timedelta(seconds=rng.randrange(30, 600))
-                status = rng.choices(["SUCCESSFUL", "FAILED"], [90, 10])[0]
+                if finish > self.end:
+                    break
+                status = "FAILED" if rng.random() < failure else "SUCCESSFUL"
                 deployment = o.deployment(
                     self.repo,
                     random_uuid(rng),
@@ -538,11 +581,14 @@ class _RepoBuilder:
                     release["creator"],
                     iso(start),
                     iso(finish),
-                    random_uuid(rng),
+                    release_uuid,
                     pipeline_uuid=release["uuid"],
                     step_uuid=next(reversed(list(self.data.pipeline_steps.get(release["uuid"], {}))), None),
                 )
                 self.data.deployments[deployment["uuid"]] = deployment
+                if status == "FAILED":
+                    break
+                clock = finish
 
     # -------------------------------------------------------------- settings
 
