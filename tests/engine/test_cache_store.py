@@ -95,6 +95,9 @@ def test_the_properties(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert cache_mode(parse_connection_string("Cache=persistent")) == "persistent"  # the property wins
     with pytest.raises(ConfigurationError, match="Cache has a value that is not valid"):
         parse_connection_string("Cache=disk")
+    monkeypatch.setenv("BBSQL_CACHE", "disk")
+    with pytest.raises(ConfigurationError, match="environment variable BBSQL_CACHE has a value that is not valid"):
+        cache_mode(parse_connection_string(""))
     assert parse_size("512MB") == 512 * 1024**2 and parse_size("2 GB") == 2 * 1024**3
     assert parse_size("1048576") == 1024**2
     with pytest.raises(ConfigurationError, match="CacheMaxSize must be a size"):

@@ -61,13 +61,14 @@ def cache_mode(settings: Any) -> str:
     persistent. ``CacheTTL=0`` means off whatever the mode."""
     if getattr(settings, "cache_ttl", 0) <= 0:
         return "off"
-    if "Cache" in getattr(settings, "explicit", frozenset()):
+    source = "Cache"
+    if "Cache" in getattr(settings, "explicit", frozenset()) or not os.environ.get("BBSQL_CACHE"):
         chosen = str(getattr(settings, "cache", "persistent"))
     else:
-        chosen = os.environ.get("BBSQL_CACHE") or str(getattr(settings, "cache", "persistent"))
+        chosen, source = os.environ["BBSQL_CACHE"], "the environment variable BBSQL_CACHE"
     chosen = chosen.strip().lower()
     if chosen not in MODES:
-        raise ConfigurationError("Cache has a value that is not valid", hint="Use one of: off, memory, persistent")
+        raise ConfigurationError(f"{source} has a value that is not valid", hint="Use one of: off, memory, persistent")
     return chosen
 
 
