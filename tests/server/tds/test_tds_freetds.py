@@ -116,3 +116,27 @@ def test_odbc_tables_and_columns(tds_server: RunningTds) -> None:
         assert indexed == ["workspace", "repository", "id"]  # the key, as a unique index
         assert [row.column_name for row in cursor.rowIdColumns("pull_requests")] == indexed
         assert {row.type_name for row in cursor.getTypeInfo()} >= {"bigint", "nvarchar", "bit", "datetime2"}
+
+
+#: ODBC's SQL_ATTR_CURSOR_TYPE and its values: anything but forward-only makes FreeTDS's driver
+#: open a server cursor (sp_cursoropen) instead of sending the statement
+SQL_ATTR_CURSOR_TYPE = 6
+CURSOR_TYPES = {"keyset": 1, "dynamic": 2, "static": 3}
+
+
+@pytest.mark.parametrize("kind", sorted(CURSOR_TYPES))
+def test_odbc_server_cursors_run_directly_and_equal_the_dbapi(
+        tds_server: RunningTds, emulator: Any, kind: str) -> None:
+    """An application that picks a scrollable cursor (pyodbc's set_attr, Excel's ODBC) gets its rows:
+    FreeTDS sends sp_cursoropen allowing direct execution, the server runs the statement directly."""
+    repo = repository_with_pull_requests(emulator)
+    with _odbc(tds_server, "yes") as connection:
+        connection.set_attr(SQL_ATTR_CURSOR_TYPE, CURSOR_TYPES[kind])
+        cursor = connection.cursor()
+        cursor.execute(REFERENCE_TSQL.format(repo=f"N'{repo}'"))
+        rows = [tds_normalized(tuple(row)) for row in cursor.fetchall()]
+        cursor.execute("SELECT TOP 2 slug FROM repositories ORDER BY slug")  # the statement is reusable
+        assert len(cursor.fetchall()) == 2
+    assert rows == dbapi_rows(emulator, repo)
+    assert any(record["statement"] == "sp_cursoropen" and "error" not in record
+               for record in tds_server.events("statement"))

@@ -64,3 +64,51 @@ def test_failures_carry_sql_server_error_numbers(session: TdsSession, sql: str, 
     with pytest.raises(TdsError) as failure:
         session.batch(sql)
     assert failure.value.number == number, failure.value.message
+
+
+def _int(value: int | None, output: bool = False, name: str = "") -> rpc.Param:
+    return rpc.Param(name, value, rpc.ParamType(0), output)
+
+
+ALLOW_DIRECT_READ_ONLY = 0x2001
+PARAMETERIZED_KEYSET = 0x1001
+
+
+def test_server_cursors_run_directly_with_their_parameters(session: TdsSession) -> None:
+    """sp_cursoropen (parameterised, as FreeTDS sends it) and the prepared forms Microsoft's drivers
+    use: the rows come at once, with INFO 16954, cursor handle 0 and an unknown row count."""
+    sql = "SELECT COUNT(*) AS n FROM repositories WHERE size > @P1"
+    events, _ = session.call(rpc.Call("sp_cursoropen", [
+        _int(None, True), _text(sql), _int(PARAMETERIZED_KEYSET, True), _int(ALLOW_DIRECT_READ_ONLY, True),
+        _int(0, True), _text("@P1 bigint"), _int(0, name="@P1")]))
+    result = next(event for event in events if isinstance(event, Result))
+    assert result.names == ["n"] and result.rows[0][0] > 0
+    assert result.message_number == 16954 and result.messages[0] == "Executing SQL directly; no cursor."
+    outputs = {event.ordinal: event.value for event in events if isinstance(event, ReturnValue)}
+    assert outputs == {0: 0, 2: PARAMETERIZED_KEYSET, 3: ALLOW_DIRECT_READ_ONLY, 4: -1}
+
+    prepexec, _ = session.call(rpc.Call("sp_cursorprepexec", [
+        _int(None, True), _int(None, True), _text("@P1 bigint"), _text(sql), _int(1, True),
+        _int(ALLOW_DIRECT_READ_ONLY, True), _int(0, True), _int(0, name="@P1")]))
+    handle = next(event.value for event in prepexec if isinstance(event, ReturnValue) and event.ordinal == 0)
+    assert next(event for event in prepexec if isinstance(event, Result)).rows == result.rows
+    again, _ = session.call(rpc.Call("sp_cursorexecute", [
+        _int(handle), _int(None, True), _int(1, True), _int(ALLOW_DIRECT_READ_ONLY, True), _int(0, True),
+        _int(0, name="@P1")]))
+    assert next(event for event in again if isinstance(event, Result)).rows == result.rows
+    for procedure in ("sp_cursorfetch", "sp_cursoroption", "sp_cursorclose"):
+        assert session.call(rpc.Call(procedure, [_int(0), _int(2)]))[0] == []  # handle 0: nothing to do
+    session.call(rpc.Call("sp_cursorunprepare", [_int(handle)]))
+    with pytest.raises(TdsError) as gone:
+        session.call(rpc.Call("sp_cursorexecute", [_int(handle), _int(None, True)]))
+    assert gone.value.number == 8179
+
+
+def test_a_cursor_that_forbids_direct_execution_is_refused_by_name(session: TdsSession) -> None:
+    with pytest.raises(TdsError) as refused:
+        session.call(rpc.Call("sp_cursoropen", [_int(None, True), _text("SELECT 1"), _int(1, True), _int(1, True),
+                                                _int(0, True)]))
+    assert refused.value.number == 16937 and "CCOPT_ALLOW_DIRECT" in refused.value.message
+    with pytest.raises(TdsError) as unknown:
+        session.call(rpc.Call("sp_cursorfetch", [_int(7), _int(2), _int(0), _int(10)]))
+    assert unknown.value.number == 16945

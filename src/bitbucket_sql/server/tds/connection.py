@@ -93,8 +93,8 @@ class _Response:
         self.parts.append(tokens.done(status | tokens.DONE_MORE, rows, token=token, command=command))
 
     def result(self, result: Result, token: int) -> None:
-        for text in result.messages:
-            self.add(tokens.info(0, text))
+        for index, text in enumerate(result.messages):
+            self.add(tokens.info(result.message_number if index == 0 else 0, text))
         self.requests += result.requests
         if result.names is not None and result.types is not None:
             self.add(tokens.colmetadata(result.names, result.types))

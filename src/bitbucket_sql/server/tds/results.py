@@ -43,6 +43,8 @@ class Result:
     count: int | None = None
     requests: int = 0
     messages: list[str] = field(default_factory=list)
+    #: the INFO number of the first message (0: PRINT and notices; 16954: a cursor run directly)
+    message_number: int = 0
 
 
 @dataclass

@@ -29,6 +29,7 @@ from bitbucket_sql.engine import Engine
 
 from .. import session as pg_session
 from . import rpc, tsql
+from .cursors import ServerCursors
 from .datatypes import column_type, fit_to_values
 from .metadata import Metadata
 from .procedures import SystemProcedures
@@ -54,7 +55,7 @@ __all__ = ["Cancelled", "DatabaseChanged", "Event", "Result", "ReturnValue", "Td
 LOCAL_ROWS_LIMIT = pg_session.LOCAL_ROWS_LIMIT
 
 
-class TdsSession(SystemProcedures):
+class TdsSession(SystemProcedures, ServerCursors):
     """The SQL side of one TDS connection (not thread-safe: one request at a time, as TDS has)."""
 
     def __init__(self, *, database: str, user: str, engine: Engine, close_engine: Callable[[], None],
