@@ -156,6 +156,19 @@ def test_past_the_ttl_an_unchanged_repository_costs_one_request_per_table(writab
     assert sorted(result.rows, key=repr) == first
 
 
+def test_a_refresh_of_every_repository_costs_one_request_each(writable: Any, tmp_path: Path) -> None:
+    sql = "SELECT repository, id, title, state FROM pull_requests"
+    first, cold_requests, _ = _run(writable, tmp_path, sql)
+    _age(tmp_path, 3600)
+    rows, requests, stats = _run(writable, tmp_path, sql)
+    routes = writable.stats()["routes"]
+    repositories = routes.get("GET /2.0/repositories/{workspace}", 0)
+    assert repositories == 1  # the workspace's repositories, listed again (no change feed)
+    assert routes[PR_LISTING] == cold_requests - 1  # one per repository: the page holding the mark
+    assert requests == cold_requests and stats.cache_hits == cold_requests - 1
+    assert rows == first == _cold(writable, sql)
+
+
 def test_a_refresh_reads_only_the_changes_and_equals_a_cold_run(writable: Any, tmp_path: Path) -> None:
     pr_sql = "SELECT id, title, state, updated_on FROM pull_requests WHERE repository = 'api'"
     pipeline_sql = "SELECT uuid, build_number, state_name, state_result_name FROM pipelines WHERE repository = 'api'"
