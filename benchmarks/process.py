@@ -56,6 +56,7 @@ class ProcessRun:
     requests: int
     peak_rss: int  # bytes
     returncode: int
+    cpu_s: float = 0.0  # user + system CPU of the process: less sensitive than wall time to a busy machine
     stdout: str = field(repr=False, default="")
     stderr: str = field(repr=False, default="")
 
@@ -74,6 +75,10 @@ class StartupFigure:
     @property
     def median_s(self) -> float:
         return statistics.median(r.wall_s for r in self.runs)
+
+    @property
+    def median_cpu_s(self) -> float:
+        return statistics.median(r.cpu_s for r in self.runs)
 
     @property
     def requests(self) -> int:
@@ -122,6 +127,7 @@ class ProcessFigures:
     """Everything the whole-process scenarios measured (each list may be empty when skipped)."""
 
     interpreter_s: float = 0.0
+    load_average: float | None = None  # 1-minute load average just before the scenarios
     startup: list[StartupFigure] = field(default_factory=list)
     repeats: list[RepeatFigure] = field(default_factory=list)
     refreshes: list[RefreshFigure] = field(default_factory=list)
@@ -171,7 +177,8 @@ pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 finished = time.perf_counter()
 with open(sys.argv[1], "w") as out:
-    json.dump({"wall": finished - started, "rss_kib": usage.ru_maxrss, "status": status}, out)
+    json.dump({"wall": finished - started, "cpu": usage.ru_utime + usage.ru_stime,
+               "rss_kib": usage.ru_maxrss, "status": status}, out)
 sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 """
 
@@ -203,6 +210,7 @@ def run_process(command: Sequence[str], env: dict[str, str], emulator: Any | Non
         )
         return ProcessRun(
             wall_s=float(usage["wall"]),
+            cpu_s=float(usage.get("cpu", 0.0)),
             requests=int(emulator.stats()["total"]) if emulator is not None else 0,
             peak_rss=int(usage["rss_kib"]) * 1024,
             returncode=returncode,
@@ -457,6 +465,7 @@ def run_scenarios(
     runs after the others that read pull requests."""
     with tempfile.TemporaryDirectory(prefix="bbsql-bench-") as root:
         scenarios = Scenarios(emulator, scope, Path(root), log=log, repeats=repeats)
+        scenarios.figures.load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         steps = {
             "startup": scenarios.measure_startup,
             "repeats": scenarios.measure_repeats,

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from benchmarks.measure import QueryOutcome
-from benchmarks.process import ProcessFigures
+from benchmarks.process import ProcessFigures, ProcessRun
 from benchmarks.report import main_suite, ratio, seconds, size
 
 
 def mib(value: int | None) -> str:
     return "n/m" if value is None else f"{value / 2**20:,.0f} MiB"
+
+
+def req(run: ProcessRun) -> str:
+    """A process's requests, or that it failed (its figures then mean nothing)."""
+    return f"{run.requests:,}" if run.ok else f"failed (exit {run.returncode})"
 
 
 def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
@@ -30,16 +36,26 @@ def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
             "",
             f"Median of {len(figures.startup[0].runs)} runs each. The floor is the interpreter's own start "
             f"(`python -c pass`: {seconds(figures.interpreter_s)}) plus one latency ({latency_ms:g} ms) per "
-            "request; the issue's target for a cached query is 0.3 s.",
+            "request; the issue's target for a cached query is 0.3 s. CPU time (user + system of the process) is "
+            "shown too: on a busy machine it is the steadier figure"
+            + (
+                f" (1-minute load average just before these runs: {figures.load_average:.1f} on "
+                f"{os.cpu_count()} cores)."
+                if figures.load_average is not None
+                else "."
+            ),
             "",
-            "| process | requests | median wall time | fastest | slowest | floor | median ÷ floor |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| process | requests | median wall time | fastest | slowest | median CPU time | floor "
+            "| median ÷ floor |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for s in figures.startup:
             walls = [r.wall_s for r in s.runs]
+            failed = sum(1 for r in s.runs if not r.ok)
             lines.append(
-                f"| {s.label} | {s.requests} | {seconds(s.median_s)} | {seconds(min(walls, default=None))} "
-                f"| {seconds(max(walls, default=None))} | {seconds(s.floor_s)} | {ratio(s.median_s, s.floor_s)} |"
+                f"| {s.label}{f' ({failed} failed)' if failed else ''} | {s.requests} | {seconds(s.median_s)} | {seconds(min(walls, default=None))} "
+                f"| {seconds(max(walls, default=None))} | {seconds(s.median_cpu_s)} | {seconds(s.floor_s)} "
+                f"| {ratio(s.median_s, s.floor_s)} |"
             )
         lines += [""]
     if figures.repeats:
@@ -54,7 +70,7 @@ def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
         ]
         for r in figures.repeats:
             lines.append(
-                f"| {r.label} | {r.first.requests:,} | {seconds(r.first.wall_s)} | {r.second.requests:,} "
+                f"| {r.label} | {req(r.first)} | {seconds(r.first.wall_s)} | {req(r.second)} "
                 f"| {seconds(r.second.wall_s)} | {r.bound} |"
             )
         other = [r for r in figures.repeats if r.second_sql != r.first_sql]
@@ -78,8 +94,8 @@ def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
         ]
         for f in figures.refreshes:
             lines.append(
-                f"| {f.label} | {f.changes} | {f.first.requests:,} | {f.refresh.requests:,} | {f.refresh_bound:,} "
-                f"| {f.cold.requests:,} | {f.cold_bound:,} | {seconds(f.refresh.wall_s)} | {seconds(f.cold.wall_s)} "
+                f"| {f.label} | {f.changes} | {req(f.first)} | {req(f.refresh)} | {f.refresh_bound:,} "
+                f"| {req(f.cold)} | {f.cold_bound:,} | {seconds(f.refresh.wall_s)} | {seconds(f.cold.wall_s)} "
                 f"| {'yes' if f.same_answer else '**no**'} |"
             )
         lines += ["", f"Query: `{figures.refreshes[0].sql}` (`CacheTTL={figures.refreshes[0].ttl_s:g}`).", ""]
@@ -98,7 +114,8 @@ def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
         for m in figures.memory:
             rows = "" if m.rows is None else f"{m.rows:,}"
             lines.append(
-                f"| {m.label} | {m.how} | {rows} | {size(m.json_bytes) if m.json_bytes else ''} "
+                f"| {m.label} | {m.how}{'' if m.run.ok else f' (failed, exit {m.run.returncode})'} | {rows} "
+                f"| {size(m.json_bytes) if m.json_bytes else ''} "
                 f"| {mib(m.run.peak_rss)} | {ratio(m.run.peak_rss, m.json_bytes) if m.json_bytes else ''} "
                 f"| {seconds(m.run.wall_s)} |"
             )

@@ -198,6 +198,13 @@ def summary_points(outcomes: Sequence[QueryOutcome]) -> list[str]:
             f"{seconds(their_s)}, bitbucket-sql {ours_req:,} in {seconds(ours_s)} (theirs ÷ ours: "
             f"{ratio(their_req, ours_req)} the requests, {ratio(their_s, ours_s)} the time)."
         )
+    hits = [o for o in measured if o.ours and o.ours.cache_hits and not o.repeat]
+    if hits:
+        points.append(
+            "Cache hits inside first runs (one scan reused by another part of the same query): "
+            + ", ".join(f"{o.key} {o.ours.cache_hits}" for o in hits if o.ours)
+            + "."
+        )
     differing = [o.key for o in outcomes if o.answers_differ]
     if differing:
         points.append("Answers differ on: " + ", ".join(differing) + ".")

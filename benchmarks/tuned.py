@@ -282,6 +282,27 @@ def pr_comments_join(api: Api, scope: Scope) -> Rows:
     return sorted(api.map(comments, prs), key=lambda row: row[0])
 
 
+def pr_comments_join_stream(api: Api, scope: Scope) -> Rows:
+    """Fewest requests: the merged pull requests, and the repository-wide activity stream for the
+    comments (cursor pages, one after another) instead of one comment listing per pull request."""
+    q = f'state = "MERGED" AND updated_on >= {_day(scope.year_start)}'
+    prs = _prs(api, scope.repository, q, "values.id,values.title")
+    wanted = {pr["id"] for pr in prs}
+    created: dict[int, list[dt.datetime]] = {number: [] for number in wanted}
+    for entry in api.each(
+        f"{api.repo(scope.repository)}/pullrequests/activity",
+        pagelen=PR_PAGE,
+        fields="next,values.pull_request.id,values.comment.created_on",
+    ):
+        number = entry.get("pull_request", {}).get("id")
+        if number in wanted and "comment" in entry:
+            created[number].append(parse_time(entry["comment"]["created_on"]))
+    rows = [
+        (pr["id"], pr["title"], len(created[pr["id"]]), max(created[pr["id"]], default=None)) for pr in prs
+    ]
+    return sorted(rows, key=lambda row: row[0])
+
+
 def latest_prs_everywhere(api: Api, scope: Scope) -> Rows:
     fields = "values.id,values.title,values.state,values.updated_on"
 
@@ -363,5 +384,5 @@ TUNED: dict[str, TunedBaseline] = {
     "prs_by_id_everywhere": prs_by_id_everywhere,
     "author_pairs_self_join": author_pairs,
     "open_or_merged_authors_union": open_or_merged_authors,
-    "pr_comments_join_requests": pr_comments_join,
+    "pr_comments_join_requests": pr_comments_join_stream,
 }
