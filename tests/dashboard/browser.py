@@ -7,6 +7,7 @@ the tests skip naming those packages, except under CI=true, where their absence 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -17,6 +18,9 @@ from typing import Any
 
 import pytest
 
+#: The demo data's last day in the dashboard tests: today, as ``bbsql dashboard --demo`` has it, so
+#: the dashboard's ranges (ending today) cover the demo's freshest days.
+DEMO_ANCHOR = dt.datetime.now(dt.UTC).date()
 BROWSER_NAMES = ("chromium", "chromium-browser")
 DRIVER_NAMES = ("chromedriver",)
 

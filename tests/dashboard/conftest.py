@@ -1,4 +1,4 @@
-"""One emulator with the demo data and one dashboard server over it, per test module."""
+"""One emulator with the demo data (ending today, as ``bbsql dashboard --demo``) per test module."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from browser import DEMO_ANCHOR
 
 from _helpers_connect import connection_string_for
 from bitbucket_sql.emulator import run_emulator
@@ -13,7 +14,7 @@ from bitbucket_sql.emulator import run_emulator
 
 @pytest.fixture(scope="module")
 def demo_emulator() -> Iterator[Any]:
-    with run_emulator(scale="small", seed=1) as handle:
+    with run_emulator(scale="small", seed=1, anchor_date=DEMO_ANCHOR.isoformat()) as handle:
         yield handle
 
 

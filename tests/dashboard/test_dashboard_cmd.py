@@ -98,7 +98,7 @@ def partial_copy(demo_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="module")
 def from_file_url(partial_copy: Path) -> Iterator[str]:
-    process, url = start_dashboard("--from", str(partial_copy), "--days", "180")
+    process, url = start_dashboard("--from", str(partial_copy), "--days", "30")
     try:
         yield url
     finally:

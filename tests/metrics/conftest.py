@@ -1,4 +1,5 @@
-"""One emulator with the demo data (small scale, as ``bbsql dashboard --demo``) for the metric tests."""
+"""One emulator with the demo data (small scale, as ``bbsql dashboard --demo``, ending today) for
+the metric tests."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from raw_api import RawApi
+from raw_api import DEMO_ANCHOR, RawApi
 
 from bitbucket_sql.emulator import run_emulator
 
 
 @pytest.fixture(scope="package")
 def demo_emulator() -> Iterator[Any]:
-    with run_emulator(scale="small", seed=1) as handle:
+    with run_emulator(scale="small", seed=1, anchor_date=DEMO_ANCHOR.isoformat()) as handle:
         yield handle
 
 

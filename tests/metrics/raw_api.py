@@ -13,6 +13,10 @@ from typing import Any
 
 import httpx
 
+#: The demo data's anchor (its last day) in the metric and dashboard tests: today, as ``bbsql
+#: dashboard --demo`` has it, so "the last 30/90 days ending today" (the dashboard's ranges) are
+#: the demo's freshest days rather than the suite's pinned 2026-11-01.
+DEMO_ANCHOR = dt.datetime.now(dt.UTC).date()
 DEMO_USER = "demo@example.com"
 DEMO_TOKEN = "demo-api-token"
 WORKSPACE = "acme"

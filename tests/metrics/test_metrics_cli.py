@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from raw_api import DEMO_ANCHOR
 
 from _helpers_connect import connection_string_for
 from bitbucket_sql.cli.main import cli
@@ -22,7 +23,7 @@ from bitbucket_sql.metrics import (
     params_from_pairs,
 )
 
-TODAY = dt.datetime.now(dt.UTC).date()
+TODAY = DEMO_ANCHOR
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +59,10 @@ def test_metrics_shows_one_with_its_definition_and_sql() -> None:
 
 def test_query_metric_answers_like_python(connection: str, source: LiveSource) -> None:
     result = run("query", "-c", connection, "--metric", "time_to_merge", "-p", "repository=api,web",
-                 "-p", "days=180", "-f", "json")
+                 "-p", "days=30", "-f", "json")
     assert result.exit_code == 0, result.output
     expected = source.run(get_metric("time_to_merge"), MetricParams(
-        "acme", repositories=("api", "web"), start=TODAY - dt.timedelta(days=179), end=TODAY))
+        "acme", repositories=("api", "web"), start=TODAY - dt.timedelta(days=29), end=TODAY))
     rows = json.loads(result.stdout)
     assert [row["repository"] for row in rows] == ["api", "web"]
     assert [(row["repository"], row["merged"], row["median_hours"]) for row in rows] == [

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from raw_api import RawApi, timestamp
+from raw_api import DEMO_ANCHOR, RawApi, timestamp
 
 from _helpers_connect import connection_string_for
 from bitbucket_sql.metrics import LiveSource, MetricParams, get_metric, render
 
-TODAY = dt.datetime.now(dt.UTC).date()
-RANGE = {"start": TODAY - dt.timedelta(days=179), "end": TODAY}
+TODAY = DEMO_ANCHOR
+RANGE = {"start": TODAY - dt.timedelta(days=89), "end": TODAY}
 #: metrics that read one listing per repository: the pull requests or the pipelines of the range
 ONE_LISTING = (
     "pr_throughput", "time_to_merge", "review_load", "open_prs_by_age",

@@ -11,14 +11,15 @@ from typing import Any
 import duckdb
 import pytest
 from click.testing import CliRunner
+from raw_api import DEMO_ANCHOR
 
 from _helpers_connect import connection_string_for
 from bitbucket_sql.cli.main import cli
 from bitbucket_sql.engine import EngineError
 from bitbucket_sql.metrics import METRICS, LiveSource, MetricError, MetricParams, SyncFileSource, get_metric
 
-TODAY = dt.datetime.now(dt.UTC).date()
-PARAMS = MetricParams("acme", start=TODAY - dt.timedelta(days=179), end=TODAY)
+TODAY = DEMO_ANCHOR
+PARAMS = MetricParams("acme", start=TODAY - dt.timedelta(days=89), end=TODAY)
 TABLES = sorted({table for metric in METRICS for table in metric.tables} | {"repositories"})
 
 
@@ -52,7 +53,7 @@ def test_sync_file_answers_as_live(name: str, live: LiveSource, from_file: SyncF
     online, offline = live.run(metric, PARAMS), from_file.run(metric, PARAMS)
     assert offline.requests == 0
     assert offline.columns == online.columns
-    assert offline.rows, f"{name} should have rows over the demo's last 180 days"
+    assert offline.rows, f"{name} should have rows over the demo's last 90 days"
     if name == "open_prs_by_age":  # ages are measured against each query's now()
         assert [row[:3] for row in offline.rows] == [row[:3] for row in online.rows]
     else:
@@ -88,7 +89,7 @@ def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
 
 def test_query_metric_from_the_sync_file(sync_file: Path, from_file: SyncFileSource) -> None:
     result = CliRunner().invoke(cli, ["query", "--from", str(sync_file), "--metric", "time_to_merge",
-                                      "-p", "days=180", "-f", "csv"], env={"BBSQL_CONNECTION": ""})
+                                      "-p", "days=90", "-f", "csv"], env={"BBSQL_CONNECTION": ""})
     assert result.exit_code == 0, result.output
     expected = from_file.run(get_metric("time_to_merge"), PARAMS)
     lines = result.stdout.strip().splitlines()

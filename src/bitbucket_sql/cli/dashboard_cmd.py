@@ -23,8 +23,6 @@ INSTALL_HINT = (
     "the dashboard needs Dash, which is not installed: run pip install 'bitbucket-sql[dashboard]' "
     "(or pip install -e '.[dashboard]' in a checkout)"
 )
-#: the demo data is thin near today (see docs/dashboard.md), so the demo opens on half a year
-DEMO_DAYS = 180
 
 
 @contextlib.contextmanager
@@ -88,7 +86,7 @@ def _source(connection: str | None, profile: str | None, from_file: Path | None,
     "--days",
     type=click.IntRange(1, 3660),
     default=None,
-    help="Initial date range in days, ending today (default 90; 180 with --demo).",
+    help="Initial date range in days, ending today (default 90).",
 )
 def dashboard(
     connection: str | None,
@@ -121,7 +119,7 @@ def dashboard(
         raise click.ClickException(f"port {port} on {HOST} is in use; pick another with --port, or --port 0 for a free one")
     with _source(connection, profile, from_file, demo, scale) as source:
         with friendly_errors():
-            app = create_app(source, days=days or (DEMO_DAYS if demo else 90))
+            app = create_app(source, days=days or 90)
             server = DashboardServer(app, HOST, port)
         click.echo(f"Dashboard: {server.url}  (Ctrl+C stops it)", err=True)
         try:

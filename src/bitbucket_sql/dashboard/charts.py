@@ -14,6 +14,10 @@ import plotly.graph_objects as go
 
 #: at most this many categories on a chart's x axis (the table view shows every row)
 MAX_CATEGORIES = 20
+#: longer x labels (branch names) are cut on the axis; the bar's hover and the table have them whole
+MAX_LABEL = 24
+#: legend entries per line above a chart (it is about 460 pixels wide)
+LEGEND_PER_LINE = 4
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ChartSpec:
     color: str | None = None
     stacked: bool = False
     percent: bool = False
+    max_categories: int = MAX_CATEGORIES
     #: what clicking a bar does, shown under the chart
     hint: str = "Click a bar to filter every chart to its repository."
 
@@ -41,7 +46,9 @@ CHARTS: dict[str, ChartSpec] = {
     "open_prs_by_age": ChartSpec("repository", ("open_prs",), "open pull requests", color="age", stacked=True),
     "pipeline_success_rate": ChartSpec("repository", ("success_rate",), "successful runs", percent=True),
     "pipeline_duration": ChartSpec("repository", ("median_minutes", "p90_minutes"), "minutes"),
-    "failed_pipelines_by_branch": ChartSpec("branch", ("failed",), "failed runs", color="repository", stacked=True),
+    "failed_pipelines_by_branch": ChartSpec(
+        "branch", ("failed",), "failed runs", color="repository", stacked=True, max_categories=12
+    ),
     "deployment_frequency": ChartSpec("repository", ("deployments",), "successful deployments", color="environment"),
     "lead_time": ChartSpec("repository", ("median_hours", "p90_hours"), "hours"),
     "change_failure_rate": ChartSpec("repository", ("change_failure_rate",), "failed production deployments", percent=True),
@@ -63,8 +70,8 @@ def _top_categories(records: list[dict[str, Any]], spec: ChartSpec) -> list[Any]
     for record in records:
         totals[record[spec.x]] = totals.get(record[spec.x], 0.0) + float(record[spec.values[0]] or 0)
     categories = list(totals)
-    if len(categories) > MAX_CATEGORIES:
-        keep = set(sorted(categories, key=lambda c: -totals[c])[:MAX_CATEGORIES])
+    if len(categories) > spec.max_categories:
+        keep = set(sorted(categories, key=lambda c: -totals[c])[: spec.max_categories])
         categories = [c for c in categories if c in keep]
     return categories
 
@@ -93,21 +100,27 @@ def figure(metric_name: str, title: str, records: list[dict[str, Any]]) -> go.Fi
     else:
         for value in spec.values:
             fig.add_trace(_bar(_LABELS.get(value, value), shown, spec, value))
+    legend_lines = -(-len(fig.data) // LEGEND_PER_LINE)  # above the plot, under the title
     fig.update_layout(
         title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top"},
         barmode="stack" if spec.stacked else "group",
-        margin={"l": 50, "r": 10, "t": 70, "b": 40},
+        margin={"l": 50, "r": 10, "t": 36 + 20 * max(legend_lines, 2), "b": 40},
         height=340,
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 10}},
         yaxis={"title": {"text": spec.y_title}, "tickformat": ".0%" if spec.percent else None, "rangemode": "tozero",
                "range": [0, 1.05] if spec.percent else None},
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": categories, "tickangle": -30,
-               "automargin": True},
+               "automargin": True, "tickvals": categories, "ticktext": [_label(c) for c in categories]},
         clickmode="event",
     )
     if not shown:
         fig.add_annotation(text="no data in this range", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
     return fig
+
+
+def _label(category: Any) -> str:
+    text = str(category)
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
 def error_figure(title: str, message: str) -> go.Figure:
