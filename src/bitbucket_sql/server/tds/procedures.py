@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import sqlglot
 from sqlglot import exp
 
 from .. import session as pg_session
@@ -64,6 +65,30 @@ class SystemProcedures:
             call.params.append(rpc.Param(param_name, _constant(value_node), rpc.ParamType(0)))
         return self._procedure(call)
 
+    def _call_statement(self, text: str, params: dict[str, Any]) -> list[Event]:
+        """``CALL name(args)`` in a batch, as the PostgreSQL listener and the DB-API take it: the same
+        procedures as EXEC (``[workspace.]name``, positional then ``name => value`` arguments)."""
+        usage = "write CALL name(argument, ..., name => value) as docs/procedures.md shows, or EXEC name ..."
+        try:
+            tree = sqlglot.parse_one(f"SELECT {text}", read="tsql")
+        except sqlglot.errors.ParseError:
+            raise TsqlError(102, f"Incorrect syntax near 'CALL': {usage}") from None
+        node = tree.expressions[0] if isinstance(tree, exp.Select) and len(tree.expressions) == 1 else None
+        schema = ""
+        if isinstance(node, exp.Dot):
+            schema, node = node.this.name, node.expression
+        if not isinstance(node, exp.Anonymous):
+            raise TsqlError(102, f"Incorrect syntax near 'CALL': {usage}")
+        call = rpc.Call(str(node.name).lower(), schema="" if schema.lower() == "dbo" else schema)
+        context = self._context()
+        for argument in node.expressions:
+            name, value_node = "", argument
+            if isinstance(argument, exp.Kwarg | exp.PropertyEQ):
+                name, value_node = "@" + argument.this.name, argument.expression
+            value_node = tsql.substitute_system(tsql.bind(value_node.copy(), params), context)
+            call.params.append(rpc.Param(name, _constant(value_node), rpc.ParamType(0)))
+        return self._procedure(call)
+
     def _procedure(self, call: rpc.Call) -> list[Event]:
         name = call.procedure
         handler = getattr(self, f"_proc_{name}", None)
@@ -88,7 +113,9 @@ class SystemProcedures:
         for param in call.params:
             value = literal(param.value).sql(dialect="duckdb")
             arguments.append(f"{param.name.lstrip('@')} => {value}" if param.name else value)
-        sql = f"CALL {call.procedure}({', '.join(arguments)})"
+        name = f"{exp.to_identifier(call.schema).sql(dialect='duckdb')}.{call.procedure}" if call.schema \
+            else call.procedure
+        sql = f"CALL {name}({', '.join(arguments)})"
         try:
             pg_session.quiet_engine_warnings()
             result = self.engine.execute(sql, progress=self._progress)

@@ -36,6 +36,9 @@ class Param:
 class Call:
     procedure: str  # lower case, without a schema ("sp_executesql", "sp_columns")
     params: list[Param] = field(default_factory=list)
+    #: the workspace a ``CALL acme.name(...)`` names (the engine then leaves ``workspace`` out of
+    #: the positional arguments, as in every outlet); "" otherwise
+    schema: str = ""
 
     def positional(self, index: int, name: str, default: Any = None, *aliases: str) -> Any:
         """The parameter called ``@name`` (or an alias), else the ``index``-th (0-based) unnamed one."""

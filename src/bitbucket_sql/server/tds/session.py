@@ -153,6 +153,8 @@ class TdsSession(SystemProcedures, ServerCursors):
             word = str(statement.this).upper()
             if word == "SET":
                 return []  # a SET option this server does not know: answered, not failed
+            if word == "CALL":
+                return self._call_statement(str(statement.expression.name), params)
             if word == "PRINT":
                 printed = sqlglot.parse_one(f"SELECT {statement.expression.name}", read="tsql")
                 value = self._scalar(typing.cast(exp.Select, printed).expressions[0], None, params)
