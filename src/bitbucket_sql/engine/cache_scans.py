@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from bitbucket_sql.api.errors import BitbucketError, ConfigurationError
+from bitbucket_sql.api.errors import ConfigurationError
 from bitbucket_sql.catalog import registry
 
 from . import refresh
@@ -231,16 +231,17 @@ class PersistentScanCache(TTLCache[list[Any]]):
         if not self.enabled or self.client is None:
             return
         try:
-            stale = [entry for key in keys if isinstance(key, ScanKey) and (entry := self._stale(key)) is not None]
+            found = [entry for key in keys if isinstance(key, ScanKey) and (entry := self._stale(key)) is not None]
         except (sqlite3.Error, OSError, ValueError, zlib.error):
             return
+        stale = list({entry.key: entry for entry in found}.values())  # one refresh per entry
         if len(stale) < 2:
             return  # one refresh runs in get() as it would here
         workers = max(1, min(len(stale), int(getattr(getattr(self.client, "settings", None), "max_concurrency", 8))))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bbsql-refresh") as pool:
             futures = [pool.submit(contextvars.copy_context().run, self._refresh, entry) for entry in stale]
             for future in futures:
-                future.result()
+                future.result()  # _refresh never raises: a failed refresh is a miss in get()
 
     def _stale(self, key: ScanKey) -> Entry | None:
         """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
@@ -254,7 +255,7 @@ class PersistentScanCache(TTLCache[list[Any]]):
         wanted = dict(key.params).get("fields")
         found = []
         for candidate in self._candidates(key):
-            entry = self.store.get(self._hash(candidate))
+            entry = self.store.head(self._hash(candidate))  # items are read only for the one used
             if entry is not None and entry.identity == self.identity and _covers(entry, wanted, key):
                 found.append((candidate, entry))
         return found
@@ -265,7 +266,7 @@ class PersistentScanCache(TTLCache[list[Any]]):
         entries = self._answering(key)
         fresh = [(candidate, entry) for candidate, entry in entries if now() - entry.checked_at < self.ttl]
         for candidate, entry in fresh or entries:
-            items = entry.items if fresh else self._refresh(entry)
+            items = self._items(entry) if fresh else self._refresh(entry)
             if items is None:
                 continue
             if candidate is not key:
@@ -335,24 +336,35 @@ class PersistentScanCache(TTLCache[list[Any]]):
                            key.pagelen if paged else None, key.limit], default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    def _items(self, entry: Entry) -> list[Any] | None:
+        """The entry's items (None if it vanished meanwhile: a write in another process)."""
+        full = self.store.get(entry.key)
+        return full.items if full is not None else None
+
     def _refresh(self, entry: Entry) -> list[Any] | None:
-        """The entry brought up to date through its table's change feed, or None (fetch it again)."""
-        if not entry.complete or self.client is None:
+        """The entry brought up to date through its table's change feed, or None (fetch it again).
+
+        Never raises: whatever goes wrong (a scope gone or denied, a rate limit, an unexpected
+        answer) makes it a miss, and the scan's own fetch reports it properly."""
+        if not entry.complete or self.client is None or not refresh.refreshable(entry.table):
             return None
         try:
-            result = refresh.refresh(self.client, entry)
-        except BitbucketError:
-            return None  # a scope that is gone or denied: the fetch says so properly
+            full = self.store.get(entry.key)
+            if full is None:
+                return None
+            result = refresh.refresh(self.client, full)
+        except Exception:  # noqa: BLE001 - see the docstring
+            return None
         if result is None:
             return None
-        entry.items, meta = result
-        entry.meta = {"params": entry.meta.get("params", {}), **meta}
-        entry.checked_at = now()
+        full.items, meta = result
+        full.meta = {"params": full.meta.get("params", {}), **meta}
+        full.checked_at = now()
         with contextlib.suppress(sqlite3.Error, OSError, ValueError, TypeError):
-            self.store.put(entry)
+            self.store.put(full)
         with self._stats_lock:
             self.refreshed += 1
-        return entry.items
+        return full.items
 
 
 def _covers(entry: Entry, wanted: str | None, key: ScanKey) -> bool:

@@ -149,6 +149,16 @@ class CacheStore:
         items = json.loads(zlib.decompress(row[9]))
         return Entry(row[0], row[1], row[2], row[3], row[4], bool(row[5]), items, row[6], row[7], json.loads(row[8]))
 
+    def head(self, key: str) -> Entry | None:
+        """The entry without its items (cheap: nothing to decompress), to decide whether to use it."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT key, identity, table_name, path, fields, complete, stored_at, checked_at, meta "
+                "FROM scans WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return Entry(row[0], row[1], row[2], row[3], row[4], bool(row[5]), [], row[6], row[7], json.loads(row[8]))
+
     def put(self, entry: Entry) -> None:
         data = zlib.compress(json.dumps(entry.items, separators=(",", ":")).encode("utf-8"), 1)
         if len(data) > self.max_bytes:
