@@ -15,8 +15,17 @@ import pytest
 
 from bitbucket_sql.api.errors import ConfigurationError
 from bitbucket_sql.api.settings import parse_connection_string
-from bitbucket_sql.engine.cache_scans import cache_location, cache_mode, identity_of, parse_size
+from bitbucket_sql.engine.cache import TTLCache
+from bitbucket_sql.engine.cache_scans import (
+    cache_location,
+    cache_mode,
+    identity_of,
+    open_scan_cache,
+    open_store,
+    parse_size,
+)
 from bitbucket_sql.engine.cache_store import CacheStore, Entry
+from bitbucket_sql.engine.errors import QueryWarning
 
 WRITER = textwrap.dedent("""
     import sys
@@ -117,3 +126,23 @@ def test_the_identity_is_a_hash_that_tells_credentials_apart() -> None:
     identities = {identity_of(one), identity_of(two), identity_of(other_host)}
     assert len(identities) == 3
     assert all("secret" not in identity and len(identity) == 32 for identity in identities)
+
+
+def test_a_damaged_file_is_moved_aside(tmp_path: Path) -> None:
+    (tmp_path / "scans.sqlite3").write_bytes(b"this is not a database" * 100)
+    store = open_store(tmp_path, max_bytes=1 << 30)
+    try:
+        store.put(_entry("fresh", 10, time.time()))
+        assert store.get("fresh") is not None
+    finally:
+        store.close()
+    assert (tmp_path / "scans.damaged").exists()
+
+
+def test_an_unusable_location_caches_in_memory_with_a_warning(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    settings = parse_connection_string(f"Cache=persistent;CacheLocation={blocker / 'cache'}")
+    with pytest.warns(QueryWarning, match="cannot be used.*caches in memory only"):
+        cache = open_scan_cache(settings, None, 1000)
+    assert type(cache) is TTLCache and cache.enabled
