@@ -24,6 +24,7 @@ def test_a_full_sync_equals_the_live_tables_and_answers_without_requests(emulato
             assert copy_rows(path, table) == expected, table.name
             assert duplicate_keys(path, table) == 0, table.name
     assert any(copy_rows(path, t) for t in tables if t.name == "pull_request_comments")
+    assert _column_types(path, tables) == {t.name: dict(t.columns) for t in tables}
 
     # the copy answers the same SELECT through the engine with zero requests
     with Engine(settings_for(emulator, CacheTTL=0, SyncedDatabase=str(path))) as synced:
@@ -32,6 +33,24 @@ def test_a_full_sync_equals_the_live_tables_and_answers_without_requests(emulato
             answer = synced.execute(f"SELECT {names} FROM acme.{table.name}")
             assert answer.stats.requests == 0, table.name
             assert len(answer.rows) == len(copy_rows(path, table)), table.name
+
+
+#: information_schema's spelling of the catalog's types
+_SPELLED = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}
+
+
+def _column_types(path: Path, tables: list) -> dict[str, dict[str, str]]:
+    """Each table's catalog columns and their types as the copy declares them (dlt's own columns aside)."""
+    import duckdb
+
+    found: dict[str, dict[str, str]] = {}
+    with duckdb.connect(str(path), read_only=True) as connection:
+        for table in tables:
+            rows = connection.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                      "WHERE table_schema = 'acme' AND table_name = ?", [table.name]).fetchall()
+            wanted = {name for name, _ in table.columns}
+            found[table.name] = {name: _SPELLED.get(kind, kind) for name, kind in rows if name in wanted}
+    return found
 
 
 def test_the_state_lives_in_the_destination(emulator, tmp_path: Path) -> None:
