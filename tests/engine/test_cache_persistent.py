@@ -20,6 +20,7 @@ from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.emulator import run_emulator
 from bitbucket_sql.engine import Engine
 from bitbucket_sql.engine.cache_scans import PersistentScanCache
+from bitbucket_sql.engine.errors import EngineError
 
 PR_LISTING = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests"
 
@@ -193,3 +194,18 @@ def test_a_refresh_reads_only_the_changes_and_equals_a_cold_run(writable: Any, t
         assert requests <= 4, sql  # the first page of the feed, maybe its second, unfinished pipelines
     merged = _run(writable, tmp_path, open_sql)[0]
     assert (opened[1],) not in merged
+
+
+def test_a_repository_deleted_since_is_reported_as_a_cold_run_reports_it(writable: Any, tmp_path: Path) -> None:
+    with writable.store.lock:
+        slug = sorted(set(writable.store.workspace("acme").repositories) - {"api", "web"})[-1]
+    sql = f"SELECT id, title FROM pull_requests WHERE repository = '{slug}'"
+    _run(writable, tmp_path, sql)
+    with BitbucketClient(demo_settings(writable.base_url), interactive=False) as client:
+        client.delete(f"/repositories/acme/{slug}")
+    _age(tmp_path, 3600)  # the refresh meets a 404: a miss, so the fetch reports it as always
+    with Engine(demo_settings(writable.base_url, Cache="off")) as cold, pytest.raises(EngineError) as expected:
+        cold.execute(sql)
+    with _engine(writable, tmp_path) as engine, pytest.raises(type(expected.value)) as caught:
+        engine.execute(sql)
+    assert str(caught.value) == str(expected.value)
