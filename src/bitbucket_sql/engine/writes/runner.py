@@ -178,6 +178,12 @@ def _target_select(statement: WriteStatement, table: TableDef, planner: WritePla
     return select.sql(dialect=DIALECT)
 
 
+def _lacks(outcome: Outcome, op: WriteOp, scope: str) -> bool:
+    """Whether ``outcome`` failed because the credential lacks ``scope``."""
+    error = outcome.error
+    return outcome.status == "failed" and isinstance(error, BitbucketError) and missing_scope(error, op.scope) == scope
+
+
 def _raise_for_failures(statement: WriteStatement, table: TableDef, op: WriteOp, outcomes: list[Outcome]) -> None:
     problems = [outcome for outcome in outcomes if outcome.status in ("failed", "uncertain")]
     if not problems:
@@ -185,9 +191,11 @@ def _raise_for_failures(statement: WriteStatement, table: TableDef, op: WriteOp,
     secrets = [secret for outcome in outcomes for secret in outcome.request.secret_values()]
     first = problems[0]
     written = [o for o in outcomes if o.status == "written"]
-    if not written and len(problems) == 1 and first.status == "failed" and isinstance(first.error, BitbucketError):
+    if not written and first.status == "failed" and isinstance(first.error, BitbucketError):
+        # nothing written, and every row refused for the same missing scope: that scope is the
+        # answer (one row or many), not a row-by-row report of the same 403
         scope = missing_scope(first.error, op.scope)
-        if scope is not None:
+        if scope is not None and all(_lacks(outcome, op, scope) for outcome in problems):
             tokens = op.api_token_scopes if scope == op.scope else TOKEN_SCOPES.get(scope, ())
             raise scope_error(first.error, scope, tokens, statement.verb, table.name) from None
         if len(outcomes) == 1:

@@ -113,9 +113,16 @@ def scope_error(error: BitbucketError, scope: str, token_scopes: Sequence[str], 
 
 
 def reason(error: BaseException | None, secrets: Sequence[str] = ()) -> str:
-    """One line saying why a request failed, with any secret it carried masked."""
+    """One line saying why a request failed, with any secret it carried masked.
+
+    A secret of 4 characters or more is masked wherever it appears. A shorter one (a variable
+    whose value is ``1``) only where it stands alone, as an API echoing the body would show it
+    (``"value": "1"``): masking every ``1`` would mangle the URL and status code around it.
+    """
     text = " ".join(str(error).split()) if error is not None else "unknown"
-    for secret in secrets:
-        if secret:
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 4:
             text = text.replace(secret, MASK)
+        elif secret:
+            text = re.sub(rf"(?<![\w./:-]){re.escape(secret)}(?![\w./:-])", MASK, text)
     return text
