@@ -33,6 +33,8 @@ from bitbucket_sql.metrics import METRICS, LiveSource, MetricParams, get_metric
 require_dash()
 
 from bitbucket_sql.dashboard import create_app, running_dashboard  # noqa: E402 - after the Dash check
+from bitbucket_sql.dashboard.charts import CHARTS as CHARTS_SPEC  # noqa: E402
+from bitbucket_sql.dashboard.charts import LABELS  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DAYS = 90
@@ -94,6 +96,21 @@ def screenshot(driver: Any, tmp_path: Path, name: str, height: int) -> Path:
     return path
 
 
+def drawn_bars(driver: Any, chart: str) -> dict[tuple[str, Any], Any]:
+    """(trace name, x) -> bar height, as plotly drew them."""
+    return {(trace["name"], x): y for trace in chart_data(driver, chart)
+            for x, y in zip(trace["x"] or [], trace["y"] or [], strict=True)}
+
+
+def expected_bars(records: list[dict[str, Any]], name: str) -> dict[tuple[str, Any], Any]:
+    """(trace name, x) -> value from the metric's rows: one trace per value column, or per value
+    of the chart's colour column (repository, environment, age bucket)."""
+    spec = CHARTS_SPEC[name]
+    if spec.color:
+        return {(str(r[spec.color]), r[spec.x]): r[spec.values[0]] for r in records}
+    return {(LABELS.get(value, value), r[spec.x]): r[value] for r in records for value in spec.values}
+
+
 def test_every_chart_renders_with_data(browser: Any, source: LiveSource, tmp_path: Path) -> None:
     today = DEMO_ANCHOR
     params = MetricParams("acme", start=today - dt.timedelta(days=DAYS - 1), end=today)
@@ -103,6 +120,13 @@ def test_every_chart_renders_with_data(browser: Any, source: LiveSource, tmp_pat
         assert expected.rows, f"{metric.name} has no rows on the demo data"
         assert bar_count(browser, chart) > 0, f"{metric.title} drew no bars"
         assert chart_annotations(browser, chart) == [], f"{metric.title} shows {chart_annotations(browser, chart)}"
+        # the bars are the metric's numbers (the biggest categories when there are too many)
+        drawn, wanted = drawn_bars(browser, chart), expected_bars(expected.records(), metric.name)
+        categories = {x for _, x in drawn}
+        spec = CHARTS_SPEC[metric.name]
+        assert len(categories) == min(len({x for _, x in wanted}), spec.max_categories), metric.name
+        assert drawn == pytest.approx({key: value for key, value in wanted.items() if key[1] in categories}), \
+            metric.name
     assert "Requests spent:" in status(browser)
     assert "Rate limit:" in status(browser) and "left" in status(browser)
     assert not browser.find_elements("id", "status-errors")

@@ -54,7 +54,8 @@ CHARTS: dict[str, ChartSpec] = {
     "change_failure_rate": ChartSpec("repository", ("change_failure_rate",), "failed production deployments", percent=True),
 }
 
-_LABELS = {
+#: legend names of value columns (the others are shown as named)
+LABELS = {
     "median_hours": "median",
     "p90_hours": "90th percentile",
     "median_minutes": "median",
@@ -99,7 +100,7 @@ def figure(metric_name: str, title: str, records: list[dict[str, Any]]) -> go.Fi
             fig.add_trace(_bar(str(group), rows, spec, spec.values[0]))
     else:
         for value in spec.values:
-            fig.add_trace(_bar(_LABELS.get(value, value), shown, spec, value))
+            fig.add_trace(_bar(LABELS.get(value, value), shown, spec, value))
     legend_lines = -(-len(fig.data) // LEGEND_PER_LINE)  # above the plot, under the title
     fig.update_layout(
         title={"text": title, "x": 0.01, "y": 0.98, "yanchor": "top"},
