@@ -57,6 +57,7 @@ class ProcessRun:
     peak_rss: int  # bytes
     returncode: int
     cpu_s: float = 0.0  # user + system CPU of the process: less sensitive than wall time to a busy machine
+    routes: dict[str, int] = field(default_factory=dict)  # the emulator's count per route template
     stdout: str = field(repr=False, default="")
     stderr: str = field(repr=False, default="")
 
@@ -208,10 +209,12 @@ def run_process(command: Sequence[str], env: dict[str, str], emulator: Any | Non
         usage = (
             json.loads(report.read_text()) if report.exists() else {"wall": PROCESS_TIMEOUT_S, "rss_kib": 0}
         )
+        counted: dict[str, Any] = emulator.stats() if emulator is not None else {"total": 0, "routes": {}}
         return ProcessRun(
             wall_s=float(usage["wall"]),
             cpu_s=float(usage.get("cpu", 0.0)),
-            requests=int(emulator.stats()["total"]) if emulator is not None else 0,
+            routes={str(k): int(v) for k, v in counted.get("routes", {}).items()},
+            requests=int(counted["total"]),
             peak_rss=int(usage["rss_kib"]) * 1024,
             returncode=returncode,
             stdout=out_path.read_text("utf-8", "replace"),

@@ -431,7 +431,10 @@ store (the ground truth) rather than from our client:
    costs one listing per parent. Where two strategies exist (comments per pull request versus the
    repository-wide activity stream) the bound takes the cheaper one; the activity stream still
    needs the filtered pull-request listing (it cannot tell which pull requests are merged with
-   `updated_on` in range) and all its pages (its order is not documented). Listing pull requests per
+   `updated_on` in range) and all its pages (its order is not documented). The same choice holds for
+   activity (per pull request or the stream) and for pull requests named by id (one GET per id per
+   repository, or one BBQL listing `id = 1 OR id = 2 ...` per repository). Two references to one table
+   in a query (a self-join, a UNION) cost what one listing covering both costs. Listing pull requests per
    author (`/workspaces/{workspace}/pullrequests/{user}`) is not counted as a strategy: it cannot
    be complete, because it misses pull requests by people who are no longer members.
 4. **Latency bound.** The requests form a forest of dependencies: the pages of a list-style
