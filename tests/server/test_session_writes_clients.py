@@ -130,12 +130,19 @@ def test_psycopg_errors_name_the_problem(server: RunningServer, fresh: EmulatorH
     number = open_pull_requests(fresh, "data-pipeline")[0]
     fresh.reset_stats()
     with psycopg.connect(server.dsn(user="writer"), autocommit=True) as connection:
-        with pytest.raises(psycopg.Error, match="no_such_column"):
+        with pytest.raises(psycopg.errors.UndefinedColumn, match="no_such_column"):
             connection.execute("UPDATE pull_requests SET no_such_column = %s WHERE repository = %s AND id = %s",
                                ["x", "data-pipeline", number])
-        with pytest.raises(psycopg.Error, match="merge_strategy"):
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="merge_strategy"):
             connection.execute("CALL merge_pull_request(repository => %s, pull_request_id => %s, "
                                "merge_strategy => %s)", ["data-pipeline", number, "sideways"])
+        with pytest.raises(psycopg.errors.UndefinedFunction, match="merge_pul_request"):
+            connection.execute("CALL merge_pul_request(repository => %s, pull_request_id => %s)",
+                               ["data-pipeline", number])
+        with pytest.raises(psycopg.errors.NotNullViolation, match="source_branch_name"):
+            connection.execute("INSERT INTO pull_requests (repository, title) VALUES (%s, %s)", ["data-pipeline", "x"])
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="DELETE is not supported on table 'pull_requests'"):
+            connection.execute("DELETE FROM pull_requests WHERE repository = %s AND id = %s", ["data-pipeline", number])
     with (psycopg.connect(server.dsn(user="reader"), autocommit=True) as connection,
           pytest.raises(psycopg.errors.InsufficientPrivilege, match="read-only")):
         connection.execute("CALL approve_pull_request(repository => %s, pull_request_id => %s)",

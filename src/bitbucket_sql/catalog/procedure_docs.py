@@ -72,7 +72,9 @@ and from the command line `bbsql query "CALL decline_pull_request('acme', 'api',
   spec), not a bare 403. A 403 for another reason (no write access to the repository) is the API's
   own message.
 - **No transactions**: an action is applied when it is sent. A request that may have reached
-  Bitbucket is never repeated (the POST of a merge that timed out is not sent again).
+  Bitbucket is never repeated (the POST of a merge that timed out is not sent again): the error
+  (`UncertainCallError`, a `PartialWriteError`) says the action may have been applied and which
+  table to check with a SELECT.
 - **Asynchronous merges**: Bitbucket may answer a merge with 202 and a task-status URL (always
   with `async_merge => TRUE`, or when a merge takes long). The call then polls that URL, from
   0.2 s up to every 2 s, until the merge is done, for at most QueryTimeout (120 s when none is

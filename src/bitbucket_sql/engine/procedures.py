@@ -36,7 +36,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from bitbucket_sql.api.errors import PermissionDeniedError
+from bitbucket_sql.api.errors import PermissionDeniedError, TransportError
 from bitbucket_sql.catalog import procedures as catalog
 from bitbucket_sql.catalog.procedures import ProcedureDef, ProcedureParam
 from bitbucket_sql.catalog.templates import fill, identifier_problem
@@ -47,7 +47,7 @@ from .result import QueryResult, QueryStats, ResultColumn
 from .rows import extract_row, read_path
 from .statements import DIALECT, ExplainMode, bind_parameters, split_explain
 from .system_tables import duckdb_type
-from .writes.errors import ReadOnlyConnectionError, WriteScopeError
+from .writes.errors import ReadOnlyConnectionError, UncertainCallError, WriteScopeError
 from .writes.send import missing_scope
 
 if TYPE_CHECKING:
@@ -502,6 +502,10 @@ def run_call(engine: Engine, bound: BoundCall) -> QueryResult:
             if missing_scope(error, procedure.scope) is None:
                 raise  # not a scope: a permission the account lacks (the API's message says which)
             raise _scope_error(procedure, error) from error
+        except TransportError as error:
+            if procedure.method != "POST":
+                raise  # PUT and DELETE are idempotent: the client retried them, this is the last failure
+            raise _uncertain(procedure, bound, error) from error
         finally:
             _invalidate(engine, bound)
     row = _result_row(bound, answer)
@@ -571,6 +575,14 @@ def _scope_error(procedure: ProcedureDef, error: PermissionDeniedError) -> Write
         f"or consumer with that scope and connect with it. Bitbucket said: {said}",
         procedure.scope,
     )
+
+
+def _uncertain(procedure: ProcedureDef, bound: BoundCall, error: TransportError) -> UncertainCallError:
+    """A POST without an answer: it may have been applied, and is not repeated."""
+    reason = error.summary.strip().rstrip(".")
+    where = procedure.tables[0] if procedure.tables else "the table it changes"
+    return UncertainCallError(procedure.name, f"{procedure.method} {bound.path}", reason,
+                              f"Check with a SELECT on {where} whether it was applied before calling it again.")
 
 
 def _invalidate(engine: Engine, bound: BoundCall) -> None:

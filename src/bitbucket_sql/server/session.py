@@ -40,7 +40,9 @@ from sqlglot.tokens import TokenType
 from bitbucket_sql.api import errors as api_errors
 from bitbucket_sql.engine import Engine, QueryResult
 from bitbucket_sql.engine import errors as engine_errors
+from bitbucket_sql.engine import procedures as engine_procedures
 from bitbucket_sql.engine.naming import postgres_name
+from bitbucket_sql.engine.writes import errors as write_errors
 
 from . import call_text, pgtypes, translate
 from .pg_catalog import (
@@ -1086,6 +1088,13 @@ SQLSTATE_BY_ERROR: dict[type[BaseException], str] = {
     engine_errors.ParameterError: "22023",  # invalid_parameter_value
     engine_errors.FanoutLimitError: "53400",  # configuration_limit_exceeded: MaxFanout
     engine_errors.QueryTimeoutError: "57014",  # query_canceled: QueryTimeout, like statement_timeout
+    engine_procedures.UnknownProcedureError: "42883",  # undefined_function: CALL of an unknown procedure
+    # writes (engine/writes/errors.py): refused before any request, or failed part way
+    write_errors.ReadOnlyConnectionError: "25006",  # read_only_sql_transaction: ReadOnly=true
+    write_errors.WriteScopeError: "42501",  # insufficient_privilege: the credential lacks the write scope
+    write_errors.WriteFanoutError: "53400",  # configuration_limit_exceeded: MaxFanout
+    write_errors.WriteValidationError: "22023",  # invalid_parameter_value (refined from the problem below)
+    write_errors.PartialWriteError: "58000",  # system_error: Bitbucket failed part way; the message lists rows
     engine_errors.EngineError: "XX000",  # anything else: refined from DuckDB's text, else internal_error
     # the API client: Bitbucket (upstream) answered with an error or not at all
     api_errors.ConfigurationError: "F0000",  # config_file_error: the server's connection settings
@@ -1114,6 +1123,20 @@ def sqlstate_for(error: BaseException) -> str | None:
         if sqlstate is not None:
             if isinstance(error, engine_errors.KeyNotFoundError) and error.key == "workspace":
                 return "3F000"
+            if isinstance(error, write_errors.WriteValidationError):
+                return _write_validation_sqlstate(str(error)) or sqlstate
+            return sqlstate
+    return None
+
+
+def _write_validation_sqlstate(message: str) -> str | None:
+    """PostgreSQL's code for a refused written value: unknown column, missing value, read-only column, type."""
+    for words, sqlstate in (("no such column", "42703"),  # undefined_column
+                            ("required", "23502"),  # not_null_violation
+                            ("is NULL", "23502"),
+                            ("read-only", "428C9"),  # generated_always: Bitbucket sets it
+                            ("the value given is", "42804")):  # datatype_mismatch
+        if words in message:
             return sqlstate
     return None
 

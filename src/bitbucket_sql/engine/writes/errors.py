@@ -104,6 +104,24 @@ class PartialWriteError(WriteError):
         super().__init__("\n".join(lines))
 
 
+class UncertainCallError(PartialWriteError):
+    """A CALL's request got no answer (timeout, dropped connection): Bitbucket may have applied it.
+
+    It is not sent again (an action such as a merge must not run twice); the message says how to
+    check. A :class:`PartialWriteError` with one *maybe written* row, so outlets treat it alike.
+    """
+
+    def __init__(self, procedure: str, request: str, reason: str, check: str) -> None:
+        self.table = procedure
+        self.written, self.failed, self.not_attempted = [], [], []
+        self.uncertain = [RowOutcome(procedure, request, reason)]
+        WriteError.__init__(
+            self,
+            f"CALL {procedure}: no answer came back from Bitbucket ({reason}), so the action may or may not have "
+            f"been applied ({request}). It was not sent again: a second one could act twice. {check}",
+        )
+
+
 class WriteFanoutError(WriteError):
     """A write would send more requests than MaxFanout allows: nothing was sent."""
 
