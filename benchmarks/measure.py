@@ -68,6 +68,7 @@ class RunSettings:
     seed: int
     baseline: bool
     tuned: bool = True
+    load_average: float | None = None  # 1-minute load average just before the suite
     emulator_start_s: float = 0.0
     emulator_counts: dict[str, int] = field(default_factory=dict)
 

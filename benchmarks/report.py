@@ -531,7 +531,13 @@ def render_report(
         + ", ".join(f"{n:,} {what}" for what, n in settings.emulator_counts.items()),
         f"* Our connection: `MaxConcurrency={settings.max_concurrency}`; baselines: {baselines}",
         f"* Machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory']} memory, "
-        f"{machine['os']}, {machine['python']}",
+        f"{machine['os']}, {machine['python']}"
+        + (
+            f"; 1-minute load average {settings.load_average:.1f} just before the suite (the machine is shared: "
+            "other work on it slows every time figure, never the request counts)"
+            if settings.load_average is not None
+            else ""
+        ),
         "* Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()),
         "",
         f"`{NOT_MEASURED}` = not measured (the reason is given under the query).",

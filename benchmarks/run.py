@@ -9,6 +9,7 @@ baseline's, when a client's request count differs from the emulator's, or when a
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -124,6 +125,7 @@ def run_main(
         emulator_counts=data_counts(store, scope.workspace),
     )
     log(f"data ready in {prepared_s:.1f} s; scope: {scope.describe()}")
+    settings.load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with run_emulator(
         store=store,
         scale=arguments.scale,
