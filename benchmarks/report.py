@@ -391,7 +391,8 @@ METHOD = """\
   HTTP library (`requests`), the maximum page size of every endpoint (100; 50 for pull requests and
   activity), every server-side filter the API has (BBQL `q`, `sort`, pipelines' `status=FAILED`, branch
   restrictions' `pattern`), `fields` so only the attributes it needs travel, the repository-wide activity
-  stream instead of a listing per pull request, one BBQL listing (`id = 1 OR id = 2 ...`) instead of one
+  stream where it needs fewer requests (activity per pull request; comments under `Optimize=requests`,
+  while the default comments query keeps one listing per pull request, the faster way), one BBQL listing (`id = 1 OR id = 2 ...`) instead of one
   GET per id, a self-join or UNION answered from one listing, and a pool of 8 threads over repositories
   or parents (our `MaxConcurrency=8`). It follows `next` links page after page within one listing and
   does not cache.

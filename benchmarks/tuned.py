@@ -5,7 +5,8 @@ first. This one is what an engineer who knows the API writes when it matters: th
 library underneath (``requests``, through the same counting session), the maximum page size of
 every endpoint, the server doing all it can (BBQL ``q``, ``sort``, pipelines' ``status``,
 branch restrictions' ``pattern``), ``fields`` so only the needed attributes travel, the
-repository-wide activity stream instead of one listing per pull request, one BBQL listing instead
+repository-wide activity stream where it needs fewer requests than one listing per pull request
+(activity; comments when the question asks for the fewest requests), one BBQL listing instead
 of one GET per id, and 8 threads over repositories (or parents), like our ``MaxConcurrency=8``.
 It does not cache: a repeated question is asked again.
 
