@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from engine_helpers import canonical, settings_for
 from bitbucket_sql.emulator import run_emulator
 from bitbucket_sql.emulator.generator import generate
 from bitbucket_sql.engine import Engine, FanoutLimitError
+from bitbucket_sql.engine.errors import KeyNotFoundError
 from bitbucket_sql.engine.raw_content import FileTooLargeError
 
 DEMO = ("demo@example.com", "demo-api-token")
@@ -370,17 +372,121 @@ def test_many_files_are_bounded_by_max_fanout_before_any_file_is_read(
     assert emulator.stats()["routes"][FILE_ROUTE] > 3  # (the name of the route is the one counted)
 
 
-def test_a_file_above_the_cap_is_a_clear_error_and_the_files_join_avoids_it(make_engine: Callable[..., Engine]) -> None:
-    globex = make_engine(workspace="globex")
-    repository = globex.execute("SELECT slug FROM repositories ORDER BY slug LIMIT 1").rows[0][0]
-    with pytest.raises(FileTooLargeError, match=r"data/fixtures\.csv.*above the limit of 1,048,576 bytes"):
-        globex.execute("SELECT text FROM file_contents WHERE repository = ? AND ref = 'main'", [repository])
-    rows = globex.execute(
+LIMIT = "1,048,576"  # file_contents' cap, as its errors write it
+
+
+@pytest.fixture(scope="module")
+def globex(make_engine: Callable[..., Engine]) -> tuple[Engine, str]:
+    """An engine on globex, whose repositories hold a 1.2 MB file and a 256 MiB one, and a repository."""
+    engine = make_engine(workspace="globex")
+    return engine, engine.execute("SELECT slug FROM repositories ORDER BY slug LIMIT 1").rows[0][0]
+
+
+def file_reads(recording: Any) -> list[int]:
+    """The bytes kept of each file read (``/src/...``) in a recording."""
+    return [record.bytes for record in recording.records if "/src/" in record.url]
+
+
+def test_a_file_above_the_cap_is_a_clear_error_and_the_files_join_avoids_it(globex: tuple[Engine, str]) -> None:
+    engine, repository = globex
+    with pytest.raises(FileTooLargeError, match=rf"data/(fixtures\.csv|warehouse-dump\.sql).*above the limit of {LIMIT} bytes"):
+        engine.execute("SELECT text FROM file_contents WHERE repository = ? AND ref = 'main'", [repository])
+    rows = engine.execute(
         "SELECT c.path FROM files f JOIN file_contents c ON c.repository = f.repository AND c.ref = f.ref "
         "AND c.path = f.path WHERE f.repository = ? AND f.ref = 'main' AND f.size < 1000000",
         [repository],
     ).rows
-    assert rows and "data/fixtures.csv" not in {row[0] for row in rows}
+    assert rows and not {"data/fixtures.csv", "data/warehouse-dump.sql"} & {row[0] for row in rows}
+
+
+def test_a_file_whose_answer_announces_a_size_above_the_cap_is_refused_unread(globex: tuple[Engine, str]) -> None:
+    engine, repository = globex
+    [(size,)] = engine.execute(
+        "SELECT size FROM files WHERE repository = ? AND ref = 'main' AND path = 'data/fixtures.csv'", [repository]
+    ).rows
+    with engine.client.recording() as recording, pytest.raises(FileTooLargeError) as caught:
+        engine.execute("SELECT text FROM file_contents WHERE repository = ? AND ref = 'main' "
+                       "AND path = 'data/fixtures.csv'", [repository])
+    message = str(caught.value)
+    assert f"repository {repository!r}, ref 'main', path 'data/fixtures.csv' is {size:,} bytes" in message
+    assert f"above the limit of {LIMIT} bytes" in message and "f.size < 1048576" in message
+    assert file_reads(recording) == [0]  # Content-Length said it: not one byte of the body was kept
+
+
+def test_a_huge_streamed_file_fails_without_being_read_into_memory(globex: tuple[Engine, str]) -> None:
+    """The 256 MiB file is sent without a length: the client stops reading at the cap, so the query
+    fails having kept 1 MiB + 1 byte, and the process's Python memory never grows by the file."""
+    engine, repository = globex
+    [(size,)] = engine.execute(
+        "SELECT size FROM files WHERE repository = ? AND ref = 'main' AND path = 'data/warehouse-dump.sql'",
+        [repository],
+    ).rows
+    assert size == 256 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        with engine.client.recording() as recording, pytest.raises(FileTooLargeError) as caught:
+            engine.execute("SELECT text FROM file_contents WHERE repository = ? AND ref = 'main' "
+                           "AND path = 'data/warehouse-dump.sql'", [repository])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert f"path 'data/warehouse-dump.sql' is more than {LIMIT} bytes" in str(caught.value)
+    assert file_reads(recording) == [1024 * 1024 + 1]
+    assert peak < size // 8, f"peak Python memory {peak:,} bytes while failing on a {size:,}-byte file"
+
+
+MISSING_REF = "no-such-ref"
+
+
+@pytest.mark.parametrize(
+    ("table", "sql"),
+    [
+        ("files", "SELECT path FROM files WHERE repository = 'api' AND ref = ?"),
+        ("file_contents", "SELECT text FROM file_contents WHERE repository = 'api' AND ref = ? AND path = 'README.md'"),
+        ("file_contents", "SELECT path, size FROM file_contents WHERE repository = 'api' AND ref = ?"),
+        ("file_history",
+         "SELECT commit_hash FROM file_history WHERE repository = 'api' AND ref = ? AND path = 'README.md'"),
+        ("file_history", "SELECT commit_hash FROM file_history WHERE repository = 'api' AND ref IN (?, 'main') "
+         "AND path = 'README.md'"),
+    ],
+)
+def test_a_ref_that_does_not_exist_is_an_error_naming_it(engine: Engine, table: str, sql: str) -> None:
+    """Like a wrong commit_hash on commit_reports: an error, not an empty answer."""
+    with pytest.raises(KeyNotFoundError) as caught:
+        engine.execute(sql, [MISSING_REF])
+    message = str(caught.value)
+    assert caught.value.key == "ref" and caught.value.value == MISSING_REF
+    assert f"Ref '{MISSING_REF}' is not a branch, tag or commit of repository acme/api" in message
+    assert f"while reading acme.{table}" in message
+    assert "list the branches and tags with SELECT ref_type, name FROM acme.refs WHERE repository = 'api'" in message
+
+
+def test_a_commit_that_does_not_exist_is_an_error_on_files_as_on_commit_reports(engine: Engine) -> None:
+    missing = "0123456789abcdef0123456789abcdef01234567"
+    with pytest.raises(KeyNotFoundError, match=rf"Ref '{missing}' is not a branch, tag or commit of repository"):
+        engine.execute("SELECT path FROM files WHERE repository = 'api' AND ref = ?", [missing])
+    with pytest.raises(KeyNotFoundError, match=rf"Commit '{missing}' was not found"):
+        engine.execute("SELECT uuid FROM commit_reports WHERE repository = 'api' AND commit_hash = ?", [missing])
+
+
+def test_a_ref_may_be_a_tag_or_an_abbreviated_commit(engine: Engine, http: httpx.Client) -> None:
+    tag = listing(http, f"{REPO}/refs/tags")[0]
+    short = commits_of(http)[0][:12]
+    for ref, tree_ref in ((tag["name"], tag["name"]), (short, short)):
+        rows = engine.execute("SELECT path FROM files WHERE repository = 'api' AND ref = ?", [ref]).rows
+        assert sorted(row[0] for row in rows) == sorted(e["path"] for e in tree(http, tree_ref)), ref
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT text FROM file_contents WHERE repository = 'api' AND ref = 'main' AND path = 'no/such/file.txt'",
+        "SELECT commit_hash FROM file_history WHERE repository = 'api' AND ref = 'main' AND path = 'no/such/file.txt'",
+        "SELECT path FROM files WHERE repository = 'api' AND ref = 'main' AND path = 'no/such/file.txt'",
+    ],
+)
+def test_a_path_missing_at_an_existing_ref_is_no_rows(engine: Engine, sql: str) -> None:
+    assert engine.execute(sql).rows == []
 
 
 def test_file_history_equals_the_api_and_pushes_date_filters(

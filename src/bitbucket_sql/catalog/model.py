@@ -123,7 +123,10 @@ class PathKey:
     pull requests -> comments). ``source_where`` (column, value) keeps only the source rows
     whose column holds that value (``file_contents`` reads the paths of ``files`` whose type is
     ``commit_file``, never directories). ``values`` is a closed set of values enumerated without
-    any request, for a key no table lists (``hook_events``' subject types).
+    any request, for a key no table lists (``hook_events``' subject types). ``probe_path`` is
+    where a value the query names is checked when a scope answers 404, for a key whose source
+    table has no GET by that column (a ref: branch, tag or commit, all resolved by
+    ``/commits/{commit}``), so a missing value is an error naming it rather than no rows.
     """
 
     placeholder: str
@@ -132,6 +135,7 @@ class PathKey:
     source_column: str | None = None
     source_where: tuple[str, str] | None = None
     values: tuple[str, ...] = ()
+    probe_path: str | None = None
 
 
 @dataclass(frozen=True)

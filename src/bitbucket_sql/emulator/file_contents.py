@@ -6,14 +6,17 @@ files of its language, every repository gets *furniture* in its initial commit
 (:func:`add_furniture`): a ``CODEOWNERS``, a binary logo, and in most repositories a
 ``bitbucket-pipelines.yml`` whose build image depends on the repository (several repositories still
 use an old one, which is what the docs' recipe looks for); the repositories of ``globex`` carry a
-file above 1 MiB, so clients meet a large file too. Nothing here draws from the history's random stream: the choice per
-repository is a hash of its UUID.
+file above 1 MiB (served whole, with its ``Content-Length``) and a 256 MiB one (:data:`HUGE_FILE`,
+generated while it is sent, in chunks without a length), so clients meet large files of both
+kinds. Nothing here draws from the history's random stream: the choice per repository is a hash of
+its UUID.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterator
 
 from .serializers import objects as o
 from .serializers.common import JSON
@@ -29,6 +32,11 @@ IMAGES = {
 DEPLOY_IMAGE = "atlassian/default-image:4"
 LARGE_FILE = "data/fixtures.csv"
 LARGE_FILE_BYTES = 1_200_000
+#: Too large to build in memory: its bytes are generated chunk by chunk as they are sent (:func:`chunks`).
+HUGE_FILE = "data/warehouse-dump.sql"
+HUGE_FILE_BYTES = 256 * 1024 * 1024
+_HUGE_LINE = b"INSERT INTO events VALUES (1042, 'example row of a warehouse dump', '2026-01-01');\n"
+_HUGE_CHUNK_LINES = 800  # ~66 KB per chunk
 
 MIMETYPES = {
     ".py": "text/x-python", ".md": "text/markdown", ".json": "application/json", ".yml": "text/yaml",
@@ -52,7 +60,7 @@ def furniture(repo: JSON) -> list[str]:
     if number % 3 == 0:
         paths.append("assets/favicon.ico")
     if repo["full_name"].startswith("globex/"):  # globex keeps test fixtures in git
-        paths.append(LARGE_FILE)
+        paths += [LARGE_FILE, HUGE_FILE]
     return paths
 
 
@@ -72,6 +80,8 @@ def _line_count(repo: JSON, path: str) -> int:
         return 0
     if path == LARGE_FILE:
         return LARGE_FILE_BYTES // 70
+    if path == HUGE_FILE:
+        return HUGE_FILE_BYTES // len(_HUGE_LINE)
     return content(repo, path).count(b"\n")
 
 
@@ -93,8 +103,31 @@ def is_binary(path: str) -> bool:
     return "." in name and name[name.rfind("."):] in BINARY_SUFFIXES
 
 
+def size(repo: JSON, path: str) -> int:
+    """The size of ``path`` in ``repo`` in bytes, without building a huge file."""
+    return HUGE_FILE_BYTES if path == HUGE_FILE else len(content(repo, path))
+
+
+def is_streamed(path: str) -> bool:
+    """Whether ``path`` is served by :func:`chunks` (too large for :func:`content`)."""
+    return path == HUGE_FILE
+
+
+def chunks(repo: JSON, path: str) -> Iterator[bytes]:
+    """The bytes of a streamed file, about 64 KiB at a time (exactly :func:`size` in all)."""
+    left = size(repo, path)
+    block = _HUGE_LINE * _HUGE_CHUNK_LINES
+    while left > 0:
+        piece = block[:left]
+        left -= len(piece)
+        yield piece
+
+
 def content(repo: JSON, path: str) -> bytes:
-    """The bytes of ``path`` in ``repo`` (the same at every revision where it exists)."""
+    """The bytes of ``path`` in ``repo`` (the same at every revision where it exists); a streamed
+    file (:func:`is_streamed`) is read with :func:`chunks` instead."""
+    if is_streamed(path):
+        raise ValueError(f"{path} is {size(repo, path):,} bytes: read it with chunks()")
     if path == "bitbucket-pipelines.yml":
         return _pipelines_yml(repo).encode()
     if path == "CODEOWNERS":

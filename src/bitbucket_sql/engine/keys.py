@@ -41,6 +41,7 @@ from typing import Any
 
 from bitbucket_sql.api.errors import NotFoundError
 from bitbucket_sql.catalog import registry
+from bitbucket_sql.catalog.columns import REPOSITORY_KEYS
 from bitbucket_sql.catalog.model import PathKey, TableDef
 from bitbucket_sql.catalog.templates import fill, identifier_problem
 
@@ -288,6 +289,12 @@ class KeyChecker:
             if column == "repository":
                 advice = (f"Check the slug (slugs are lower case); list the repositories with "
                           f"SELECT slug FROM {scope.get('workspace')}.repositories.")
+            elif column == "ref":
+                detail = (f"Ref {_shown(value)} is not a branch, tag or commit of repository "
+                          f"{scope.get('workspace')}/{scope.get('repository')}, or your credential cannot see it")
+                advice = (f"Check the value given for ref; list the branches and tags with SELECT ref_type, name "
+                          f"FROM {scope.get('workspace')}.refs WHERE repository = '{scope.get('repository')}' "
+                          f"(a commit is named by its hash).")
             else:
                 advice = f"Check the value given for {column}."
         return KeyNotFoundError(label, column, value, detail, advice)
@@ -334,6 +341,12 @@ def _parent_path(key: PathKey, scope: Scope) -> str | None:
     value = scope[key.column]
     if key.column == "workspace":
         template, values = WORKSPACE_PATH, {"workspace": value}
+    elif key.probe_path is not None:  # no GET by this column (a ref): the key's own probe
+        template = key.probe_path
+        columns = {k.placeholder: k.column for k in REPOSITORY_KEYS} | {key.placeholder: key.column}
+        values = {name: scope.get(columns.get(name, name)) for name in re.findall(r"\{([a-z_][a-z0-9_]*)\}", template)}
+        if any(v is None for v in values.values()):
+            return None
     else:
         source = registry.get_table(key.source_table or "")
         if source is None or not source.get_path or source.get_key != (key.source_column,):

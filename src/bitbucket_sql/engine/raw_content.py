@@ -4,7 +4,9 @@ The API answers a file with its bytes and a Content-Type derived from the file n
 character set, so the text is decided here: bytes that hold a NUL in their first 8 KiB or are not
 valid UTF-8 are *binary* (``is_binary`` true, ``text`` null; no guessing of legacy encodings,
 which would turn binaries into garbage text). A body above the table's ``max_content_bytes`` is
-an error naming the file and the way around it, never a silently truncated text.
+an error naming the file and the way around it, never a silently truncated text; the client
+reads no more of it than the cap (:func:`raw_request_options`, ``api/raw_stream.py``), so a
+500 MB file fails without 500 MB of memory.
 """
 
 from __future__ import annotations
@@ -43,19 +45,26 @@ def is_directory_listing(content: bytes, content_type: str) -> bool:
     )
 
 
-def file_object(table: TableDef, scope: dict[str, Any], content: bytes, content_type: str) -> dict[str, Any] | None:
+def raw_request_options(table: TableDef) -> dict[str, Any]:
+    """Extra keyword arguments of the fetch of ``table``'s GETs: for a raw table, the cap
+    ``client.get_raw_many`` reads up to (none for the JSON GETs of other tables)."""
+    return {"max_bytes": table.max_content_bytes} if table.paging == "raw" else {}
+
+
+def file_object(
+    table: TableDef, scope: dict[str, Any], content: bytes, content_type: str, *,
+    over_limit: bool = False, size: int | None = None,
+) -> dict[str, Any] | None:
     """``{"size", "is_binary", "content_type", "text"}`` for one file body (see the module doc);
-    None when the path names a directory (no file, so no row)."""
+    None when the path names a directory (no file, so no row). ``over_limit`` and ``size`` are
+    the client's (``api.raw_stream.RawBody``): it stopped reading at the cap; the size the answer
+    announced, if any."""
+    if over_limit:
+        raise too_large(table, scope, size)
     if is_directory_listing(content, content_type):
         return None
-    if len(content) > table.max_content_bytes:
-        where = ", ".join(f"{name} {scope[name]!r}" for name in ("repository", "ref", "path") if name in scope)
-        raise FileTooLargeError(
-            f"{table.name}: the file at {where} is {len(content):,} bytes, above the limit of "
-            f"{table.max_content_bytes:,} bytes. Filter the files by size first: join files "
-            f"(ON c.repository = f.repository AND c.ref = f.ref AND c.path = f.path) with f.size < "
-            f"{table.max_content_bytes}, or name the paths you need."
-        )
+    if len(content) > table.max_content_bytes:  # read whole by a client that was given no cap
+        raise too_large(table, scope, len(content))
     text: str | None = None
     if b"\x00" not in content[:BINARY_PROBE_BYTES]:
         try:
@@ -64,3 +73,16 @@ def file_object(table: TableDef, scope: dict[str, Any], content: bytes, content_
             text = None
     media = content_type.split(";", 1)[0].strip() or None
     return {"size": len(content), "is_binary": text is None, "content_type": media, "text": text}
+
+
+def too_large(table: TableDef, scope: dict[str, Any], size: int | None) -> FileTooLargeError:
+    """The error for a file above the cap: which file, how large (or "more than" the cap when the
+    answer did not say and reading stopped there), and how to leave it out."""
+    where = ", ".join(f"{name} {scope[name]!r}" for name in ("repository", "ref", "path") if name in scope)
+    limit = table.max_content_bytes
+    how_large = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes (reading stopped there)"
+    return FileTooLargeError(
+        f"{table.name}: the file at {where} is {how_large}, above the limit of {limit:,} bytes. Filter the "
+        f"files by size first: join files (ON c.repository = f.repository AND c.ref = f.ref AND c.path = "
+        f"f.path) with f.size < {limit}, or name the paths you need."
+    )

@@ -32,7 +32,8 @@ TABLE = TableDef(
     notes="One request per file. Name the file: `WHERE path = 'bitbucket-pipelines.yml'`, and the ref, or join "
     "`repositories` (`ON c.repository = r.slug AND c.ref = r.mainbranch_name`) to read it on every main "
     "branch; a repository without the file gives no row. Without a `path` filter every file of the tree is "
-    "read (the paths come from `files`). Files above 1 MiB fail the query with an error naming them: read "
-    "`size` from `files` and join on `path` with `f.size < 1000000` to skip them. Files stored in Git LFS "
-    "are not read.",
+    "read (the paths come from `files`). Files above 1 MiB fail the query with an error naming them (no more "
+    "than 1 MiB of such a file is downloaded, however large it is): read `size` from `files` and join on "
+    "`path` with `f.size < 1000000` to skip them. Files stored in Git LFS are not read. A `ref` the query names "
+    "that does not exist is an error naming it; a `path` missing at an existing ref is no row.",
 )

@@ -31,5 +31,6 @@ TABLE = TableDef(
         not_filterable=("commit_author_raw", "commit_message", "file_path"),
     ),
     notes="Name the file (`path = 'README.md'`) and the ref; without them every file of every branch is "
-    "visited. `commit_date` and `commit_hash` filters and ORDER BY commit_date go to the API (BBQL).",
+    "visited. `commit_date` and `commit_hash` filters and ORDER BY commit_date go to the API (BBQL). A `ref` the "
+    "query names that does not exist is an error naming it; a `path` missing at an existing ref is no row.",
 )

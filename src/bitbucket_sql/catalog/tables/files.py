@@ -10,7 +10,11 @@ from ..model import Column, PathKey, TableDef
 #: How deep the recursive listing goes (Bitbucket lists directories below it as entries).
 MAX_DEPTH = "20"
 
-REF_KEY = PathKey("commit", "ref", source_table="refs", source_column="name")
+#: a ref the query names that does not exist is an error (checked on a 404 by listing one commit from it)
+REF_KEY = PathKey(
+    "commit", "ref", source_table="refs", source_column="name",
+    probe_path="/repositories/{workspace}/{repo_slug}/commits/{commit}?pagelen=1",
+)
 
 TABLE = TableDef(
     name="files",
@@ -51,5 +55,6 @@ TABLE = TableDef(
     "fragment), `size` and `mimetype` filters go into BBQL `q`, so a search for one file name across "
     "repositories reads one short page per repository. `commit_hash` is the commit the ref resolved to (the same "
     "for every entry, as the API answers); the last commit that changed a file is the newest row of `file_history` "
-    "(`WHERE path = ... ORDER BY commit_date DESC LIMIT 1`, one request).",
+    "(`WHERE path = ... ORDER BY commit_date DESC LIMIT 1`, one request). A `ref` the query names that is no "
+    "branch, tag or commit of the repository is an error naming it (list them from `refs`).",
 )

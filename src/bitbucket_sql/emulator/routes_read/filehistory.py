@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from starlette.responses import Response
 
-from ..file_contents import content, is_binary, mimetype
+from ..file_contents import is_binary, mimetype, size
 from ..serializers.common import api, link
 from .context import JSON, ApiError, Ctx
 from .schemas import D, N, S
@@ -57,7 +57,7 @@ def _history_entry(repo: JSON, commit: JSON, path: str) -> JSON:
         "type": "commit_file",
         "path": path,
         "attributes": ["binary"] if is_binary(path) else [],
-        "size": len(content(repo, path)),
+        "size": size(repo, path),
         "mimetype": mimetype(path),
         "commit": {key: commit[key] for key in ("type", "hash", "date", "author", "message", "links")},
         "links": {

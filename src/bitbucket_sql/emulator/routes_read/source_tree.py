@@ -5,18 +5,19 @@ replayed from the diffstats of the commits reachable from it (oldest first: adde
 paths exist, removed ones do not, a rename moves one). A directory answers the list-style envelope
 of ``commit_directory``/``commit_file`` entries (directories first, then files, by path, as
 recorded); a file answers its ``format=meta`` form with ``?format=meta`` and its raw bytes
-otherwise (contents and mimetypes: :mod:`..file_contents`); anything else is 404. ``max_depth=n``
-lists the directory recursively, n levels deep (directories and files, in path order); ``q`` and
-``sort`` filter and order the entries.
+otherwise (contents and mimetypes: :mod:`..file_contents`; a huge file is streamed in chunks
+without a Content-Length); anything else is 404. ``max_depth=n`` lists the directory recursively,
+n levels deep (directories and files, in path order); ``q`` and ``sort`` filter and order the
+entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
-from ..file_contents import content, is_binary, mimetype
+from ..file_contents import chunks, content, is_binary, is_streamed, mimetype, size
 from ..paging import PagingError
 from ..serializers.common import api, link
 from ..store import RepoData
@@ -67,7 +68,7 @@ def _entry(repo: JSON, sha: str, path: str, *, directory: bool) -> JSON:
         "path": path,
         "commit": commit,
         "attributes": ["binary"] if is_binary(path) else [],
-        "size": len(content(repo, path)),
+        "size": size(repo, path),
         "mimetype": mimetype(path),
         "links": {
             "self": link(api(base)),
@@ -87,9 +88,11 @@ def source(ctx: Ctx) -> Response:
         entry = _entry(repo, sha, wanted, directory=False)
         if ctx.query.get("format") == "meta":
             return ctx.respond(entry)
-        body = content(repo, wanted)
         media = mimetype(wanted) or ("application/octet-stream" if is_binary(wanted) else "text/plain")
-        return Response(body, media_type=media, headers={"Content-Disposition": "attachment"})
+        if is_streamed(wanted):  # generated as it is sent, without a Content-Length (chunked)
+            return StreamingResponse(chunks(repo, wanted), media_type=media,
+                                     headers={"Content-Disposition": "attachment"})
+        return Response(content(repo, wanted), media_type=media, headers={"Content-Disposition": "attachment"})
     prefix = f"{wanted}/" if wanted else ""
     depth = _max_depth(ctx)
     children: dict[str, bool] = {}
