@@ -296,10 +296,34 @@ def keep_other_sections(path: Path, new_text: str) -> str:
     return new_text.rstrip("\n") + "\n\n" + old[at:]
 
 
+def code_version() -> str | None:
+    """The commit the run measured, and whether the package's sources differed from it."""
+    import subprocess
+
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"Code measured: commit `{sha}`" + (
+        " plus uncommitted changes under `src/` (work in progress in the same tree)." if dirty else "."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     arguments = parse_arguments(argv)
+    version = code_version()
     outcomes, settings, scope, process, notes = run_main(arguments)
+    notes = [version, *notes] if version else notes
     scaling = run_scaling(arguments) if arguments.scaling else []
     write_outputs(arguments, outcomes, settings, scope, scaling, argv, process, notes)
     found = problems(outcomes) + (process.errors if process is not None else [])
