@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -162,3 +163,84 @@ def test_psycopg_transaction_commit_and_rollback_warn(
         connection.rollback()
     assert any("did not undo the 1 write(s)" in notice for notice in notices), notices
     assert api.get(f"/repositories/acme/api/pullrequests/{number}").json()["title"] == "applied at once"
+
+
+def test_the_access_log_never_shows_a_written_secret(server: RunningServer, api: httpx.Client) -> None:
+    import json
+    import logging
+
+    entries: list[dict[str, object]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            entries.append(json.loads(record.getMessage()))
+
+    access = logging.getLogger("bitbucket_sql.server.access")
+    handler, previous = Capture(), access.level
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        inserted = psql(server, "writer", "INSERT INTO repository_webhooks (repository, url, events, secret) VALUES "
+                                          "('api', 'https://hooks.example.com/logged', '[\"repo:push\"]', "
+                                          "'hush-hush-4711') RETURNING uuid, secret_set")
+        assert inserted.returncode == 0, inserted.stderr
+        assert "hush-hush-4711" not in inserted.stdout and "| t" in inserted.stdout  # secret_set, never the secret
+        with psycopg.connect(server.dsn(user="writer"), autocommit=True) as connection:
+            connection.execute("UPDATE repository_webhooks SET secret = %s WHERE repository = 'api' AND url = %s",
+                               ["bound-secret-0815", "https://hooks.example.com/logged"])
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(previous)
+    statements = [str(entry["statement"]) for entry in entries if entry.get("event") == "statement"]
+    assert any("INSERT INTO repository_webhooks" in text for text in statements), statements
+    assert not any("hush-hush-4711" in text or "bound-secret-0815" in text for text in statements), statements
+    hooks = api.get("/repositories/acme/api/hooks").json()["values"]
+    assert any(hook["url"] == "https://hooks.example.com/logged" and hook["secret_set"] for hook in hooks)
+
+
+def test_psycopg_executemany_sends_every_row(server: RunningServer, fresh: EmulatorHandle, api: httpx.Client) -> None:
+    number = open_pull_requests(fresh, "web")[0]
+    insert = "INSERT INTO pull_request_comments (repository, pull_request_id, content_raw) VALUES (%s, %s, %s)"
+    with psycopg.connect(server.dsn(user="writer"), autocommit=True) as connection:
+        cursor = connection.cursor()
+        cursor.executemany(insert, [("web", number, f"batch {index}") for index in range(3)])
+        assert cursor.rowcount == 3
+        cursor.executemany(insert + " RETURNING id", [("web", number, "returned 1"), ("web", number, "returned 2")],
+                           returning=True)
+        ids = [cursor.fetchone()[0]]
+        while cursor.nextset():
+            ids.append(cursor.fetchone()[0])
+    comments = api.get(f"/repositories/acme/web/pullrequests/{number}/comments", params={"pagelen": 100}).json()
+    texts = {comment["id"]: comment["content"]["raw"] for comment in comments["values"]}
+    assert {"batch 0", "batch 1", "batch 2"} <= set(texts.values())
+    assert [texts[i] for i in ids] == ["returned 1", "returned 2"]
+
+
+def test_asyncpg_binds_typed_parameters_of_writes_and_calls(
+    server: RunningServer, fresh: EmulatorHandle, api: httpx.Client
+) -> None:
+    import asyncio
+
+    asyncpg = require_module("asyncpg", "asyncpg")
+    first, second = open_pull_requests(fresh, "mobile-app")[:2]
+
+    async def run() -> tuple[list[Any], Any, str]:
+        connection = await asyncpg.connect(host=server.host, port=server.port, user="writer", password=PASSWORD,
+                                           database="acme")
+        try:
+            updated = await connection.fetch("UPDATE pull_requests SET title = $1 WHERE repository = $2 AND id = $3 "
+                                             "RETURNING id, title", "From asyncpg", "mobile-app", first)
+            # asyncpg binds by the types the server describes: pull_request_id must be described as bigint
+            called = await connection.fetchrow("CALL approve_pull_request(repository => $1, pull_request_id => $2)",
+                                               "mobile-app", second)
+            status = await connection.execute("UPDATE pull_requests SET title = $1 WHERE repository = $2 AND id = $3",
+                                              "Again", "mobile-app", second)
+            return list(updated), called, status
+        finally:
+            await connection.close()
+
+    updated, called, status = asyncio.run(run())
+    assert [tuple(row) for row in updated] == [(first, "From asyncpg")]
+    assert called["approved"] is True and status == "UPDATE 1"
+    assert api.get(f"/repositories/acme/mobile-app/pullrequests/{first}").json()["title"] == "From asyncpg"
+    assert api.get(f"/repositories/acme/mobile-app/pullrequests/{second}").json()["title"] == "Again"

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 import secrets
 import ssl
 import time
@@ -37,6 +38,9 @@ STARTUP_TIMEOUT_S = 30.0
 DRAIN_EVERY_ROWS = 500
 #: The longest statement text written to the access log.
 LOGGED_STATEMENT_CHARS = 2000
+#: the values an INSERT or UPDATE writes may be secrets (a webhook's secret, a secured variable)
+_WRITTEN_VALUES = re.compile(r"^\s*(?:EXPLAIN\s+(?:ANALY[SZ]E\s+)?)?(?:INSERT|UPDATE)\b", re.IGNORECASE)
+_STRING_LITERAL = re.compile(r"(?:[EeXxBbUu]&?)?'(?:[^']|'')*'")
 
 
 class Session(Protocol):
@@ -521,7 +525,7 @@ class ClientConnection:
 
     def _log_statement(self, sql: str, started: float, **fields: Any) -> None:
         self.requests += int(fields.get("requests", 0) or 0)
-        text = " ".join(sql.split())
+        text = logged_statement(sql)
         if len(text) > LOGGED_STATEMENT_CHARS:
             text = text[:LOGGED_STATEMENT_CHARS] + "…"
         self._log("statement", statement=text, ms=round((time.monotonic() - started) * 1000, 1), **fields)
@@ -726,6 +730,18 @@ class ClientConnection:
         else:
             self.portals.pop(message.name, None)
         self.writer.write(pq.close_complete())
+
+
+def logged_statement(sql: str) -> str:
+    """A statement as the access log shows it: one line, credentials masked, and every text
+    literal of an INSERT or UPDATE masked (written values may be secrets; numbers stay). Bound
+    parameters of the extended protocol are never logged."""
+    from bitbucket_sql.api.redact import MASK, redact_text
+
+    text = " ".join(sql.split())
+    if _WRITTEN_VALUES.match(text):
+        text = _STRING_LITERAL.sub(f"'{MASK}'", text)
+    return redact_text(text)
 
 
 def _notices_of(result: Any) -> list[str]:

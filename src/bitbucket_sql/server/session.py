@@ -42,6 +42,7 @@ from bitbucket_sql.engine import Engine, QueryResult
 from bitbucket_sql.engine import errors as engine_errors
 from bitbucket_sql.engine import procedures as engine_procedures
 from bitbucket_sql.engine.naming import postgres_name
+from bitbucket_sql.engine.system_tables import duckdb_type
 from bitbucket_sql.engine.writes import errors as write_errors
 
 from . import call_text, pgtypes, translate
@@ -762,9 +763,10 @@ class SqlSession:
         body = text[explain.end():] if explain else text
         try:
             if word == "CALL":
-                count = max(call_text.dollar_numbers(body), default=0)
-                types = [_given_type(param_oids[i]) if i < len(param_oids) else pgtypes.TEXT
-                         for i in range(max(count, len(param_oids)))]
+                count = max(max(call_text.dollar_numbers(body), default=0), len(param_oids))
+                declared = _call_parameter_types(body, count)
+                types = [_given_type(param_oids[i]) if i < len(param_oids) and param_oids[i] else declared[i]
+                         for i in range(count)]
                 columns = self.engine.describe(call_text.with_question_marks(body, None)[0])
             else:
                 tree = self._parse(body)
@@ -843,6 +845,28 @@ def _strip_trailing_semicolons(sql: str) -> str:
 def _strip_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
     return re.sub(r"--[^\n]*", " ", text)
+
+
+def _call_parameter_types(text: str, count: int) -> list[PgType]:
+    """The types of ``$1..$count`` in a CALL, from the procedure's declared parameters (a
+    ``pull_request_id => $2`` is bigint), so drivers that bind by the described type (asyncpg)
+    send numbers and booleans as such; text where the call cannot be read (Execute says why)."""
+    types = [pgtypes.TEXT] * count
+    markers = [f"bbsql-parameter-{number}" for number in range(1, count + 1)]
+    try:
+        sql, values = call_text.with_question_marks(text, markers)
+        call = engine_procedures.parse_call(sql, values)
+        procedure = engine_procedures.get_procedure(call.name) if call is not None else None
+    except Exception:  # noqa: BLE001 - a bad CALL is reported when it runs
+        return types
+    if call is None or procedure is None:
+        return types
+    by_position = list(zip(procedure.params, call.positional, strict=False))
+    by_name = [(procedure.param(key), argument) for key, argument in call.named]
+    for param, argument in [*by_position, *by_name]:
+        if param is not None and argument.value in markers:
+            types[markers.index(argument.value)] = pg_type_for(duckdb_type(param.type))
+    return types
 
 
 def _first_word(text: str) -> str:
