@@ -219,7 +219,8 @@ class CacheStore:
         return count
 
     def vacuum(self) -> None:
-        with self._lock:
+        """Give the space back to the disk; best effort (another process reading blocks it)."""
+        with self._lock, contextlib.suppress(sqlite3.OperationalError):
             self._db.execute("VACUUM")
 
     def status(self) -> list[TableStatus]:
