@@ -51,7 +51,12 @@ def _change_things(emulator: Any, client: BitbucketClient) -> dict[str, Any]:
     branches = client.get(f"{base}/{repo_a}/refs/branches", {"pagelen": 100})["values"]
     head = branches[0]["target"]["hash"]
     client.post(f"{base}/{repo_a}/refs/branches", json={"name": "sync-test-branch", "target": {"hash": head}})
-    victim = next(b["name"] for b in branches if b["name"] not in ("main", "master", "develop"))
+    # a branch no pull request comes from: deleting a source branch changes the pull request's
+    # commits without moving its updated_on, which no change feed shows (docs/sync.md, deletes)
+    states = ["OPEN", "MERGED", "DECLINED", "SUPERSEDED"]
+    sources = {pr["source"]["branch"]["name"]
+               for pr in client.paginate(f"{base}/{repo_a}/pullrequests", {"state": states})}
+    victim = next(b["name"] for b in branches if b["name"] not in ("main", "master", "develop", *sources))
     client.delete(f"{base}/{repo_a}/refs/branches/{victim}")
     hook = client.post(f"{base}/{repo_a}/hooks",
                        json={"url": "https://example.com/hook", "description": "sync test", "events": ["repo:push"],
