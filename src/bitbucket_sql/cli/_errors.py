@@ -33,6 +33,10 @@ def one_paragraph(error: BaseException) -> str:
     redactor as the logs), or its type name when it has none."""
     from bitbucket_sql.api.redact import redact_text
 
+    if any(kind.__name__ == "PartialWriteError" for kind in type(error).__mro__):
+        # a write that stopped part way lists its rows one per line (written, failed, not attempted)
+        lines = [redact_text(" ".join(line.split())) for line in str(error).splitlines() if line.strip()]
+        return "\n  ".join(lines)
     text = redact_text(" ".join(str(error).split()))
     return text or type(error).__name__
 
