@@ -59,6 +59,10 @@ def _hostile_inputs(seed: int) -> list[bytes | tuple[str, bytes]]:
     # sp_executesql with a date parameter 16 million days after year 1
     date_param = b"\x00\x00" + bytes([0x28]) + b"\x03\xff\xff\xff"
     cases.append(("login", packet(packets.RPC, struct.pack("<I", 4) + b"\xff\xff\x0a\x00\x00\x00" + date_param)))
+    for number in range(1, 10):  # sp_cursor ... sp_cursorclose by number: without parameters, then with noise
+        call = struct.pack("<I", 4) + b"\xff\xff" + struct.pack("<HH", number, 0)
+        cases.append(("login", packet(packets.RPC, call)))
+        cases.append(("login", packet(packets.RPC, call + bytes(rng.randrange(256) for _ in range(40)))))
     cases.append(("login", packet(0x42, b"unknown message type")))
     return cases
 
