@@ -383,11 +383,19 @@ def make_session(tables: Sequence[Any], *, history_path: Path | None = None, **s
         else:
             buffer.insert_text("\n")
 
+    class MaskedFileHistory(FileHistory):
+        """The history file never holds a written secret (INSERT/UPDATE of webhooks, variables, keys)."""
+
+        def store_string(self, string: str) -> None:
+            from bitbucket_sql.engine.writes.masking import mask_secret_writes
+
+            super().store_string(mask_secret_writes(string))
+
     history: Any = InMemoryHistory()
     if history_path is not None:
         try:
             history_path.parent.mkdir(parents=True, exist_ok=True)
-            history = FileHistory(str(history_path))
+            history = MaskedFileHistory(str(history_path))
         except OSError:
             history = InMemoryHistory()
     return PromptSession(

@@ -13,7 +13,6 @@ import asyncio
 import hmac
 import json
 import logging
-import re
 import secrets
 import ssl
 import time
@@ -38,9 +37,6 @@ STARTUP_TIMEOUT_S = 30.0
 DRAIN_EVERY_ROWS = 500
 #: The longest statement text written to the access log.
 LOGGED_STATEMENT_CHARS = 2000
-#: the values an INSERT or UPDATE writes may be secrets (a webhook's secret, a secured variable)
-_WRITTEN_VALUES = re.compile(r"^\s*(?:EXPLAIN\s+(?:ANALY[SZ]E\s+)?)?(?:INSERT|UPDATE)\b", re.IGNORECASE)
-_STRING_LITERAL = re.compile(r"(?:[EeXxBbUu]&?)?'(?:[^']|'')*'")
 
 
 class Session(Protocol):
@@ -736,12 +732,10 @@ def logged_statement(sql: str) -> str:
     """A statement as the access log shows it: one line, credentials masked, and every text
     literal of an INSERT or UPDATE masked (written values may be secrets; numbers stay). Bound
     parameters of the extended protocol are never logged."""
-    from bitbucket_sql.api.redact import MASK, redact_text
+    from bitbucket_sql.api.redact import redact_text
+    from bitbucket_sql.engine.writes.masking import mask_written_literals
 
-    text = " ".join(sql.split())
-    if _WRITTEN_VALUES.match(text):
-        text = _STRING_LITERAL.sub(f"'{MASK}'", text)
-    return redact_text(text)
+    return redact_text(mask_written_literals(" ".join(sql.split())))
 
 
 def _notices_of(result: Any) -> list[str]:
