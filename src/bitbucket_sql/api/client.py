@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -36,6 +35,7 @@ from bitbucket_sql.api.errors import (
 )
 from bitbucket_sql.api.paging import PageScheduler
 from bitbucket_sql.api.pool import WorkerPool, run_bounded
+from bitbucket_sql.api.raw_stream import RawBody, raw_body, read_capped
 from bitbucket_sql.api.redact import install_library_filters, redact_headers, redact_url
 from bitbucket_sql.api.retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from bitbucket_sql.api.settings import ConnectionSettings, is_loopback, origin_of, parse_connection_string
@@ -62,6 +62,9 @@ class BitbucketClient:
     for OAuth. ``retry_base_delay`` overrides RetryBaseDelay (tests use milliseconds);
     ``transport`` is passed to httpx (tests may mount one).
     """
+
+    #: ``paginate_many(..., announce_end=True)`` is understood (callers may hold other clients)
+    announces_end = True
 
     def __init__(
         self,
@@ -251,7 +254,9 @@ class BitbucketClient:
         except ValueError as error:
             raise _not_json(response, error) from None
 
-    def _send(self, method: str, url: httpx.URL, *, json: Any, data: Any, retry: bool) -> httpx.Response:
+    def _send(
+        self, method: str, url: httpx.URL, *, json: Any, data: Any, retry: bool, max_body: int | None = None
+    ) -> httpx.Response:
         self._require_api_origin(url, "request URL")
         policy = self.retry_policy
         started, started_wall = time.monotonic(), time.time()
@@ -275,8 +280,8 @@ class BitbucketClient:
                                       redact_headers(request.headers.multi_items()))
                 try:
                     with request_deadline(self.settings.timeout):
-                        response = self._http.send(request)
-                        response.read()
+                        response = self._http.send(request, stream=True)
+                        read_capped(response, max_body)  # a 2xx body above max_body is cut (api/raw_stream.py)
                 except httpx.TransportError as error:
                     self._window.hit()
                     response = None
@@ -426,18 +431,21 @@ class BitbucketClient:
         return self._json(self._send("GET", url, json=None, data=None, retry=True))
 
     def get_raw_many(
-        self, requests: Iterable[tuple[Any, str, Params]], *, return_errors: bool = False
+        self, requests: Iterable[tuple[Any, str, Params]], *, return_errors: bool = False,
+        max_bytes: int | None = None,
     ) -> Iterator[tuple[Any, Any]]:
         """Like :meth:`get_many` for endpoints that answer raw bytes (file contents at a revision):
-        yields ``(key, RawBody)``, the body undecoded, with its Content-Type."""
+        yields ``(key, RawBody)``, the body undecoded, with its Content-Type. With ``max_bytes`` a
+        larger body is not read beyond ``max_bytes + 1`` bytes: its RawBody says ``over_limit``."""
         jobs = ((key, self.url_for(path, params)) for key, path, params in requests)
         yield from run_bounded(
-            self._pool, jobs, self._get_raw_url, return_errors=return_errors, window=self._window_size
+            self._pool, jobs, lambda url: self._get_raw_url(url, max_bytes), return_errors=return_errors,
+            window=self._window_size,
         )
 
-    def _get_raw_url(self, url: httpx.URL) -> RawBody:
-        response = self._send("GET", url, json=None, data=None, retry=True)
-        return RawBody(response.content, response.headers.get("content-type", ""))
+    def _get_raw_url(self, url: httpx.URL, max_bytes: int | None = None) -> RawBody:
+        response = self._send("GET", url, json=None, data=None, retry=True, max_body=max_bytes)
+        return raw_body(response, max_bytes)
 
     # --- paging -----------------------------------------------------------------------------
     def paginate(
@@ -459,12 +467,15 @@ class BitbucketClient:
         pagelen: int | None = None,
         limit: int | None = None,
         return_errors: bool = False,
+        announce_end: bool = False,
     ) -> Iterator[tuple[Any, Any]]:
         """Run many paginations concurrently on the shared pool; yields ``(key, item)``.
 
         Items of one key arrive in page order; keys interleave as their pages complete.
         ``limit`` applies per key. With ``return_errors=True`` a failing pagination yields
-        ``(key, BitbucketError)`` once and ends; otherwise the error is raised.
+        ``(key, BitbucketError)`` once and ends; otherwise the error is raised. With
+        ``announce_end=True`` a pagination that ends normally yields ``(key, paging.PAGES_END)``
+        after its last item (see :data:`~bitbucket_sql.api.paging.PAGES_END`).
         """
         if limit is not None and limit <= 0:
             return
@@ -476,6 +487,7 @@ class BitbucketClient:
             return_errors=return_errors,
             window=self._window_size,
             max_pages=self.settings.max_pages,
+            announce_end=announce_end,
         )
         sources = ((key, self._first_page_url(path, params, pagelen)) for key, path, params in requests)
         yield from scheduler.run(sources)
@@ -491,14 +503,6 @@ class BitbucketClient:
     def _fetch_page(self, url: httpx.URL) -> Any:
         """One page's JSON; the scheduler checks that it is the paged envelope."""
         return self._json(self._send("GET", url, json=None, data=None, retry=True))
-
-
-@dataclass(frozen=True)
-class RawBody:
-    """The undecoded answer of a raw endpoint (a file's bytes) and its Content-Type header."""
-
-    content: bytes
-    content_type: str
 
 
 def _certificate_failure(error: httpx.TransportError) -> bool:

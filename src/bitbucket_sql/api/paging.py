@@ -24,13 +24,19 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bitbucket_sql.api.errors import BitbucketError, TooManyPagesError, UnexpectedResponseError
 from bitbucket_sql.api.pool import WorkerPool, on_worker_thread
 from bitbucket_sql.api.redact import redact_url
+
+if TYPE_CHECKING:  # the client that runs the pages has httpx loaded; importing this module must not
+    import httpx
+
+#: Yielded as ``(key, PAGES_END)`` after a collection's last item when the caller asks for it
+#: (``announce_end``): a consumer can then finish with that collection (store it, convert it,
+#: free its items) while the others are still being fetched, instead of holding them all.
+PAGES_END = object()
 
 
 def with_page(url: httpx.URL, page: int) -> httpx.URL:
@@ -143,6 +149,7 @@ class PageScheduler:
         return_errors: bool,
         window: int,
         max_pages: int = 2000,
+        announce_end: bool = False,
     ) -> None:
         self.pool = pool
         self.fetch = fetch
@@ -151,6 +158,7 @@ class PageScheduler:
         self.return_errors = return_errors
         self.window = window
         self.max_pages = max_pages
+        self.announce_end = announce_end
         self.pending: deque[tuple[_Stream, int, httpx.URL]] = deque()
         self.planned: deque[_Stream] = deque()  # list-style streams with pages left to schedule
         self.inflight: dict[Future[Any], tuple[_Stream, int]] = {}
@@ -241,6 +249,8 @@ class PageScheduler:
         stream.ready[index] = values
         next_url: httpx.URL | None = None
         if page.get("next"):
+            import httpx
+
             next_url = httpx.URL(str(page["next"]))
             self.check_link(next_url)
         if index == 0 and next_url is not None and is_list_style(page):
@@ -320,3 +330,5 @@ class PageScheduler:
             if self.limit is not None and stream.yielded >= self.limit:
                 stream.finish()
             stream.next_to_yield += 1
+            if stream.finished and self.announce_end:
+                yield stream.key, PAGES_END

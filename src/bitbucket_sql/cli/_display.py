@@ -22,7 +22,11 @@ from rich.segment import Segments
 from rich.table import Table
 from rich.text import Text
 
+from bitbucket_sql.cli._summary import is_explain, plural, stats_line
 from bitbucket_sql.cli._tabular import Tabular, text_of
+
+__all__ = ["CELL_MAX", "DISPLAY_MODES", "MIN_READABLE", "is_explain", "plural", "print_records", "print_result",
+           "print_table", "stats_line"]
 
 #: Longest value a table shows when it is not written to a terminal.
 CELL_MAX = 60
@@ -32,11 +36,6 @@ MIN_READABLE = 12
 DISPLAY_MODES: tuple[str, ...] = ("auto", "table", "vertical")
 #: Wide enough to measure any table's natural width.
 _UNLIMITED = 1_000_000
-
-
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
-    """``1 request``, ``2 requests``, ``0 retries`` (with ``plural_form='retries'``)."""
-    return f"{count} {noun if count == 1 else (plural_form or noun + 's')}"
 
 
 def _display(value: Any) -> str:
@@ -265,27 +264,6 @@ def print_table(console: Console, data: Tabular, mode: str = "auto", *, hint: st
         f"({hidden} of {len(data.names)} columns not shown to fit {console.width} characters{suffix})",
         style="dim", highlight=False, markup=False, soft_wrap=True,
     )  # fmt: skip
-
-
-def stats_line(result: Any, *, plan: bool = False) -> str:
-    """``5 rows in 0.42 s, 3 requests, 1 retry, 2 from cache``: what the query cost.
-
-    ``plan`` is for EXPLAIN output, whose rows are plan lines rather than data.
-    """
-    stats = result.stats
-    parts = [plural(stats.requests, "request")]
-    if stats.retries:
-        parts.append(plural(stats.retries, "retry", "retries"))
-    if stats.cache_hits:
-        parts.append(f"{stats.cache_hits} from cache")
-    affected = getattr(result, "affected_rows", None)  # an INSERT/UPDATE/DELETE: the rows it changed
-    what = ("plan" if plan else f"{plural(affected, 'row')} changed" if affected is not None
-            else plural(len(result.rows), "row"))
-    return f"{what} in {stats.elapsed_s:.2f} s, {', '.join(parts)}"
-
-
-def is_explain(sql: str) -> bool:
-    return sql.lstrip().upper().startswith("EXPLAIN")
 
 
 def print_result(

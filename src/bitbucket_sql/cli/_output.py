@@ -16,7 +16,9 @@ import datetime as dt
 import decimal
 import io
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -65,26 +67,31 @@ def _json_value(value: Any, sql_type: str) -> Any:
     return str(value)
 
 
-def _objects(data: Tabular) -> list[dict[str, Any]]:
-    return [
-        {
-            name: _json_value(value, sql_type)
-            for name, sql_type, value in zip(data.names, data.types, row, strict=True)
-        }
-        for row in data.rows
-    ]
+def _objects(data: Tabular) -> Iterator[dict[str, Any]]:
+    """Each row as a JSON object, one batch of rows at a time."""
+    for batch in data.row_batches():
+        for row in batch:
+            yield {
+                name: _json_value(value, sql_type)
+                for name, sql_type, value in zip(data.names, data.types, row, strict=True)
+            }
 
 
 def write_csv(data: Tabular, stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(data.names)
-    for row in data.rows:
-        writer.writerow([text_of(value) for value in row])
+    for batch in data.row_batches():
+        writer.writerows([text_of(value) for value in row] for row in batch)
 
 
 def write_json(data: Tabular, stream: TextIO) -> None:
-    json.dump(_objects(data), stream, ensure_ascii=False, indent=2)
-    stream.write("\n")
+    """One array of objects, written object by object (the text ``json.dump(..., indent=2)`` makes)."""
+    first = True
+    for obj in _objects(data):
+        text = json.dumps(obj, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        stream.write(("[\n  " if first else ",\n  ") + text)
+        first = False
+    stream.write("[]\n" if first else "\n]\n")
 
 
 def write_jsonl(data: Tabular, stream: TextIO) -> None:
@@ -112,14 +119,18 @@ def write_vertical(data: Tabular, stream: TextIO) -> None:
 
 
 def write_parquet(data: Tabular, path: Path) -> None:
-    import pyarrow as pa
+    """Record batch by record batch: a streamed result is never whole in memory."""
     import pyarrow.parquet as pq
 
-    if data.arrow is not None:
-        arrow_table = data.arrow()
-    else:
-        arrow_table = pa.table({name: [row[i] for row in data.rows] for i, name in enumerate(data.names)})
-    pq.write_table(arrow_table, str(path))
+    writer: Any = None
+    try:
+        for batch in data.arrow_batches():
+            if writer is None:
+                writer = pq.ParquetWriter(str(path), batch.schema)
+            writer.write_batch(batch)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 _TEXT_WRITERS: dict[str, Callable[[Tabular, TextIO], None]] = {
@@ -154,19 +165,35 @@ def emit(data: Tabular, fmt: str, output: Path | None) -> None:
         if console.is_terminal:  # the terminal's own width and colours
             print_table(console, data, "vertical" if fmt == "vertical" else "auto", hint=TERMINAL_HINT)
             return
+    if data.stream is not None:  # written as it is read, never whole in memory
+        stdout: TextIO = sys.stdout
+        _text_writer(fmt)(data, stdout)
+        return
     buffer = io.StringIO()
     _text_writer(fmt)(data, buffer)
     click.echo(buffer.getvalue(), nl=False)
 
 
 def _write_file(data: Tabular, fmt: str, output: Path) -> None:
+    """Write ``output``; a streamed result goes to a partial file first and replaces ``output`` only
+    when every row is written, so a query that fails half-way (DuckDB reads the rows as they are
+    written) leaves no truncated file and an existing one untouched."""
+    regular = not output.exists() or output.is_file()  # not /dev/stdout, a pipe...
+    target = output.with_name(f".{output.name}.bbsql-partial") if data.stream is not None and regular else output
     try:
-        if fmt == "parquet":
-            write_parquet(data, output)
-        else:
-            writer = _text_writer(fmt)
-            with output.open("w", encoding="utf-8", newline="") as stream:
-                writer(data, stream)
+        try:
+            if fmt == "parquet":
+                write_parquet(data, target)
+            else:
+                writer = _text_writer(fmt)
+                with target.open("w", encoding="utf-8", newline="") as stream:
+                    writer(data, stream)
+        except BaseException:
+            if target != output:
+                target.unlink(missing_ok=True)
+            raise
+        if target != output:
+            os.replace(target, output)
     except OSError as error:
         reason = error.strerror or str(error)
         raise OutputError(

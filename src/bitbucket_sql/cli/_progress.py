@@ -10,16 +10,28 @@ stderr is not a terminal (pipes, CI logs, tests).
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
+from bitbucket_sql.cli._summary import plural
 
-from bitbucket_sql.cli._display import plural
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+
+def _stderr_console() -> Console | None:
+    """rich's console on stderr, or None where it could never be a terminal (rich is then not
+    even imported: most queries run in pipes and scripts, and start-up time counts there)."""
+    if not sys.stderr.isatty() and not any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE")):
+        return None
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 class ProgressLine:
@@ -37,7 +49,7 @@ class ProgressLine:
         interval_s: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._console = console if console is not None else Console(stderr=True)
+        self._console = console if console is not None else _stderr_console()
         self._delay_s = delay_s
         self._interval_s = interval_s
         self._clock = clock
@@ -71,11 +83,14 @@ class ProgressLine:
 
     def refresh(self) -> None:
         """Show the current status (starting the line when it is first due); no-op off a terminal."""
-        if not self._console.is_terminal or self._closed.is_set():
+        if self._console is None or not self._console.is_terminal or self._closed.is_set():
             return
         status = self.status()
         if status is None:
             return
+        from rich.live import Live
+        from rich.text import Text
+
         text = Text(status, style="dim")
         with self._lock:
             if self._closed.is_set():
@@ -92,7 +107,7 @@ class ProgressLine:
     def start(self) -> None:
         """Start the ticker (only when stderr is a terminal: elsewhere nothing is ever shown)."""
         self._started = self._clock()
-        if self._console.is_terminal and self._ticker is None:
+        if self._console is not None and self._console.is_terminal and self._ticker is None:
             self._ticker = threading.Thread(target=self._tick, name="bbsql-progress", daemon=True)
             self._ticker.start()
 

@@ -37,6 +37,29 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+#: subcommand name -> the first paragraph of its help, which ``bbsql --help`` shortens to list it
+#: without importing every command module (and the libraries they load: rich, uvicorn, dlt...).
+#: tests/cli/test_startup.py checks that each matches its command's own help; a command missing
+#: here is imported to list it.
+SHORT_HELP: dict[str, str] = {
+    "demo": "Start a local Bitbucket emulator with demo data and tour it with real SQL queries.",
+    "query": "Run SQL against Bitbucket Cloud and print the result ('-' reads SQL from stdin).",
+    "shell": "Open an interactive SQL shell (statements end with ';'; .help lists the commands).",
+    "tables": "List the tables: name, description, scope and primary key.",
+    "describe": "List a table's columns: name, type, description and pushdown.",
+    "explain": "Show how a query is answered: which requests are made and what is pushed down to the API.",
+    "auth": "Sign in to Bitbucket, show who you are, or sign out.",
+    "emulator": "Run a local Bitbucket Cloud REST API emulator with demo data.",
+    "serve": "Serve Bitbucket as a PostgreSQL database and as a SQL Server (TDS) one: psql, JDBC, ODBC, "
+    "SQL Server clients and BI tools connect unmodified.",
+    "sync": "Copy Bitbucket tables into a database, incrementally: a second sync reads only changes.",
+    "cache": "The persistent cache of fetched rows (Cache=persistent): status and clear.",
+    "dashboard": "Serve engineering metrics (PR flow, pipelines, DORA) as a web dashboard on 127.0.0.1.",
+    "metrics": "List the engineering metrics (or show one: definition, cost, SQL); run them with "
+    "'bbsql query --metric NAME' or see them all in 'bbsql dashboard'.",
+}
+
+
 def _available(name: str) -> bool:
     module = SUBCOMMANDS[name].split(":", 1)[0]
     return importlib.util.find_spec(module) is not None
@@ -54,6 +77,24 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = target.split(":", 1)
         return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, as click writes it, from :data:`SHORT_HELP`."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in SHORT_HELP:
+                rows.append((name, click.Command(name, help=SHORT_HELP[name]).get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         name = args[0] if args else ""

@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from bitbucket_sql.cli._connection import connection_options, opened_engine
-from bitbucket_sql.cli._display import is_explain, stats_line
+from bitbucket_sql.cli._connection import connection_options, opened_engine, resolve_settings
 from bitbucket_sql.cli._errors import friendly_errors
 from bitbucket_sql.cli._output import (
     DISPLAY_FORMATS,
@@ -21,6 +20,7 @@ from bitbucket_sql.cli._output import (
     output_option,
 )
 from bitbucket_sql.cli._progress import ProgressLine
+from bitbucket_sql.cli._summary import is_explain, stats_line
 from bitbucket_sql.cli._tabular import Tabular, text_of
 
 
@@ -56,9 +56,32 @@ def read_sql(sql: str) -> str:
     return sql
 
 
-def run_with_progress(engine: Any, sql: str, params: list[str] | None) -> Any:
-    """Execute with a status line on stderr once the query runs longer than a second."""
+def kept_answer(connection: str | None, profile: str | None, sql: str) -> Any:
+    """The answer another process kept for this query (``engine/answers.py``), or None.
+
+    Looked up before the engine is imported: a repeated query then costs neither sqlglot and
+    DuckDB nor a request. Any problem (no connection, an unusable cache) means None: the query
+    then runs as usual and reports it.
+    """
+    try:
+        settings = resolve_settings(connection, profile)
+    except Exception:  # noqa: BLE001 - the normal path reports a bad connection properly
+        return None
+    from bitbucket_sql.engine.answers import lookup
+
+    try:
+        return lookup(settings, sql)
+    except Exception:  # noqa: BLE001 - the cache can only save work, never fail a query
+        return None
+
+
+def run_with_progress(engine: Any, sql: str, params: list[str] | None, *, stream: bool = False) -> Any:
+    """Execute with a status line on stderr once the query runs longer than a second.
+
+    ``stream=True`` leaves a query's rows in DuckDB for the writer to read batch by batch."""
     with ProgressLine() as progress, friendly_errors():
+        if stream:
+            return engine.execute(sql, params, progress=progress, stream=True)
         return engine.execute(sql, params, progress=progress)
 
 
@@ -116,20 +139,31 @@ def query(
         raise click.UsageError("give either SQL or --metric NAME, not both")
     statement = "" if metric is not None else read_sql(sql or "")
     values: list[Any] | None = list(params) or None
+    if metric is None and synced is None and values is None and not is_explain(statement):
+        answer = kept_answer(connection, profile, statement)
+        if answer is not None:  # a repeat inside CacheTTL: no engine, no request
+            emit(Tabular.from_result(answer), fmt, output)
+            if fmt in DISPLAY_FORMATS or output is not None or sys.stderr.isatty():
+                click.echo(stats_line(answer), err=True)
+            return
     with synced_engine(connection, profile, synced) if synced else opened_engine(connection, profile) as engine:
         if metric is not None:
             from bitbucket_sql.metrics import metric_statement
 
             with friendly_errors():
                 statement, values = metric_statement(engine, metric, params)
-        result = run_with_progress(engine, statement, values)
+        # a file of any size is written batch by batch as DuckDB reads the rows (little memory);
+        # what is printed is small enough to keep as an answer for a repeat (engine/answers.py)
+        streamed = output is not None and fmt not in DISPLAY_FORMATS and not is_explain(statement)
+        result = run_with_progress(engine, statement, values, stream=streamed)
     plan = is_explain(statement)
     if plan and fmt in DISPLAY_FORMATS and output is None:
         print_plan(result)
     elif getattr(result, "affected_rows", None) is not None:
         print_write(result, statement, fmt, output)
     else:
-        emit(Tabular.from_result(result), fmt, output)
+        with friendly_errors():  # a streamed result runs in DuckDB while it is written
+            emit(Tabular.from_result(result), fmt, output)
     if fmt in DISPLAY_FORMATS or output is not None or sys.stderr.isatty():
         click.echo(stats_line(result, plan=plan), err=True)
 

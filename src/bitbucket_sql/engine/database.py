@@ -14,11 +14,13 @@ from __future__ import annotations
 import difflib
 import re
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from .errors import EngineError, SqlSyntaxError, UnknownColumnError
 from .system_tables import duckdb_type
@@ -95,6 +97,8 @@ class LocalDatabase:
             return self._filter_values(name, sql_type, values, predicates)
 
     def _filter_values(self, name: str, sql_type: str, values: Sequence[Any], predicates: Sequence[str]) -> set[Any]:
+        import pyarrow as pa  # on first use: start-up does not pay for it
+
         schema, table = "bbsql_work", f"values_{len(self._tables)}"
         self.create_table(schema, table, [(name, sql_type)])
         arrow_type = pa.string() if sql_type in ("VARCHAR", "JSON") else None
@@ -117,6 +121,8 @@ class LocalDatabase:
             return self._filter_rows(columns, rows, predicates)
 
     def _filter_rows(self, columns: Sequence[tuple[str, str]], rows: pa.Table, predicates: Sequence[str]) -> list[int]:
+        import pyarrow as pa
+
         schema, table = "bbsql_work", f"rows_{len(self._tables)}"
         index_column = "__bbsql_row"
         self.create_table(schema, table, [*columns, (index_column, "BIGINT")])
@@ -159,6 +165,43 @@ class LocalDatabase:
         except duckdb.Error as error:
             raise self.translate_error(error) from None
         return names, types, rows
+
+    def columns(self, sql: str) -> tuple[list[str], list[str]]:
+        """(column names, DuckDB type names) of a query's result, without running it."""
+        try:
+            relation = self.connection.sql(sql)
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+        if relation is None:
+            return [], []
+        return list(relation.columns), [str(kind) for kind in relation.types]
+
+    def stream_rows(self, sql: str, batch_rows: int) -> Iterator[list[tuple[Any, ...]]]:
+        """Execute; the rows in batches of Python values (``fetchmany``: DuckDB streams them)."""
+        try:
+            result = self.connection.execute(sql)
+            while batch := result.fetchmany(batch_rows):
+                yield batch
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+
+    def stream_arrow(self, sql: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """Execute; the rows as Arrow record batches (DuckDB's Arrow types), streamed."""
+        try:
+            relation = self.connection.sql(sql)
+            if relation is None:
+                return
+            reader = relation.to_arrow_reader(batch_rows)
+            empty = True
+            for batch in reader:
+                empty = False
+                yield batch
+            if empty:  # no rows: the columns and their types still make a (parquet) file's schema
+                import pyarrow as pa
+
+                yield pa.RecordBatch.from_pylist([], schema=reader.schema)
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
 
     def translate_error(self, error: duckdb.Error) -> EngineError:
         message = str(error).strip()

@@ -19,11 +19,10 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlglot import exp
 
-from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import TableDef
@@ -31,22 +30,28 @@ from bitbucket_sql.catalog.model import TableDef
 from . import procedure_tables, procedures
 from . import system_tables as meta
 from .analysis import RefFacts, analyze
+from .answers import open_answer_cache
+from .arrow_rows import ArrowRows, arrow_table, spec_of, unique_rows
 from .cache import TTLCache
-from .cache_scans import cache_ttl, open_scan_cache, widen_plans
+from .cache_scans import open_scan_cache, widen_plans
 from .database import LocalDatabase
 from .deadline import QueryDeadline
 from .errors import EngineError, QueryTimeoutError, QueryWarning, UnknownTableError
 from .estimate import estimate_scan, listing_requests
 from .explain import explain_lines, plural
 from .fetcher import Fetcher, ScanReport
+from .lazy_client import LazyClient
 from .naming import apply_private_aliases
 from .planner import ScanPlan, plan_fields, plan_scan
 from .pushdown import Folder
 from .references import DEFAULT_DUCKDB_SCHEMA, TableRef, resolve_references
-from .result import Progress, QueryResult, QueryStats, ResultColumn
+from .result import Progress, QueryResult, QueryStats, ResultColumn, ResultStream
 from .rows import Row, to_arrow
 from .statements import DIALECT, Statement, parse_statement, split_explain
 from .writes import WriteMethods, is_write
+
+if TYPE_CHECKING:
+    from bitbucket_sql.api.client import BitbucketClient
 
 #: Cache bounds: results by rows, scans by items (a few hundred MB at most).
 RESULT_CACHE_ROWS = 500_000
@@ -86,10 +91,12 @@ class Engine(WriteMethods):
             settings = client.settings if client is not None else ConnectionSettings()
         self.settings = settings
         self._owns_client = client is None
-        self.client = client if client is not None else BitbucketClient(settings)
+        # made on the first request: SELECT 1, the catalog and cached answers need no HTTP stack
+        self.client: Any = client if client is not None else LazyClient(settings)
         self.pushdown = pushdown
-        self.result_cache: TTLCache[QueryResult] = TTLCache(
-            cache_ttl(settings), max_weight=RESULT_CACHE_ROWS, weigh=lambda r: len(r.rows)
+        # Cache=persistent: small answers are on disk too, for a repeat in another process (engine/answers.py)
+        self.result_cache: TTLCache[QueryResult] = open_answer_cache(
+            settings, max_weight=RESULT_CACHE_ROWS, weigh=lambda r: len(r.rows)
         )
         # Cache=persistent (default): shared on disk by every process (engine/cache_scans.py)
         self.scan_cache: TTLCache[list[Any]] = open_scan_cache(settings, self.client, SCAN_CACHE_ITEMS)
@@ -117,7 +124,7 @@ class Engine(WriteMethods):
         if self._closed:
             return
         self._closed = True
-        self.result_cache.clear()
+        self.result_cache.close()  # kept on disk for other connections; a write clears it (forget_cached)
         self.scan_cache.close()  # a persistent cache keeps its entries for other connections
         if self._owns_client:
             self.client.close()
@@ -135,8 +142,13 @@ class Engine(WriteMethods):
         params: Sequence[Any] | None = None,
         *,
         progress: Callable[[Progress], None] | None = None,
+        stream: bool = False,
     ) -> QueryResult:
-        """Run one query (or ``EXPLAIN [ANALYZE] <query>``) and return its result."""
+        """Run one query (or ``EXPLAIN [ANALYZE] <query>``) and return its result.
+
+        ``stream=True`` leaves a query's rows in DuckDB to be read batch by batch from
+        ``result.stream`` (:class:`~.result.ResultStream`: exports of any size in little memory).
+        """
         self._check_open()
         call = procedures.parse_call(sql, params)
         if call is not None:  # CALL procedure(...): a Bitbucket action (engine/procedures.py)
@@ -146,7 +158,7 @@ class Engine(WriteMethods):
         statement = parse_statement(sql, params)
         if statement.explain != "none":
             return self._explain(statement, analyze=statement.explain == "analyze", progress=progress)
-        return self._run(statement, progress)
+        return self._run(statement, progress, stream)
 
     def explain(self, sql: str, params: Sequence[Any] | None = None, analyze: bool = False) -> QueryResult:
         """The plan of a query as rows of text (``analyze=True`` runs it and adds the costs)."""
@@ -191,21 +203,24 @@ class Engine(WriteMethods):
     def _cache_key(self, statement: Statement) -> tuple[Any, ...]:
         return statement.sql, self.default_schema, self.pushdown
 
-    def _run(self, statement: Statement, progress: Callable[[Progress], None] | None) -> QueryResult:
+    def _run(self, statement: Statement, progress: Callable[[Progress], None] | None,
+             stream: bool = False) -> QueryResult:
         started = time.monotonic()
         cached = self.result_cache.get(self._cache_key(statement))
         if cached is not None:
-            stats = QueryStats(rows_returned=len(cached.rows), cache_hits=1, elapsed_s=time.monotonic() - started)
+            stats = QueryStats(rows_returned=len(cached.rows), cache_hits=max(1, cached.stats.cache_hits),
+                               elapsed_s=time.monotonic() - started)
             _issue(cached.warnings)
             return QueryResult(list(cached.columns), list(cached.rows), stats, list(cached.warnings))
-        result, _ = self._execute(statement, progress, started)
-        self.result_cache.put(self._cache_key(statement), result)
+        result, _ = self._execute(statement, progress, started, streamed=stream)
+        if not stream:  # a streamed result's rows are read once, by its caller
+            self.result_cache.put(self._cache_key(statement), result)
         _issue(result.warnings)
         return result
 
     def _execute(
         self, statement: Statement, progress: Callable[[Progress], None] | None, started: float,
-        scan_cache: TTLCache[list[Any]] | None = None, *, uncapped: bool = False,
+        scan_cache: TTLCache[list[Any]] | None = None, *, uncapped: bool = False, streamed: bool = False,
     ) -> tuple[QueryResult, _Prepared]:
         deadline = self._deadline(started)
         with self.client.recording() as recording:
@@ -217,9 +232,17 @@ class Engine(WriteMethods):
                                             on_abandon=prepared.database.close)
                 fetched_at = time.monotonic()
                 max_rows = self.settings.max_rows if self.settings.max_rows >= 0 and not uncapped else None
-                names, types, rows = _run_local(prepared.database, prepared.local_sql, max_rows, deadline)
+                if streamed:  # the rows stay in DuckDB until the caller reads them (ResultStream)
+                    names, types = prepared.database.columns(prepared.local_sql)
+                    rows: list[tuple[Any, ...]] = []
+                else:
+                    names, types, rows = _run_local(prepared.database, prepared.local_sql, max_rows, deadline)
+            except BaseException:
+                if streamed and not deadline.abandoned:
+                    prepared.database.close()
+                raise
             finally:
-                if not deadline.abandoned:  # else the fetch thread closes it when it stops
+                if not deadline.abandoned and not streamed:  # else the fetch thread closes it when it stops
                     prepared.database.close()
         finished = time.monotonic()
         columns = [ResultColumn(prepared.names.get(name, name), kind) for name, kind in zip(names, types, strict=True)]
@@ -234,7 +257,10 @@ class Engine(WriteMethods):
             local_s=(planned_at - started) + (finished - fetched_at),
             cache_hits=fetcher.cache_hits,
         )
-        return QueryResult(columns, rows, stats, list(fetcher.warnings)), prepared
+        result = QueryResult(columns, rows, stats, list(fetcher.warnings))
+        if streamed:
+            result.stream = ResultStream(prepared.database, prepared.local_sql, max_rows, stats)
+        return result, prepared
 
     def _fetcher(
         self,
@@ -358,8 +384,8 @@ class Engine(WriteMethods):
             return SyncedCopy(synced).load(
                 prepared, self.default_schema,
                 lambda ref: to_arrow(_columns_of(ref), self._metadata_rows(ref, fetcher)), to_arrow)
-        ref_rows: dict[int, list[Row]] = {}
-        by_physical: dict[tuple[str, str], list[Row]] = {}
+        ref_rows: dict[int, Sequence[Row]] = {}
+        by_physical: dict[tuple[str, str], list[Sequence[Row]]] = {}  # each scan's rows (Arrow)
         fetcher.ref_tables = {ref_id: ref.table for ref_id, ref in prepared.refs.items() if ref.table is not None}
         fetched = 0
         key_sources = {link.source_ref for _, plan in prepared.plans
@@ -375,7 +401,7 @@ class Engine(WriteMethods):
                 if shared:
                     continue
                 fetched += len(rows)
-                by_physical.setdefault(prepared.refs[ref_id].physical, []).extend(rows)
+                by_physical.setdefault(prepared.refs[ref_id].physical, []).append(rows)
                 if ref_id in key_sources and plan.key_filter:
                     ref_rows[ref_id] = _passing(prepared.database, plan, rows)
                     prepared.reports[ref_id].keys_passed = (len(ref_rows[ref_id]), len(rows))
@@ -387,8 +413,8 @@ class Engine(WriteMethods):
             loaded.add(ref.physical)
             if ref.kind == "catalog":
                 assert ref.table is not None
-                rows = _deduplicate(ref.table, by_physical.get(ref.physical, []))
-                prepared.database.insert(ref.duckdb_schema, ref.name, to_arrow(ref.table, rows))
+                prepared.database.insert(ref.duckdb_schema, ref.name,
+                                         unique_rows(ref.table, by_physical.pop(ref.physical, [])))
             else:
                 rows = self._metadata_rows(ref, fetcher)
                 prepared.database.insert(ref.duckdb_schema, ref.name, to_arrow(_columns_of(ref), rows))
@@ -398,10 +424,10 @@ class Engine(WriteMethods):
         self,
         wave: list[tuple[int, ScanPlan]],
         fetcher: Fetcher,
-        ref_rows: dict[int, list[Row]],
+        ref_rows: dict[int, Sequence[Row]],
         prepared: _Prepared,
-        by_physical: dict[tuple[str, str], list[Row]],
-    ) -> list[tuple[list[Row], bool]]:
+        by_physical: dict[tuple[str, str], list[Sequence[Row]]],
+    ) -> list[tuple[Sequence[Row], bool]]:
         """Fetch scans that do not depend on each other concurrently; (rows, shared whole-table scan) each.
 
         Each scan runs on its own thread (in a copy of this context, so the query's request
@@ -409,12 +435,13 @@ class Engine(WriteMethods):
         still bounds what is in flight.
         """
 
-        def one(ref_id: int, plan: ScanPlan) -> tuple[list[Row], bool]:
+        def one(ref_id: int, plan: ScanPlan) -> tuple[Sequence[Row], bool]:
             report = ScanReport(plan=plan)
             prepared.reports[ref_id] = report
             physical = prepared.refs[ref_id].physical
             if not plan.table.primary_key and physical in by_physical:
-                return by_physical[physical], True  # same whole-table scan (see _plan)
+                # same whole-table scan (see _plan)
+                return ArrowRows(spec_of(plan.table), [arrow_table(plan.table, by_physical[physical])]), True
             return fetcher.fetch(plan, ref_rows, report), False
 
         if len(wave) == 1:
@@ -611,7 +638,7 @@ def _independent(
     return wave or pending[:1]
 
 
-def _passing(database: LocalDatabase, plan: ScanPlan, rows: list[Row]) -> list[Row]:
+def _passing(database: LocalDatabase, plan: ScanPlan, rows: Sequence[Row]) -> Sequence[Row]:
     """The rows that pass the reference's own filters: only their keys go to joined children.
 
     Safe because analysis only gives a reference predicates that every row of the result must
@@ -620,31 +647,11 @@ def _passing(database: LocalDatabase, plan: ScanPlan, rows: list[Row]) -> list[R
     if not rows:
         return rows
     try:
-        kept = database.filter_rows([(c.name, c.type) for c in plan.table.columns], to_arrow(plan.table, rows),
+        kept = database.filter_rows([(c.name, c.type) for c in plan.table.columns], arrow_table(plan.table, [rows]),
                                     plan.key_filter)
     except EngineError:
         return rows
     return [rows[index] for index in kept]
-
-
-def _deduplicate(table: TableDef, rows: list[Row]) -> list[Row]:
-    """One row per primary key (several references of one table may fetch the same object)."""
-    names = table.column_names
-    indexes = [names.index(name) for name in table.primary_key if name in names]
-    if not indexes:
-        return rows  # one whole-table scan (see Engine._plan): nothing to merge
-    seen: set[tuple[Any, ...]] = set()
-    unique = []
-    for row in rows:
-        key = tuple(row[i] for i in indexes)
-        if any(value is None for value in key):
-            unique.append(row)  # no identity to compare: keep it
-            continue
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(row)
-    return unique
 
 
 def _workspaces_pagelen() -> int:

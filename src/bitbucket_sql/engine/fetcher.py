@@ -26,24 +26,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bitbucket_sql.api.errors import BitbucketError, NotFoundError
+from bitbucket_sql.api.paging import PAGES_END
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.columns import slug_of_full_name
 from bitbucket_sql.catalog.model import PathKey, TableDef
 from bitbucket_sql.catalog.templates import fill, placeholders
 
 from . import bbql
+from .arrow_rows import ScanRows
 from .cache import TTLCache, scan_key
 from .deadline import QueryDeadline
 from .errors import EngineError, FanoutLimitError, KeyNotFoundError
 from .keys import FOUND, LITERAL, NAMED, KeyChecker
 from .planner import ScanPlan, enumeration_plan, fixed_params_term
 from .pushdown import MAX_IN_VALUES, NotPushable, coerce_for_column
-from .raw_content import file_object
+from .raw_content import file_object, raw_request_options
 from .result import Progress
 from .rows import Row, extract_row, read_path
 
@@ -145,8 +147,8 @@ class Fetcher:
             self.cache_hits += cache_hits
 
     # --- public -----------------------------------------------------------------------------
-    def fetch(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Row]:
-        """All rows of the plan (typed per the table's columns)."""
+    def fetch(self, plan: ScanPlan, ref_rows: Mapping[int, Sequence[Row]], report: ScanReport) -> Sequence[Row]:
+        """All rows of the plan (typed per the table's columns), held as Arrow (``arrow_rows``)."""
         if self.deadline is not None:
             self.deadline.check()
         began = time.monotonic()
@@ -161,30 +163,32 @@ class Fetcher:
             requests = self.requests_for(plan, scopes, report)
             self.check_fanout(plan, len(requests))
             report.scopes = len(requests)
-            rows: list[Row] = []
+            rows = ScanRows(plan.table)  # each request's rows become Arrow once it is answered
+            order = {id(request): position for position, request in enumerate(requests)}
             redo: list[_Request] = []
             nulls_by_scope: dict[int, list[Any]] = {}
             runner = self._run_range(plan, requests, report) if plan.range_stop else self._run(plan, requests, report)
             for request, items in runner:
                 nulls = self._leading_nulls(plan, items)
                 if nulls is None:
-                    self._collect(plan, request, items, rows, report)
+                    self._collect(plan, request, items, rows, report, order[id(request)])
                     continue
                 nulls_by_scope[id(request.scope)] = nulls
                 redo.append(self._without_nulls(plan, request))
+                order[id(redo[-1])] = order[id(request)]
             for request, items in self._run(plan, redo, report, whole=plan.nonnull_q is None):
                 # the non-null top rows plus the nulls seen first; a whole-scope read has both
                 nulls = nulls_by_scope.get(id(request.scope), []) if plan.nonnull_q else []
-                self._collect(plan, request, nulls + items, rows, report)
+                self._collect(plan, request, nulls + items, rows, report, order[id(request)])
             self.keys.settle(report.missed, [request.scope for request in requests])
         report.requests += recording.requests
         report.retries += recording.retries
         report.bytes += recording.bytes
         report.seconds += time.monotonic() - began
         self._report_progress()
-        return rows
+        return rows.rows()
 
-    def _with_link_terms(self, plan: ScanPlan, ref_rows: dict[int, list[Row]]) -> ScanPlan | None:
+    def _with_link_terms(self, plan: ScanPlan, ref_rows: Mapping[int, Sequence[Row]]) -> ScanPlan | None:
         """The plan with ``column IN (values of the other side)`` added to q; None if a side is empty."""
         terms: list[bbql.Node] = []
         fields: set[str] = set()
@@ -222,15 +226,19 @@ class Fetcher:
         params = {k: v for k, v in request.params.items() if k != (plan.table.sort_param or "sort")}
         return _Request(request.scope, request.path, params, request.kind)
 
-    def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: list[Row], report: ScanReport) -> None:
+    def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: ScanRows, report: ScanReport,
+                 at: int) -> None:
+        """The rows of one answered request, added to the scan's at the request's place ``at``."""
         order = next((c.name for c in plan.table.columns if c.listing_order), None)
         listing = plan.table.user_listing
         by_user = listing is not None and listing.placeholder in request.scope
+        chunk: list[Row] = []
         for position, item in enumerate(items):
             scope = request.scope if order is None else request.scope | {order: position}
             if by_user and listing is not None:  # a workspace-wide row names its own repository
                 scope = scope | {"repository": slug_of_full_name(read_path(item, listing.repository_path))}
-            rows.append(extract_row(item, plan.table.columns, scope))
+            chunk.append(extract_row(item, plan.table.columns, scope))
+        rows.add(at, chunk)
         report.items += len(items)
 
     def count(self, plan: ScanPlan, report: ScanReport) -> None:
@@ -246,7 +254,7 @@ class Fetcher:
         report.samples = [(request.path, request.params) for request in listed[:1] + listed[1:][-1:]]
 
     # --- scopes -------------------------------------------------------------------------------
-    def scopes(self, plan: ScanPlan, ref_rows: dict[int, list[Row]], report: ScanReport) -> list[Scope]:
+    def scopes(self, plan: ScanPlan, ref_rows: Mapping[int, Sequence[Row]], report: ScanReport) -> list[Scope]:
         """One dict of path-key values per request target (enumerating parents where needed)."""
         table = plan.table
         if plan.ref is not None:
@@ -313,7 +321,7 @@ class Fetcher:
         return innermost.column not in plan.key_values and innermost.column not in plan.links
 
     def _linked_scopes(
-        self, plan: ScanPlan, scopes: list[Scope], source_ref: int, ref_rows: dict[int, list[Row]]
+        self, plan: ScanPlan, scopes: list[Scope], source_ref: int, ref_rows: Mapping[int, Sequence[Row]]
     ) -> list[Scope]:
         group = [(key, link) for key, link in plan.links.items() if link.source_ref == source_ref]
         source_rows = ref_rows.get(source_ref, [])
@@ -509,46 +517,51 @@ class Fetcher:
         if lists:
             collected: dict[int, list[Any]] = {i: [] for i, _, _ in lists}
             failed: dict[int, BitbucketError] = {}
+            # without a limit across scopes, a request is handed on as soon as its last page is in,
+            # so its objects are turned into rows and dropped while others are still fetched
+            early = remaining is None and bool(getattr(self.client, "announces_end", False))
+            by_index = {i: (r, k) for i, r, k in lists}
             stream = self.client.paginate_many(
-                [(i, r.path, r.params) for i, r, _ in lists], pagelen=pagelen, limit=limit, return_errors=True
+                [(i, r.path, r.params) for i, r, _ in lists], pagelen=pagelen, limit=limit, return_errors=True,
+                **({"announce_end": True} if early else {}),
             )
             stopped = False
-            for index, item in stream:
-                self._tick()
-                if isinstance(item, BitbucketError):
-                    failed[index] = item
-                    continue
-                collected[index].append(item)
-                if plan.ref is not None:  # rows of the query's tables, not parent enumerations
-                    self._add(rows=1)
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining <= 0:
-                        stopped = True
-                        break
-            if stopped:
+            try:
+                for index, item in stream:
+                    self._tick()
+                    if isinstance(item, BitbucketError) or item is PAGES_END:
+                        if isinstance(item, BitbucketError):
+                            failed[index] = item
+                        if early:
+                            request, key = by_index.pop(index)
+                            yield request, self._answered(plan, request, key, collected.pop(index),
+                                                          failed.get(index), False, report)
+                        continue
+                    collected[index].append(item)
+                    if plan.ref is not None:  # rows of the query's tables, not parent enumerations
+                        self._add(rows=1)
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining <= 0:
+                            stopped = True
+                            break
+            finally:
                 stream.close()  # cancels the requests still in flight
-            for index, request, key in lists:
-                claimed_missing = False
-                if index in failed:
-                    claimed_missing = self._tolerate(plan, request, failed[index], report)
-                    collected[index] = []
-                elif collected[index] or not stopped:  # answered: its parents exist
-                    self.keys.seen(plan.table, request.scope)
-                if not stopped and not claimed_missing:  # a key that may be an error is asked again
-                    self.scan_cache.put(key, collected[index])
-                yield request, collected[index]
+            for index, (request, key) in by_index.items():
+                yield request, self._answered(plan, request, key, collected[index], failed.get(index), stopped, report)
         if gets:
             by_index = {i: (r, k) for i, r, k in gets}
             fetch = self.client.get_raw_many if plan.table.paging == "raw" else self.client.get_many
-            for index, obj in fetch([(i, r.path, r.params) for i, r, _ in gets], return_errors=True):
+            for index, obj in fetch([(i, r.path, r.params) for i, r, _ in gets], return_errors=True,
+                                    **raw_request_options(plan.table)):
                 request, key = by_index[index]
                 claimed_missing = False
                 if isinstance(obj, BitbucketError):
                     claimed_missing = self._tolerate(plan, request, obj, report)
                     items: list[Any] = []
                 elif request.kind == "raw":
-                    found = file_object(plan.table, request.scope, obj.content, obj.content_type)
+                    found = file_object(plan.table, request.scope, obj.content, obj.content_type,
+                                        over_limit=obj.over_limit, size=obj.size)
                     items = [found] if found is not None else []  # a directory is no file
                     self.keys.seen(plan.table, request.scope)
                 else:
@@ -560,6 +573,20 @@ class Fetcher:
                 if not claimed_missing:
                     self.scan_cache.put(key, items)
                 yield request, items
+
+    def _answered(self, plan: ScanPlan, request: _Request, key: Any, items: list[Any], error: BitbucketError | None,
+                  stopped: bool, report: ScanReport) -> list[Any]:
+        """The items of a list request once it is over: its failure diagnosed, its parents noted
+        as existing, and its items cached unless the fetch was cut short (``stopped``)."""
+        claimed_missing = False
+        if error is not None:
+            claimed_missing = self._tolerate(plan, request, error, report)
+            items = []
+        elif items or not stopped:  # answered: its parents exist
+            self.keys.seen(plan.table, request.scope)
+        if not stopped and not claimed_missing:  # a key that may be an error is asked again
+            self.scan_cache.put(key, items)
+        return items
 
     def _run_range(self, plan: ScanPlan, requests: list[_Request], report: ScanReport) -> Iterable[tuple[_Request, list[Any]]]:
         """Range early stop: read every scope page by page (sorted descending), in rounds, and

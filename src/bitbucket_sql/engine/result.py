@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -51,24 +52,34 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "BIGINT": pa.int64(),
-    "INTEGER": pa.int32(),
-    "SMALLINT": pa.int16(),
-    "TINYINT": pa.int8(),
-    "HUGEINT": pa.decimal128(38, 0),
-    "UBIGINT": pa.uint64(),
-    "DOUBLE": pa.float64(),
-    "FLOAT": pa.float32(),
-    "BOOLEAN": pa.bool_(),
-    "VARCHAR": pa.string(),
-    "JSON": pa.string(),
-    "DATE": pa.date32(),
-    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
-    "TIMESTAMP": pa.timestamp("us"),
-    "TIME": pa.time64("us"),
-    "INTERVAL": pa.month_day_nano_interval(),
-}
+#: DuckDB type name -> pyarrow type (built on first use: pyarrow is not imported before it is needed)
+_ARROW_TYPES: dict[str, pa.DataType] = {}
+
+
+def arrow_type_of(duckdb_type: str) -> pa.DataType | None:
+    """The pyarrow type of a DuckDB type name, None when pyarrow should infer it."""
+    if not _ARROW_TYPES:
+        import pyarrow as pa
+
+        _ARROW_TYPES.update({
+            "BIGINT": pa.int64(),
+            "INTEGER": pa.int32(),
+            "SMALLINT": pa.int16(),
+            "TINYINT": pa.int8(),
+            "HUGEINT": pa.decimal128(38, 0),
+            "UBIGINT": pa.uint64(),
+            "DOUBLE": pa.float64(),
+            "FLOAT": pa.float32(),
+            "BOOLEAN": pa.bool_(),
+            "VARCHAR": pa.string(),
+            "JSON": pa.string(),
+            "DATE": pa.date32(),
+            "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+            "TIMESTAMP": pa.timestamp("us"),
+            "TIME": pa.time64("us"),
+            "INTERVAL": pa.month_day_nano_interval(),
+        })
+    return _ARROW_TYPES.get(duckdb_type)
 
 
 @dataclass
@@ -83,15 +94,18 @@ class QueryResult:
     warnings: list[str] = field(default_factory=list)
     #: rows an INSERT, UPDATE or DELETE changed (None for queries); ``rows`` then holds RETURNING's
     affected_rows: int | None = None
+    #: with ``Engine.execute(..., stream=True)``: the rows, read from DuckDB batch by batch (then
+    #: ``rows`` is empty and ``stats.rows_returned`` counts what was read)
+    stream: ResultStream | None = None
 
     def to_arrow(self) -> pa.Table:
         """The result as a pyarrow Table (types from DuckDB's names; others inferred)."""
+        import pyarrow as pa
+
         arrays = []
         for index, column in enumerate(self.columns):
             values = [row[index] for row in self.rows]
-            arrow_type = _ARROW_TYPES.get(column.type)
-            if arrow_type is None and column.type.startswith("DECIMAL"):
-                arrow_type = None
+            arrow_type = arrow_type_of(column.type)
             try:
                 arrays.append(pa.array(values, type=arrow_type))
             except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -106,3 +120,61 @@ def _text(value: Any) -> str | None:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return str(value)
+
+
+class ResultStream:
+    """A query's result read from its DuckDB database a batch at a time, for writers of any size.
+
+    Why: ``fetchall`` makes a Python tuple per row of the whole result before the first byte is
+    written; exporting a large table then needs several times its size in memory. Here the
+    database (with the fetched rows) stays open until the result is read; each batch is
+    converted and written, then dropped. The rows are read once: :meth:`rows` for Python values
+    (exactly what ``fetchall`` gives: csv and json print the same) or :meth:`arrow` for Arrow
+    record batches (DuckDB's own types: parquet). The database closes when the rows are read,
+    on :meth:`close`, or when this object is collected.
+    """
+
+    def __init__(self, database: Any, sql: str, max_rows: int | None, stats: QueryStats,
+                 batch_rows: int = 10_000) -> None:
+        self._database = database
+        self._sql = sql
+        self._max_rows = max_rows
+        self._stats = stats
+        self.batch_rows = batch_rows
+        self._used = False
+
+    def rows(self) -> Iterator[Sequence[tuple[Any, ...]]]:
+        """Batches of rows as Python tuples."""
+        for count, batch in self._read(lambda: self._database.stream_rows(self._sql, self.batch_rows)):
+            yield batch[:count]
+
+    def arrow(self) -> Iterator[pa.RecordBatch]:
+        """Batches of rows as Arrow record batches."""
+        for count, batch in self._read(lambda: self._database.stream_arrow(self._sql, self.batch_rows)):
+            yield batch.slice(0, count)
+
+    def _read(self, open_batches: Callable[[], Iterator[Any]]) -> Iterator[tuple[int, Any]]:
+        if self._used:
+            raise RuntimeError("a streamed result is read once")
+        self._used = True
+        try:
+            left = self._max_rows
+            for batch in open_batches():
+                count = len(batch) if left is None else min(len(batch), left)
+                self._stats.rows_returned += count
+                yield count, batch
+                if left is not None:
+                    left -= count
+                    if left <= 0:
+                        return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release the query's database (its fetched rows); the stream cannot be read after."""
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
+    def __del__(self) -> None:
+        self.close()

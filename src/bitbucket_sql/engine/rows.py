@@ -11,23 +11,34 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from bitbucket_sql.catalog.model import Column, TableDef
 
 from . import timestamps
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "VARCHAR": pa.string(),
-    "BIGINT": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    "DATE": pa.date32(),
-    "JSON": pa.string(),
-}
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: catalog type -> pyarrow type, filled on first use (pyarrow loads only when rows are built)
+ARROW_TYPES: dict[str, pa.DataType] = {}
+
+
+def arrow_type(sql_type: str) -> pa.DataType:
+    """The pyarrow type that holds values of a catalog type (text for anything unknown)."""
+    if not ARROW_TYPES:
+        import pyarrow as pa
+
+        ARROW_TYPES.update({
+            "VARCHAR": pa.string(),
+            "BIGINT": pa.int64(),
+            "DOUBLE": pa.float64(),
+            "BOOLEAN": pa.bool_(),
+            "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+            "DATE": pa.date32(),
+            "JSON": pa.string(),
+        })
+    return ARROW_TYPES.get(sql_type) or ARROW_TYPES["VARCHAR"]
 
 Row = tuple[Any, ...]
 
@@ -121,6 +132,8 @@ def extract_row(item: Any, columns: Sequence[Column], scope: Mapping[str, Any]) 
 
 def to_arrow(table: TableDef | Sequence[tuple[str, str]], rows: Iterable[Row]) -> pa.Table:
     """Rows as an Arrow table typed by the catalog (or by (name, type) pairs)."""
+    import pyarrow as pa
+
     spec: list[tuple[str, str]]
     if isinstance(table, TableDef):
         spec = [(column.name, column.type) for column in table.columns]
@@ -129,6 +142,5 @@ def to_arrow(table: TableDef | Sequence[tuple[str, str]], rows: Iterable[Row]) -
     materialized = list(rows)
     arrays = []
     for index, (_, sql_type) in enumerate(spec):
-        arrow_type = ARROW_TYPES.get(sql_type, pa.string())
-        arrays.append(pa.array([row[index] for row in materialized], type=arrow_type))
+        arrays.append(pa.array([row[index] for row in materialized], type=arrow_type(sql_type)))
     return pa.Table.from_arrays(arrays, names=[name for name, _ in spec])
