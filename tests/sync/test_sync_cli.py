@@ -129,3 +129,18 @@ def test_near_the_rate_limit_the_sync_checkpoints_and_exits_3(tmp_path: Path) ->
         emulator.set_rate_limit(None)
         assert invoke(*args, "--spend-rate-limit").exit_code == 0
         assert [e["resumed"] for e in _events(log) if e["event"] == "start"] == [False, True]
+
+
+def test_full_refresh_every_leaves_settings_tables_until_due(emulator, tmp_path: Path) -> None:
+    connection = connection_string_for(emulator)
+    target, log = tmp_path / "copy.duckdb", tmp_path / "sync.jsonl"
+    args = ("sync", "-c", connection, "--to", str(target), "--log", str(log),
+            "--tables", "repositories,repository_webhooks", "--full-refresh-every", "6h")
+    assert invoke(*args).exit_code == 0
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert "not due" in again.stderr  # the summary's done column
+    last_run = _events(log)[[e["event"] for e in _events(log)].index("end") + 1:]
+    done = {e["table"]: e for e in last_run if e["event"] == "table_done"}
+    assert done["repository_webhooks"]["refreshed"] is False and done["repositories"]["refreshed"] is True
+    assert last_run[-1]["requests"] == 1  # the repositories listing only
