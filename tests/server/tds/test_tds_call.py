@@ -72,3 +72,35 @@ def test_call_exec_and_the_odbc_escape_run_the_same_procedure(tmp_path: Path) ->
             data = writable.store.repo_data("acme", repository).pullrequests
             for pr_id in (first, second, third):
                 assert any(p.get("approved") for p in data[pr_id].get("participants", [])), pr_id
+
+
+def test_rollback_after_writes_says_they_stay(tmp_path: Path) -> None:
+    """As the PostgreSQL listener says after ROLLBACK: Bitbucket has no transactions, a write is
+    applied when it runs. pytds rolls back with the transaction manager request, a batch with ROLLBACK."""
+    pytds = require_module("pytds", "python-tds")
+    with run_emulator(scale="tiny", seed=1) as writable, \
+            running_tds(writable, tmp_path, allow_cleartext_login=True) as server:
+        repository = next(slug for slug in sorted(writable.store.workspace("acme").repositories)
+                          if len(_open_pull_requests(writable, slug)) >= 2)
+        first, second = _open_pull_requests(writable, repository)[:2]
+        with pytds.connect(dsn=server.host, port=server.port, database="acme", user="writer", password=PASSWORD,
+                           login_timeout=15, autocommit=False) as connection:
+            cursor = connection.cursor()
+            cursor.execute("UPDATE pull_requests SET title = N'Kept after rollback' WHERE repository = %s AND id = %s",
+                           (repository, first))
+            connection.rollback()
+            said = " ".join(str(message) for message in cursor.messages)
+            assert "ROLLBACK did not undo the 1 write(s)" in said, said
+            cursor.execute("SELECT 1")
+            connection.rollback()  # nothing written since: nothing to say
+            assert "did not undo" not in " ".join(str(message) for message in cursor.messages)
+        with pytds.connect(dsn=server.host, port=server.port, database="acme", user="writer", password=PASSWORD,
+                           login_timeout=15, autocommit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute(f"BEGIN TRAN; EXEC approve_pull_request @repository = N'{repository}', "
+                           f"@pull_request_id = {second}; ROLLBACK")
+            while cursor.nextset():
+                pass
+            assert "ROLLBACK did not undo the 1 write(s)" in " ".join(str(m) for m in cursor.messages)
+            cursor.execute("SELECT title FROM pull_requests WHERE repository = %s AND id = %s", (repository, first))
+            assert cursor.fetchone() == ("Kept after rollback",)

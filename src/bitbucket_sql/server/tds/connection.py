@@ -303,7 +303,7 @@ class TdsConnection:
             if status & (packets.STATUS_RESET_CONNECTION | packets.STATUS_RESET_CONNECTION_SKIP_TRAN) \
                     and self.session is not None:
                 self.session.options.clear()
-                self.session.transaction_count = 0
+                self.session.end_transaction(rollback=False)
                 self._reset_ack = True  # the answer starts with ENVCHANGE "reset connection acknowledged"
             if kind == packets.ATTENTION:
                 self._send(tokens.done(tokens.DONE_ATTN))
@@ -452,10 +452,10 @@ class TdsConnection:
                 session.transaction_count += 1
             return tokens.envchange_bytes(tokens.ENV_BEGIN_TRANSACTION, descriptor, b"") + tokens.done(0)
         if request in (7, 8):  # TM_COMMIT_XACT, TM_ROLLBACK_XACT
-            if session is not None:
-                session.transaction_count = 0
+            notice = session.end_transaction(rollback=request == 8) if session is not None else ""
             kind = tokens.ENV_COMMIT_TRANSACTION if request == 7 else tokens.ENV_ROLLBACK_TRANSACTION
-            return tokens.envchange_bytes(kind, b"", descriptor) + tokens.done(0)
+            info = tokens.info(0, notice) if notice else b""
+            return info + tokens.envchange_bytes(kind, b"", descriptor) + tokens.done(0)
         if request == 9:  # TM_SAVE_XACT
             return tokens.done(0)
         return (tokens.error(40517, f"transaction manager request {request} is not supported (no distributed "

@@ -49,6 +49,8 @@ class SystemProcedures:
         def metadata(self) -> Metadata: ...
         def _progress(self, progress: Any) -> None: ...
         def _local_query(self, tree: exp.Expression, tables: list[str]) -> Result: ...
+        def wrote(self) -> None: ...
+        def end_transaction(self, *, rollback: bool) -> str: ...
 
     def _execute_statement(self, statement: exp.Execute, params: dict[str, Any]) -> list[Event]:
         """``EXEC name arg, @name = arg...`` in a batch: the same procedures as RPC."""
@@ -123,6 +125,7 @@ class SystemProcedures:
             raise Cancelled() from None
         except Exception as error:  # noqa: BLE001 - every failure becomes a TdsError
             raise tds_error_for(error) from None
+        self.wrote()
         types = [column_type(column.type) for column in result.columns]
         rows = result.rows
         types = [fit_to_values(kind, [row[index] for row in rows]) for index, kind in enumerate(types)]
@@ -302,7 +305,7 @@ class SystemProcedures:
 
     def _proc_sp_reset_connection(self, _call: rpc.Call) -> list[Event]:
         self.options.clear()
-        self.transaction_count = 0
+        self.end_transaction(rollback=False)
         return []
 
 

@@ -75,6 +75,8 @@ class TdsSession(SystemProcedures, ServerCursors):
         self.known_databases = set(known_databases) | {database}
         self.options: dict[str, str] = {}
         self.transaction_count = 0
+        #: writes and procedure calls applied inside the open transaction (ROLLBACK cannot undo them)
+        self.writes_in_transaction = 0
         self._prepared: dict[int, tuple[str, str]] = {}
         self._next_handle = 1
         self._cancel = threading.Event()
@@ -143,8 +145,8 @@ class TdsSession(SystemProcedures, ServerCursors):
             self.transaction_count += 1
             return []
         if isinstance(statement, exp.Commit | exp.Rollback):
-            self.transaction_count = 0
-            return []
+            notice = self.end_transaction(rollback=isinstance(statement, exp.Rollback))
+            return [Result(messages=[notice])] if notice else []
         if isinstance(statement, exp.Execute):
             return self._execute_statement(statement, params)
         if isinstance(statement, exp.Declare | exp.Set | exp.IfBlock):
@@ -296,8 +298,23 @@ class TdsSession(SystemProcedures, ServerCursors):
             raise Cancelled() from None
         except Exception as error:  # noqa: BLE001
             raise tds_error_for(error) from None
+        self.wrote()
         affected = getattr(result, "affected_rows", None)
         return Result(count=len(result.rows) if affected is None else affected, requests=result.stats.requests)
+
+    def wrote(self) -> None:
+        """Count a write applied inside a transaction (Bitbucket applies it at once)."""
+        if self.transaction_count:
+            self.writes_in_transaction += 1
+
+    def end_transaction(self, *, rollback: bool) -> str:
+        """COMMIT or ROLLBACK (a statement or the transaction manager's request); for a ROLLBACK after
+        writes, the message the PostgreSQL listener also gives: they were not undone."""
+        writes, self.writes_in_transaction, self.transaction_count = self.writes_in_transaction, 0, 0
+        if rollback and writes:
+            return (f"ROLLBACK did not undo the {writes} write(s) of this transaction: Bitbucket has no "
+                    "transactions, every write is applied when it runs (docs/writing.md)")
+        return ""
 
     # --- procedures ---------------------------------------------------------------------------------
 
