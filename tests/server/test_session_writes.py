@@ -108,3 +108,20 @@ def test_rollback_after_writes_says_they_stay(writable: EmulatorHandle) -> None:
     finally:
         session.close()
         engine.close()
+
+
+def test_information_schema_says_what_the_api_can_write(writable: EmulatorHandle) -> None:
+    engine = Engine(settings_for(writable.base_url))
+    session = SqlSession("demo", "demo", engine, True)
+    try:
+        (tables,) = session.execute("SELECT table_name, is_insertable_into FROM information_schema.tables "
+                                    "WHERE table_name IN ('branches', 'commits') ORDER BY 1")
+        assert tables.rows == [("branches", "YES"), ("commits", "NO")]
+        (columns,) = session.execute("SELECT column_name, is_updatable FROM information_schema.columns "
+                                     "WHERE table_name = 'pull_requests' AND column_name IN ('title', 'created_on') "
+                                     "ORDER BY 1")
+        assert columns.rows == [("created_on", "NO"), ("title", "YES")]
+        assert writable.stats()["total"] == 0  # the catalog answers, not Bitbucket
+    finally:
+        session.close()
+        engine.close()

@@ -745,11 +745,14 @@ class PgCatalog:
         for rel in self.relations.values():
             table = rel.table
             base = {"table_catalog": catalog, "table_schema": rel.schema, "table_name": rel.name}
-            rows["tables"].append({**base, "table_type": "BASE TABLE"})
+            # what the API can write (docs/writing.md), whatever this user may do (privileges say that)
+            insertable = "YES" if "insert" in table.operations else "NO"
+            rows["tables"].append({**base, "table_type": "BASE TABLE", "is_insertable_into": insertable})
             for number, column in enumerate(table.columns, start=1):
                 pg_type = pg_type_for(column.type)
                 rows["columns"].append({
                     **base, "column_name": column.name, "ordinal_position": number,
+                    "is_updatable": "YES" if "update" in table.writable_kinds(column.name) else "NO",
                     "is_nullable": "NO" if column.name in table.primary_key else "YES",
                     "data_type": pg_type.display_name, "udt_catalog": catalog, "udt_name": pg_type.name,
                     "dtd_identifier": str(number), "column_comment": column.description,
