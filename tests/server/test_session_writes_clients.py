@@ -235,6 +235,11 @@ def test_asyncpg_binds_typed_parameters_of_writes_and_calls(
                                                "mobile-app", second)
             status = await connection.execute("UPDATE pull_requests SET title = $1 WHERE repository = $2 AND id = $3",
                                               "Again", "mobile-app", second)
+            # INSERT ... VALUES ($n): each parameter is described with its column's type (bigint here)
+            comment = await connection.fetchrow(
+                "INSERT INTO pull_request_comments (repository, pull_request_id, content_raw) VALUES ($1, $2, $3) "
+                "RETURNING id, content_raw", "mobile-app", first, "typed by asyncpg")
+            assert comment["content_raw"] == "typed by asyncpg" and isinstance(comment["id"], int)
             return list(updated), called, status
         finally:
             await connection.close()

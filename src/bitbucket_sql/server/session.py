@@ -772,6 +772,7 @@ class SqlSession:
                 tree = self._parse(body)
                 count = max(max(translate.parameter_numbers(tree), default=0), len(param_oids))
                 inferred = translate.infer_parameter_types(tree, self._column_types(tree), count)
+                inferred = _insert_value_types(tree, inferred)
                 types = [_given_type(param_oids[i]) if i < len(param_oids) and param_oids[i] else inferred[i]
                          for i in range(count)]
                 bound = translate.bind_parameters(tree, None, types, copy=False)
@@ -845,6 +846,32 @@ def _strip_trailing_semicolons(sql: str) -> str:
 def _strip_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
     return re.sub(r"--[^\n]*", " ", text)
+
+
+def _insert_value_types(tree: exp.Expression, types: list[PgType]) -> list[PgType]:
+    """``INSERT INTO t (a, b) VALUES ($1, $2)``: each ``$n`` has its column's type (a write-only
+    column its declared one), so drivers that bind by the described type (asyncpg) send numbers,
+    booleans and timestamps as such."""
+    from bitbucket_sql.catalog.registry import get_table
+
+    if not isinstance(tree, exp.Insert) or not isinstance(tree.this, exp.Schema):
+        return types
+    values = tree.expression
+    table = get_table(tree.this.this.name) if isinstance(tree.this.this, exp.Table) else None
+    if table is None or not isinstance(values, exp.Values):
+        return types
+    names = [identifier.name.lower() for identifier in tree.this.expressions]
+    write_only = {f.column: f.type or "VARCHAR" for f in table.write_only_fields()}
+    result = list(types)
+    for row in values.expressions:
+        for name, value in zip(names, row.expressions if isinstance(row, exp.Tuple) else [], strict=False):
+            if isinstance(value, exp.Parameter) and str(value.this.this).isdigit():
+                number = int(value.this.this)
+                column = table.column(name)
+                kind = column.type if column is not None else write_only.get(name)
+                if kind is not None and 1 <= number <= len(result):
+                    result[number - 1] = pg_type_for(duckdb_type(kind))
+    return result
 
 
 def _call_parameter_types(text: str, count: int) -> list[PgType]:
