@@ -144,3 +144,16 @@ def test_full_refresh_every_leaves_settings_tables_until_due(emulator, tmp_path:
     done = {e["table"]: e for e in last_run if e["event"] == "table_done"}
     assert done["repository_webhooks"]["refreshed"] is False and done["repositories"]["refreshed"] is True
     assert last_run[-1]["requests"] == 1  # the repositories listing only
+
+
+def test_an_unconfigured_dlt_destination_fails_at_once_in_one_line(emulator, tmp_path: Path, monkeypatch) -> None:
+    for name in [key for key in os.environ if key.startswith("DESTINATION__")]:
+        monkeypatch.delenv(name)
+    log = tmp_path / "sync.jsonl"
+    result = invoke("sync", "-c", connection_string_for(emulator), "--destination", "postgres", "--log", str(log),
+                    "--tables", "repositories", cwd=tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "destination 'postgres' is not configured" in result.stderr
+    assert "DESTINATION__POSTGRES__CREDENTIALS__" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # not dlt's page of lookup traces
+    assert not log.exists() or all(e["event"] != "batch" for e in _events(log))  # before any extraction

@@ -87,6 +87,29 @@ class Destination:
         return _redact(self.target) if self.kind == "postgres" else self.target
 
 
+class DestinationNotConfiguredError(ValueError):
+    """A ``--destination NAME`` whose dlt configuration (credentials, location) is missing."""
+
+
+def not_configured(error: BaseException, destination: Destination) -> DestinationNotConfiguredError | None:
+    """dlt's "missing configuration field" failure (also when wrapped in a pipeline step's failure)
+    as one short message naming the destination, the missing fields and where dlt reads them."""
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    seen: BaseException | None = error
+    while seen is not None and not isinstance(seen, ConfigFieldMissingException):
+        seen = getattr(seen, "exception", None) or seen.__cause__
+    if seen is None:
+        return None
+    name = destination.target
+    fields = ", ".join(seen.fields) or "credentials"
+    return DestinationNotConfiguredError(
+        f"destination {name!r} is not configured: {seen.spec_name} misses {fields}. Configure it as dlt "
+        f"documents it: .dlt/secrets.toml ([destination.{name}.credentials]) in the current directory, or "
+        f"environment variables DESTINATION__{name.upper()}__CREDENTIALS__<FIELD> (docs/sync.md, Destinations)"
+    )
+
+
 def _redact(url: str) -> str:
     """A URL without its password, for messages and logs."""
     if "@" not in url or "://" not in url:
@@ -214,7 +237,13 @@ class Loader:
                         columns=columns,
                     )
                 )
-            info = self.pipeline(workspace).run(resources)
+            try:
+                info = self.pipeline(workspace).run(resources)
+            except Exception as error:
+                missing = not_configured(error, self.destination)
+                if missing is not None:
+                    raise missing from None
+                raise
             info.raise_on_failed_jobs()
             self.rows_loaded += pending.count
             self.loads += 1
@@ -284,7 +313,10 @@ class Loader:
             try:
                 with self.pipeline(first).sql_client():
                     self._sql_capable = True
-            except Exception:  # noqa: BLE001 - dlt says so by failing (filesystem, custom destinations)
+            except Exception as error:  # noqa: BLE001 - dlt says so by failing (filesystem, custom destinations)
+                missing = not_configured(error, self.destination)
+                if missing is not None:  # a SQL destination without its credentials: say so before extracting
+                    raise missing from None
                 self._sql_capable = False
         return not self._sql_capable
 
