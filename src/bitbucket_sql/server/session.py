@@ -42,10 +42,9 @@ from bitbucket_sql.engine import Engine, QueryResult
 from bitbucket_sql.engine import errors as engine_errors
 from bitbucket_sql.engine import procedures as engine_procedures
 from bitbucket_sql.engine.naming import postgres_name
-from bitbucket_sql.engine.system_tables import duckdb_type
 from bitbucket_sql.engine.writes import errors as write_errors
 
-from . import call_text, pgtypes, translate
+from . import call_text, pgtypes, translate, write_types
 from .pg_catalog import (
     PG_TABLES,
     READ_ONLY_SETTINGS,
@@ -764,7 +763,7 @@ class SqlSession:
         try:
             if word == "CALL":
                 count = max(max(call_text.dollar_numbers(body), default=0), len(param_oids))
-                declared = _call_parameter_types(body, count)
+                declared = write_types.call_parameter_types(body, count)
                 types = [_given_type(param_oids[i]) if i < len(param_oids) and param_oids[i] else declared[i]
                          for i in range(count)]
                 columns = self.engine.describe(call_text.with_question_marks(body, None)[0])
@@ -772,7 +771,7 @@ class SqlSession:
                 tree = self._parse(body)
                 count = max(max(translate.parameter_numbers(tree), default=0), len(param_oids))
                 inferred = translate.infer_parameter_types(tree, self._column_types(tree), count)
-                inferred = _insert_value_types(tree, inferred)
+                inferred = write_types.insert_value_types(tree, inferred)
                 types = [_given_type(param_oids[i]) if i < len(param_oids) and param_oids[i] else inferred[i]
                          for i in range(count)]
                 bound = translate.bind_parameters(tree, None, types, copy=False)
@@ -846,54 +845,6 @@ def _strip_trailing_semicolons(sql: str) -> str:
 def _strip_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
     return re.sub(r"--[^\n]*", " ", text)
-
-
-def _insert_value_types(tree: exp.Expression, types: list[PgType]) -> list[PgType]:
-    """``INSERT INTO t (a, b) VALUES ($1, $2)``: each ``$n`` has its column's type (a write-only
-    column its declared one), so drivers that bind by the described type (asyncpg) send numbers,
-    booleans and timestamps as such."""
-    from bitbucket_sql.catalog.registry import get_table
-
-    if not isinstance(tree, exp.Insert) or not isinstance(tree.this, exp.Schema):
-        return types
-    values = tree.expression
-    table = get_table(tree.this.this.name) if isinstance(tree.this.this, exp.Table) else None
-    if table is None or not isinstance(values, exp.Values):
-        return types
-    names = [identifier.name.lower() for identifier in tree.this.expressions]
-    write_only = {f.column: f.type or "VARCHAR" for f in table.write_only_fields()}
-    result = list(types)
-    for row in values.expressions:
-        for name, value in zip(names, row.expressions if isinstance(row, exp.Tuple) else [], strict=False):
-            if isinstance(value, exp.Parameter) and str(value.this.this).isdigit():
-                number = int(value.this.this)
-                column = table.column(name)
-                kind = column.type if column is not None else write_only.get(name)
-                if kind is not None and 1 <= number <= len(result):
-                    result[number - 1] = pg_type_for(duckdb_type(kind))
-    return result
-
-
-def _call_parameter_types(text: str, count: int) -> list[PgType]:
-    """The types of ``$1..$count`` in a CALL, from the procedure's declared parameters (a
-    ``pull_request_id => $2`` is bigint), so drivers that bind by the described type (asyncpg)
-    send numbers and booleans as such; text where the call cannot be read (Execute says why)."""
-    types = [pgtypes.TEXT] * count
-    markers = [f"bbsql-parameter-{number}" for number in range(1, count + 1)]
-    try:
-        sql, values = call_text.with_question_marks(text, markers)
-        call = engine_procedures.parse_call(sql, values)
-        procedure = engine_procedures.get_procedure(call.name) if call is not None else None
-    except Exception:  # noqa: BLE001 - a bad CALL is reported when it runs
-        return types
-    if call is None or procedure is None:
-        return types
-    by_position = list(zip(procedure.params, call.positional, strict=False))
-    by_name = [(procedure.param(key), argument) for key, argument in call.named]
-    for param, argument in [*by_position, *by_name]:
-        if param is not None and argument.value in markers:
-            types[markers.index(argument.value)] = pg_type_for(duckdb_type(param.type))
-    return types
 
 
 def _first_word(text: str) -> str:
