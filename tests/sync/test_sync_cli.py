@@ -80,6 +80,7 @@ def test_a_failed_sync_exits_1_with_one_line(emulator, tmp_path: Path) -> None:
         (("--schedule", "soon"), "15m"),
         (("--since", "yesterday"), "2026-01-01"),
         (("--full-refresh-every", "daily"), "6h"),
+        (("--to", "/nonexistent-dir/copy.duckdb"), "does not exist"),
     ],
 )
 def test_bad_options_name_the_value_and_what_to_do(emulator, tmp_path: Path, args: tuple[str, ...],

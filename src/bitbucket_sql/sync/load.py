@@ -72,7 +72,13 @@ class Destination:
                 f"--to {_redact(target)}: not a DuckDB file or a postgresql:// URL; use --destination NAME "
                 "for other dlt destinations"
             )
-        return cls("duckdb", str(Path(target).expanduser()), file)
+        path = Path(target).expanduser()
+        if not path.parent.is_dir():
+            raise ValueError(f"--to {target}: the directory {path.parent} does not exist (create it, or give "
+                             "another file)")
+        if path.is_dir():
+            raise ValueError(f"--to {target}: is a directory; give a file such as {path / 'bitbucket.duckdb'}")
+        return cls("duckdb", str(path), file)
 
     def dlt_destination(self) -> Any:
         import dlt
