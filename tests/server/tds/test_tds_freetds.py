@@ -137,6 +137,8 @@ def test_odbc_server_cursors_run_directly_and_equal_the_dbapi(
         rows = [tds_normalized(tuple(row)) for row in cursor.fetchall()]
         cursor.execute("SELECT TOP 2 slug FROM repositories ORDER BY slug")  # the statement is reusable
         assert len(cursor.fetchall()) == 2
+        assert "pull_requests" in {row.table_name for row in cursor.tables(table="pull%", tableType="TABLE")}
+        assert "title" in {row.column_name for row in cursor.columns(table="pull_requests")}
     assert rows == dbapi_rows(emulator, repo)
     assert any(record["statement"] == "sp_cursoropen" and "error" not in record
                for record in tds_server.events("statement"))
