@@ -61,3 +61,33 @@ def test_sqlcmd_lists_tables_and_columns_from_reflection(shell: Any, emulator: A
     # answers by listing: that costs requests, the column list itself does not)
     columns = str(shell.run_line_magic("sqlcmd", "columns --table pull_requests"))
     assert "created_on" in columns and "DATETIME" in columns.upper()
+
+
+# jupysql never commits: closing its connection rolls back, which says the writes stay (WritesAppliedWarning)
+@pytest.mark.filterwarnings("ignore::bitbucket_sql.sqlalchemy.dialect.WritesAppliedWarning")
+def test_sql_magic_writes_and_calls(capsys: pytest.CaptureFixture[str]) -> None:
+    """``%sql UPDATE ...`` and ``%sql CALL ...`` change Bitbucket (a fresh emulator, checked over HTTP)."""
+    import httpx
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from _helpers_connect import DEMO_USER
+    from bitbucket_sql.emulator import run_emulator
+
+    with (run_emulator(scale="tiny", seed=1) as fresh,
+          httpx.Client(base_url=fresh.base_url, auth=(DEMO_USER, DEMO_TOKEN)) as api):
+        number = min(p["id"] for p in api.get("/repositories/acme/api/pullrequests?state=OPEN").json()["values"])
+        ipython = InteractiveShell.instance()
+        ipython.run_line_magic("load_ext", "sql")
+        ipython.run_line_magic("sql", f"{emulator_url(fresh)} --alias bitbucket_writes")
+        try:
+            ipython.run_line_magic("sql", f"UPDATE pull_requests SET title = 'From Jupyter' WHERE repository = 'api' "
+                                          f"AND id = {number}")
+            called = ipython.run_line_magic(
+                "sql", f"CALL approve_pull_request(repository => 'api', pull_request_id => {number})")
+            assert dict(zip(called.keys, next(iter(called)), strict=True))["approved"] is True
+        finally:
+            ipython.run_line_magic("sql", "--close bitbucket_writes")
+        held = api.get(f"/repositories/acme/api/pullrequests/{number}").json()
+    assert held["title"] == "From Jupyter" and any(p["approved"] for p in held["participants"])
+    printed = capsys.readouterr()
+    assert DEMO_TOKEN not in printed.out + printed.err

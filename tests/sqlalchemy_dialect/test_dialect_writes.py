@@ -237,3 +237,15 @@ def test_a_failed_block_keeps_the_statements_error_and_warns_writes_stay(
         connection.execute(insert, {"number": number})
         connection.execute(sqlalchemy.text("UPDATE pull_request_comments SET bogus = 1 WHERE id = 1"))
     assert "kept" in {c["content"]["raw"] for c in comments_of(api, "mobile-app", number).values()}
+
+
+def test_skip_autocommit_rollback_silences_the_rollback(fresh: EmulatorHandle, api: httpx.Client) -> None:
+    engine = sqlalchemy.create_engine(emulator_url(fresh), skip_autocommit_rollback=True)
+    number = open_pull_request(fresh, "web")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with engine.connect() as connection:  # no commit: SQLAlchemy would roll back on close
+            connection.execute(sqlalchemy.text("UPDATE pull_requests SET title = 'no warning' WHERE repository = 'web' "
+                                               f"AND id = {number}"))
+    engine.dispose()
+    assert api.get(f"/repositories/acme/web/pullrequests/{number}").json()["title"] == "no warning"

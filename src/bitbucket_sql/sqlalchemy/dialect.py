@@ -128,10 +128,18 @@ class BitbucketDialect(default.DefaultDialect):
         """
         from bitbucket_sql.dbapi import NotSupportedError
 
+        if self.skip_autocommit_rollback:  # create_engine(..., skip_autocommit_rollback=True): no rollback at all
+            return
         try:
             dbapi_connection.rollback()
         except NotSupportedError as error:
-            warnings.warn(str(error), WritesAppliedWarning, stacklevel=2)
+            warnings.warn(f"{error} (SQLAlchemy rolled back: a failed or uncommitted block, or a pooled "
+                          f"connection returned; create_engine(..., skip_autocommit_rollback=True) skips such "
+                          f"rollbacks.)", WritesAppliedWarning, stacklevel=2)
+
+    def detect_autocommit_setting(self, dbapi_conn: Any) -> bool:
+        """Always autocommit: Bitbucket applies every statement when it runs."""
+        return True
 
     def set_isolation_level(self, dbapi_connection: DBAPIConnection, level: Any) -> None:
         if level != AUTOCOMMIT:
