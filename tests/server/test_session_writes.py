@@ -125,3 +125,21 @@ def test_information_schema_says_what_the_api_can_write(writable: EmulatorHandle
     finally:
         session.close()
         engine.close()
+
+
+def test_table_privileges_follow_the_api_and_the_users_right(writable: EmulatorHandle) -> None:
+    engine = Engine(settings_for(writable.base_url))
+    sql = ("SELECT has_table_privilege('branches', 'INSERT'), has_table_privilege('acme.branches', 'UPDATE'), "
+           "has_table_privilege('pull_requests', 'DELETE'), has_table_privilege('pull_requests', 'UPDATE'), "
+           "has_table_privilege('commits', 'INSERT'), has_table_privilege('commits', 'SELECT')")
+    try:
+        for can_write, expected in ((True, (True, False, False, True, False, True)),
+                                    (False, (False, False, False, False, False, True))):
+            session = SqlSession("demo", "demo", engine, can_write)
+            try:
+                (answer,) = session.execute(sql)
+                assert answer.rows == [expected], can_write
+            finally:
+                session.close()
+    finally:
+        engine.close()

@@ -1000,9 +1000,28 @@ def _version(cat: PgCatalog, *args: str | None) -> str:
 
 
 def _has_table_privilege(cat: PgCatalog, *args: str | None) -> bool:
+    """SELECT always; INSERT/UPDATE/DELETE for read-write users on tables whose API has that write
+    (``DELETE`` on pull_requests is false: Bitbucket cannot delete one); nothing else."""
     privilege = (args[-1] or "").upper() if args else "SELECT"
-    reads = all(word.strip() in ("SELECT", "REFERENCES", "") for word in privilege.split(","))
-    return reads or cat.state.can_write
+    words = [word.strip().removesuffix(" WITH GRANT OPTION") for word in privilege.split(",")]
+    if all(word in ("SELECT", "REFERENCES", "") for word in words):
+        return True
+    if not cat.state.can_write:
+        return False
+    table = _privilege_table(cat, args[-2] if len(args) >= 2 else None)
+    if table is None:
+        return True  # a column or unknown relation: the user's right decides
+    operations = {kind.upper() for kind in table.operations}
+    return any(word in operations for word in words if word not in ("SELECT", "REFERENCES", ""))
+
+
+def _privilege_table(cat: PgCatalog, name: str | None) -> TableDef | None:
+    """The catalog table a has_*_privilege argument names (an OID or a [schema.]name), if any."""
+    text = (name or "").strip()
+    if text.isdigit():
+        relation = cat.relations.get(int(text))
+        return relation.table if relation is not None else None
+    return registry.get_table(text.rsplit(".", 1)[-1].strip('"')) if text else None
 
 
 def _current_setting(cat: PgCatalog, *args: str | None) -> str | None:
