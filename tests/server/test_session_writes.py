@@ -143,3 +143,35 @@ def test_table_privileges_follow_the_api_and_the_users_right(writable: EmulatorH
                 session.close()
     finally:
         engine.close()
+
+
+def test_unqualified_writes_go_where_reads_go(writable: EmulatorHandle) -> None:
+    """After SET search_path = globex, an unqualified INSERT targets globex, as a SELECT would."""
+    engine = Engine(settings_for(writable.base_url))
+    session = SqlSession("demo", "demo", engine, True)
+    try:
+        session.execute("SELECT SchemaName FROM sys_schemas")  # the session learns the workspaces
+        session.execute("SET search_path = globex")
+        (plan,) = session.execute("EXPLAIN INSERT INTO tags (repository, name, target_hash) VALUES ('api', 't', 'abc')")
+        assert any("/repositories/globex/api/refs/tags" in row[0] for row in plan.rows), plan.rows
+        with pytest.raises(PgError) as refused:  # the demo user may only read globex
+            session.execute("INSERT INTO tags (repository, name, target_hash) VALUES ('api', 't', 'abc')")
+        assert refused.value.sqlstate == "42501" and "globex/api" in str(refused.value)
+    finally:
+        session.close()
+        engine.close()
+
+
+def test_an_unqualified_call_acts_in_the_search_paths_workspace(writable: EmulatorHandle) -> None:
+    engine = Engine(settings_for(writable.base_url))
+    session = SqlSession("demo", "demo", engine, True)
+    try:
+        session.execute("SELECT SchemaName FROM sys_schemas")
+        session.execute("SET search_path = globex")
+        (plan,) = session.execute("EXPLAIN CALL approve_pull_request(repository => 'api', pull_request_id => 1)")
+        assert any("/repositories/globex/api/pullrequests/1/approve" in row[0] for row in plan.rows), plan.rows
+        (named,) = session.execute("EXPLAIN CALL acme.approve_pull_request(repository => 'api', pull_request_id => 1)")
+        assert any("/repositories/acme/api/pullrequests/1/approve" in row[0] for row in named.rows), named.rows
+    finally:
+        session.close()
+        engine.close()

@@ -16,6 +16,8 @@ from typing import Any
 _CALL = re.compile(r"^\s*(?:EXPLAIN(?:\s+ANALY[SZ]E)?\s+)?CALL\b", re.IGNORECASE)
 _EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", re.IGNORECASE)
 _DOLLAR = re.compile(r"\$(\d+)")
+#: ``[EXPLAIN [ANALYZE]] CALL`` followed by a name that has no schema yet
+_UNQUALIFIED = re.compile(r"^(\s*(?:EXPLAIN(?:\s+ANALY[SZ]E)?\s+)?CALL\s+)(?=\w+\s*\()", re.IGNORECASE)
 
 
 def is_call(text: str) -> bool:
@@ -90,3 +92,10 @@ def with_question_marks(text: str, values: Sequence[Any] | None) -> tuple[str, l
 
     rewritten = "".join(_DOLLAR.sub(replace, piece) if code else piece for code, piece in _pieces(text))
     return rewritten, ordered
+
+
+def with_schema(text: str, schema: str) -> str:
+    """``CALL name(...)`` as ``CALL "schema".name(...)`` (unchanged when it names a schema already):
+    the search path's workspace fills a procedure's ``workspace``, as it qualifies tables."""
+    quoted = '"' + schema.replace('"', '""') + '".'
+    return _UNQUALIFIED.sub(lambda match: match.group(1) + quoted, text, count=1)

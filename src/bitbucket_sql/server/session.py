@@ -730,6 +730,9 @@ class SqlSession:
         mode = call_text.explain_mode(text)
         if mode != "explain" and not self.can_write:
             raise self._read_only("CALL")
+        current = self._current_schema() if self._search_path_moved() else None
+        if current is not None and current not in _BUILTIN_SCHEMAS:
+            text = call_text.with_schema(text, current)
         try:
             sql, values = call_text.with_question_marks(text, params)
         except IndexError as error:
@@ -802,7 +805,8 @@ class SqlSession:
             if params is None:
                 raise PgError("42P02", f"there is no parameter ${translate.parameter_numbers(tree)[0]}")
             tree = translate.bind_parameters(tree, params, copy=False)
-        translated = translate.translate(tree, "engine", copy=False)
+        # unqualified tables write where they read: the search path's first workspace (as EXPLAIN shows)
+        translated = translate.translate(self._qualified(tree), "engine", copy=False)
         result = self._run_engine(translated.sql)
         self._writes_in_block += self.transaction_status != "I"
         count = result.affected_rows if result.affected_rows is not None else len(result.rows)  # rows changed
