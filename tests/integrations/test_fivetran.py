@@ -276,6 +276,17 @@ def test_fivetran_debug_lands_every_table_then_syncs_incrementally(
         for row in warehouse["branches"]["rows"]
     )
 
+    # A third sync with full_refresh_every: the second one refreshed the settings tables, so they are
+    # not due and cost nothing; the change feeds are read as before.
+    configuration["full_refresh_every"] = "6h"
+    (project / "configuration.json").write_text(json.dumps(configuration), encoding="utf-8")
+    fivetran_emulator.reset_stats()
+    _debug(sdk_venv, project)
+    third = fivetran_emulator.stats()
+    assert not third["routes"].get("GET /2.0/repositories/{workspace}/{repo_slug}/hooks")
+    assert third["routes"].get("GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests") == repositories
+    assert third["total"] * 2 <= second["total"]
+
 
 @pytest.mark.slow
 def test_a_sync_stopped_by_max_requests_resumes_to_a_complete_copy(
