@@ -62,6 +62,12 @@ def test_demo_serves_the_emulator_and_stops_on_sigterm(tmp_path: Path) -> None:
         with psycopg.connect(dsn, connect_timeout=10) as connection:
             assert connection.execute("SELECT count(*) > 0 FROM repositories").fetchone() == (True,)
             assert connection.info.pgconn.ssl_in_use  # sslmode=prefer: the demo's self-signed certificate
+            # the demo user may write (docs/writing.md can be tried as printed)
+            opened = connection.execute("SELECT min(id) FROM pull_requests WHERE repository = 'api' AND state = 'OPEN'")
+            number = opened.fetchone()[0]
+            renamed = connection.execute("UPDATE pull_requests SET title = 'Tried from the demo' WHERE repository = "
+                                         "'api' AND id = %s RETURNING title", [number]).fetchone()
+            assert renamed == ("Tried from the demo",)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:

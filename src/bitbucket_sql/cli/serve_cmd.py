@@ -75,7 +75,9 @@ def _demo_setup(host: str, port: int, scale: str) -> Iterator[Any]:
             databases={
                 DEMO_DATABASE: DatabaseConfig(DEMO_DATABASE, demo_connection_string(emulator.base_url))
             },
-            users={DEMO_USER: UserConfig(DEMO_USER, make_verifier(DEMO_PASSWORD), {DEMO_DATABASE: "read"})},
+            # read-write: the demo's data is a throwaway emulator in this process, so writes and CALL
+            # (docs/writing.md) can be tried from psql or a SQL Server client as they are documented
+            users={DEMO_USER: UserConfig(DEMO_USER, make_verifier(DEMO_PASSWORD), {DEMO_DATABASE: "read-write"})},
         )
         yield config
 
