@@ -1,7 +1,8 @@
 """The dashboard in a real headless Chromium, on the emulator's demo data (small scale, ending
 today, on the last 90 days as ``bbsql dashboard --demo`` opens): every chart draws bars, nothing
 fails in the browser, clicking a bar filters the other charts, the 30-day preset changes them and
-still has bars in every chart, the table downloads as CSV.
+still has bars in every chart, the table downloads as CSV, another workspace redraws every chart
+over its own repositories.
 
 Screenshots are taken on every run; with BBSQL_UPDATE_SCREENSHOTS=1 they replace
 docs/dashboard.png and docs/dashboard-filtered.png (shown in the README and docs/dashboard.md).
@@ -190,3 +191,25 @@ def test_table_downloads_as_csv(browser: Any, downloads: Path, source: LiveSourc
         rows = list(csv.reader(handle))
     assert rows[0] == expected.columns
     assert rows[1:] == [[str(value) for value in record.values()] for record in expected.records()]
+
+
+def choose_workspace(driver: Any, workspace: str) -> None:
+    driver.find_element("id", "workspace").click()
+    option = wait_for(lambda: next((o for o in driver.find_elements("css selector", "[role=listbox] [role=option]")
+                                    if o.text.strip() == workspace), None), what=f"the {workspace} option")
+    option.click()
+    wait_until_drawn(driver, f"{workspace}: all repositories,")
+
+
+def test_the_workspace_filter_switches_every_chart(browser: Any, source: LiveSource) -> None:
+    choose_workspace(browser, "globex")
+    globex = {slug for slug, _ in source.repositories("globex")}
+    wait_for(lambda: {x for t in chart_data(browser, "chart-time_to_merge") for x in t["x"]} <= globex,
+             what="time to merge over globex's repositories")
+    for chart in CHARTS:
+        if chart != "chart-review_load":  # reviewers, not repositories
+            shown = {slug for trace in chart_data(browser, chart) for slug in trace["customdata"] or []}
+            assert shown <= globex, f"{chart} shows {shown - globex} outside globex"
+    assert bar_count(browser, "chart-pr_throughput") > 0
+    assert severe_console_entries(browser) == []
+    choose_workspace(browser, "acme")
