@@ -45,11 +45,25 @@ class UnknownColumnError(EngineError):
         self.closest = list(closest)
         where = f" in table {table!r}" if table else ""
         hint = f" Did you mean {_or_list(self.closest)}?" if self.closest else ""
+        detail = detail or _write_only_note(name, table)
         extra = f" {detail}" if detail else ""
         super().__init__(
             f"Unknown column {name!r}{where}.{hint}{extra} List a table's columns with "
             f"SELECT ColumnName FROM sys_tablecolumns WHERE TableName = '<table>'."
         )
+
+
+def _write_only_note(name: str, table: str | None) -> str:
+    """Why a write-only column (a webhook's ``secret``) cannot be read, when ``name`` is one."""
+    from bitbucket_sql.catalog.registry import all_tables
+
+    column = name.split(".")[-1].strip('"').lower()
+    owners = [t.name for t in all_tables() if (table is None or t.name == table.lower())
+              and any(f.column == column for f in t.write_only_fields())]
+    if not owners:
+        return ""
+    return (f"{column!r} of {_or_list(owners)} is write-only: INSERT and UPDATE accept it, but Bitbucket never "
+            f"returns it, so SELECT and RETURNING cannot show it.")
 
 
 class NoWorkspaceError(EngineError):

@@ -4,8 +4,10 @@ and `bbsql describe`, flagged as write-only, and never columns of the rows a SEL
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from bitbucket_sql.cli.main import cli
@@ -46,3 +48,19 @@ def test_describe_shows_write_only_columns() -> None:
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("secret,VARCHAR,") and last.endswith(',not readable (write-only),"insert, update (write-only)"')
+
+
+def test_reading_a_write_only_column_says_why_and_returning_it_sends_nothing(
+    engine: Engine, api: httpx.Client, writable_emulator: Any
+) -> None:
+    from bitbucket_sql.engine.errors import UnknownColumnError
+
+    with pytest.raises(UnknownColumnError, match="'secret' of 'repository_webhooks' or 'workspace_webhooks' is write-only"):
+        engine.execute("SELECT secret FROM repository_webhooks WHERE repository = 'api'")
+    writable_emulator.reset_stats()
+    with pytest.raises(UnknownColumnError, match="write-only"):
+        engine.execute("INSERT INTO repository_webhooks (repository, url, events, secret) VALUES "
+                       "('api', 'https://hooks.example.com/never', '[\"repo:push\"]', 'sssh-1234') RETURNING uuid, secret")
+    assert writable_emulator.write_requests() == {}  # refused before the POST: nothing half-reported
+    hooks = api.get("/repositories/acme/api/hooks").json()["values"]
+    assert not any(hook["url"] == "https://hooks.example.com/never" for hook in hooks)

@@ -69,6 +69,8 @@ def run_writes(engine: Engine, statements: Sequence[WriteStatement]) -> QueryRes
             requests.extend(built)
             if read_sql is not None:
                 reads.append(read_sql)
+        if first.returning:
+            returning_rows(table, first, [])  # a RETURNING list that cannot be read is refused before any write
         if first.explain != "none":
             from .explain import explain_write
 
