@@ -286,3 +286,15 @@ def test_a_short_secret_is_masked_without_mangling_the_message() -> None:
     text = reason(error, ["1", "s3cr3t-token"])
     assert "http://127.0.0.1:41000/2.0/x" in text and "400" in text and '"value": "1"' not in text
     assert reason(Exception("echo s3cr3t-token here"), ["s3cr3t-token"]) == "echo ******** here"
+
+
+def test_a_returning_list_failing_after_the_write_says_the_rows_stay_written(
+    engine: Engine, api: httpx.Client, writable_emulator: EmulatorHandle
+) -> None:
+    from bitbucket_sql.engine.writes import WriteError
+
+    number = context(api, writable_emulator)["pr"]
+    with pytest.raises(WriteError, match="wrote 1 row\\(s\\), which stay written, but its RETURNING list failed"):
+        engine.execute(f"UPDATE pull_requests SET title = 'not a number' WHERE repository = 'api' AND id = {number} "
+                       f"RETURNING CAST(title AS INTEGER)")
+    assert api.get(f"/repositories/acme/api/pullrequests/{number}").json()["title"] == "not a number"

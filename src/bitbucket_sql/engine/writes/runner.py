@@ -23,13 +23,14 @@ from sqlglot import exp
 from bitbucket_sql.api.errors import BitbucketError
 from bitbucket_sql.catalog.model import TOKEN_SCOPES, TableDef, WriteOp
 
-from ..errors import NoWorkspaceError, RemovedTableError
+from ..errors import EngineError, NoWorkspaceError, RemovedTableError
 from ..result import QueryResult, QueryStats, ResultColumn
 from ..statements import DIALECT
 from .errors import (
     PartialWriteError,
     ReadOnlyConnectionError,
     RowOutcome,
+    WriteError,
     WriteFanoutError,
     WriteNotSupportedError,
 )
@@ -87,7 +88,13 @@ def run_writes(engine: Engine, statements: Sequence[WriteStatement]) -> QueryRes
     columns: list[ResultColumn] = []
     rows: list[tuple[Any, ...]] = []
     if first.returning:
-        columns, rows = returning_rows(table, first, written)
+        try:
+            columns, rows = returning_rows(table, first, written)
+        except EngineError as error:  # the rows are written: say so, never only that RETURNING failed
+            raise WriteError(
+                f"The {first.verb} on table {table.name!r} wrote {len(written)} row(s), which stay written, but its "
+                f"RETURNING list failed: {str(error).rstrip('.')}. Read the rows with a SELECT instead."
+            ) from error
     stats = QueryStats(requests=recording.requests, retries=recording.retries, bytes=recording.bytes,
                        rows_returned=len(rows), elapsed_s=time.monotonic() - started)
     return QueryResult(columns, rows, stats, affected_rows=len(written))
