@@ -118,16 +118,40 @@ def write_vertical(data: Tabular, stream: TextIO) -> None:
     print_records(Console(file=stream, force_terminal=False, no_color=True), data)
 
 
+#: Rows (or bytes) gathered before a Parquet row group is written: small batches (DuckDB hands
+#: on one per fetched request) would make small row groups, which compress worse; the bounds
+#: keep what is held at once small whatever the size of the result.
+PARQUET_GROUP_ROWS = 65_536
+PARQUET_GROUP_BYTES = 16 * 1024 * 1024
+
+
 def write_parquet(data: Tabular, path: Path) -> None:
-    """Record batch by record batch: a streamed result is never whole in memory."""
+    """Row group by row group: a streamed result is never whole in memory."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     writer: Any = None
+    pending: list[Any] = []
+    rows = size = 0
+
+    def flush() -> None:
+        nonlocal rows, size
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending))
+            pending.clear()
+            rows = size = 0
+
     try:
         for batch in data.arrow_batches():
             if writer is None:
                 writer = pq.ParquetWriter(str(path), batch.schema)
-            writer.write_batch(batch)
+            pending.append(batch)
+            rows += batch.num_rows
+            size += batch.nbytes
+            if rows >= PARQUET_GROUP_ROWS or size >= PARQUET_GROUP_BYTES:
+                flush()
+        if writer is not None:
+            flush()
     finally:
         if writer is not None:
             writer.close()

@@ -48,9 +48,13 @@ class LocalDatabase:
         #: scans fetched concurrently may filter values at the same time; a connection is not re-entrant
         self._lock = threading.RLock()
         self._tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        #: tables read in place (``insert``): their Arrow rows and the name DuckDB knows them by
+        self._arrow: dict[tuple[str, str], pa.Table] = {}
+        self._sources: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         self.connection.close()
+        self._arrow.clear()
 
     def __enter__(self) -> LocalDatabase:
         return self
@@ -137,7 +141,17 @@ class LocalDatabase:
             raise self.translate_error(error) from None
 
     def insert(self, schema: str, name: str, rows: pa.Table) -> None:
+        """Give ``schema.name`` these rows.
+
+        A query's table is read in place: the empty table the query was bound against becomes a
+        view over the Arrow rows with the same columns and types, so DuckDB does not copy them
+        (that copy was a fifth of a large query's memory). Scratch tables (``bbsql_work``) take
+        a copy, as they are written more than once.
+        """
         if rows.num_rows == 0:
+            return
+        if schema != "bbsql_work":
+            self._read_in_place(schema, name, rows)
             return
         view = "__bbsql_rows"
         self.connection.register(view, rows)
@@ -147,6 +161,24 @@ class LocalDatabase:
             )
         finally:
             self.connection.unregister(view)
+
+    def _read_in_place(self, schema: str, name: str, rows: pa.Table) -> None:
+        import pyarrow as pa
+
+        key = (schema, name)
+        target = f"{quote_identifier(schema)}.{quote_identifier(name)}"
+        if key in self._arrow:  # rows given twice: one view over both
+            rows = pa.concat_tables([self._arrow[key], rows])
+            self.connection.unregister(self._sources[key])
+            self.connection.execute(f"DROP VIEW {target}")
+        else:
+            self._sources[key] = f"__bbsql_arrow_{len(self._sources)}"
+            self.connection.execute(f"DROP TABLE {target}")
+        self._arrow[key] = rows  # DuckDB reads it while the query runs
+        self.connection.register(self._sources[key], rows)
+        typed = ", ".join(f"CAST({quote_identifier(column)} AS {duckdb_type(kind)}) AS {quote_identifier(column)}"
+                          for column, kind in self._tables[key])
+        self.connection.execute(f"CREATE VIEW {target} AS SELECT {typed} FROM {self._sources[key]}")
 
     def bind(self, sql: str) -> None:
         """Check the query against the (empty) tables; raise engine errors for mistakes."""
