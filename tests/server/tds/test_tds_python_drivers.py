@@ -151,3 +151,17 @@ def test_pytds_batches_with_variables_if_and_print(tds_server: RunningTds) -> No
         with pytest.raises(Exception, match="@undeclared"):
             cursor.execute("SET @undeclared = 1")
 
+
+
+def test_the_queries_azure_data_studio_sends_when_it_connects(tds_server: RunningTds) -> None:
+    """Azure Data Studio's and SSMS's first batch: a sysname variable, SERVERPROPERTY(N'...')."""
+    with _pytds(tds_server) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "DECLARE @edition sysname; SET @edition = cast(SERVERPROPERTY(N'EDITION') as sysname); "
+            "SELECT case when @edition = N'SQL Azure' then 2 else 1 end as 'DatabaseEngineType', "
+            "SERVERPROPERTY('EngineEdition') AS DatabaseEngineEdition, SERVERPROPERTY('ProductVersion') AS "
+            "ProductVersion, @@MICROSOFTVERSION AS MicrosoftVersion;")
+        engine_type, edition, version, microsoft = cursor.fetchone()
+        assert (engine_type, edition) == (1, 2) and version.startswith("15.") and microsoft >> 24 == 15
+        cursor.execute("SELECT is_read_only FROM sys.databases WHERE name = DB_NAME()")
+        assert cursor.fetchone() == (False,)

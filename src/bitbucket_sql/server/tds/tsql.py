@@ -251,6 +251,7 @@ def _variable(name: str, context: Context) -> Any:
 
 def _function(name: str, args: list[exp.Expression], context: Context) -> Any:
     """The value of a system function, or ``...`` (Ellipsis) when ``name`` is not one."""
+    args = [exp.Literal.string(arg.this) if isinstance(arg, exp.National) else arg for arg in args]
     if not all(isinstance(arg, exp.Literal) for arg in args):
         return ...  # over columns: the metadata database's macros answer (OBJECT_NAME(t.object_id))
     first = args[0].name.lower() if args else None
@@ -404,6 +405,8 @@ def _duckdb_type(node: exp.Expression) -> exp.Expression:
     if not isinstance(node, exp.DataType):
         return node
     kind = node.this
+    if kind == _T.USERDEFINED and str(node.args.get("kind", "")).lower() == "sysname":
+        return exp.DataType.build("VARCHAR")  # SQL Server's nvarchar(128) for names
     if kind == _T.BIT:
         return exp.DataType.build("BOOLEAN")
     if kind == _T.MONEY:
