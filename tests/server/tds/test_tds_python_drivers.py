@@ -165,3 +165,25 @@ def test_the_queries_azure_data_studio_sends_when_it_connects(tds_server: Runnin
         assert (engine_type, edition) == (1, 2) and version.startswith("15.") and microsoft >> 24 == 15
         cursor.execute("SELECT is_read_only FROM sys.databases WHERE name = DB_NAME()")
         assert cursor.fetchone() == (False,)
+
+
+def test_the_metadata_queries_power_bi_sends_for_its_navigator(tds_server: RunningTds) -> None:
+    """Power Query's SQL Server connector lists tables with their descriptions, then columns with
+    COLUMNPROPERTY(..., 'IsIdentity') over QUOTENAME'd names: answered locally, no Bitbucket request."""
+    with _pytds(tds_server) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "select t.[TABLE_CATALOG], t.[TABLE_SCHEMA], t.[TABLE_NAME], t.[TABLE_TYPE], tv.create_date "
+            "[CREATED_DATE], cast(e.value as nvarchar(max)) [DESCRIPTION] from [INFORMATION_SCHEMA].[TABLES] t "
+            "join sys.schemas s on s.name = t.[TABLE_SCHEMA] join sys.objects tv on tv.name = t.[TABLE_NAME] "
+            "and tv.schema_id = s.schema_id and tv.parent_object_id = 0 left outer join sys.extended_properties e "
+            "on tv.object_id = e.major_id and e.minor_id = 0 and e.class = 1 and e.name = 'MS_Description'")
+        tables = {row[2]: row for row in cursor.fetchall()}
+        assert tables["repositories"][1] == "acme" and tables["repositories"][5]  # with its description
+        cursor.execute(
+            "select c.COLUMN_NAME, c.DATA_TYPE, COLUMNPROPERTY(OBJECT_ID(quotename(c.TABLE_SCHEMA) + '.' + "
+            "quotename(c.TABLE_NAME)), c.COLUMN_NAME, 'IsIdentity') as IS_IDENTITY from INFORMATION_SCHEMA.COLUMNS c "
+            "where c.TABLE_NAME = N'repositories' order by c.ORDINAL_POSITION")
+        columns = cursor.fetchall()
+        assert ("slug", "nvarchar", 0) in columns and all(row[2] == 0 for row in columns)
+    statements = [record for record in tds_server.events("statement") if "COLUMNPROPERTY" in record["statement"]]
+    assert statements and statements[-1]["requests"] == 0

@@ -202,6 +202,12 @@ _MACROS = {
     "objectproperty": "(id, property_name) AS (SELECT CASE lower(property_name) WHEN 'isusertable' THEN 1 "
                       "WHEN 'istable' THEN 1 WHEN 'ismsshipped' THEN 0 WHEN 'isview' THEN 0 "
                       "WHEN 'isprocedure' THEN 0 ELSE NULL END FROM bbsql_objects WHERE object_id = id)",
+    # Power BI's column query asks IsIdentity of every column: no Bitbucket column is an identity,
+    # computed, rowguid or sparse column
+    "columnproperty": "(id, column_name, property_name) AS (SELECT CASE WHEN lower(property_name) IN ("
+                      "'isidentity', 'iscomputed', 'isrowguidcol', 'issparse', 'iscolumnset', 'isfulltextindexed', "
+                      "'isidnotforrepl', 'isxmlindexable') THEN 0 ELSE NULL END FROM bbsql_objects WHERE object_id = id)",
+    "quotename": "(name_text) AS ('[' || replace(name_text, ']', ']]') || ']')",
     "schema_name": "(id) AS (SELECT name FROM bbsql_schemas WHERE schema_id = id)",
     "schema_id": "(schema_text) AS (SELECT schema_id FROM bbsql_schemas WHERE lower(name) = lower(schema_text))",
     "type_name": "(id) AS (SELECT name FROM bbsql_types WHERE user_type_id = id)",
