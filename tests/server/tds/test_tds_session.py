@@ -57,6 +57,8 @@ def test_prepared_handles_run_with_their_parameters_and_are_limited(session: Tds
     ("SELECT @undeclared", 137),
     ("UPDATE repositories SET description = 'x' WHERE slug = 'api'", 229),
     ("EXEC sp_no_such_procedure", 2812),
+    ("CREATE TABLE #Tableau_1_Filter (x nvarchar(100))", 40517),
+    ("SELECT slug INTO #scratch FROM repositories", 40517),
     ("USE nowhere", 911),
     ("SELECT * FROM nowhere.dbo.repositories", 911),
 ])

@@ -139,6 +139,11 @@ class TdsSession(SystemProcedures, ServerCursors):
         if isinstance(statement, SetOption):
             self.options[statement.name] = statement.value
             return []
+        if _makes_a_table(statement):
+            raise TsqlError(40517, "Temporary and new tables (CREATE TABLE, SELECT ... INTO) are not supported: "
+                                   "this server keeps no tables of its own, only Bitbucket's. Tableau creates "
+                                   "#Tableau_ tables for long filter lists unless a .tdc file sets "
+                                   "CAP_CREATE_TEMP_TABLES and CAP_SELECT_INTO to no (docs/server.md).")
         if isinstance(statement, exp.Use):
             return self._use(statement.this.name if statement.this else "")
         if isinstance(statement, exp.Transaction):
@@ -320,3 +325,10 @@ class TdsSession(SystemProcedures, ServerCursors):
 
 def _has_parameters(tree: exp.Expression) -> bool:
     return any(tsql.parameter_name(node) for node in tree.find_all(exp.Parameter))
+
+
+def _makes_a_table(statement: exp.Expression) -> bool:
+    """CREATE TABLE (#temporary or not) and SELECT ... INTO: what BI tools use for scratch tables."""
+    if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "TABLE":
+        return True
+    return isinstance(statement, exp.Select) and statement.args.get("into") is not None
