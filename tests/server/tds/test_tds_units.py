@@ -155,6 +155,13 @@ def test_tsql_idioms_read_as_duckdb_computes_them() -> None:
     assert run("SELECT N'a' + CAST(1 AS nvarchar(5)) + 'b', 1 + 2, CAST(1 AS bit), CAST(2.5 AS float)") == \
         ("a1b", 3, True, 2.5)
     assert run("SELECT CASE WHEN N'Api' LIKE N'%p%' COLLATE Latin1_General_CI_AS THEN 1 END") == (1,)
+    # date-time literals as reporting tools write them: SQL Server's unseparated form, ISO 8601 with T,
+    # Z or seven fraction digits, CONVERT's ISO styles
+    stamp = dt.datetime(2025, 1, 2, 3, 4, 5)
+    assert run("SELECT CAST('20250102 03:04:05' AS datetime), CONVERT(datetime2, '2025-01-02T03:04:05', 126), "
+               "CAST(N'2025-01-02T03:04:05.0000000Z' AS datetime2), CONVERT(date, '20250102', 112), "
+               "CAST('20250102' AS date), CONVERT(datetime, '01/02/2025', 101)") == \
+        (stamp, stamp, stamp, dt.date(2025, 1, 2), dt.date(2025, 1, 2), dt.datetime(2025, 1, 2))
 
 
 def test_names_and_messages_are_cut_to_their_length_byte_whole_characters_kept() -> None:

@@ -449,6 +449,48 @@ _ODBC_FUNCTIONS: dict[str, type[exp.Expression]] = {"curdate": exp.CurrentDate, 
                                                     "now": exp.CurrentTimestamp}
 
 
+_DATE_TYPES = {_T.DATE, _T.DATETIME, _T.DATETIME2, _T.SMALLDATETIME, _T.TIMESTAMPTZ, _T.TIMESTAMP}
+#: the styles of CONVERT whose text is ISO 8601 (or its basic form) and reads as a plain CAST
+_ISO_STYLES = {None, 20, 21, 23, 112, 120, 121, 126, 127}
+_BASIC_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?))?$")
+_ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?Z?$")
+
+
+def _iso_text(text: str) -> str | None:
+    """A T-SQL date literal as DuckDB reads it: ``20250101 [hh:mm:ss]`` (SQL Server's language-neutral
+    form, which Power Query and reporting tools send) and ISO 8601 with ``T``, a ``Z`` or 7 digits of
+    fraction; None when it is neither (DuckDB reads it as it is, or says why not)."""
+    text = text.strip()
+    basic = _BASIC_DATE.match(text)
+    if basic:
+        year, month, day, clock = basic.groups()
+        return f"{year}-{month}-{day}" + (f" {clock}" if clock else "")
+    if _ISO_TIMESTAMP.match(text):
+        date, clock = text[:10], text[11:].rstrip("Z")
+        whole, _, fraction = clock.partition(".")
+        return f"{date} {whole}" + (f".{fraction[:6]}" if fraction else "")
+    return None
+
+
+def _date_literal(node: exp.Expression) -> exp.Expression:
+    """CAST/CONVERT of a date-time literal to a date-time type, in a form DuckDB reads."""
+    if isinstance(node, exp.Convert) and isinstance(node.this, exp.DataType) and node.this.this in _DATE_TYPES:
+        value = node.expression
+        style = node.args.get("style")
+        style_number = int(style.name) if isinstance(style, exp.Literal) and style.name.isdigit() else None
+        if isinstance(value, exp.Literal | exp.National) and (value.is_string if isinstance(value, exp.Literal)
+                                                              else True) and style_number in _ISO_STYLES:
+            text = _iso_text(str(value.this))
+            if text is not None:
+                return exp.Cast(this=exp.Literal.string(text), to=node.this.copy())
+    if isinstance(node, exp.Cast) and node.to.this in _DATE_TYPES and isinstance(node.this, exp.Literal | exp.National):
+        text = _iso_text(str(node.this.this)) if not isinstance(node.this, exp.Literal) or node.this.is_string \
+            else None
+        if text is not None:
+            node.set("this", exp.Literal.string(text))
+    return node
+
+
 def _idioms(node: exp.Expression) -> exp.Expression:
     """T-SQL idioms DuckDB reads otherwise: a date written as a number of days since 1900-01-01
     (``DATEADD(month, DATEDIFF(month, 0, d), 0)``, Tableau's month truncation), COLLATE (dropped: DuckDB
@@ -460,6 +502,8 @@ def _idioms(node: exp.Expression) -> exp.Expression:
                                                    unit=exp.Var(this="DAY"))
         node.set("this", start)
         return node
+    if isinstance(node, exp.Convert | exp.Cast):
+        return _date_literal(node)
     if isinstance(node, exp.Collate):
         return node.this
     if isinstance(node, exp.Anonymous) and node.name.lower() in _ODBC_FUNCTIONS and not node.expressions:
