@@ -15,6 +15,10 @@ ACTIVITY_JOIN = (
     "ON a.repository = p.repository AND a.pull_request_id = p.id"
 )
 
+STEPS_JOIN = (
+    "SELECT s.* FROM pipelines p JOIN pipeline_steps s ON s.repository = p.repository AND s.pipeline_uuid = p.uuid"
+)
+
 
 def plan_text(engine: Engine, sql: str) -> str:
     return "\n".join(row[0] for row in engine.execute(sql).rows)
@@ -27,15 +31,23 @@ def estimated_total(text: str) -> int:
 
 
 def test_a_join_estimate_counts_the_children_of_every_parent(engine: Engine, reference: Engine) -> None:
-    text = plan_text(engine, f"EXPLAIN {ACTIVITY_JOIN}")
+    text = plan_text(engine, f"EXPLAIN {STEPS_JOIN}")
     # the child scan's scopes come from the parent's estimated rows, not from nothing
     assert re.search(r"estimate: ~\d+ requests \(\d+ scopes \(one per estimated row of p\) x at least 1 page", text), text
     assert "sampled 2 scopes holding" in text
+    actual = engine.execute(STEPS_JOIN).stats.requests
+    estimate = estimated_total(text)
+    assert actual / 2 <= estimate <= actual * 2, (estimate, actual)
+    pipelines = reference.execute("SELECT count(*) FROM pipelines").rows[0][0]
+    assert estimate > pipelines  # one step listing per pipeline, at least
+
+
+def test_a_join_to_activity_is_estimated_as_the_repository_wide_stream(engine: Engine) -> None:
+    text = plan_text(engine, f"EXPLAIN {ACTIVITY_JOIN}")
+    assert "strategy: repository-wide listing" in text and "alternative: listing per parent" in text
     actual = engine.execute(ACTIVITY_JOIN).stats.requests
     estimate = estimated_total(text)
     assert actual / 2 <= estimate <= actual * 2, (estimate, actual)
-    pull_requests = reference.execute("SELECT count(*) FROM pull_requests").rows[0][0]
-    assert estimate > pull_requests  # one activity listing per pull request, at least
 
 
 def test_explain_analyze_shows_estimate_and_actual(engine: Engine) -> None:

@@ -177,6 +177,7 @@ def test_other_spellings_of_a_key_match_no_row_and_say_what_to_write(
 
 PRS = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests"
 COMMENTS = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}/comments"
+REPO_ACTIVITY = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests/activity"
 
 
 def test_a_key_fixed_on_one_side_of_a_join_fixes_the_other(engine: Engine, reference: Engine, emulator: Any) -> None:
@@ -190,7 +191,10 @@ def test_a_key_fixed_on_one_side_of_a_join_fixes_the_other(engine: Engine, refer
         warnings.simplefilter("error", QueryWarning)
         result = engine.execute(sql)
     assert canonical(result.rows) == canonical(expected)
-    assert emulator.stats()["routes"] == {PRS: 1, COMMENTS: in_web}
+    routes = emulator.stats()["routes"]
+    # web's pull requests once, then their comments: one listing each, or (cheaper when they are
+    # few pages of activity) web's activity stream (engine/strategies)
+    assert routes.get(PRS) == 1 and (routes == {PRS: 1, COMMENTS: in_web} or routes == {PRS: 1, REPO_ACTIVITY: 1})
 
 
 def test_scopes_composed_from_independent_sources_are_no_rows_without_a_warning(

@@ -27,7 +27,7 @@ from bitbucket_sql.api.settings import ConnectionSettings
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.catalog.model import TableDef
 
-from . import procedure_tables, procedures
+from . import procedure_tables, procedures, strategies
 from . import system_tables as meta
 from .analysis import RefFacts, analyze
 from .answers import open_answer_cache
@@ -37,12 +37,12 @@ from .cache_scans import open_scan_cache, widen_plans
 from .database import LocalDatabase
 from .deadline import QueryDeadline
 from .errors import EngineError, QueryTimeoutError, QueryWarning, UnknownTableError
-from .estimate import estimate_scan, listing_requests
+from .estimate import estimate_of_choice, estimate_scan, listing_requests
 from .explain import explain_lines, plural
 from .fetcher import Fetcher, ScanReport
 from .lazy_client import LazyClient
 from .naming import apply_private_aliases
-from .planner import ScanPlan, plan_fields, plan_scan
+from .planner import ScanPlan, plan_query
 from .pushdown import Folder
 from .references import DEFAULT_DUCKDB_SCHEMA, TableRef, resolve_references
 from .result import Progress, QueryResult, QueryStats, ResultColumn, ResultStream
@@ -320,52 +320,8 @@ class Engine(WriteMethods):
     def _plan(
         self, refs: dict[int, TableRef], facts: dict[int, RefFacts], fold: Folder | None = None
     ) -> list[tuple[int, ScanPlan]]:
-        """Plans in fetch order: parents (fewer path keys, more keys fixed) before children."""
-
-        def rank(ref_id: int) -> tuple[int, int, int]:
-            table = refs[ref_id].table
-            assert table is not None
-            fixed = 0
-            if self.pushdown and ref_id in facts:
-                fixed = len(plan_scan(refs[ref_id], facts[ref_id], pushdown=True, links_allowed=set(),
-                                      fold=fold, default_repository=self._default_repository(refs[ref_id])).key_values)
-            return len(table.keys), -fixed, ref_id
-
-        order = sorted(refs, key=rank)
-        plans: list[tuple[int, ScanPlan]] = []
-        done: set[int] = set()
-        for ref_id in order:
-            plans.append((ref_id, plan_scan(refs[ref_id], facts.get(ref_id), pushdown=self.pushdown,
-                                            links_allowed=done, fold=fold,
-                                            default_repository=None if ref_id in facts and facts[ref_id].mentions_repository
-                                           else self._default_repository(refs[ref_id]))))
-            done.add(ref_id)
-        if self.pushdown:
-            by_table: dict[tuple[str, str], list[ScanPlan]] = {}
-            for ref_id, plan in plans:
-                by_table.setdefault(refs[ref_id].physical, []).append(plan)
-            for physical, group in by_table.items():
-                if len(group) < 2:
-                    continue
-                if not group[0].table.primary_key:
-                    # rows without identity cannot be merged: every reference reads the whole table
-                    plans = [
-                        (ref_id, plan_scan(refs[ref_id], None, pushdown=False, links_allowed=set(),
-                                           default_repository=None if ref_id in facts and facts[ref_id].mentions_repository
-                                           else self._default_repository(refs[ref_id])))
-                        if refs[ref_id].physical == physical else (ref_id, plan)
-                        for ref_id, plan in plans
-                    ]
-                    continue
-                needed: set[str] | None = set()
-                for ref_id, _ in plans:
-                    if refs[ref_id].physical != physical:
-                        continue
-                    columns = facts[ref_id].columns if ref_id in facts else None
-                    needed = None if columns is None or needed is None else needed | columns
-                for plan in group:
-                    plan_fields(plan, needed)
-        return plans
+        """Plans in fetch order (``planner.plan_query``: one pass over the references)."""
+        return plan_query(refs, facts, pushdown=self.pushdown, fold=fold, default_repository=self._default_repository)
 
     def _default_repository(self, ref: TableRef) -> str | None:
         """The connection's Repository, for references in the connection's Workspace only."""
@@ -385,7 +341,9 @@ class Engine(WriteMethods):
                 prepared, self.default_schema,
                 lambda ref: to_arrow(_columns_of(ref), self._metadata_rows(ref, fetcher)), to_arrow)
         ref_rows: dict[int, Sequence[Row]] = {}
+        fetched_rows: dict[int, Sequence[Row]] = {}  # before key filters: what a shared scan reuses
         by_physical: dict[tuple[str, str], list[Sequence[Row]]] = {}  # each scan's rows (Arrow)
+        fetcher.goal = strategies.goal(self.settings, self.client)  # once per query: headroom moves as it runs
         fetcher.ref_tables = {ref_id: ref.table for ref_id, ref in prepared.refs.items() if ref.table is not None}
         fetched = 0
         key_sources = {link.source_ref for _, plan in prepared.plans
@@ -394,14 +352,16 @@ class Engine(WriteMethods):
         pending = list(prepared.plans)
         while pending:
             wave = _independent(pending, done, prepared)
-            results = self._fetch_wave(wave, fetcher, ref_rows, prepared, by_physical)
+            results = self._fetch_wave(wave, fetcher, ref_rows, prepared, by_physical, fetched_rows)
             for (ref_id, plan), (rows, shared) in zip(wave, results, strict=True):
                 ref_rows[ref_id] = rows
+                fetched_rows[ref_id] = rows
                 done.add(ref_id)
-                if shared:
-                    continue
-                fetched += len(rows)
-                by_physical.setdefault(prepared.refs[ref_id].physical, []).append(rows)
+                if not shared:
+                    fetched += len(rows)
+                    by_physical.setdefault(prepared.refs[ref_id].physical, []).append(rows)
+                elif plan.shared_with is None:
+                    continue  # a whole-table scan of a table without identity
                 if ref_id in key_sources and plan.key_filter:
                     ref_rows[ref_id] = _passing(prepared.database, plan, rows)
                     prepared.reports[ref_id].keys_passed = (len(ref_rows[ref_id]), len(rows))
@@ -427,6 +387,7 @@ class Engine(WriteMethods):
         ref_rows: dict[int, Sequence[Row]],
         prepared: _Prepared,
         by_physical: dict[tuple[str, str], list[Sequence[Row]]],
+        fetched_rows: dict[int, Sequence[Row]],
     ) -> list[tuple[Sequence[Row], bool]]:
         """Fetch scans that do not depend on each other concurrently; (rows, shared whole-table scan) each.
 
@@ -442,13 +403,28 @@ class Engine(WriteMethods):
             if not plan.table.primary_key and physical in by_physical:
                 # same whole-table scan (see _plan)
                 return ArrowRows(spec_of(plan.table), [arrow_table(plan.table, by_physical[physical])]), True
-            return fetcher.fetch(plan, ref_rows, report), False
+            if plan.shared_with is not None and plan.shared_with in fetched_rows:
+                source = prepared.facts.get(plan.shared_with)
+                report.shared_with = (source.alias if source is not None else "") or plan.table.name
+                return fetched_rows[plan.shared_with], True  # same table, scope and filter (planner.share_scans)
+            choice = self._choose(plan, ref_rows, prepared, fetcher)
+            report.choice = choice
+            return choice.strategy.fetch(fetcher, plan, ref_rows, report), False
 
         if len(wave) == 1:
             return [one(*wave[0])]
         with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="bbsql-scan") as threads:
             futures = [threads.submit(contextvars.copy_context().run, one, ref_id, plan) for ref_id, plan in wave]
             return [future.result() for future in futures]
+
+    def _choose(self, plan: ScanPlan, ref_rows: dict[int, Sequence[Row]], prepared: _Prepared,
+                fetcher: Fetcher) -> strategies.Choice:
+        """The cheapest strategy for ``plan`` now that the rows its joins need are fetched."""
+        context = strategies.join_context(
+            plan, ref_rows, fetcher.ref_tables, dict(prepared.plans),
+            concurrency=self.settings.max_concurrency,
+            optimize=fetcher.goal or strategies.goal(self.settings, self.client))
+        return strategies.choose(plan, context)
 
     def _metadata_rows(self, ref: TableRef, fetcher: Fetcher) -> list[Row]:
         tables = [t for t in registry.all_tables() if not t.removed]
@@ -531,12 +507,22 @@ class Engine(WriteMethods):
 
                 key_sources = {link.source_ref for _, plan in prepared.plans for link in plan.links.values()}
 
+                goal = strategies.goal(self.settings, self.client)
+                by_ref = dict(prepared.plans)
+
                 def count() -> list[tuple[ScanReport, str]]:
                     counted = []
                     rows: dict[int, int | None] = {}
+                    scopes: dict[int, int | None] = {}
                     names: dict[int, str] = {}
                     for ref_id, plan in prepared.plans:
                         report = ScanReport(plan=plan)
+                        if plan.shared_with is not None:
+                            report.shared_with = names.get(plan.shared_with, plan.table.name)
+                            report.scopes = 0
+                            rows[ref_id] = rows.get(plan.shared_with)
+                            counted.append((report, prepared.facts.get(ref_id, RefFacts(ref_id)).alias))
+                            continue
                         fetcher.count(plan, report)
                         alias = prepared.facts.get(ref_id, RefFacts(ref_id)).alias
                         names[ref_id] = alias or plan.table.name
@@ -550,6 +536,15 @@ class Engine(WriteMethods):
                             source_name=names.get(source, "") if source is not None else "",
                             concurrency=self.settings.max_concurrency,
                         )
+                        scopes[ref_id] = report.scopes
+                        context = strategies.Context(
+                            concurrency=self.settings.max_concurrency, optimize=goal, scopes=report.scopes,
+                            parents=rows.get(source) if source is not None else None,
+                            outer_scopes=scopes.get(source) if source is not None else None,
+                            parents_filtered=strategies.filtered(by_ref[source]) if source in by_ref else True)
+                        report.choice = strategies.choose(plan, context)
+                        if report.choice.strategy.reshapes:  # another endpoint than the plan's own
+                            report.estimate = estimate_of_choice(report.choice)
                         rows[ref_id] = report.estimate.rows
                         counted.append((report, alias))
                     return counted

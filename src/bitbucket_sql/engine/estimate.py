@@ -101,6 +101,11 @@ def estimate_scan(
     return ScanEstimate(scopes * pages, None, f"{scopes_text} x at least {pages} page ({why})", at_least=not inferred)
 
 
+def estimate_of_choice(choice: Any) -> ScanEstimate:
+    """The estimate of a scan read by another strategy than its plan's own (``strategies.Choice``)."""
+    return ScanEstimate(choice.cost.requests, None, f"{choice.strategy.name}: {choice.cost.basis}")
+
+
 def _sample_sizes(samples: Sequence[tuple[str, dict[str, Any]]], client: Any) -> list[int]:
     """``size`` of the first page of each sampled scope (empty when the endpoint reports none)."""
     sizes = []

@@ -33,16 +33,28 @@ def _scan_lines(
     method = "GET"
     title = f"Scan {index}: {plan.label}" + (f" AS {alias}" if alias and alias != plan.table.name else "")
     lines = [title]
+    if report.shared_with is not None:
+        lines.append(f"  shared: reads the rows of {report.shared_with} (one scan per table, scope and filter); "
+                     f"no request of its own")
+        if plan.pushed:
+            lines.append(f"  pushed: {' AND '.join(plan.pushed)}")
+        return lines
     scopes = (
         f"scopes: {report.scopes}" if report.scopes is not None
         else f"scopes: one per key value from {report.deferred}" if report.deferred
         else "scopes: ?"
     )
-    lines.append(f"  request: {method} {report.path or plan.table.path}   {scopes}")
+    path = report.path or plan.table.path
+    endpoint = report.choice.strategy.endpoint(plan) if report.choice is not None else None
+    if endpoint is not None and not analyze:  # another endpoint than the plan's own: one per repository
+        path, scopes = endpoint, "scopes: one per repository of the rows fetched first"
+    lines.append(f"  request: {method} {path}   {scopes}")
     if report.estimate is not None:
         own = report.requests - listing_requests(report)  # the parent listings are shown on their own
         actual = f"; actual {plural(own, 'request')}" if analyze else ""
         lines.append(f"  estimate: {report.estimate.text()}{actual}")
+    if report.choice is not None and len(report.choice.alternatives) > 1:
+        lines.extend(report.choice.lines())
     if plan.default_repository is not None:
         lines.append(
             f"  repository: {plan.default_repository!r} from the connection's Repository (the query names no "

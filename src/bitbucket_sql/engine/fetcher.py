@@ -77,6 +77,10 @@ class ScanReport:
     origins: dict[str, str] = field(default_factory=dict)
     #: 404s a claimed key explained, settled when the scan's requests are answered (``KeyChecker.settle``)
     missed: list[tuple[Scope, KeyNotFoundError]] = field(default_factory=list)
+    #: the fetch strategy chosen for this scan and the alternatives' estimates (``strategies.Choice``)
+    choice: Any = None
+    #: the reference whose scan this one shares (same table, scope and filter): no request of its own
+    shared_with: str | None = None
 
 
 @dataclass
@@ -126,6 +130,8 @@ class Fetcher:
         #: things the user should know about a correct answer (skipped parents, literals that match nothing)
         self.warnings: list[str] = []
         self.keys = KeyChecker(client, self._warn)
+        #: Optimize for this query ("latency" or "requests"), set by the engine before fetching
+        self.goal: str | None = None
 
     def _warn(self, message: str) -> None:
         with self._lock:
@@ -477,6 +483,10 @@ class Fetcher:
         raise FanoutLimitError(label, count, self.max_fanout, narrowing)
 
     # --- running ------------------------------------------------------------------------------
+    def run_requests(self, plan: ScanPlan, requests: list[_Request], report: ScanReport) -> Iterable[tuple[_Request, list[Any]]]:
+        """(request, items) per request, cached and concurrent: for strategies that read raw objects."""
+        return self._run(plan, requests, report)
+
     def _run(
         self, plan: ScanPlan, requests: list[_Request], report: ScanReport, *, whole: bool = False,
         one_page: bool = False,

@@ -21,6 +21,7 @@ results must be identical (the tests compare both).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +100,8 @@ class ScanPlan:
     #: with no repository fixed: the fetcher lists those users' rows workspace-wide when they are
     #: all members of the workspace, and per repository otherwise
     user_values: tuple[str, tuple[str, ...]] | None = None
+    #: the reference whose scan this one reuses (same table, scope and filter: ``share_scans``)
+    shared_with: int | None = None
 
     @property
     def q(self) -> str | None:
@@ -117,8 +120,10 @@ class ScanPlan:
 
     @property
     def pagelen(self) -> int:
+        """Rows per page: the table's maximum, or just the rows a limit needs when fewer (one page
+        either way, so asking for fewer rows costs no request and transfers no row thrown away)."""
         if self.limit is not None:
-            return max(1, min(self.table.max_pagelen, max(self.limit, 10)))
+            return max(1, min(self.table.max_pagelen, self.limit))
         return self.table.max_pagelen
 
     @property
@@ -144,26 +149,104 @@ class ScanPlan:
         return params
 
 
+@dataclass
+class _Draft:
+    """A reference's plan from its own predicates, before joins are known (``plan_query`` ranks
+    references by it, then finishes each with the links of the references fetched before it)."""
+
+    plan: ScanPlan
+    facts: RefFacts | None
+    fold: Folder | None = None
+    exact: bool = True
+    q_terms: list[bbql.Node] = field(default_factory=list)
+    q_fields: set[str] = field(default_factory=set)
+    get_candidates: dict[str, frozenset[Any]] = field(default_factory=dict)
+    done: bool = False  # no pushdown: nothing a join can add
+
+
+def plan_query(
+    refs: dict[int, TableRef], facts: dict[int, RefFacts], *, pushdown: bool, fold: Folder | None,
+    default_repository: Callable[[TableRef], str | None],
+) -> list[tuple[int, ScanPlan]]:
+    """The whole query's scan plans, in fetch order, in one pass over its references.
+
+    Each reference is drafted once from its own predicates; the order is parents first (fewer
+    path keys, then more keys fixed by literals); each draft is then finished with the join links
+    of the references before it. References of one table ask for the same columns (their rows
+    share one local table), and equal scans are fetched once (:func:`share_scans`).
+    """
+    drafts = {ref_id: draft_scan(refs[ref_id], facts.get(ref_id), pushdown=pushdown, fold=fold,
+                                 default_repository=default_repository(refs[ref_id])) for ref_id in refs}
+
+    def rank(ref_id: int) -> tuple[int, int, int]:
+        table = refs[ref_id].table
+        assert table is not None
+        fixed = len(drafts[ref_id].plan.key_values) if pushdown and ref_id in facts else 0
+        return len(table.keys), -fixed, ref_id
+
+    plans: list[tuple[int, ScanPlan]] = []
+    done: set[int] = set()
+    for ref_id in sorted(refs, key=rank):
+        plans.append((ref_id, finish_scan(drafts[ref_id], links_allowed=done)))
+        done.add(ref_id)
+    if not pushdown:
+        return plans
+    by_table: dict[tuple[str, str], list[int]] = {}
+    for ref_id, _ in plans:
+        by_table.setdefault(refs[ref_id].physical, []).append(ref_id)
+    for group in by_table.values():
+        if len(group) < 2:
+            continue
+        if refs[group[0]].table is not None and not refs[group[0]].table.primary_key:  # type: ignore[union-attr]
+            # rows without identity cannot be merged: every reference reads the whole table
+            whole = {ref_id: plan_scan(refs[ref_id], None, pushdown=False, links_allowed=set(),
+                                       default_repository=default_repository(refs[ref_id]),
+                                       names_repository=ref_id in facts and facts[ref_id].mentions_repository)
+                     for ref_id in group}
+            plans = [(ref_id, whole.get(ref_id, plan)) for ref_id, plan in plans]
+            continue
+        needed: set[str] | None = set()
+        for ref_id in group:
+            columns = facts[ref_id].columns if ref_id in facts else None
+            needed = None if columns is None or needed is None else needed | columns
+        for ref_id, plan in plans:
+            if ref_id in group:
+                plan_fields(plan, needed)
+    share_scans(plans, refs)  # one scan per distinct (table, scope, pushed filter)
+    return plans
+
+
 def plan_scan(
     ref: TableRef, facts: RefFacts | None, *, pushdown: bool, links_allowed: set[int], fold: Folder | None = None,
-    default_repository: str | None = None,
+    default_repository: str | None = None, names_repository: bool | None = None,
 ) -> ScanPlan:
-    """The scan plan of one catalog reference.
+    """The scan plan of one catalog reference (:func:`draft_scan`, then :func:`finish_scan`).
 
     ``links_allowed`` holds the reference ids already planned to be fetched earlier; only links
     from them may fix this reference's keys (that keeps the fetch order acyclic).
+    """
+    return finish_scan(draft_scan(ref, facts, pushdown=pushdown, fold=fold, default_repository=default_repository,
+                                  names_repository=names_repository), links_allowed=links_allowed)
+
+
+def draft_scan(
+    ref: TableRef, facts: RefFacts | None, *, pushdown: bool, fold: Folder | None = None,
+    default_repository: str | None = None, names_repository: bool | None = None,
+) -> _Draft:
+    """A reference's plan from its own predicates: keys, ids, parameters and BBQL terms.
+
     ``default_repository`` is the connection's Repository for references in its workspace: a
     repository-scoped reference whose query names no ``repository`` reads only that one (with
-    or without pushdown: it is part of what the query means on that connection).
+    or without pushdown: it is part of what the query means on that connection). This is the
+    one place that rule lives; ``names_repository`` overrides ``facts.mentions_repository`` for
+    plans made without facts.
     """
     table = ref.table
     assert table is not None
     plan = ScanPlan(ref=ref, table=table, workspace=ref.workspace)
-    if (
-        default_repository
-        and any(key.column == "repository" for key in table.keys)
-        and not (facts is not None and facts.mentions_repository)
-    ):
+    if names_repository is None:
+        names_repository = facts is not None and facts.mentions_repository
+    if default_repository and any(key.column == "repository" for key in table.keys) and not names_repository:
         plan.key_values["repository"] = frozenset({default_repository})
         plan.default_repository = default_repository
         plan.named_keys["repository"] = "named"
@@ -171,7 +254,7 @@ def plan_scan(
         if facts is not None:
             plan.local = [c.sql(dialect="duckdb") for c in facts.conjuncts]
         plan_fields(plan, None)  # completeness only: fields the list leaves out by default
-        return plan
+        return _Draft(plan, facts, done=True)
     translator = Translator(table, fold)
     exact = True
     q_terms: list[bbql.Node] = []
@@ -210,6 +293,17 @@ def plan_scan(
         exact = False
     if any(id(conjunct) not in translated for conjunct in facts.where_conjuncts) or plan.local:
         exact = False
+    return _Draft(plan, facts, fold, exact, q_terms, q_fields, get_candidates)
+
+
+def finish_scan(draft: _Draft, *, links_allowed: set[int]) -> ScanPlan:
+    """The draft with the join links of the references fetched before it, and what depends on
+    them: GET by id or listing, sort and limit, the user listing, the q sent, fields."""
+    plan, facts = draft.plan, draft.facts
+    if draft.done or facts is None:
+        return plan
+    table = plan.table
+    exact, q_terms, q_fields, get_candidates = draft.exact, draft.q_terms, draft.q_fields, draft.get_candidates
     for key_column in plan.path_keys:
         if key_column in plan.key_values:
             continue
@@ -572,3 +666,58 @@ def enumeration_plan(
     if pushdown and terms and table.bbql:
         plan.q_filter = bbql.conjunction(fixed_params_term(table, set()), *terms)
     return plan
+
+
+def share_scans(plans: list[tuple[int, ScanPlan]], refs: dict[int, TableRef]) -> None:
+    """One scan per distinct (table, scope, pushed filter): later references reuse earlier rows.
+
+    A reference whose plan equals an earlier one's but for what a join adds (``link_terms``: a
+    narrowing, never needed for correctness) reads the earlier rows (``shared_with``) instead of
+    sending requests (a self-join). References of one table with the same scope but different
+    filters (the branches of a UNION) become one scan whose ``q`` is the OR of theirs, when no
+    sort, limit or join depends on either. DuckDB re-applies every predicate of the query to the
+    rows of the table, so a superset is always safe.
+    """
+    sources = {link.source_ref for _, plan in plans for link in [*plan.links.values(), *plan.link_terms]}
+    first: dict[tuple[Any, ...], int] = {}
+    merged: dict[tuple[Any, ...], list[tuple[int, ScanPlan]]] = {}
+    for ref_id, plan in plans:
+        if not plan.table.primary_key or plan.links or not _shareable(plan):
+            continue
+        signature = _signature(refs[ref_id], plan)
+        if signature in first:
+            plan.shared_with = first[signature]
+            continue
+        if plan.link_terms:
+            continue
+        first[signature] = ref_id
+        if ref_id not in sources and plan.get_ids is None:
+            merged.setdefault(signature[:-1], []).append((ref_id, plan))
+    for group in merged.values():
+        if len(group) < 2 or not all(plan.table.bbql for _, plan in group):
+            continue
+        (keeper, plan), others = group[0], group[1:]
+        filters = [p.q_filter for _, p in group]
+        plan.q_filter = None if any(f is None for f in filters) else bbql.disjunction(*filters)
+        plan.superset = True
+        plan.pushed = [" OR ".join(f"({' AND '.join(p.pushed) or 'TRUE'})" for _, p in group)]
+        for _, other in others:
+            other.shared_with = keeper
+
+
+def _shareable(plan: ScanPlan) -> bool:
+    """Plans whose rows do not depend on order, limit or the rows of another reference."""
+    return (plan.sort is None and plan.limit is None and plan.range_stop is None and not plan.any_rows
+            and plan.nonnull_filter is None and plan.user_values is None)
+
+
+def _signature(ref: TableRef, plan: ScanPlan) -> tuple[Any, ...]:
+    """What a scan sends, except join narrowing; the q text last (``share_scans`` merges on the rest)."""
+    return (
+        ref.physical, plan.workspace, plan.default_repository,
+        tuple(sorted((k, tuple(sorted(v, key=repr))) for k, v in plan.key_values.items())),
+        tuple(sorted((k, repr(v)) for k, v in plan.params.items())), plan.get_ids, plan.fields,
+        tuple(sorted((k, tuple(bbql.render(t) for t in v)) for k, v in plan.enumeration_terms.items())),
+        tuple(sorted((k, tuple(v)) for k, v in plan.enumeration_checks.items())),
+        plan.q,
+    )
