@@ -132,3 +132,22 @@ def test_unknown_table_lookup(engine: Engine) -> None:
     with pytest.raises(UnknownTableError, match="repositories"):
         engine.table("repository")
     assert "pull_requests" in {table.name for table in engine.tables()}
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        # a constant the planner tries to fold (to push it) fails in DuckDB
+        ("SELECT count(*) FROM pull_requests WHERE created_on >= "
+         "STRPTIME('2025-01-01T00:00:00', '%Y-%m-%dT%H:%M:%S.%f')", "Could not parse string"),
+        # a predicate on a key the engine enumerates fails on the enumerated values
+        ("SELECT count(*) FROM pull_requests WHERE CAST(repository AS INTEGER) = 1", "Could not convert"),
+    ],
+)
+def test_a_failing_expression_reports_duckdbs_own_error(engine: Engine, sql: str, words: str) -> None:
+    """The planner tolerates these failures (the predicate stays local), but they must not poison the
+    query's transaction: the user sees what DuckDB says, not "Current transaction is aborted"."""
+    with pytest.raises(EngineError) as raised:
+        engine.execute(sql)
+    message = str(raised.value)
+    assert words in message and "transaction" not in message.lower()

@@ -89,11 +89,36 @@ class LocalDatabase:
 
     def evaluate(self, expression_sql: str) -> Any:
         """The value of a constant SQL expression (``now() - INTERVAL 7 DAY``), as DuckDB computes it."""
+        sql = f"SELECT ({expression_sql})"
+        self._probe(sql)
         try:
-            rows = self.connection.execute(f"SELECT ({expression_sql})").fetchall()
+            rows = self.connection.execute(sql).fetchall()
         except duckdb.Error as error:
             raise self.translate_error(error) from None
         return rows[0][0] if rows else None
+
+    def _probe(self, sql: str) -> None:
+        """Run ``sql`` on a connection of its own first, so that its error is raised there.
+
+        Why: in DuckDB any failed statement aborts the transaction it ran in, and the query's work
+        (folding a constant, filtering keys) runs in the query's transaction; a failure there that the
+        planner tolerates (the predicate just stays local) would make the final query fail with
+        "Current transaction is aborted" instead of the real error.
+        """
+        probe = self.connection.cursor()
+        try:
+            probe.execute(sql).fetchall()
+        except duckdb.Error as error:
+            raise self.translate_error(error) from None
+        finally:
+            probe.close()
+
+    def _probe_predicates(self, columns: Sequence[tuple[str, str]], predicates: Sequence[str]) -> None:
+        """Bind the predicates on their own connection against one all-NULL row of the same columns."""
+        select = ", ".join(f"CAST(NULL AS {sql_type}) AS {quote_identifier(name)}" for name, sql_type in columns)
+        where = " AND ".join(f"({predicate})" for predicate in predicates)
+        self._probe(f"SELECT 1 FROM (SELECT {select}) AS probe WHERE {where}")
+
 
     def filter_values(self, name: str, sql_type: str, values: Sequence[Any], predicates: Sequence[str]) -> set[Any]:
         """The ``values`` for which every predicate (on a column called ``name``) is true."""
@@ -108,7 +133,8 @@ class LocalDatabase:
         arrow_type = pa.string() if sql_type in ("VARCHAR", "JSON") else None
         column = pa.array(list(values), type=arrow_type) if arrow_type else pa.array(list(values))
         self.insert(schema, table, pa.Table.from_arrays([column], names=[name]))
-        where = " AND ".join(f"({predicate})" for predicate in predicates)
+        self._probe_predicates([(name, sql_type)], predicates)
+        where = _keep_unless_false(predicates)
         sql = f"SELECT {quote_identifier(name)} FROM {quote_identifier(schema)}.{quote_identifier(table)} WHERE {where}"
         try:
             return {row[0] for row in self.connection.execute(sql).fetchall()}
@@ -132,7 +158,8 @@ class LocalDatabase:
         self.create_table(schema, table, [*columns, (index_column, "BIGINT")])
         indexed = rows.append_column(index_column, pa.array(range(rows.num_rows), type=pa.int64()))
         self.insert(schema, table, indexed)
-        where = " AND ".join(f"({predicate})" for predicate in predicates)
+        self._probe_predicates(columns, predicates)
+        where = _keep_unless_false(predicates)
         sql = (f"SELECT {quote_identifier(index_column)} FROM {quote_identifier(schema)}.{quote_identifier(table)} "
                f"WHERE {where} ORDER BY 1")
         try:
@@ -263,3 +290,12 @@ class LocalDatabase:
             if name.lower() == lowered:
                 return [col for col, _ in columns]
         return sorted({col for cols in self._tables.values() for col, _ in cols})
+
+
+def _keep_unless_false(predicates: Sequence[str]) -> str:
+    """A WHERE clause true where every predicate is true, and where evaluating one fails at run time.
+
+    Key filtering may only drop what the final query would drop: a value it cannot evaluate is kept
+    (the final query decides), and ``TRY`` keeps that run-time error from aborting the transaction.
+    """
+    return " AND ".join(f"coalesce(TRY(CASE WHEN ({predicate}) THEN 1 ELSE 0 END), 1) = 1" for predicate in predicates)
