@@ -39,7 +39,7 @@ SUBCOMMANDS: dict[str, str] = {
 
 #: subcommand name -> the first paragraph of its help, which ``bbsql --help`` shortens to list it
 #: without importing every command module (and the libraries they load: rich, uvicorn, dlt...).
-#: tests/cli/test_startup.py checks that each matches its command's own help; a command missing
+#: tests/cli/test_cli_startup.py checks that each matches its command's own help; a command missing
 #: here is imported to list it.
 SHORT_HELP: dict[str, str] = {
     "demo": "Start a local Bitbucket emulator with demo data and tour it with real SQL queries.",
