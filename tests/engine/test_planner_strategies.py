@@ -202,3 +202,81 @@ def test_shared_and_merged_scans_answer_like_unfiltered_reads(
 ) -> None:
     query = sql.format(repo=repo)
     assert canonical(engine.execute(query).rows) == canonical(reference.execute(query).rows)
+
+
+# --- pull requests of a few authors: the workspace-wide listing, chosen by cost (issue 17) -----------
+
+USER_PRS = "GET /2.0/workspaces/{workspace}/pullrequests/{selected_user}"
+
+
+def authors_by_reach(emulator: Any) -> list[str]:
+    """Current members of acme who authored pull requests, the ones in most repositories first."""
+    store = emulator.store
+    members = store.workspaces["acme"].members
+    reach: dict[str, set[str]] = {}
+    for slug in store.workspaces["acme"].repositories:
+        for pr in store.repo_data("acme", slug).pullrequests.values():
+            if pr["author"]["uuid"] in members:
+                reach.setdefault(pr["author"]["uuid"], set()).add(slug)
+    return sorted(reach, key=lambda uuid: (-len(reach[uuid]), uuid))
+
+
+def explained(engine: Engine, sql: str) -> str:
+    return "\n".join(row[0] for row in engine.execute("EXPLAIN " + sql).rows)
+
+
+def test_one_author_across_the_workspace_is_the_members_and_one_listing(
+    make_engine: Callable[..., Engine], reference: Engine, emulator: Any
+) -> None:
+    uuid = authors_by_reach(emulator)[0]
+    sql = f"SELECT repository, id, state FROM pull_requests WHERE author_uuid = '{uuid}'"
+    fresh = make_engine()  # nothing cached: the members are listed by this query
+    emulator.reset_stats()
+    result = fresh.execute(sql)
+    routes = emulator.stats()["routes"]
+    assert canonical(result.rows) == canonical(reference.execute(sql).rows)
+    assert len({row[0] for row in result.rows}) > 1  # the author's pull requests span repositories
+    assert result.stats.requests == 2  # the members, then the author's listing
+    assert routes.get(USER_PRS) == 1 and PRS not in routes and REPOS not in routes
+    plan = explained(fresh, sql)
+    assert "strategy: listing per author" in plan and "alternative: listing per scope" in plan, plan
+
+
+@pytest.mark.parametrize("authors", [3, 4])
+def test_a_few_authors_in_named_repositories_are_read_per_repository(
+    make_engine: Callable[..., Engine], reference: Engine, emulator: Any, authors: int
+) -> None:
+    """Two repositories named: 2 listings beat the members listing plus one listing per author."""
+    values = authors_by_reach(emulator)[:authors]
+    assert len(values) == authors
+    listed = ", ".join(f"'{value}'" for value in values)
+    sql = f"SELECT repository, id, state FROM pull_requests WHERE author_uuid IN ({listed}) AND repository IN ('api', 'web')"
+    for optimize in ("latency", "requests"):
+        fresh = make_engine(optimize=optimize)
+        emulator.reset_stats()
+        result = fresh.execute(sql)
+        routes = emulator.stats()["routes"]
+        assert canonical(result.rows) == canonical(reference.execute(sql).rows)
+        assert result.rows
+        assert result.stats.requests == routes[PRS] == 2 and USER_PRS not in routes, routes
+        plan = explained(fresh, sql)
+        assert "strategy: listing per scope" in plan, plan
+        assert f"alternative: listing per author, ~{1 + authors} requests" in plan, plan
+
+
+def test_one_author_in_many_named_repositories_uses_the_author_listing_to_save_requests(
+    make_engine: Callable[..., Engine], reference: Engine, emulator: Any
+) -> None:
+    """Optimize=requests: the members plus one listing (2) beat one listing per named repository."""
+    uuid = authors_by_reach(emulator)[0]
+    slugs = sorted(emulator.store.workspaces["acme"].repositories)
+    assert len(slugs) > 2
+    listed = ", ".join(f"'{slug}'" for slug in slugs[:-1])  # every repository but one: its rows are dropped
+    sql = f"SELECT repository, id FROM pull_requests WHERE author_uuid = '{uuid}' AND repository IN ({listed})"
+    fresh = make_engine(optimize="requests")
+    emulator.reset_stats()
+    result = fresh.execute(sql)
+    routes = emulator.stats()["routes"]
+    assert canonical(result.rows) == canonical(reference.execute(sql).rows)
+    assert result.rows and all(row[0] in slugs[:-1] for row in result.rows)
+    assert result.stats.requests == 2 and routes.get(USER_PRS) == 1 and PRS not in routes, routes

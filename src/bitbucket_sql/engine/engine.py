@@ -537,8 +537,9 @@ class Engine(WriteMethods):
                             concurrency=self.settings.max_concurrency,
                         )
                         scopes[ref_id] = report.scopes
-                        context = strategies.Context(
-                            concurrency=self.settings.max_concurrency, optimize=goal, scopes=report.scopes,
+                        context = strategies.Context(  # scopes: as the run knows them (strategies.run_scopes)
+                            concurrency=self.settings.max_concurrency, optimize=goal,
+                            scopes=strategies.run_scopes(plan, report.scopes),
                             parents=rows.get(source) if source is not None else None,
                             outer_scopes=scopes.get(source) if source is not None else None,
                             parents_filtered=strategies.filtered(by_ref[source]) if source in by_ref else True)

@@ -47,7 +47,7 @@ def _scan_lines(
     path = report.path or plan.table.path
     endpoint = report.choice.strategy.endpoint(plan) if report.choice is not None else None
     if endpoint is not None and not analyze:  # another endpoint than the plan's own: one per repository
-        path, scopes = endpoint, "scopes: one per repository of the rows fetched first"
+        path, scopes = endpoint, f"scopes: {report.choice.strategy.scope_text}"
     lines.append(f"  request: {method} {path}   {scopes}")
     if report.estimate is not None:
         own = report.requests - listing_requests(report)  # the parent listings are shown on their own

@@ -253,6 +253,7 @@ class Fetcher:
             report.deferred = "the rows fetched first (see keys from join)"
             report.path = self._path_template(plan)
             return
+        plan = replace(plan, user_values=None)  # the scopes per repository (strategies.AuthorListing is costed apart)
         scopes = self.scopes(plan, {}, report)
         requests = self.requests_for(plan, scopes, report)
         report.scopes = len(requests)
@@ -271,7 +272,7 @@ class Fetcher:
         base: Scope = {}
         if any(key.column == "workspace" for key in table.keys):
             base["workspace"] = self.keys.workspace(plan.workspace, label) if plan.workspace else plan.workspace
-        if plan.user_values is not None and table.user_listing is not None and self._all_members(plan, base, report):
+        if plan.user_values is not None and table.user_listing is not None:  # strategies.AuthorListing chose it
             placeholder = table.user_listing.placeholder
             return [base | {placeholder: value} for value in plan.user_values[1]]
         scopes = [base]
@@ -302,16 +303,20 @@ class Fetcher:
                 scopes = self._check_enumerated(key, scopes, plan.enumeration_checks.get(key.column, []))
         return scopes
 
-    def _all_members(self, plan: ScanPlan, base: Scope, report: ScanReport) -> bool:
+    def all_members(self, plan: ScanPlan, report: ScanReport) -> bool:
         """Whether every value of ``plan.user_values`` is a current member of the workspace.
 
         Only then does the workspace-wide user listing (``catalog.model.UserListing``) hold every
         row: it misses the rows of people who have left. The members are listed once (cached);
-        if they cannot be listed (no admin rights), the scan lists per repository.
+        if they cannot be listed (no admin rights), the scan lists per repository
+        (``strategies.AuthorListing`` falls back).
         """
         listing = plan.table.user_listing
-        if listing is None or plan.user_values is None or "workspace" not in base:
+        if listing is None or plan.user_values is None or not plan.workspace:
             return False
+        if plan.ref is not None:
+            self.current = plan.label
+        base: Scope = {"workspace": self.keys.workspace(plan.workspace, self.current or plan.label)}
         column, values = plan.user_values
         member_column = listing.member_columns[listing.columns.index(column)]
         key = PathKey(listing.placeholder, column, source_table="workspace_members", source_column=member_column)

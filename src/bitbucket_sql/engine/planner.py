@@ -96,9 +96,10 @@ class ScanPlan:
     #: key column -> "named" / "joined" when a conjunct of the query's inner part fixes its values
     #: (``RefFacts.named``): the user claims they exist, so a 404 for one is an error naming it
     named_keys: dict[str, str] = field(default_factory=dict)
-    #: (column, values) fixing the user of the table's ``user_listing`` (``author_uuid = '{...}'``)
-    #: with no repository fixed: the fetcher lists those users' rows workspace-wide when they are
-    #: all members of the workspace, and per repository otherwise
+    #: (column, values) fixing the user of the table's ``user_listing`` (``author_uuid = '{...}'``):
+    #: ``strategies.AuthorListing`` may list those users' rows workspace-wide (when cheaper than
+    #: per repository and they are all members of the workspace); the fetcher lists one scope per
+    #: value while it is set (``ScopeListing`` clears it)
     user_values: tuple[str, tuple[str, ...]] | None = None
     #: the reference whose scan this one reuses (same table, scope and filter: ``share_scans``)
     shared_with: int | None = None
@@ -350,14 +351,16 @@ def finish_scan(draft: _Draft, *, links_allowed: set[int]) -> ScanPlan:
 
 
 def _plan_user_listing(plan: ScanPlan, facts: RefFacts) -> None:
-    """Note ``column = 'v'`` / ``column IN (...)`` on a ``user_listing`` column when no repository is fixed.
+    """Note ``column = 'v'`` / ``column IN (...)`` on a ``user_listing`` column.
 
     The conjuncts of ``facts`` are ones every row of the reference must satisfy, so listing only
-    those users' rows loses none; the fetcher still checks the values against the workspace's
-    members before it trusts the workspace-wide endpoint (``catalog.model.UserListing``).
+    those users' rows loses none (rows of other repositories than the ones named are dropped by
+    DuckDB, which re-applies every predicate). Whether the workspace-wide listing is used is
+    ``strategies.AuthorListing``'s choice, by cost; it checks the values against the workspace's
+    members before it trusts the endpoint (``catalog.model.UserListing``).
     """
     listing = plan.table.user_listing
-    if listing is None or plan.get_ids is not None or "repository" in plan.key_values or plan.links:
+    if listing is None or plan.get_ids is not None or plan.links:
         return
     for conjunct in facts.conjuncts:
         found = _string_equality(conjunct, listing.columns)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..rows import Row
 
 __all__ = ["LATENCY", "REQUESTS", "STRATEGIES", "Choice", "Context", "Cost", "Strategy", "choose", "goal",
-           "join_context"]
+           "join_context", "run_scopes"]
 
 
 def goal(settings: Any, client: Any) -> str:
@@ -50,6 +50,15 @@ def choose(plan: ScanPlan, context: Context) -> Choice:
     estimated = [(strategy, strategy.estimate(plan, context)) for strategy in candidates]
     best = min(estimated, key=lambda pair: score(pair[1], context))
     return Choice(best[0], best[1], estimated, context.optimize)
+
+
+def run_scopes(plan: ScanPlan, counted: int | None) -> int | None:
+    """The scopes EXPLAIN passes to :func:`choose`: the counted ones, except where the run chooses
+    before it lists them (a user listing against repositories not named: the run assumes
+    ``kinds.TYPICAL_PARENTS``), so that EXPLAIN shows the strategy the run takes."""
+    if plan.user_values is not None and plan.table.user_listing is not None and "repository" not in plan.key_values:
+        return None
+    return counted
 
 
 def join_context(

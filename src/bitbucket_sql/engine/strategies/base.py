@@ -92,6 +92,8 @@ class Strategy:
     #: True when the strategy reads another endpoint than the plan's own (its estimate replaces
     #: the sampled one in EXPLAIN)
     reshapes: ClassVar[bool] = False
+    #: what one request of the reshaped endpoint covers (EXPLAIN's ``scopes:``)
+    scope_text: ClassVar[str] = "one per repository of the rows fetched first"
 
     def applies(self, plan: ScanPlan) -> bool:
         raise NotImplementedError

@@ -7,7 +7,9 @@
 * :class:`WideListing`: the endpoint listing every parent's children at once (the repository-wide
   pull request activity stream), instead of one listing per parent;
 * :class:`CommentsFromActivity`: pull request comments read from the repository-wide activity
-  stream, whose comment entries embed the comment object.
+  stream, whose comment entries embed the comment object;
+* :class:`AuthorListing`: the rows of a few users across the workspace
+  (``/workspaces/{workspace}/pullrequests/{selected_user}``), instead of one listing per repository.
 
 Add a strategy: subclass :class:`~.base.Strategy` here (or in a module of its own), implement
 ``applies``/``estimate`` (and ``shape`` or ``fetch``), and list it in :data:`STRATEGIES`.
@@ -37,6 +39,10 @@ ROWS_PER_PARENT = {"pull_request_activity": 6, "pull_request_comments": 2}
 #: When the parents passed by a join were filtered (merged this year), a repository-wide stream
 #: still covers every parent of the repository: assume the filter kept a third of them.
 FILTERED_SHARE = 3
+#: Parents assumed for a key enumerated at run time before its listing is read (repositories of a
+#: workspace): the run chooses before it lists them; EXPLAIN counts them. A wrong guess costs
+#: requests, never rows.
+TYPICAL_PARENTS = 10
 
 
 def innermost_key(plan: ScanPlan) -> str | None:
@@ -77,11 +83,39 @@ class ScopeListing(Strategy):
         return plan.get_ids is None and not plan.links and plan.table.paging not in ("single", "raw")
 
     def estimate(self, plan: ScanPlan, context: Context) -> Cost:
-        scopes = context.scopes if context.scopes is not None else 1
+        listings = _enumerated_keys(plan)
+        scopes = context.scopes if context.scopes is not None else _scope_guess(plan)
         pages = _pages(plan.limit, plan.pagelen) if plan.limit is not None else 1
         sequential = pages if plan.table.paging == "cursor" or plan.range_stop else 1
-        return Cost(scopes * pages, rounds_of(scopes, context.concurrency) * sequential,
-                    f"{scopes} scope{'s' if scopes != 1 else ''} x at least {pages} page")
+        parents = f" + {len(listings)} listing of {', '.join(listings)}" if listings else ""
+        guessed = " (assumed)" if context.scopes is None and listings else ""
+        return Cost(len(listings) + scopes * pages, len(listings) + rounds_of(scopes, context.concurrency) * sequential,
+                    f"{scopes} scope{'s' if scopes != 1 else ''}{guessed} x at least {pages} page{parents}")
+
+    def shape(self, plan: ScanPlan) -> ScanPlan:
+        return replace(plan, user_values=None) if plan.user_values is not None else plan
+
+
+def _enumerated_keys(plan: ScanPlan) -> list[str]:
+    """The path keys (beyond the workspace) a run lists before the scan's own requests."""
+    return [key.column for key in plan.table.keys
+            if key.column != "workspace" and key.column in plan.path_keys and key.column not in plan.key_values
+            and not key.values and key.column not in plan.links]
+
+
+def _scope_guess(plan: ScanPlan) -> int:
+    """Scopes before anything is listed: the values named per key, :data:`TYPICAL_PARENTS` for a listed one."""
+    scopes = 1
+    for key in plan.table.keys:
+        if key.column == "workspace" or key.column not in plan.path_keys:
+            continue
+        if key.column in plan.key_values:
+            scopes *= max(1, len(plan.key_values[key.column]))
+        elif key.values:
+            scopes *= len(key.values)
+        else:
+            scopes *= TYPICAL_PARENTS
+    return scopes
 
 
 class ObjectRead(Strategy):
@@ -210,7 +244,60 @@ class CommentsFromActivity(Strategy):
         return rows
 
 
+class AuthorListing(Strategy):
+    """A few users' rows across the workspace (``catalog.model.UserListing``): the members
+    listing (to check they all still belong to the workspace), then one listing per user,
+    instead of one listing per repository (plus the repositories listing unless they are named).
+
+    Exact only for current members: the endpoint misses the rows of people who have left, so
+    :meth:`fetch` reads per repository when a value is not a member (or the members cannot be
+    listed). With repositories named, the rows of other repositories are dropped by DuckDB,
+    which is why a LIMIT (the first n of each user across the workspace) keeps it out; a named
+    repository that does not exist then gives no rows rather than the not-found error.
+    """
+
+    name: ClassVar[str] = "listing per author"
+    summary: ClassVar[str] = "the workspace's members, then one workspace-wide listing per user"
+    reshapes: ClassVar[bool] = True
+    scope_text: ClassVar[str] = "one per user named (after the members listing)"
+
+    def applies(self, plan: ScanPlan) -> bool:
+        listing = plan.table.user_listing
+        if listing is None or plan.user_values is None or plan.links or plan.get_ids is not None:
+            return False
+        named = plan.key_values.get("repository")
+        if named is None:
+            return True
+        # the first n of a user across the workspace are not those of the repositories; a name that
+        # is no slug (a {uuid}, upper case) is resolved by the per-repository reading only
+        return (plan.limit is None and plan.range_stop is None and not plan.listing_limit
+                and all(isinstance(v, str) and v == v.lower() and not v.startswith("{") for v in named))
+
+    def estimate(self, plan: ScanPlan, context: Context) -> Cost:
+        users = len(plan.user_values[1]) if plan.user_values is not None else 1
+        pages = _pages(plan.limit, plan.pagelen) if plan.limit is not None else 1
+        sequential = pages if plan.table.paging == "cursor" or plan.range_stop else 1
+        return Cost(1 + users * pages, 1 + rounds_of(users, context.concurrency) * sequential,
+                    f"1 members listing + {users} user{'s' if users != 1 else ''} x at least {pages} page")
+
+    def endpoint(self, plan: ScanPlan) -> str | None:
+        return plan.table.user_listing.path if plan.table.user_listing is not None else None
+
+    def fetch(self, fetcher: Fetcher, plan: ScanPlan, ref_rows: Mapping[int, Sequence[Row]], report: ScanReport) -> Sequence[Row]:
+        began = time.monotonic()
+        with fetcher.client.recording() as recording:
+            members = fetcher.all_members(plan, report)
+        report.requests += recording.requests
+        report.retries += recording.retries
+        report.bytes += recording.bytes
+        report.seconds += time.monotonic() - began
+        shaped = plan if members else replace(plan, user_values=None)  # someone left: every repository
+        report.plan = shaped
+        return fetcher.fetch(shaped, ref_rows, report)
+
+
 #: Every strategy the chooser considers, in order of preference when estimates tie.
 STRATEGIES: tuple[Strategy, ...] = (
     GetById(), ObjectRead(), ScopeListing(), PerParentListing(), WideListing(), CommentsFromActivity(),
+    AuthorListing(),
 )
