@@ -144,9 +144,10 @@ class UserListing:
 
     ``/workspaces/{workspace}/pullrequests/{selected_user}`` lists the pull requests a user
     authored in every repository of the workspace. When a query fixes one of ``columns``
-    (``author_uuid = '{...}'``, or ``IN`` with up to ``max_values`` values) and no repository,
-    the engine sends one listing per value at ``path`` (``placeholder`` takes the value), with
-    the same q, sort and limit, instead of one per repository; each row's ``repository`` is
+    (``author_uuid = '{...}'``, or ``IN`` with up to ``max_values`` values), the engine may send
+    one listing per value at ``path`` (``placeholder`` takes the value), with the same q, sort and
+    limit, instead of one per repository, where that costs fewer requests or rounds
+    (``engine.strategies.AuthorListing``, chosen by cost); each row's ``repository`` is
     derived from ``repository_path`` (the destination repository's full name). The endpoint
     only knows current members of the workspace (it misses the pull requests of people who
     have left), so the engine uses it only after checking every value against the workspace's
