@@ -240,6 +240,7 @@ def test_one_author_across_the_workspace_is_the_members_and_one_listing(
     assert routes.get(USER_PRS) == 1 and PRS not in routes and REPOS not in routes
     plan = explained(fresh, sql)
     assert "strategy: listing per author" in plan and "alternative: listing per scope" in plan, plan
+    assert "Estimate: ~2 requests for the whole query" in plan, plan  # what the run sent
 
 
 @pytest.mark.parametrize("authors", [3, 4])

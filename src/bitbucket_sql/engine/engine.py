@@ -571,7 +571,10 @@ def _estimate_total(scans: list[tuple[ScanReport, str]]) -> tuple[int, bool]:
 
     total, at_least = 0, False
     for report, _ in scans:
-        total += listing_requests(report)
+        # a strategy reading another endpoint estimates all it sends (the listing per author: its
+        # members listing), not the parents EXPLAIN listed to count the plan's own scopes
+        if report.choice is None or not report.choice.strategy.reshapes:
+            total += listing_requests(report)
         if report.estimate is not None:
             total += report.estimate.requests
             at_least = at_least or report.estimate.at_least
