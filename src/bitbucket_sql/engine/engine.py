@@ -343,7 +343,8 @@ class Engine(WriteMethods):
         ref_rows: dict[int, Sequence[Row]] = {}
         fetched_rows: dict[int, Sequence[Row]] = {}  # before key filters: what a shared scan reuses
         by_physical: dict[tuple[str, str], list[Sequence[Row]]] = {}  # each scan's rows (Arrow)
-        fetcher.goal = strategies.goal(self.settings, self.client)  # once per query: headroom moves as it runs
+        if prepared.plans:  # once per query (headroom moves as it runs); a query of no table needs no client
+            fetcher.goal = strategies.goal(self.settings, self.client)
         fetcher.ref_tables = {ref_id: ref.table for ref_id, ref in prepared.refs.items() if ref.table is not None}
         fetched = 0
         key_sources = {link.source_ref for _, plan in prepared.plans
