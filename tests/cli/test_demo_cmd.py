@@ -26,7 +26,8 @@ def _connection_string_shown(output: str) -> str:
 
 def test_demo_runs_the_whole_tour_and_exits_without_a_terminal(tmp_path: Path) -> None:
     # narrow on purpose: nothing a user copies may be broken across lines
-    env = {**os.environ, "HOME": str(tmp_path), "BBSQL_CONNECTION": "", "NO_COLOR": "1", "COLUMNS": "60"}
+    env = {**os.environ, "HOME": str(tmp_path), "BBSQL_CONNECTION": "", "NO_COLOR": "1", "COLUMNS": "60",
+           "BBSQL_CACHE": "persistent", "BBSQL_CACHE_DIR": str(tmp_path / "cache")}  # a new user's default cache
     completed = subprocess.run(
         [sys.executable, "-m", "bitbucket_sql", "demo", "--scale", "tiny"],
         stdin=subprocess.DEVNULL,
@@ -43,6 +44,9 @@ def test_demo_runs_the_whole_tour_and_exits_without_a_terminal(tmp_path: Path) -
     assert "error:" not in out
     assert out.count(" request") >= len(TOUR)  # every step reports its request count
     assert "Tour done" in out
+    # each step costs what it costs on its own: the one-repository step says "one request" and makes it
+    one_repository = out.split("2. Recent pull requests", 1)[1].split("3. ", 1)[0]
+    assert re.search(r"rows? in [0-9.]+ s, 1 request\b", one_repository), one_repository
     assert "Open the SQL shell" not in out  # no terminal: no shell offered
     assert "Traceback" not in completed.stderr
     shown = _connection_string_shown(out)
