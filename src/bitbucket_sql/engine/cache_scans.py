@@ -35,6 +35,7 @@ import sqlite3
 import threading
 import warnings
 import zlib
+from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -173,6 +174,10 @@ class PersistentScanCache(TTLCache[list[Any]]):
         #: requests answered from a wider cached listing
         self.widened = 0
         self._stats_lock = threading.Lock()
+        #: entries refreshed by the current scan's :meth:`prefetch`: entry key -> (items, requests
+        #: still to answer). A refresh is current for the scan that made it whatever ``CacheTTL``
+        #: says: a short TTL must not expire rows refreshed a moment ago, before the scan reads them
+        self._prefetched: dict[str, tuple[list[Any], int]] = {}
 
     # --- TTLCache interface ---------------------------------------------------------------------
     def get(self, key: Hashable) -> list[Any] | None:
@@ -228,20 +233,39 @@ class PersistentScanCache(TTLCache[list[Any]]):
         """Refresh the stale entries of a scan's requests concurrently (one scope each), so that a
         refresh of 100 repositories takes the time of MaxConcurrency rounds, not of 100 requests.
         The requests run in copies of the caller's context: the query's accounting sees them."""
+        with self._stats_lock:
+            self._prefetched.clear()  # what an earlier scan left unread (a LIMIT stopped it)
         if not self.enabled or self.client is None:
             return
         try:
             found = [entry for key in keys if isinstance(key, ScanKey) and (entry := self._stale(key)) is not None]
         except (sqlite3.Error, OSError, ValueError, zlib.error):
             return
+        uses = Counter(entry.key for entry in found)
         stale = list({entry.key: entry for entry in found}.values())  # one refresh per entry
         if len(stale) < 2:
             return  # one refresh runs in get() as it would here
         workers = max(1, min(len(stale), int(getattr(getattr(self.client, "settings", None), "max_concurrency", 8))))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bbsql-refresh") as pool:
-            futures = [pool.submit(contextvars.copy_context().run, self._refresh, entry) for entry in stale]
-            for future in futures:
-                future.result()  # _refresh never raises: a failed refresh is a miss in get()
+            futures = [(entry, pool.submit(contextvars.copy_context().run, self._refresh, entry)) for entry in stale]
+            for entry, future in futures:
+                items = future.result()  # _refresh never raises: a failed refresh is a miss in get()
+                if items is not None:
+                    with self._stats_lock:
+                        self._prefetched[entry.key] = (items, uses[entry.key])
+
+    def _take_prefetched(self, entry_key: str) -> list[Any] | None:
+        """The items :meth:`prefetch` refreshed for this entry (dropped after its last request)."""
+        with self._stats_lock:
+            found = self._prefetched.get(entry_key)
+            if found is None:
+                return None
+            items, left = found
+            if left <= 1:
+                del self._prefetched[entry_key]
+            else:
+                self._prefetched[entry_key] = (items, left - 1)
+            return items
 
     def _stale(self, key: ScanKey) -> Entry | None:
         """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
@@ -264,18 +288,25 @@ class PersistentScanCache(TTLCache[list[Any]]):
     def _lookup(self, key: ScanKey) -> list[Any] | None:
         """A fresh entry that answers ``key``, else the first one an incremental refresh updates."""
         entries = self._answering(key)
+        for candidate, entry in entries:
+            if (items := self._take_prefetched(entry.key)) is not None:
+                self._count_widened(candidate, key)
+                return items
         fresh = [(candidate, entry) for candidate, entry in entries if now() - entry.checked_at < self.ttl]
         for candidate, entry in fresh or entries:
             items = self._items(entry) if fresh else self._refresh(entry)
             if items is None:
                 continue
-            if candidate is not key:
-                with self._stats_lock:
-                    self.widened += 1
+            self._count_widened(candidate, key)
             return items
         if key.kind == "get":
             return self._from_listing(key)
         return None
+
+    def _count_widened(self, candidate: ScanKey, key: ScanKey) -> None:
+        if candidate is not key:
+            with self._stats_lock:
+                self.widened += 1
 
     def _from_listing(self, key: ScanKey) -> list[Any] | None:
         """A GET of one object (``id IN (...)``) answered from a cached complete listing of its
