@@ -121,6 +121,8 @@ def identity_of(settings: Any) -> str:
 def open_scan_cache(settings: Any, client: Any, max_items: int) -> TTLCache[list[Any]]:
     """The scan cache for one connection (see the module docstring)."""
     mode = cache_mode(settings)
+    if mode == "memory":
+        return MemoryScanCache(cache_ttl(settings), max_items)
     if mode != "persistent":
         return TTLCache(cache_ttl(settings), max_weight=max_items, weigh=len)
     max_bytes = parse_size(getattr(settings, "cache_max_size", DEFAULT_MAX_SIZE) or DEFAULT_MAX_SIZE)
@@ -131,7 +133,7 @@ def open_scan_cache(settings: Any, client: Any, max_items: int) -> TTLCache[list
         warnings.warn(f"the persistent cache in {directory} cannot be used ({error}); this connection caches "
                       "in memory only (set CacheLocation= to another directory, or Cache=memory)",
                       QueryWarning, stacklevel=3)
-        return TTLCache(cache_ttl(settings), max_weight=max_items, weigh=len)
+        return MemoryScanCache(cache_ttl(settings), max_items)
     return PersistentScanCache(store, identity_of(settings), settings.cache_ttl, client)
 
 
@@ -149,9 +151,10 @@ def open_store(directory: Path, max_bytes: int) -> CacheStore:
 
 
 def widen_plans(cache: Any, plans: list[tuple[int, Any]]) -> None:
-    """With a persistent cache, every scan asks for whole rows (no ``fields=`` subset), so the
-    rows cached for one query answer any other query's columns of the same listing."""
-    if not isinstance(cache, PersistentScanCache):
+    """With a persistent or memory scan cache, every scan asks for whole rows (no ``fields=``
+    subset), so the rows cached for one query answer any other query's columns of the same
+    listing (``Cache=off`` keeps the narrow ``fields=``: nothing is kept for another query)."""
+    if not isinstance(cache, PersistentScanCache | MemoryScanCache) or not cache.enabled:
         return
     from .planner import plan_fields
 
@@ -160,7 +163,55 @@ def widen_plans(cache: Any, plans: list[tuple[int, Any]]) -> None:
             plan_fields(plan, None)
 
 
-# --- the cache ------------------------------------------------------------------------------------
+# --- the caches -----------------------------------------------------------------------------------
+class MemoryScanCache(TTLCache[list[Any]]):
+    """``Cache=memory``: the connection's own scan cache, keyed like the persistent one.
+
+    A request's key leaves ``fields=`` out and each entry remembers the ``fields=`` its rows were
+    read with, so a query selecting other columns of the same listing is answered from rows
+    cached whole (:func:`widen_plans` asks for whole rows), and a narrow entry (a parent
+    enumeration reading only the slugs) never answers a request for more columns than it holds.
+    Keys that are not :class:`~.cache.ScanKey` (none today) are kept as given."""
+
+    def __init__(self, ttl: float, max_items: int) -> None:
+        super().__init__(ttl, max_weight=max_items, weigh=len)
+        self._rows: TTLCache[tuple[str | None, list[Any]]] = TTLCache(
+            ttl, max_weight=max_items, weigh=lambda found: len(found[1]))
+
+    def get(self, key: Hashable) -> list[Any] | None:
+        if not isinstance(key, ScanKey):
+            return super().get(key)
+        found = self._rows.get(_without_fields(key))
+        if found is None or not _fields_cover(found[0], dict(key.params).get("fields"), key):
+            return None
+        return found[1]
+
+    def put(self, key: Hashable, value: list[Any]) -> None:
+        if not isinstance(key, ScanKey):
+            super().put(key, value)
+            return
+        fields = dict(key.params).get("fields")
+        bare = _without_fields(key)
+        held = self._rows.get(bare)
+        if held is not None and held[0] != fields and _fields_cover(held[0], fields, key):
+            return  # whole rows already cached: a narrower copy would only hide them
+        self._rows.put(bare, (fields, value))
+
+    def discard_where(self, predicate: Callable[[Hashable], bool]) -> int:
+        return super().discard_where(predicate) + self._rows.discard_where(predicate)
+
+    def clear(self) -> None:
+        super().clear()
+        self._rows.clear()
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self._rows)
+
+
+def _without_fields(key: ScanKey) -> ScanKey:
+    return key._replace(params=tuple((name, value) for name, value in key.params if name != "fields"))
+
+
 class PersistentScanCache(TTLCache[list[Any]]):
     """The scan cache over the shared SQLite store (the interface of :class:`~.cache.TTLCache`)."""
 
@@ -399,11 +450,16 @@ class PersistentScanCache(TTLCache[list[Any]]):
 
 
 def _covers(entry: Entry, wanted: str | None, key: ScanKey) -> bool:
-    """Whether the entry's rows have every field the request asks for: the same ``fields=``, or
-    whole rows (what :func:`widen_plans` asks for)."""
-    if entry.fields == wanted:
+    """Whether the entry's rows have every field the request asks for."""
+    return _fields_cover(entry.fields, wanted, key)
+
+
+def _fields_cover(held: str | None, wanted: str | None, key: ScanKey) -> bool:
+    """Whether rows read with ``fields=held`` have every field a request with ``fields=wanted``
+    asks for: the same ``fields=``, or whole rows (what :func:`widen_plans` asks for)."""
+    if held == wanted:
         return True
-    return entry.fields == whole_fields(key.table, key.kind)
+    return held == whole_fields(key.table, key.kind)
 
 
 def whole_fields(table_name: str, kind: str) -> str | None:

@@ -1,0 +1,61 @@
+"""Cache=memory: a connection's scan cache answers other columns of rows it already read.
+
+Like the persistent cache, memory mode asks for whole rows and keys its entries without
+``fields=``, so a second query selecting other columns of the same listing makes no request;
+a narrow listing (the repository slugs read to enumerate parents) never answers a query that
+needs more columns than it holds. Counts are the emulator's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from _helpers_connect import demo_settings
+from bitbucket_sql.engine import Engine
+from bitbucket_sql.engine.cache_scans import MemoryScanCache
+
+REPOS = "GET /2.0/repositories/{workspace}"
+
+
+def _count(emulator: Any, engine: Engine, sql: str) -> tuple[list[tuple[Any, ...]], int]:
+    emulator.reset_stats()
+    rows = sorted(engine.execute(sql).rows, key=repr)
+    return rows, emulator.stats()["total"]
+
+
+def _cold(emulator: Any, sql: str) -> list[tuple[Any, ...]]:
+    with Engine(demo_settings(emulator.base_url, Cache="off")) as engine:
+        return sorted(engine.execute(sql).rows, key=repr)
+
+
+def test_other_columns_of_the_same_rows_make_no_request(emulator: Any) -> None:
+    with Engine(demo_settings(emulator.base_url, Cache="memory", CacheTTL=300)) as engine:
+        assert isinstance(engine.scan_cache, MemoryScanCache)
+        _, first = _count(emulator, engine, "SELECT id, title FROM pull_requests WHERE repository = 'api'")
+        assert first == 1
+        for sql in (
+            "SELECT id, state, created_on, author_display_name FROM pull_requests WHERE repository = 'api'",
+            "SELECT * FROM pull_requests WHERE repository = 'api'",
+            "SELECT id, reviewers FROM pull_requests WHERE repository = 'api'",
+        ):
+            rows, requests = _count(emulator, engine, sql)
+            assert requests == 0, sql
+            assert rows == _cold(emulator, sql), sql
+
+
+def test_a_narrow_parent_listing_does_not_answer_whole_rows(emulator: Any) -> None:
+    with Engine(demo_settings(emulator.base_url, Cache="memory", CacheTTL=300)) as engine:
+        _count(emulator, engine, "SELECT count(*) FROM pull_requests")  # lists the repository slugs only
+        sql = "SELECT slug, name, is_private, created_on FROM repositories"
+        rows, requests = _count(emulator, engine, sql)
+        assert emulator.stats()["routes"] == {REPOS: requests} and requests >= 1
+        assert rows == _cold(emulator, sql)
+        _, again = _count(emulator, engine, "SELECT slug, description FROM repositories")
+        assert again == 0
+
+
+def test_cache_off_keeps_asking_for_only_the_columns_needed(emulator: Any) -> None:
+    with Engine(demo_settings(emulator.base_url, Cache="off", CacheTTL=300)) as engine:
+        _, first = _count(emulator, engine, "SELECT id, title FROM pull_requests WHERE repository = 'api'")
+        _, second = _count(emulator, engine, "SELECT id, state FROM pull_requests WHERE repository = 'api'")
+    assert first == second == 1
