@@ -15,8 +15,8 @@ import pytest
 
 from bitbucket_sql.api.errors import ConfigurationError
 from bitbucket_sql.api.settings import parse_connection_string
-from bitbucket_sql.engine.cache import TTLCache
 from bitbucket_sql.engine.cache_scans import (
+    MemoryScanCache,
     cache_location,
     cache_mode,
     identity_of,
@@ -145,4 +145,4 @@ def test_an_unusable_location_caches_in_memory_with_a_warning(tmp_path: Path) ->
     settings = parse_connection_string(f"Cache=persistent;CacheLocation={blocker / 'cache'}")
     with pytest.warns(QueryWarning, match="cannot be used.*caches in memory only"):
         cache = open_scan_cache(settings, None, 1000)
-    assert type(cache) is TTLCache and cache.enabled
+    assert type(cache) is MemoryScanCache and cache.enabled  # what Cache=memory is
