@@ -239,6 +239,17 @@ class PersistentScanCache(TTLCache[list[Any]]):
         except (sqlite3.Error, OSError, ValueError, zlib.error):
             return None  # the cache can only save requests, never fail a query
 
+    def peek(self, key: Hashable) -> list[Any] | None:
+        """The rows a fresh entry holds for ``key``, never refreshing a stale one (no request):
+        what EXPLAIN counts instead of sampling (planner helper, issue 14)."""
+        if not self.enabled or not isinstance(key, ScanKey):
+            return None
+        try:
+            fresh = [entry for _, entry in self._answering(key) if now() - entry.checked_at < self.ttl]
+            return next((items for entry in fresh if (items := self._items(entry)) is not None), None)
+        except (sqlite3.Error, OSError, ValueError, zlib.error):
+            return None
+
     def put(self, key: Hashable, value: list[Any]) -> None:
         if not self.enabled or not isinstance(key, ScanKey):
             return

@@ -535,7 +535,7 @@ class Engine(WriteMethods):
                             plan, report.scopes, report.samples if worth else [], self.client,
                             source_rows=rows.get(source) if source is not None else None,
                             source_name=names.get(source, "") if source is not None else "",
-                            concurrency=self.settings.max_concurrency,
+                            concurrency=self.settings.max_concurrency, cached=report.cached,
                         )
                         scopes[ref_id] = report.scopes
                         context = strategies.Context(  # scopes: as the run knows them (strategies.run_scopes)

@@ -48,8 +48,12 @@ class ScanEstimate:
 def estimate_scan(
     plan: ScanPlan, scopes: int | None, samples: Sequence[tuple[str, dict[str, Any]]], client: Any,
     source_rows: int | None = None, source_name: str = "", concurrency: int = 1,
+    cached: Sequence[int | None] = (),
 ) -> ScanEstimate:
     """The estimate of one scan; ``samples`` are (path, params) of its first requests.
+
+    ``cached`` holds, per counted request, the rows the scan cache answers it with (None: not
+    cached): those requests cost nothing and their row counts replace samples (the basis says so).
 
     ``scopes`` is the scan's counted requests (scopes, or GETs by id), None for a scan whose keys
     come from a join; ``source_rows`` is then the estimated row count of the reference it joins
@@ -67,6 +71,13 @@ def estimate_scan(
         inferred = False
     if scopes == 0:
         return ScanEstimate(0, 0, f"{scopes_text}: nothing to read")
+    hits = [count for count in cached if count is not None] if not inferred else []
+    if hits and len(hits) == len(cached) == scopes:
+        return ScanEstimate(0, sum(hits), f"{scopes_text}: all from the scan cache ({sum(hits)} rows), no request")
+    if hits:
+        rest = _estimate_uncached(plan, scopes, scopes_text, hits, samples, client)
+        if rest is not None:
+            return rest
     if plan.get_ids is not None:
         if not inferred:  # counted: one GET per scope and id already
             return ScanEstimate(scopes, scopes, f"{scopes_text}: one GET by {plan.table.get_key[0]} each")
@@ -99,6 +110,26 @@ def estimate_scan(
            else "pages per scope not sampled" if inferred else "one scope: its pages are not sampled")
     # a lower bound only when the scopes are counted; an estimated scope count is a guess either way
     return ScanEstimate(scopes * pages, None, f"{scopes_text} x at least {pages} page ({why})", at_least=not inferred)
+
+
+def _estimate_uncached(
+    plan: ScanPlan, scopes: int, scopes_text: str, hits: list[int], samples: Sequence[tuple[str, dict[str, Any]]],
+    client: Any,
+) -> ScanEstimate | None:
+    """Some scopes cached: they cost nothing, and their row counts are the pages-per-scope sample
+    of the others (with the samples of scopes not cached, if any). None for plans whose estimate
+    needs no sample (GETs, objects, a limit within one page): those count requests alone."""
+    if plan.get_ids is not None or plan.table.paging in ("single", "raw") or plan.any_rows:
+        return None
+    left = scopes - len(hits)
+    sizes = hits + _sample_sizes(samples, client) if samples else hits
+    per_scope = sum(sizes) / len(sizes)
+    if plan.limit is not None:
+        per_scope = min(per_scope, plan.limit)
+    pages = max(1, math.ceil(per_scope / plan.pagelen))
+    return ScanEstimate(left * pages, round(sum(hits) + left * per_scope),
+                        f"{len(hits)} of {scopes_text} from the scan cache ({sum(hits)} rows), the other {left} x "
+                        f"{pages} page{'s' if pages != 1 else ''} of {plan.pagelen} (rows per scope counted from the cache)")
 
 
 def estimate_of_choice(choice: Any) -> ScanEstimate:

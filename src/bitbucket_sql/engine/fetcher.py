@@ -71,6 +71,8 @@ class ScanReport:
     enumerations: list[ScanReport] = field(default_factory=list)
     #: (path, params) of the first requests, for EXPLAIN's estimate to sample
     samples: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: rows the scan cache holds per counted request (None: not cached), for EXPLAIN (``Fetcher.count``)
+    cached: list[int | None] = field(default_factory=list)
     #: EXPLAIN's estimate of this scan's requests (``estimate.ScanEstimate``), made before running
     estimate: Any = None
     #: key column -> origin of its values (``keys.NAMED`` ...), for diagnosing 404s
@@ -257,7 +259,10 @@ class Fetcher:
         scopes = self.scopes(plan, {}, report)
         requests = self.requests_for(plan, scopes, report)
         report.scopes = len(requests)
-        listed = [request for request in requests if request.kind == "list"]
+        report.cached = self.cached_counts(plan, requests)
+        # a scope whose rows are cached is counted, not sampled: EXPLAIN sends no request for it
+        listed = [request for request, cached in zip(requests, report.cached, strict=True)
+                  if request.kind == "list" and cached is None]
         report.samples = [(request.path, request.params) for request in listed[:1] + listed[1:][-1:]]
 
     # --- scopes -------------------------------------------------------------------------------
@@ -502,16 +507,9 @@ class Fetcher:
         BY (a limit but no sort) any rows will do, so fetching stops for *all* scopes once the
         limit is reached in total: pending requests are cancelled and nothing partial is cached.
         """
-        pagelen = plan.pagelen if plan.table.paging not in ("single", "raw") else None
-        limit = None if whole else plan.limit
-        if one_page:
-            limit = pagelen  # the range early stop asks for one page at a time
-        if whole and pagelen is not None:
-            pagelen = plan.table.max_pagelen
+        pagelen, limit, keys = self._request_keys(plan, requests, whole=whole, one_page=one_page)
         remaining = limit if (limit is not None and plan.any_rows) else None
         pending: list[tuple[int, _Request, Any]] = []
-        keys = [scan_key(plan, request.path, request.params, pagelen if request.kind == "list" else None, limit,
-                         request.kind, one_page=one_page) for request in requests]
         self.scan_cache.prefetch(keys)  # a persistent cache refreshes its stale entries concurrently
         for index, (request, key) in enumerate(zip(requests, keys, strict=True)):
             cached = self.scan_cache.get(key)
@@ -588,6 +586,34 @@ class Fetcher:
                 if not claimed_missing:
                     self.scan_cache.put(key, items)
                 yield request, items
+
+    @staticmethod
+    def _request_keys(
+        plan: ScanPlan, requests: list[_Request], *, whole: bool = False, one_page: bool = False,
+    ) -> tuple[int | None, int | None, list[Any]]:
+        """(pagelen, limit, cache key per request) as :meth:`_run` sends and caches them."""
+        pagelen = plan.pagelen if plan.table.paging not in ("single", "raw") else None
+        limit = None if whole else plan.limit
+        if one_page:
+            limit = pagelen  # the range early stop asks for one page at a time
+        if whole and pagelen is not None:
+            pagelen = plan.table.max_pagelen
+        keys = [scan_key(plan, request.path, request.params, pagelen if request.kind == "list" else None, limit,
+                         request.kind, one_page=one_page) for request in requests]
+        return pagelen, limit, keys
+
+    def cached_counts(self, plan: ScanPlan, requests: list[_Request]) -> list[int | None]:
+        """Rows the scan cache holds for each request (None: not cached), read without any request
+        (``peek``: a stale persistent entry is not refreshed): EXPLAIN's counts from the cache."""
+        if not self.scan_cache.enabled:
+            return [None] * len(requests)
+        _, _, keys = self._request_keys(plan, requests, one_page=plan.range_stop is not None)
+        peek = getattr(self.scan_cache, "peek", self.scan_cache.get)
+        counts: list[int | None] = []
+        for key in keys:
+            found = peek(key)
+            counts.append(None if found is None else len(found))
+        return counts
 
     def _answered(self, plan: ScanPlan, request: _Request, key: Any, items: list[Any], error: BitbucketError | None,
                   stopped: bool, report: ScanReport) -> list[Any]:
