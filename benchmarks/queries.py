@@ -223,11 +223,12 @@ ORDER BY user_display_name
         "Pull requests joined with their comments",
         PR_COMMENTS_JOIN_SQL,
         "One repository, pull requests merged this year.",
+        # at its bound: the engine reads the merged pull requests and the repository-wide activity
+        # stream (strategies.CommentsFromActivity), as the bound does; shown only if that changes
         above_bound_reason=(
-            "the engine lists the merged pull requests, then each one's comments (1 + 46 requests in 7 "
-            "rounds at 8 connections: the fastest strategy); the fewest-requests strategy lists the merged "
-            "pull requests and reads the repository-wide activity stream, whose cursor pages come one "
-            "after another (18 requests in 17 rounds), so the engine trades requests for latency"
+            "the cost estimates chose one comment listing per merged pull request (fewer rounds, more "
+            "requests) over the repository-wide activity stream; `Optimize=requests` (query 20) always "
+            "takes the stream"
         ),
     ),
     BenchQuery(
