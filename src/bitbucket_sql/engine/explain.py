@@ -100,7 +100,7 @@ def _scan_lines(
         lines.append(f"  pushed: {' AND '.join(plan.pushed)}")
     if plan.local:
         lines.append(f"  local: {' AND '.join(plan.local)}")
-    if plan.key_filter and _is_key_source(plan, sources):
+    if plan.key_filter and plan.local and _is_key_source(plan, sources):
         lines.append(f"  keys passed to joins: only rows passing {' AND '.join(plan.key_filter)} (checked locally first)")
     for sub in report.enumerations:
         lines.extend(_enumeration_lines(sub, analyze, "  "))

@@ -78,7 +78,8 @@ class ScanPlan:
     sort_path: str | None = None
     purpose: str = "rows"  # "rows" or "enumerate <key>"
     #: SQL predicates (unqualified) on this reference's own columns that rows must pass before
-    #: their keys are passed to a joined child: the local-only filters of a parent
+    #: their keys are passed to a joined child: all of a parent's filters, since its rows may hold
+    #: more than the API filter returns (local-only predicates, a wider listing from the cache)
     key_filter: list[str] = field(default_factory=list)
     #: range early stop (endpoints without BBQL that sort exactly by a column): with
     #: ``sort=-<column>``, a scope is read page by page and stops at the first page whose last
@@ -344,7 +345,7 @@ def finish_scan(draft: _Draft, *, links_allowed: set[int]) -> ScanPlan:
         plan.nonnull_filter = bbql.conjunction(
             fixed_params_term(table, q_fields | {null_term[0]}), *q_terms, bbql.compare(null_term[1], "!=", None)
         )
-    if plan.local:
+    if facts.conjuncts:  # not only local ones: rows answered from a wider cached listing pass unfiltered
         plan.key_filter = [_unqualified(conjunct) for conjunct in facts.conjuncts]
     plan_fields(plan, facts.columns)
     return plan
