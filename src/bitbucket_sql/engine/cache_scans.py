@@ -450,11 +450,15 @@ class PersistentScanCache(TTLCache[list[Any]]):
             return None
         if result is None:
             return None
-        full.items, meta = result
+        items, meta = result
         full.meta = {"params": full.meta.get("params", {}), **meta}
         full.checked_at = now()
         with contextlib.suppress(sqlite3.Error, OSError, ValueError, TypeError):
-            self.store.put(full)
+            if items is full.items:  # no change: only when it was checked (no rows rewritten)
+                self.store.touch(full.key, full.checked_at, full.meta)
+            else:
+                full.items = items
+                self.store.put(full)
         with self._stats_lock:
             self.refreshed += 1
         return full.items

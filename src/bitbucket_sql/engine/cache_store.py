@@ -171,6 +171,13 @@ class CacheStore:
                  entry.stored_at, entry.checked_at, len(data), len(entry.items), json.dumps(entry.meta), data))
             self._evict()
 
+    def touch(self, key: str, checked_at: float, meta: dict[str, Any]) -> None:
+        """Mark an entry as checked at ``checked_at`` with ``meta``, its rows unchanged: an
+        incremental refresh that found no change rewrites no rows (no JSON, no compression)."""
+        with self._lock:
+            self._db.execute("UPDATE scans SET checked_at = ?, meta = ? WHERE key = ?",
+                             (checked_at, json.dumps(meta), key))
+
     def _evict(self) -> None:
         """Drop the entries checked longest ago until the file's rows fit ``max_bytes``."""
         total = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM scans").fetchone()[0]

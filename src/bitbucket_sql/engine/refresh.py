@@ -106,7 +106,9 @@ def _pipelines(client: Any, entry: Entry, workspace: str, slug: str) -> tuple[li
         again, gone = [], {u for u in unfinished if u not in listed}
     else:
         again, gone = _reread(run, slug, [u for u in unfinished if u not in listed])
-    items = [item for item in _merge(entry.items, new + again, "uuid") if item.get("uuid") not in gone]
+    items = _merge(entry.items, new + again, "uuid")
+    if gone:
+        items = [item for item in items if item.get("uuid") not in gone]
     return items, meta_for("pipelines", items)
 
 
@@ -216,9 +218,13 @@ def _repository_scope(path: str, listing: str) -> tuple[str, str] | None:
 
 
 def _merge(cached: list[Any], changed: list[Any], id_field: str) -> list[Any]:
-    """The cached items with ``changed`` ones replacing theirs (by id), new ones first."""
+    """The cached items with ``changed`` ones replacing theirs (by id), new ones first; the very
+    ``cached`` list when nothing differs (the caller then rewrites no rows)."""
     if not changed:
         return cached
+    known = {item.get(id_field): item for item in cached}
+    if all(known.get(item.get(id_field)) == item for item in changed):
+        return cached  # only rows read again as they were (the high-water mark's own page)
     replaced = {item.get(id_field): item for item in changed if item.get(id_field) is not None}
     kept = [item for item in cached if item.get(id_field) not in replaced]
     return list(replaced.values()) + kept
