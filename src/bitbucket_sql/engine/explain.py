@@ -81,7 +81,8 @@ def _scan_lines(
         lines.append(
             f"  sort: {plan.sort}   range early stop: pages are read one at a time per scope, stopping "
             f"after the first page whose last row fails {plan.range_stop[1]} (the API orders {plan.range_stop[0]} "
-            f"exactly, so every later row fails it too)"
+            f"exactly, so every later row fails it too); scopes after the first MaxConcurrency ask for about as "
+            f"many rows a page as those held in range (adaptive page size)"
         )
     elif plan.sort:
         lines.append(f"  sort: {plan.sort}   limit per scope: {plan.limit}")
