@@ -301,6 +301,9 @@ def _classify(
 
     ``inner``: it is in the query's inner part, so what it names is what the user claims exists.
     """
+    if isinstance(conjunct, exp.In) and conjunct.args.get("query") is not None:
+        _classify_in_subquery(conjunct, filterable, sources, facts)
+        return
     if conjunct.find(exp.Subquery, exp.Select, exp.AggFunc, exp.Window, exp.Placeholder, exp.Parameter):
         return
     columns = list(conjunct.find_all(exp.Column))
@@ -327,6 +330,40 @@ def _classify(
                 facts[sources[receiver.table]].links.append(
                     Link(receiver.name.lower(), sources[giver.table], giver.name.lower(), inner=inner)
                 )
+
+
+def _classify_in_subquery(
+    conjunct: exp.In, filterable: set[str], sources: dict[str, int], facts: dict[int, RefFacts]
+) -> None:
+    """``a.col IN (SELECT b.x FROM b WHERE ...)`` links ``a.col`` to ``b.x``, as ``JOIN b ON a.col = b.x`` would.
+
+    Every row of the result has an ``a.col`` that is the ``x`` of some row of ``b`` passing the
+    subquery's filters on ``b`` (which its own scope gives to ``b``), so ``a``'s requests can be
+    limited to those keys: the keys of ``b``'s passing rows are a superset of what the subquery
+    returns, whatever its GROUP BY, HAVING or LIMIT. Only an uncorrelated subquery selecting one
+    column of the table in its FROM qualifies (a correlated one would make ``b`` wait for ``a``).
+    """
+    receiver = conjunct.this
+    if not isinstance(receiver, exp.Column) or receiver.table not in sources:
+        return
+    if receiver.table not in filterable and "__where__" not in filterable:
+        return
+    query = conjunct.args["query"]
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return
+    from_clause = select.args.get("from_") or select.args.get("from")
+    table = from_clause.this if from_clause is not None else None
+    if not isinstance(table, exp.Table) or table.meta.get(REF_META) not in facts:
+        return
+    projection = select.expressions[0]
+    giver = projection.this if isinstance(projection, exp.Alias) else projection
+    if not isinstance(giver, exp.Column) or giver.table != table.alias_or_name:
+        return
+    own_aliases = {node.alias_or_name for node in select.find_all(exp.Table)}
+    if any(column.table not in own_aliases for column in select.find_all(exp.Column)):
+        return  # correlated (or unqualified): leave it to DuckDB
+    facts[sources[receiver.table]].links.append(Link(receiver.name.lower(), table.meta[REF_META], giver.name.lower()))
 
 
 def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts, max_rows: int | None = None) -> None:
