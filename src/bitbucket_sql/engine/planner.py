@@ -328,11 +328,13 @@ def finish_scan(draft: _Draft, *, links_allowed: set[int]) -> ScanPlan:
             plan.link_terms.append(link)
     if get_candidates and table.get_key:
         ids = get_candidates.get(table.get_key[0])
-        if (
-            ids is not None and len(ids) <= MAX_GETS_PER_SCOPE and all(_pathable(v) for v in ids)
-            and _gets_are_cheaper(plan, q_fields)
-        ):
-            plan.get_ids = tuple(sorted(ids, key=repr))
+        if ids is not None and len(ids) <= MAX_GETS_PER_SCOPE and all(_pathable(v) for v in ids):
+            from .strategies.kinds import GetById  # the strategies import this module
+
+            chosen = tuple(sorted(ids, key=repr))
+            # GET by id or a listing per scope, whichever costs less (``GetById.beats_listing``)
+            if GetById().beats_listing(plan, chosen, listing_filters_ids=table.bbql and table.get_key[0] in q_fields):
+                plan.get_ids = chosen
     plan.superset = not exact
     _plan_user_listing(plan, facts)
     _plan_bound_params(plan, facts)
@@ -417,20 +419,6 @@ def _pair_fixed_keys_with_links(plan: ScanPlan, facts: RefFacts, links_allowed: 
             if link.column == key_column and link.source_ref in sources and link.source_ref in links_allowed:
                 plan.links[key_column] = link
                 break
-
-
-def _gets_are_cheaper(plan: ScanPlan, q_fields: set[str]) -> bool:
-    """GETs of k objects per scope beat one listing per scope only when the query fixes the scopes.
-
-    When a parent key is enumerated or comes from a join, the scopes are many and most (scope,
-    id) pairs do not exist: k GETs (and a 404 each) per parent cost more than one listing per
-    parent whose ``q`` already holds ``id IN (...)``. Endpoints without BBQL keep the GETs (their
-    listing would read every row).
-    """
-    if all(key in plan.key_values for key in plan.path_keys):
-        return True
-    id_column = plan.table.get_key[0]
-    return not (plan.table.bbql and id_column in q_fields)
 
 
 def _unqualified(conjunct: exp.Expression) -> str:

@@ -27,7 +27,7 @@ from bitbucket_sql.catalog import registry
 
 from ..planner import ENVELOPE_FIELDS, ScanPlan
 from ..rows import Row, extract_row, read_path
-from .base import Context, Cost, Strategy, rounds_of
+from .base import REQUESTS, Context, Cost, Strategy, rounds_of, score
 
 if TYPE_CHECKING:
     from ..fetcher import Fetcher, ScanReport
@@ -138,8 +138,38 @@ class GetById(Strategy):
         return plan.get_ids is not None
 
     def estimate(self, plan: ScanPlan, context: Context) -> Cost:
-        scopes = context.scopes if context.scopes is not None else (context.parents or 1)
-        return Cost(scopes, rounds_of(scopes, context.concurrency), f"{scopes} GETs by {plan.table.get_key[0]}")
+        # EXPLAIN counts the GETs (scopes x ids); before that, the scopes are guessed (or the
+        # parents a join passes) and each asks for every id
+        ids = len(plan.get_ids) if plan.get_ids is not None else 1
+        if context.scopes is not None:
+            scopes = context.scopes
+            return Cost(scopes, rounds_of(scopes, context.concurrency), f"{scopes} GETs by {plan.table.get_key[0]}")
+        parents = context.parents or _scope_guess(plan)
+        scopes = parents * ids
+        listings = _enumerated_keys(plan)
+        # scopes the query does not name (listed, or from a join) mostly lack a given id: each
+        # 404 costs a lookup telling a missing object from a missing scope (keys.KeyChecker)
+        lookups = 0 if all(key in plan.key_values for key in plan.path_keys) else parents
+        extra = f" + {len(listings)} listing of {', '.join(listings)}" if listings else ""
+        extra += f" + ~{lookups} lookups of 404s" if lookups else ""
+        return Cost(len(listings) + scopes + lookups, len(listings) + rounds_of(scopes, context.concurrency) + (1 if lookups else 0),
+                    f"{scopes} GETs by {plan.table.get_key[0]}{extra}")
+
+    def beats_listing(self, plan: ScanPlan, ids: tuple[Any, ...], listing_filters_ids: bool) -> bool:
+        """Whether GETs of ``ids`` in every scope cost no more than one listing per scope (the
+        planner's choice, before anything is counted: scopes guessed as :func:`_scope_guess`).
+
+        The listing is a candidate only when its ``q`` carries ``id IN (...)`` (then it returns
+        those rows, one page per scope); an endpoint without BBQL would read every row, at a cost
+        nothing known before fetching bounds, so it keeps the GETs. A tie goes to the GETs (one id
+        in a named repository: one GET, whose 404 tells a missing object from a missing scope).
+        """
+        if not listing_filters_ids:
+            return True
+        context = Context(optimize=REQUESTS)
+        gets = self.estimate(replace(plan, get_ids=ids), context)
+        listing = ScopeListing().estimate(replace(plan, get_ids=None, limit=None), context)
+        return score(gets, context) <= score(listing, context)
 
 
 class PerParentListing(Strategy):
