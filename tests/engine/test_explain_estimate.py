@@ -61,7 +61,7 @@ def test_explain_analyze_shows_estimate_and_actual(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("sql", "expected"),
     [
-        ("SELECT * FROM pull_requests WHERE repository = 'api' AND id IN (1, 2)", 2),
+        ("SELECT * FROM pull_requests WHERE repository = 'api' AND id IN (1, 2)", 1),  # one id IN listing
         ("SELECT * FROM pull_requests WHERE repository IN ('api', 'web')", 2),
         ("SELECT * FROM repositories", 1),
     ],

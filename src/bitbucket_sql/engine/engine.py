@@ -425,7 +425,8 @@ class Engine(WriteMethods):
             plan, ref_rows, fetcher.ref_tables, dict(prepared.plans),
             concurrency=self.settings.max_concurrency,
             optimize=fetcher.goal or strategies.goal(self.settings, self.client))
-        return strategies.choose(plan, context)
+        # what the scan cache holds of this join's listings per parent: known counts, not guesses
+        return strategies.choose(plan, strategies.with_cached_counts(context, plan, ref_rows, fetcher))
 
     def _metadata_rows(self, ref: TableRef, fetcher: Fetcher) -> list[Row]:
         tables = [t for t in registry.all_tables() if not t.removed]

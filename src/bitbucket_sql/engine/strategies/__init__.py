@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..rows import Row
 
 __all__ = ["LATENCY", "REQUESTS", "STRATEGIES", "Choice", "Context", "Cost", "Strategy", "choose", "goal",
-           "join_context", "run_scopes"]
+           "join_context", "run_scopes", "with_cached_counts"]
 
 
 def goal(settings: Any, client: Any) -> str:
@@ -84,6 +84,34 @@ def join_context(
     source = source_plans.get(link.source_ref)
     if source is not None:
         context.parents_filtered = filtered(source)
+    return context
+
+
+def with_cached_counts(context: Context, plan: ScanPlan, ref_rows: Mapping[int, Sequence[Row]], fetcher: Any) -> Context:
+    """The context with what the scan cache knows of the listings per parent a join passes:
+    how many it answers and their mean rows (``Context.cached_parents``/``rows_per_parent``).
+
+    Read without a request (``Fetcher.cached_counts`` peeks); a plan whose scopes cannot be
+    formed here (a key to enumerate, a value to look up) keeps the fixed guesses.
+    """
+    if innermost_key(plan) not in plan.links or plan.get_ids is not None or not fetcher.scan_cache.enabled:
+        return context
+    if any(key not in plan.links and key not in plan.key_values for key in plan.path_keys):
+        return context  # a key listed at fetch time: its scopes are not known before that
+    from ..fetcher import ScanReport  # the fetcher imports the planner, which imports nothing of this
+
+    try:
+        with fetcher.client.recording() as recording:
+            report = ScanReport(plan=plan)
+            requests = fetcher.requests_for(plan, fetcher.scopes(plan, ref_rows, report), report)
+        if recording.requests:
+            return context  # forming the scopes asked the API (a key looked up): not a free estimate
+    except Exception:  # noqa: BLE001 - an estimate never fails a query; the fetch reports problems
+        return context
+    counts = [count for count in fetcher.cached_counts(plan, requests) if count is not None]
+    if counts:
+        context.cached_parents = len(counts)
+        context.rows_per_parent = sum(counts) / len(counts)
     return context
 
 

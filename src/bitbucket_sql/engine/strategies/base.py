@@ -64,6 +64,10 @@ class Context:
     #: whether the reference the keys come from was filtered beyond its scope (then it holds only
     #: part of the parents a repository-wide stream covers)
     parents_filtered: bool = True
+    #: of the listings per parent (``parents``), how many the scan cache answers (no request),
+    #: and the mean rows they hold: known rows per parent instead of a fixed guess
+    cached_parents: int = 0
+    rows_per_parent: float | None = None
 
 
 def score(cost: Cost, context: Context) -> tuple[float, float]:

@@ -67,12 +67,22 @@ def _stream_cost(plan: ScanPlan, context: Context, table: str, what: str) -> Cos
     covered = parents * (FILTERED_SHARE if context.parents_filtered else 1)
     source = registry.get_table(table)
     pagelen = source.max_pagelen if source is not None else plan.table.max_pagelen
-    per_scope = _pages(covered * ROWS_PER_PARENT.get(table, 5) / outer, pagelen)
+    per, known = _rows_per_parent(plan, context, table)
+    per_scope = _pages(covered * per / outer, pagelen)
     requests = outer * per_scope
     rounds = per_scope * rounds_of(outer, context.concurrency)
     share = "" if not context.parents_filtered else f" (the filtered parents taken as 1/{FILTERED_SHARE} of all)"
-    return Cost(requests, rounds, f"{what}: ~{covered} parents{share} x ~{ROWS_PER_PARENT.get(table, 5)} "
-                                  f"entries in cursor pages of {pagelen}")
+    return Cost(requests, rounds, f"{what}: ~{covered} parents{share} x ~{per:g} entries{known} in cursor pages "
+                                  f"of {pagelen}")
+
+
+def _rows_per_parent(plan: ScanPlan, context: Context, table: str) -> tuple[float, str]:
+    """Rows per parent of ``table``: counted from the cache's listings per parent when it holds
+    some of this plan's own table, else the fixed guess :data:`ROWS_PER_PARENT`; and the text
+    EXPLAIN shows about it."""
+    if context.rows_per_parent is not None and table == plan.table.name:
+        return round(context.rows_per_parent, 1), f" (from {context.cached_parents} cached listings)"
+    return ROWS_PER_PARENT.get(table, 5), ""
 
 
 class ScopeListing(Strategy):
@@ -181,12 +191,20 @@ class PerParentListing(Strategy):
 
     def estimate(self, plan: ScanPlan, context: Context) -> Cost:
         parents = context.parents if context.parents is not None else 1
-        per = ROWS_PER_PARENT.get(plan.table.name)
+        per: float | None = ROWS_PER_PARENT.get(plan.table.name)
+        known = ""
+        if context.rows_per_parent is not None:
+            per, known = _rows_per_parent(plan, context, plan.table.name)
         pages = _pages(per, plan.pagelen) if per is not None else 1
         if plan.limit is not None:
             pages = min(pages, _pages(plan.limit, plan.pagelen))
-        rounds = rounds_of(parents, context.concurrency) * (pages if plan.table.paging == "cursor" else 1)
-        return Cost(parents * pages, rounds, f"{parents} parent{'s' if parents != 1 else ''} x {pages} page")
+        cached = min(parents, context.cached_parents)  # answered by the scan cache: no request
+        sent = (parents - cached) * pages
+        rounds = rounds_of(parents - cached, context.concurrency) * (pages if plan.table.paging == "cursor" else 1)
+        text = f"{parents} parent{'s' if parents != 1 else ''} x {pages} page"
+        if cached:
+            text += f", {cached} of them from the scan cache{known}"
+        return Cost(sent, rounds, text)
 
 
 class WideListing(Strategy):
