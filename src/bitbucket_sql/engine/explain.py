@@ -15,6 +15,7 @@ from typing import Any
 from .estimate import listing_requests
 from .fetcher import ScanReport
 from .result import QueryStats
+from .strategies.modes import modes_of
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
@@ -73,18 +74,11 @@ def _scan_lines(
     for link in plan.link_terms:
         source = names.get(link.source_ref, "?")
         lines.append(f"  q also: {link.column} IN (the {source}.{link.source_column} values, fetched first)")
-    if plan.limit is not None and plan.listing_limit:
-        lines.append(f"  limit per scope: {plan.limit} (the first rows of the API's own listing order)")
-    elif plan.limit is not None and not plan.sort:
+    for mode in modes_of(plan):  # what bounds the listing's rows (strategies.modes)
+        lines.extend(mode.explain(plan))
+    if plan.limit is not None and plan.listing_limit is None and not plan.sort:
         lines.append(f"  limit per scope: {plan.limit} (LIMIT without ORDER BY: any rows will do)")
-    if plan.sort and plan.range_stop:
-        lines.append(
-            f"  sort: {plan.sort}   range early stop: pages are read one at a time per scope, stopping "
-            f"after the first page whose last row fails {plan.range_stop[1]} (the API orders {plan.range_stop[0]} "
-            f"exactly, so every later row fails it too); scopes after the first MaxConcurrency ask for about as "
-            f"many rows a page as those held in range (adaptive page size)"
-        )
-    elif plan.sort:
+    if plan.sort and plan.range_stop is None:
         lines.append(f"  sort: {plan.sort}   limit per scope: {plan.limit}")
         if plan.nulls_last_fix:
             again = f"q: {plan.nonnull_q}" if plan.nonnull_q else "the whole scope"

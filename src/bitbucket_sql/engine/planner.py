@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -34,6 +34,9 @@ from . import bbql
 from .analysis import Link, RefFacts
 from .pushdown import Folder, Translator
 from .references import TableRef
+
+if TYPE_CHECKING:  # the strategies import this module: their modes are imported where made
+    from .strategies.modes import ListingLimit, RangeStop, UserValues
 
 #: Use GETs of single objects for ``get_key IN (...)`` lists up to this size; longer lists go into q.
 MAX_GETS_PER_SCOPE = 5
@@ -81,27 +84,26 @@ class ScanPlan:
     #: their keys are passed to a joined child: all of a parent's filters, since its rows may hold
     #: more than the API filter returns (local-only predicates, a wider listing from the cache)
     key_filter: list[str] = field(default_factory=list)
-    #: range early stop (endpoints without BBQL that sort exactly by a column): with
-    #: ``sort=-<column>``, a scope is read page by page and stops at the first page whose last
-    #: row fails this lower bound (``created_on >= X``): every later row is older still.
-    #: (column name, unqualified SQL predicate)
-    range_stop: tuple[str, str] | None = None
+    #: range early stop (``strategies.modes.RangeStop``: endpoints without BBQL that sort exactly
+    #: by a column): with ``sort=-<column>``, a scope is read page by page and stops at the first
+    #: page whose last row fails the lower bound (``created_on >= X``): every later row is older
+    range_stop: RangeStop | None = None
     #: LIMIT without ORDER BY: any ``limit`` rows will do, so the whole scan (not only each
     #: scope) stops once that many arrived
     any_rows: bool = False
-    #: the limit comes from the table's listing-order column (``ORDER BY position LIMIT n`` or
-    #: ``position < n``): the first n rows of each scope, in the API's own order
-    listing_limit: bool = False
+    #: the limit comes from the table's listing-order column (``strategies.modes.ListingLimit``:
+    #: ``ORDER BY position LIMIT n`` or ``position < n``): the first n rows of each scope
+    listing_limit: ListingLimit | None = None
     #: the connection's Repository, applied because the query names no repository for this reference
     default_repository: str | None = None
     #: key column -> "named" / "joined" when a conjunct of the query's inner part fixes its values
     #: (``RefFacts.named``): the user claims they exist, so a 404 for one is an error naming it
     named_keys: dict[str, str] = field(default_factory=dict)
-    #: (column, values) fixing the user of the table's ``user_listing`` (``author_uuid = '{...}'``):
-    #: ``strategies.AuthorListing`` may list those users' rows workspace-wide (when cheaper than
-    #: per repository and they are all members of the workspace); the fetcher lists one scope per
-    #: value while it is set (``ScopeListing`` clears it)
-    user_values: tuple[str, tuple[str, ...]] | None = None
+    #: the users fixed on the table's ``user_listing`` (``strategies.modes.UserValues``:
+    #: ``author_uuid = '{...}'``): ``strategies.AuthorListing`` may list those users' rows
+    #: workspace-wide (when cheaper than per repository and they are all members of the
+    #: workspace); the fetcher lists one scope per value while it is set (``ScopeListing`` clears it)
+    user_values: UserValues | None = None
     #: the reference whose scan this one reuses (same table, scope and filter: ``share_scans``)
     shared_with: int | None = None
 
@@ -368,7 +370,9 @@ def _plan_user_listing(plan: ScanPlan, facts: RefFacts) -> None:
     for conjunct in facts.conjuncts:
         found = _string_equality(conjunct, listing.columns)
         if found is not None and 0 < len(found[1]) <= listing.max_values:
-            plan.user_values = found
+            from .strategies.modes import UserValues
+
+            plan.user_values = UserValues(*found)
             return
 
 
@@ -474,8 +478,10 @@ def _plan_sort(plan: ScanPlan, facts: RefFacts, exact: bool) -> tuple[str, str] 
     column = plan.table.column(facts.order_column)
     if column is not None and column.listing_order:
         if not facts.order_descending and not facts.order_nulls_first:
+            from .strategies.modes import ListingLimit
+
             plan.limit = facts.limit  # the listing's own order: its first n rows per scope
-            plan.listing_limit = True
+            plan.listing_limit = ListingLimit(facts.limit)
         return None
     if column is None or not column.sortable or column.bbql_field is None:
         return None
@@ -505,8 +511,10 @@ def _plan_listing_bound(plan: ScanPlan, facts: RefFacts) -> None:
     for conjunct in facts.conjuncts:
         bound = _upper_bound(conjunct, column.name)
         if bound is not None and (plan.limit is None or bound < plan.limit):
+            from .strategies.modes import ListingLimit
+
             plan.limit = bound
-            plan.listing_limit = True
+            plan.listing_limit = ListingLimit(bound)
 
 
 def _upper_bound(conjunct: exp.Expression, name: str) -> int | None:
@@ -560,7 +568,9 @@ def _plan_range_stop(plan: ScanPlan, facts: RefFacts) -> None:
             continue
         plan.sort = "-" + column.bbql_field
         plan.sort_path = column.path
-        plan.range_stop = (column.name, _unqualified(conjunct))
+        from .strategies.modes import RangeStop
+
+        plan.range_stop = RangeStop(column.name, _unqualified(conjunct))
         return
 
 
@@ -699,8 +709,10 @@ def share_scans(plans: list[tuple[int, ScanPlan]], refs: dict[int, TableRef]) ->
 
 def _shareable(plan: ScanPlan) -> bool:
     """Plans whose rows do not depend on order, limit or the rows of another reference."""
-    return (plan.sort is None and plan.limit is None and plan.range_stop is None and not plan.any_rows
-            and plan.nonnull_filter is None and plan.user_values is None)
+    from .strategies.modes import shareable
+
+    return (plan.sort is None and plan.limit is None and not plan.any_rows and plan.nonnull_filter is None
+            and shareable(plan))
 
 
 def _signature(ref: TableRef, plan: ScanPlan) -> tuple[Any, ...]:

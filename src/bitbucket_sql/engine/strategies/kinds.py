@@ -28,6 +28,7 @@ from bitbucket_sql.catalog import registry
 from ..planner import ENVELOPE_FIELDS, ScanPlan
 from ..rows import Row, extract_row, read_path
 from .base import REQUESTS, Context, Cost, Strategy, rounds_of, score
+from .modes import reads_pages_in_sequence
 
 if TYPE_CHECKING:
     from ..fetcher import Fetcher, ScanReport
@@ -96,7 +97,7 @@ class ScopeListing(Strategy):
         listings = _enumerated_keys(plan)
         scopes = context.scopes if context.scopes is not None else _scope_guess(plan)
         pages = _pages(plan.limit, plan.pagelen) if plan.limit is not None else 1
-        sequential = pages if plan.table.paging == "cursor" or plan.range_stop else 1
+        sequential = pages if reads_pages_in_sequence(plan) else 1
         parents = f" + {len(listings)} listing of {', '.join(listings)}" if listings else ""
         guessed = " (assumed)" if context.scopes is None and listings else ""
         return Cost(len(listings) + scopes * pages, len(listings) + rounds_of(scopes, context.concurrency) * sequential,
@@ -318,13 +319,13 @@ class AuthorListing(Strategy):
             return True
         # the first n of a user across the workspace are not those of the repositories; a name that
         # is no slug (a {uuid}, upper case) is resolved by the per-repository reading only
-        return (plan.limit is None and plan.range_stop is None and not plan.listing_limit
+        return (plan.limit is None and plan.range_stop is None and plan.listing_limit is None
                 and all(isinstance(v, str) and v == v.lower() and not v.startswith("{") for v in named))
 
     def estimate(self, plan: ScanPlan, context: Context) -> Cost:
-        users = len(plan.user_values[1]) if plan.user_values is not None else 1
+        users = len(plan.user_values.values) if plan.user_values is not None else 1
         pages = _pages(plan.limit, plan.pagelen) if plan.limit is not None else 1
-        sequential = pages if plan.table.paging == "cursor" or plan.range_stop else 1
+        sequential = pages if reads_pages_in_sequence(plan) else 1
         return Cost(1 + users * pages, 1 + rounds_of(users, context.concurrency) * sequential,
                     f"1 members listing + {users} user{'s' if users != 1 else ''} x at least {pages} page")
 
