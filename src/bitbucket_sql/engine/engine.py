@@ -37,7 +37,7 @@ from .cache_scans import open_scan_cache, widen_plans
 from .database import LocalDatabase
 from .deadline import QueryDeadline
 from .errors import EngineError, QueryTimeoutError, QueryWarning, UnknownTableError
-from .estimate import estimate_of_choice, estimate_scan, listing_requests
+from .estimate import SAMPLED_SCOPES, estimate_of_choice, estimate_scan, listing_requests
 from .explain import explain_lines, plural
 from .fetcher import Fetcher, ScanReport
 from .lazy_client import LazyClient
@@ -532,6 +532,10 @@ class Engine(WriteMethods):
                         source = sources[0] if sources else None
                         # a sample costs a request: worth it for several scopes or a join's key source
                         worth = ref_id in key_sources or (report.scopes or 0) >= 2
+                        # scopes counted from the scan cache are the sample (no request): a range
+                        # early stop's later scopes, cached with their adapted page size, are not
+                        # found under the full one, but its first ones tell the rows per scope
+                        worth = worth and sum(count is not None for count in report.cached) < SAMPLED_SCOPES
                         report.estimate = estimate_scan(
                             plan, report.scopes, report.samples if worth else [], self.client,
                             source_rows=rows.get(source) if source is not None else None,
