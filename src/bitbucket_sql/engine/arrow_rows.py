@@ -103,6 +103,10 @@ class ScanRows:
         if rows:
             self._parts.setdefault(position, []).append(to_arrow(self.spec, rows))
 
+    def drop(self, position: int) -> int:
+        """Forget the rows added at ``position`` (a request that failed after some pages); how many."""
+        return sum(part.num_rows for part in self._parts.pop(position, []))
+
     def rows(self) -> ArrowRows:
         return ArrowRows(self.spec, [part for position in sorted(self._parts) for part in self._parts[position]])
 

@@ -47,7 +47,7 @@ from bitbucket_sql.catalog import registry
 
 from . import refresh
 from .cache import ScanKey, TTLCache
-from .cache_store import CacheStore, Entry, default_cache_dir, now
+from .cache_store import CacheStore, Entry, ItemsEncoder, default_cache_dir, now
 from .errors import QueryWarning
 
 MODES = ("off", "memory", "persistent")
@@ -163,6 +163,113 @@ def widen_plans(cache: Any, plans: list[tuple[int, Any]]) -> None:
             plan_fields(plan, None)
 
 
+# --- writing a request's items as they come ------------------------------------------------------
+class ScanWriter:
+    """Takes one request's items page by page and stores them when the request is over.
+
+    Why: the fetcher turns each page into Arrow rows and drops its objects (issue 14: memory);
+    holding a whole listing only to hand it to the cache at its end would keep them all. This
+    base writer keeps nothing (the cache is off or the key is not cacheable).
+    ``commit`` stores what was added; ``discard`` forgets it (a failed or cut-short request).
+    """
+
+    def add(self, items: list[Any]) -> None:
+        """More items of the request, in listing order."""
+
+    def commit(self) -> None:
+        """The request is complete: store its items."""
+
+    def discard(self) -> None:
+        """The request failed or was cut short: store nothing."""
+
+
+class _ListWriter(ScanWriter):
+    """For a cache that keeps the objects themselves (``Cache=memory``): collected, put at the end."""
+
+    def __init__(self, cache: TTLCache[list[Any]], key: Hashable) -> None:
+        self.cache, self.key = cache, key
+        self.items: list[Any] = []
+
+    def add(self, items: list[Any]) -> None:
+        self.items.extend(items)
+
+    def commit(self) -> None:
+        self.cache.put(self.key, self.items)
+        self.items = []
+
+    def discard(self) -> None:
+        self.items = []
+
+
+class _EncodingWriter(ScanWriter):
+    """For the persistent cache: each page is encoded and compressed as it comes
+    (:class:`~.cache_store.ItemsEncoder`), and what a refresh needs (``refresh.meta_for``) is
+    gathered page by page; the entry is written once, at :meth:`commit`."""
+
+    def __init__(self, cache: PersistentScanCache, key: ScanKey) -> None:
+        self.cache, self.key = cache, key
+        self.encoder: ItemsEncoder | None = ItemsEncoder()
+        self.meta: dict[str, Any] = refresh.meta_for(key.table, [])
+
+    def add(self, items: list[Any]) -> None:
+        if self.encoder is None or not items:
+            return
+        try:
+            self.encoder.add(items)
+            self.meta = merge_meta(self.meta, refresh.meta_for(self.key.table, items))
+        except (ValueError, TypeError, KeyError, zlib.error):
+            self.encoder = None  # not storable: the query goes on, only the cache entry is lost
+            return
+        if self.encoder.size > self.cache.store.max_bytes:
+            self.encoder = None  # larger than the whole cache (CacheStore.put_encoded would refuse it)
+
+    def commit(self) -> None:
+        encoder, self.encoder = self.encoder, None
+        if encoder is None:
+            return
+        try:
+            self.cache.store.put_encoded(self.cache._entry(self.key, [], self.meta), encoder.finish(), encoder.count)
+        except (sqlite3.Error, OSError, ValueError, TypeError, zlib.error):
+            return
+
+    def discard(self) -> None:
+        self.encoder = None
+
+
+def merge_meta(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """``refresh.meta_for`` of two consecutive runs of items, as if of all of them: a high-water
+    mark (an ISO timestamp) is the newer one, a list (unfinished objects) is the sorted union."""
+    merged = dict(first)
+    for name, value in second.items():
+        held = merged.get(name)
+        if held is None:
+            merged[name] = value
+        elif isinstance(held, list) and isinstance(value, list):
+            merged[name] = sorted(set(held) | set(value))
+        elif isinstance(held, str) and isinstance(value, str):
+            merged[name] = max(held, value, key=_stamp_order)
+        elif value is not None:
+            raise TypeError(f"cannot merge the refresh data {name!r} of two pages")
+    return merged
+
+
+def _stamp_order(text: str) -> Any:
+    import datetime
+
+    try:
+        return datetime.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return float("-inf")
+
+
+def scan_writer(cache: Any, key: Hashable) -> ScanWriter:
+    """The writer for one request's items in ``cache`` (nothing kept when the cache is off)."""
+    if not getattr(cache, "enabled", False):
+        return ScanWriter()
+    made = getattr(cache, "writer", None)
+    return made(key) if made is not None else _ListWriter(cache, key)
+
+
 # --- the caches -----------------------------------------------------------------------------------
 class MemoryScanCache(TTLCache[list[Any]]):
     """``Cache=memory``: the connection's own scan cache, keyed like the persistent one.
@@ -253,19 +360,26 @@ class PersistentScanCache(TTLCache[list[Any]]):
     def put(self, key: Hashable, value: list[Any]) -> None:
         if not self.enabled or not isinstance(key, ScanKey):
             return
-        params = dict(key.params)
-        stamp = now()
-        entry = Entry(
-            key=self._hash(key), identity=self.identity, table=key.table, path=key.path,
-            fields=params.get("fields"), complete=key.limit is None and "page" not in params,
-            items=value, stored_at=stamp, checked_at=stamp,
-            meta={"params": _jsonable({k: v for k, v in params.items() if k != "fields"}),
-                  **refresh.meta_for(key.table, value)},
-        )
         try:
-            self.store.put(entry)
+            self.store.put(self._entry(key, value, refresh.meta_for(key.table, value)))
         except (sqlite3.Error, OSError, ValueError, TypeError):
             return
+
+    def writer(self, key: Hashable) -> ScanWriter:
+        """A writer that stores one request's items page by page (see :class:`ScanWriter`)."""
+        if not self.enabled or not isinstance(key, ScanKey):
+            return ScanWriter()
+        return _EncodingWriter(self, key)
+
+    def _entry(self, key: ScanKey, items: list[Any], meta: dict[str, Any]) -> Entry:
+        params = dict(key.params)
+        stamp = now()
+        return Entry(
+            key=self._hash(key), identity=self.identity, table=key.table, path=key.path,
+            fields=params.get("fields"), complete=key.limit is None and "page" not in params,
+            items=items, stored_at=stamp, checked_at=stamp,
+            meta={"params": _jsonable({k: v for k, v in params.items() if k != "fields"}), **meta},
+        )
 
     def discard_where(self, predicate: Callable[[Hashable], bool]) -> int:
         """Write invalidation: ``predicate`` is asked about ``(kind, path)`` of each entry."""

@@ -161,6 +161,12 @@ class CacheStore:
 
     def put(self, entry: Entry) -> None:
         data = zlib.compress(json.dumps(entry.items, separators=(",", ":")).encode("utf-8"), 1)
+        self.put_encoded(entry, data, len(entry.items))
+
+    def put_encoded(self, entry: Entry, data: bytes, count: int) -> None:
+        """Store an entry whose items are already encoded as :meth:`put` encodes them (zlib of a
+        JSON list, see :class:`ItemsEncoder`) and number ``count``; ``entry.items`` is ignored.
+        A listing written page by page never exists as one list of objects (issue 14: memory)."""
         if len(data) > self.max_bytes:
             return  # larger than the whole cache: not worth evicting everything for it
         with self._lock:
@@ -168,7 +174,7 @@ class CacheStore:
                 "INSERT OR REPLACE INTO scans (key, identity, table_name, path, fields, complete, stored_at, "
                 "checked_at, size, items, meta, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (entry.key, entry.identity, entry.table, entry.path, entry.fields, int(entry.complete),
-                 entry.stored_at, entry.checked_at, len(data), len(entry.items), json.dumps(entry.meta), data))
+                 entry.stored_at, entry.checked_at, len(data), count, json.dumps(entry.meta), data))
             self._evict()
 
     def touch(self, key: str, checked_at: float, meta: dict[str, Any]) -> None:
@@ -246,6 +252,46 @@ class CacheStore:
             except OSError:
                 continue
         return total
+
+
+class ItemsEncoder:
+    """The stored form of a list of items (zlib-compressed compact JSON), built page by page.
+
+    Why: a listing of thousands of objects used to be kept whole until its last page, then
+    encoded at once; here each page is encoded and compressed as it comes and its objects can be
+    dropped. The bytes are the same as :meth:`CacheStore.put` writes, so :meth:`CacheStore.get`
+    reads either.
+    """
+
+    def __init__(self) -> None:
+        self._compressor = zlib.compressobj(1)
+        self._parts: list[bytes] = []
+        self.count = 0
+
+    def add(self, items: list[Any]) -> None:
+        if not items:
+            return
+        text = json.dumps(items, separators=(",", ":"))[1:-1]  # the items without the list's brackets
+        self._write(("[" if self.count == 0 else ",") + text)
+        self.count += len(items)
+
+    def _write(self, text: str) -> None:
+        chunk = self._compressor.compress(text.encode("utf-8"))
+        if chunk:
+            self._parts.append(chunk)
+
+    def finish(self) -> bytes:
+        """The encoded list (no more :meth:`add` after this)."""
+        self._write("[]" if self.count == 0 else "]")
+        self._parts.append(self._compressor.flush())
+        data = b"".join(self._parts)
+        self._parts = []
+        return data
+
+    @property
+    def size(self) -> int:
+        """Compressed bytes so far (to give up on a listing larger than the whole cache)."""
+        return sum(len(part) for part in self._parts)
 
 
 def now() -> float:

@@ -41,6 +41,7 @@ from bitbucket_sql.catalog.templates import fill, placeholders
 from . import bbql
 from .arrow_rows import ScanRows
 from .cache import TTLCache, scan_key
+from .cache_scans import ScanWriter, scan_writer
 from .deadline import QueryDeadline
 from .errors import EngineError, FanoutLimitError, KeyNotFoundError
 from .keys import FOUND, LITERAL, NAMED, KeyChecker
@@ -176,7 +177,11 @@ class Fetcher:
             order = {id(request): position for position, request in enumerate(requests)}
             redo: list[_Request] = []
             nulls_by_scope: dict[int, list[Any]] = {}
-            runner = self._run_range(plan, requests, report) if plan.range_stop else self._run(plan, requests, report)
+            # pages become rows as they come (no whole listing of objects held), unless the
+            # DESC NULLS LAST fix must look at a request's items first
+            sink = None if plan.nulls_last_fix else _PageSink(self, plan, rows, report, order)
+            runner = (self._run_range(plan, requests, report) if plan.range_stop
+                      else self._run(plan, requests, report, sink=sink))
             for request, items in runner:
                 nulls = self._leading_nulls(plan, items)
                 if nulls is None:
@@ -236,13 +241,14 @@ class Fetcher:
         return _Request(request.scope, request.path, params, request.kind)
 
     def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: ScanRows, report: ScanReport,
-                 at: int) -> None:
-        """The rows of one answered request, added to the scan's at the request's place ``at``."""
+                 at: int, offset: int = 0) -> None:
+        """The rows of one answered request (or of its items from ``offset`` on), added to the
+        scan's at the request's place ``at``."""
         order = next((c.name for c in plan.table.columns if c.listing_order), None)
         listing = plan.table.user_listing
         by_user = listing is not None and listing.placeholder in request.scope
         chunk: list[Row] = []
-        for position, item in enumerate(items):
+        for position, item in enumerate(items, offset):
             scope = request.scope if order is None else request.scope | {order: position}
             if by_user and listing is not None:  # a workspace-wide row names its own repository
                 scope = scope | {"repository": slug_of_full_name(read_path(item, listing.repository_path))}
@@ -500,13 +506,17 @@ class Fetcher:
 
     def _run(
         self, plan: ScanPlan, requests: list[_Request], report: ScanReport, *, whole: bool = False,
-        one_page: bool = False,
+        one_page: bool = False, sink: _PageSink | None = None,
     ) -> Iterable[tuple[_Request, list[Any]]]:
         """Yield (request, items) per request: from the cache, else fetched concurrently.
 
         ``whole`` drops the plan's limit (a full listing of the scope). For LIMIT without ORDER
         BY (a limit but no sort) any rows will do, so fetching stops for *all* scopes once the
         limit is reached in total: pending requests are cancelled and nothing partial is cached.
+
+        With a ``sink`` (and no limit across scopes) a list request's items go to the sink and to
+        the scan cache a chunk at a time as they arrive, and the request is yielded with no items
+        once over: a listing of thousands of objects is never held whole (issue 14: memory).
         """
         pagelen, limit, keys = self._request_keys(plan, requests, whole=whole, one_page=one_page)
         remaining = limit if (limit is not None and plan.any_rows) else None
@@ -535,6 +545,9 @@ class Fetcher:
             # so its objects are turned into rows and dropped while others are still fetched
             early = remaining is None and bool(getattr(self.client, "announces_end", False))
             by_index = {i: (r, k) for i, r, k in lists}
+            streamed = sink if early else None
+            writers = {i: scan_writer(self.scan_cache, k) for i, _, k in lists} if streamed else {}
+            offsets = dict.fromkeys(writers, 0)
             stream = self.client.paginate_many(
                 [(i, r.path, r.params) for i, r, _ in lists], pagelen=pagelen, limit=limit, return_errors=True,
                 **({"announce_end": True} if early else {}),
@@ -546,12 +559,22 @@ class Fetcher:
                     if isinstance(item, BitbucketError) or item is PAGES_END:
                         if isinstance(item, BitbucketError):
                             failed[index] = item
-                        if early:
+                        if streamed is not None:
+                            request, key = by_index.pop(index)
+                            rest, error = collected.pop(index), failed.get(index)
+                            if error is None:
+                                self._pass_on(streamed, writers[index], request, rest, offsets, index)
+                            self._answered_streamed(plan, request, key, writers.pop(index), error, streamed, report)
+                            yield request, []
+                        elif early:
                             request, key = by_index.pop(index)
                             yield request, self._answered(plan, request, key, collected.pop(index),
                                                           failed.get(index), False, report)
                         continue
                     collected[index].append(item)
+                    if streamed is not None and len(collected[index]) >= CHUNK_ITEMS:
+                        self._pass_on(streamed, writers[index], by_index[index][0], collected[index], offsets, index)
+                        collected[index] = []
                     if plan.ref is not None:  # rows of the query's tables, not parent enumerations
                         self._add(rows=1)
                     if remaining is not None:
@@ -629,6 +652,29 @@ class Fetcher:
         if not stopped and not claimed_missing:  # a key that may be an error is asked again
             self.scan_cache.put(key, items)
         return items
+
+    @staticmethod
+    def _pass_on(sink: _PageSink, writer: ScanWriter, request: _Request, items: list[Any], offsets: dict[int, int],
+                 index: int) -> None:
+        """A chunk of a list request's items: to the scan cache's writer and into rows."""
+        if not items:
+            return
+        writer.add(items)
+        sink.add(request, items, offsets[index])
+        offsets[index] += len(items)
+
+    def _answered_streamed(self, plan: ScanPlan, request: _Request, key: Any, writer: ScanWriter,
+                           error: BitbucketError | None, sink: _PageSink, report: ScanReport) -> None:
+        """:meth:`_answered` for a request whose items went to ``sink`` as they came: a failure
+        takes back the rows it had given (a tolerated failure means no rows, as before)."""
+        if error is None:
+            self.keys.seen(plan.table, request.scope)
+            writer.commit()
+            return
+        writer.discard()
+        sink.drop(request)
+        if not self._tolerate(plan, request, error, report):
+            self.scan_cache.put(key, [])
 
     def _run_range(self, plan: ScanPlan, requests: list[_Request], report: ScanReport) -> Iterable[tuple[_Request, list[Any]]]:
         """Range early stop: read every scope page by page (sorted descending), in rounds, and
@@ -752,6 +798,26 @@ def adapted_pagelen(max_pagelen: int, observed: Sequence[int]) -> int:
     if not observed or max(observed) >= max_pagelen:
         return max_pagelen
     return min(max_pagelen, math.ceil(ADAPTED_MARGIN * max(observed)) + ADAPTED_EXTRA)
+
+
+#: items of one list request turned into rows (and handed to the scan cache) at a time: about a
+#: page, so a request's objects are dropped as its pages come instead of at its end
+CHUNK_ITEMS = 100
+
+
+class _PageSink:
+    """Where a scan's list requests put their items as they arrive (:meth:`Fetcher._run`)."""
+
+    def __init__(self, fetcher: Fetcher, plan: ScanPlan, rows: ScanRows, report: ScanReport,
+                 order: dict[int, int]) -> None:
+        self.fetcher, self.plan, self.rows, self.report, self.order = fetcher, plan, rows, report, order
+
+    def add(self, request: _Request, items: list[Any], offset: int) -> None:
+        self.fetcher._collect(self.plan, request, items, self.rows, self.report, self.order[id(request)], offset)
+
+    def drop(self, request: _Request) -> None:
+        """Forget the rows a request gave before it failed."""
+        self.report.items -= self.rows.drop(self.order[id(request)])
 
 
 def origins_of(plan: ScanPlan) -> dict[str, str]:
