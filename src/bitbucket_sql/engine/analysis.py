@@ -99,9 +99,14 @@ def analyze(
             identify=False,
             expand_stars=True,
         )
-        scopes = traverse_scope(qualified)
     except Exception as error:  # noqa: BLE001 - sqlglot raises many types; pushdown is optional
         log.debug("no pushdown: qualification failed: %s", error)
+        return facts
+    qualified = _merged(qualified)
+    try:
+        scopes = traverse_scope(qualified)
+    except Exception as error:  # noqa: BLE001 - as above
+        log.debug("no pushdown: scopes failed: %s", error)
         return facts
     try:
         pairs: list[tuple[int, int]] = []
@@ -116,6 +121,24 @@ def analyze(
     for item in facts.values():
         item.analyzed = True
     return facts
+
+
+def _merged(qualified: exp.Expression) -> exp.Expression:
+    """The query with simple CTEs and derived tables merged into the SELECT that reads them.
+
+    Why: links and filters are found per SELECT scope, so ``c JOIN (SELECT * FROM p WHERE ...) o
+    ON c.k = o.k`` could not pass ``p``'s keys to ``c`` through the derived table (every scope of
+    ``c`` was listed). sqlglot's ``merge_subqueries`` makes it ``c JOIN p ON ... AND <p's filters>``,
+    an equivalent query, only where that is exact (no aggregate, DISTINCT, LIMIT or window in the
+    merged part). Only this analysis copy changes: DuckDB still runs the user's SQL.
+    """
+    from sqlglot.optimizer.merge_subqueries import merge_subqueries
+
+    try:
+        return merge_subqueries(qualified.copy())
+    except Exception as error:  # noqa: BLE001 - an exotic query keeps its scopes as written
+        log.debug("subqueries not merged: %s", error)
+        return qualified
 
 
 def _table_sources(scope: Scope, facts: dict[int, RefFacts]) -> dict[str, int]:
@@ -177,6 +200,8 @@ def _analyze_scope(
             candidates.append((conjunct, preserved | {"__where__"}, inner_scope))
     for conjunct, filterable, inner in candidates:
         _classify(conjunct, filterable, sources, facts, inner=inner)
+    if where is not None and scope.parent is not None and not inner_scope:
+        _link_correlations(scope, where.this, set(sources) - nullable, sources, facts)
     if len(scope.sources) == 1 and len(sources) == 1 and not select.args.get("joins"):
         _order_limit(scope, select, facts[next(iter(sources.values()))], max_rows)
 
@@ -332,6 +357,37 @@ def _classify(
                 )
 
 
+def _link_correlations(
+    scope: Scope, where: exp.Expression, preserved: set[str], sources: dict[str, int], facts: dict[int, RefFacts]
+) -> None:
+    """``c.k = p.k`` in the WHERE of a subquery correlated to an outer ``p`` links ``c.k`` to ``p.k``.
+
+    Whatever the subquery is ([NOT] EXISTS, IN, a scalar in the SELECT list, under OR), it is
+    evaluated for one outer row at a time, and only ``c`` rows whose ``k`` equals that row's ``k``
+    can make it true or count: ``c`` rows with keys of no fetched ``p`` row (passing ``p``'s own
+    filters) never change the answer, so ``c``'s requests can be limited to those keys. Outer
+    references are those of the enclosing SELECT scopes, unless an inner alias shadows them.
+    """
+    outer: dict[str, int] = {}
+    parent = scope.parent
+    while parent is not None:
+        for alias, source in parent.sources.items():
+            if (alias not in sources and alias not in outer and isinstance(source, exp.Table)
+                    and source.meta.get(REF_META) in facts):
+                outer[alias] = source.meta[REF_META]
+        parent = parent.parent
+    if not outer:
+        return
+    for conjunct in split_conjuncts(where):
+        if not (isinstance(conjunct, exp.EQ) and isinstance(conjunct.this, exp.Column)
+                and isinstance(conjunct.expression, exp.Column)):
+            continue
+        for receiver, giver in ((conjunct.this, conjunct.expression), (conjunct.expression, conjunct.this)):
+            if receiver.table in preserved and receiver.table in sources and giver.table in outer:
+                facts[sources[receiver.table]].links.append(
+                    Link(receiver.name.lower(), outer[giver.table], giver.name.lower()))
+
+
 def _classify_in_subquery(
     conjunct: exp.In, filterable: set[str], sources: dict[str, int], facts: dict[int, RefFacts]
 ) -> None:
@@ -340,30 +396,32 @@ def _classify_in_subquery(
     Every row of the result has an ``a.col`` that is the ``x`` of some row of ``b`` passing the
     subquery's filters on ``b`` (which its own scope gives to ``b``), so ``a``'s requests can be
     limited to those keys: the keys of ``b``'s passing rows are a superset of what the subquery
-    returns, whatever its GROUP BY, HAVING or LIMIT. Only an uncorrelated subquery selecting one
-    column of the table in its FROM qualifies (a correlated one would make ``b`` wait for ``a``).
+    returns, whatever its GROUP BY, HAVING or LIMIT. ``(a.c1, a.c2) IN (SELECT b.x, b.y ...)``
+    links each pair. Only an uncorrelated subquery selecting columns of the table in its FROM
+    qualifies (a correlated one would make ``b`` wait for ``a``).
     """
-    receiver = conjunct.this
-    if not isinstance(receiver, exp.Column) or receiver.table not in sources:
+    receivers = conjunct.this.expressions if isinstance(conjunct.this, exp.Tuple) else [conjunct.this]
+    if not all(isinstance(r, exp.Column) and r.table in sources for r in receivers):
         return
-    if receiver.table not in filterable and "__where__" not in filterable:
+    if not all(r.table in filterable for r in receivers) and "__where__" not in filterable:
         return
     query = conjunct.args["query"]
     select = query.this if isinstance(query, exp.Subquery) else query
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+    if not isinstance(select, exp.Select) or len(select.expressions) != len(receivers):
         return
     from_clause = select.args.get("from_") or select.args.get("from")
     table = from_clause.this if from_clause is not None else None
     if not isinstance(table, exp.Table) or table.meta.get(REF_META) not in facts:
         return
-    projection = select.expressions[0]
-    giver = projection.this if isinstance(projection, exp.Alias) else projection
-    if not isinstance(giver, exp.Column) or giver.table != table.alias_or_name:
+    givers = [p.this if isinstance(p, exp.Alias) else p for p in select.expressions]
+    if not all(isinstance(g, exp.Column) and g.table == table.alias_or_name for g in givers):
         return
     own_aliases = {node.alias_or_name for node in select.find_all(exp.Table)}
     if any(column.table not in own_aliases for column in select.find_all(exp.Column)):
-        return  # correlated (or unqualified): leave it to DuckDB
-    facts[sources[receiver.table]].links.append(Link(receiver.name.lower(), table.meta[REF_META], giver.name.lower()))
+        return  # correlated (or unqualified): its correlation is linked by _link_correlations
+    for receiver, giver in zip(receivers, givers, strict=True):
+        facts[sources[receiver.table]].links.append(
+            Link(receiver.name.lower(), table.meta[REF_META], giver.name.lower()))
 
 
 def _order_limit(scope: Scope, select: exp.Select, facts: RefFacts, max_rows: int | None = None) -> None:

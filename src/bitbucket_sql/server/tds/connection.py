@@ -369,8 +369,7 @@ class TdsConnection:
             payload = tokens.done(tokens.DONE_ATTN) if attention else response.finish()
         finally:
             self.busy = False
-        self._send(payload)
-        await self.channel.drain()
+        # Logged before the answer goes out, so a client that has its rows can already read the record.
         text_logged = " ".join(text.split())
         if len(text_logged) > LOGGED_STATEMENT_CHARS:
             text_logged = text_logged[:LOGGED_STATEMENT_CHARS] + "…"
@@ -383,6 +382,8 @@ class TdsConnection:
             if response.failed is not None:
                 fields["error"] = response.failed
         self._log("statement", **fields)
+        self._send(payload)
+        await self.channel.drain()
 
     def _null_bitmap(self) -> bool:
         return self.tds_version >= login7.TDS_7_3B

@@ -1,7 +1,10 @@
-"""``col IN (SELECT x FROM t WHERE ...)`` passes keys like ``JOIN t ON col = x``.
+"""Subqueries pass keys as the equivalent join does.
 
-Before, the subquery form of a join listed every repository's pull requests (18 requests at
-small scale for the two Go repositories, where the join form makes 4). Each case checks the
+``col IN (SELECT x FROM t WHERE ...)``, ``(a, b) IN (SELECT x, y ...)``, a correlated EXISTS or
+scalar subquery, a CTE and a derived table joined to a child. Before, each of these listed every
+scope of the child: at small scale the subquery form of a join listed every repository's pull
+requests (18 requests for the two Go repositories, where the join form makes 4), and the others
+read the comments of every pull request of the workspace (575 requests where the join makes 9). Each case checks the
 answer against the unpushed ground truth (``pushdown=False``) and the requests the emulator saw.
 """
 
@@ -91,3 +94,36 @@ def test_pull_requests_chosen_by_a_subquery_are_the_only_ones_whose_comments_are
 )
 def test_in_subqueries_answer_as_without_pushdown(fresh: Callable[[], Engine], reference: Engine, sql: str) -> None:
     assert canonical(fresh().execute(sql).rows) == canonical(reference.execute(sql).rows)
+
+
+CHILD_OF_OPEN = [
+    "SELECT p.id FROM pull_requests p WHERE p.repository = '{repo}' AND p.state = 'OPEN' AND EXISTS "
+    "(SELECT 1 FROM pull_request_comments c WHERE c.repository = p.repository AND c.pull_request_id = p.id)",
+    "SELECT p.id FROM pull_requests p WHERE p.repository = '{repo}' AND p.state = 'OPEN' AND NOT EXISTS "
+    "(SELECT 1 FROM pull_request_comments c WHERE c.repository = p.repository AND c.pull_request_id = p.id)",
+    "SELECT p.id, (SELECT count(*) FROM pull_request_comments c WHERE c.repository = p.repository "
+    "AND c.pull_request_id = p.id) FROM pull_requests p WHERE p.repository = '{repo}' AND p.state = 'OPEN'",
+    "WITH o AS (SELECT id, repository FROM pull_requests WHERE state = 'OPEN' AND repository = '{repo}') "
+    "SELECT o.id, count(c.id) FROM o JOIN pull_request_comments c ON c.repository = o.repository "
+    "AND c.pull_request_id = o.id GROUP BY o.id",
+    "SELECT p.id, count(*) FROM (SELECT * FROM pull_requests WHERE repository = '{repo}') p "
+    "JOIN pull_request_comments c ON c.repository = p.repository AND c.pull_request_id = p.id "
+    "WHERE p.state = 'OPEN' GROUP BY p.id",
+    "SELECT c.pull_request_id, count(*) FROM pull_request_comments c WHERE (c.repository, c.pull_request_id) IN "
+    "(SELECT repository, id FROM pull_requests WHERE state = 'OPEN' AND repository = '{repo}') GROUP BY 1",
+]
+
+
+@pytest.mark.parametrize("template", CHILD_OF_OPEN)
+def test_comments_are_listed_only_for_the_open_pull_requests_the_subquery_names(
+    fresh: Callable[[], Engine], reference: Engine, emulator: Any, template: str
+) -> None:
+    repo, open_prs, all_prs = reference.execute(
+        "SELECT repository, count(*) FILTER (WHERE state = 'OPEN'), count(*) FROM pull_requests "
+        "GROUP BY repository ORDER BY count(*) DESC, repository LIMIT 1").rows[0]
+    assert 0 < open_prs < all_prs
+    sql = template.format(repo=repo)
+    rows, routes = _run(fresh(), emulator, sql)
+    assert canonical(rows) == canonical(reference.execute(sql).rows)
+    assert routes.get(COMMENTS, 0) <= open_prs
+    assert routes.get(REPOS, 0) <= 1
