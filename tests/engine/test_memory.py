@@ -17,7 +17,7 @@ from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.api.paging import PAGES_END
 from bitbucket_sql.catalog import registry
 from bitbucket_sql.engine import Engine
-from bitbucket_sql.engine.arrow_rows import ArrowRows, ScanRows, arrow_table, unique_rows
+from bitbucket_sql.engine.arrow_rows import ArrowRows, ScanRows, arrow_table, spec_of, unique_rows
 
 REPOSITORIES = registry.get_table("repositories")
 assert REPOSITORIES is not None
@@ -51,6 +51,21 @@ def test_unique_rows_keeps_the_first_row_per_key_and_every_row_without_one() -> 
     assert table.column("slug").to_pylist() == ["a", "x", "b", "x", "a"]
     assert table.column("name").to_pylist()[0] == "first"
     assert table.column("workspace").to_pylist() == ["acme", None, "acme", None, "globex"]
+
+
+def test_unique_rows_returns_rows_with_distinct_keys_as_they_are() -> None:
+    """The usual case (every key once, some incomplete) costs no copy: the same table comes back."""
+    rows = arrow_table(REPOSITORIES, [[repository_row("acme", "a"), repository_row("acme", None),
+                                       repository_row("acme", None), repository_row("globex", "a")]])
+    assert unique_rows(REPOSITORIES, [ArrowRows(spec_of(REPOSITORIES), [rows])]) is rows
+
+
+def test_unique_rows_is_exact_when_keys_join_to_the_same_text() -> None:
+    """Keys that differ but read alike once joined ("a\x1fb" + "c" vs "a" + "b\x1fc") are two rows."""
+    table = unique_rows(REPOSITORIES, [[repository_row("a\x1fb", "c"), repository_row("a", "b\x1fc"),
+                                        repository_row("a", "b\x1fc", "again")]])
+    assert table.column("workspace").to_pylist() == ["a\x1fb", "a"]
+    assert table.column("name").to_pylist() == ["", ""]
 
 
 def test_rows_keep_their_catalog_types_in_arrow() -> None:

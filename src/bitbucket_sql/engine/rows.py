@@ -142,5 +142,8 @@ def to_arrow(table: TableDef | Sequence[tuple[str, str]], rows: Iterable[Row]) -
     materialized = list(rows)
     arrays = []
     for index, (_, sql_type) in enumerate(spec):
-        arrays.append(pa.array([row[index] for row in materialized], type=arrow_type(sql_type)))
+        # The system allocator: Arrow's default (mimalloc) keeps the freed buffers of the page-by-page
+        # builds, about 30 MiB of resident memory for SELECT * FROM commits at medium.
+        arrays.append(pa.array([row[index] for row in materialized], type=arrow_type(sql_type),
+                               memory_pool=pa.system_memory_pool()))
     return pa.Table.from_arrays(arrays, names=[name for name, _ in spec])
