@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, overload
 
 from bitbucket_sql.catalog.model import TableDef
 
+from .arrow_build import build_array, positions
 from .rows import Row, to_arrow
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def unique_rows(table: TableDef, parts: Iterable[Sequence[Row]]) -> pa.Table:
     keys = [name for name in table.primary_key if name in combined.column_names]
     if not keys or combined.num_rows < 2 or _keys_are_distinct(combined, keys):
         return combined
-    numbered = combined.select(keys).append_column(_INDEX, pa.array(range(combined.num_rows), type=pa.int64()))
+    numbered = combined.select(keys).append_column(_INDEX, positions(combined.num_rows))
     has_key = pc.is_valid(numbered[keys[0]])
     for name in keys[1:]:
         has_key = pc.and_(has_key, pc.is_valid(numbered[name]))
@@ -150,8 +151,8 @@ def unique_rows(table: TableDef, parts: Iterable[Sequence[Row]]) -> pa.Table:
     if firsts.num_rows == identified.num_rows:
         return combined  # no duplicates: nothing to copy
     anonymous = numbered.filter(pc.invert(has_key))[_INDEX]
-    positions = pa.concat_arrays([firsts[f"{_INDEX}_min"].combine_chunks(), anonymous.combine_chunks()])
-    return combined.take(pc.take(positions, pc.sort_indices(positions)))
+    kept = pa.concat_arrays([firsts[f"{_INDEX}_min"].combine_chunks(), anonymous.combine_chunks()])
+    return combined.take(pc.take(kept, pc.sort_indices(kept)))
 
 
 def _keys_are_distinct(rows: pa.Table, keys: Sequence[str]) -> bool:
@@ -168,6 +169,14 @@ def _keys_are_distinct(rows: pa.Table, keys: Sequence[str]) -> bool:
 
     pool = pa.system_memory_pool()
     texts = [pc.cast(rows[name], pa.string(), memory_pool=pool) for name in keys]
-    joined = texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, "\x1f", memory_pool=pool)
+    joined = texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, _separator(), memory_pool=pool)
     complete = joined.length() - joined.null_count  # a NULL in any part of the key makes the join NULL
     return bool(pc.count_distinct(joined, mode="only_valid", memory_pool=pool).as_py() == complete)
+
+
+def _separator() -> pa.Scalar:
+    """The key parts' separator as an Arrow scalar (a Python str would go through ``pa.scalar``,
+    which imports pandas: see arrow_build)."""
+    import pyarrow as pa
+
+    return build_array(["\x1f"], pa.string())[0]

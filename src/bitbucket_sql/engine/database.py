@@ -22,7 +22,9 @@ import duckdb
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from .arrow_build import build_array, positions
 from .errors import EngineError, SqlSyntaxError, UnknownColumnError
+from .rows import arrow_type as catalog_arrow_type
 from .system_tables import duckdb_type
 
 _MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
@@ -130,8 +132,10 @@ class LocalDatabase:
 
         schema, table = "bbsql_work", f"values_{len(self._tables)}"
         self.create_table(schema, table, [(name, sql_type)])
-        arrow_type = pa.string() if sql_type in ("VARCHAR", "JSON") else None
-        column = pa.array(list(values), type=arrow_type) if arrow_type else pa.array(list(values))
+        if sql_type in ("VARCHAR", "JSON"):
+            column = build_array(list(values), pa.string())
+        else:  # key values typed as the column when they are; else as pyarrow infers them
+            column = build_array(list(values), catalog_arrow_type(sql_type), infer_otherwise=True)
         self.insert(schema, table, pa.Table.from_arrays([column], names=[name]))
         self._probe_predicates([(name, sql_type)], predicates)
         where = _keep_unless_false(predicates)
@@ -151,12 +155,11 @@ class LocalDatabase:
             return self._filter_rows(columns, rows, predicates)
 
     def _filter_rows(self, columns: Sequence[tuple[str, str]], rows: pa.Table, predicates: Sequence[str]) -> list[int]:
-        import pyarrow as pa
 
         schema, table = "bbsql_work", f"rows_{len(self._tables)}"
         index_column = "__bbsql_row"
         self.create_table(schema, table, [*columns, (index_column, "BIGINT")])
-        indexed = rows.append_column(index_column, pa.array(range(rows.num_rows), type=pa.int64()))
+        indexed = rows.append_column(index_column, positions(rows.num_rows))
         self.insert(schema, table, indexed)
         self._probe_predicates(columns, predicates)
         where = _keep_unless_false(predicates)

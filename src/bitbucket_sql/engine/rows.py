@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bitbucket_sql.catalog.model import Column, TableDef
 
 from . import timestamps
+from .arrow_build import build_array
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -142,8 +143,8 @@ def to_arrow(table: TableDef | Sequence[tuple[str, str]], rows: Iterable[Row]) -
     materialized = list(rows)
     arrays = []
     for index, (_, sql_type) in enumerate(spec):
-        # The system allocator: Arrow's default (mimalloc) keeps the freed buffers of the page-by-page
-        # builds, about 30 MiB of resident memory for SELECT * FROM commits at medium.
-        arrays.append(pa.array([row[index] for row in materialized], type=arrow_type(sql_type),
-                               memory_pool=pa.system_memory_pool()))
+        # from buffers on the system allocator: Arrow's default (mimalloc) keeps the freed buffers of
+        # the page-by-page builds (about 30 MiB for SELECT * FROM commits at medium), and pa.array
+        # imports pandas when it is installed (arrow_build says why that matters)
+        arrays.append(build_array([row[index] for row in materialized], arrow_type(sql_type)))
     return pa.Table.from_arrays(arrays, names=[name for name, _ in spec])
