@@ -27,7 +27,8 @@ def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
         "Each run below is a new `bbsql query` process (the console script of this environment) against the "
         "same emulator, with a home and cache directory of its own unless it says it shares one. Requests "
         "are the emulator's count for that process; wall time is from starting the process to reaping it; "
-        "peak memory is its `ru_maxrss`.",
+        "peak memory is its `ru_maxrss`. Python may keep its compiled bytecode, as for an installed package "
+        "(one process that is not measured compiles it first).",
         "",
     ]
     if figures.startup:
