@@ -54,55 +54,53 @@ def _from_buffers(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array | 
     import numpy as np
     import pyarrow as pa
 
+    layout = _layouts().get(arrow_type)
+    if layout is None:
+        return None
+    kinds, convert, fill, dtype = layout
     count = len(values)
     present = [value for value in values if value is not None]
-    kinds = {type(value) for value in present}
+    if not {type(value) for value in present} <= kinds:
+        return None
     validity = None
     if len(present) < count:
         mask = np.fromiter((value is not None for value in values), dtype=bool, count=count)
         validity = pa.py_buffer(np.packbits(mask, bitorder="little"))
-    nulls = count - len(present)
-
-    def filled(convert: Any, fill: Any) -> list[Any]:
-        return [fill if value is None else convert(value) for value in values]
-
+    filled = [fill if value is None else convert(value) for value in values]
     if arrow_type == pa.string():
-        if not kinds <= {str}:
-            return None
-        encoded = filled(str.encode, b"")
         offsets = np.zeros(count + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=count), out=offsets[1:])
+        np.cumsum(np.fromiter(map(len, filled), dtype=np.int64, count=count), out=offsets[1:])
         if offsets[-1] > _MAX_OFFSET:
             return None  # pyarrow splits such a column into chunks
-        data = pa.py_buffer(b"".join(encoded))
-        return pa.Array.from_buffers(arrow_type, count, [validity, pa.py_buffer(offsets.astype(np.int32)), data],
-                                     null_count=nulls)
-    if arrow_type == pa.int64():
-        if not kinds <= {int}:
-            return None
-        numbers = np.array(filled(int, 0), dtype=np.int64)  # OverflowError past 64 bits
-        return pa.Array.from_buffers(arrow_type, count, [validity, pa.py_buffer(numbers)], null_count=nulls)
-    if arrow_type == pa.float64():
-        if not kinds <= {float, int}:
-            return None
-        floats = np.array(filled(float, 0.0), dtype=np.float64)
-        return pa.Array.from_buffers(arrow_type, count, [validity, pa.py_buffer(floats)], null_count=nulls)
-    if arrow_type == pa.bool_():
-        if not kinds <= {bool}:
-            return None
-        bits = np.packbits(np.array(filled(bool, False), dtype=bool), bitorder="little")
-        return pa.Array.from_buffers(arrow_type, count, [validity, pa.py_buffer(bits)], null_count=nulls)
-    if arrow_type == pa.timestamp("us", tz="UTC"):
-        if not kinds <= {datetime.datetime}:
-            return None
-        micros = np.array(filled(_micros, 0), dtype=np.int64)
-        return pa.Array.from_buffers(arrow_type, count, [validity, pa.py_buffer(micros)], null_count=nulls)
-    if arrow_type == pa.date32():
-        if not kinds <= {datetime.date}:
-            return None
-        days = np.array(filled(lambda day: day.toordinal() - _EPOCH_ORDINAL, 0), dtype=np.int32)
-        return pa.Array.from_buffers(arrow_type, count, [validity, pa.py_buffer(days)], null_count=nulls)
-    return None
+        buffers = [validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(filled))]
+    elif arrow_type == pa.bool_():
+        buffers = [validity, pa.py_buffer(np.packbits(np.array(filled, dtype=bool), bitorder="little"))]
+    else:
+        buffers = [validity, pa.py_buffer(np.array(filled, dtype=dtype))]  # OverflowError past 64 bits
+    return pa.Array.from_buffers(arrow_type, count, buffers, null_count=count - len(present))
+
+
+#: Arrow type -> (Python types its values may have, value -> buffer item, item for NULL, numpy dtype)
+_LAYOUTS: dict[pa.DataType, tuple[set[type], Any, Any, str]] = {}
+
+
+def _layouts() -> dict[pa.DataType, tuple[set[type], Any, Any, str]]:
+    if not _LAYOUTS:
+        import pyarrow as pa
+
+        _LAYOUTS.update({
+            pa.string(): ({str}, str.encode, b"", "object"),
+            pa.int64(): ({int}, int, 0, "int64"),
+            pa.float64(): ({float, int}, float, 0.0, "float64"),
+            pa.bool_(): ({bool}, bool, False, "bool"),
+            pa.timestamp("us", tz="UTC"): ({datetime.datetime}, _micros, 0, "int64"),
+            pa.date32(): ({datetime.date}, _days, 0, "int32"),
+        })
+    return _LAYOUTS
+
+
+def _days(day: datetime.date) -> int:
+    return day.toordinal() - _EPOCH_ORDINAL
 
 
 def _micros(stamp: datetime.datetime) -> int:

@@ -132,10 +132,9 @@ class LocalDatabase:
 
         schema, table = "bbsql_work", f"values_{len(self._tables)}"
         self.create_table(schema, table, [(name, sql_type)])
-        if sql_type in ("VARCHAR", "JSON"):
-            column = build_array(list(values), pa.string())
-        else:  # key values typed as the column when they are; else as pyarrow infers them
-            column = build_array(list(values), catalog_arrow_type(sql_type), infer_otherwise=True)
+        # key values typed as the column when they are; other than text, else as pyarrow infers them
+        column = build_array(list(values), catalog_arrow_type(sql_type),
+                             infer_otherwise=sql_type not in ("VARCHAR", "JSON"))
         self.insert(schema, table, pa.Table.from_arrays([column], names=[name]))
         self._probe_predicates([(name, sql_type)], predicates)
         where = _keep_unless_false(predicates)
@@ -155,7 +154,6 @@ class LocalDatabase:
             return self._filter_rows(columns, rows, predicates)
 
     def _filter_rows(self, columns: Sequence[tuple[str, str]], rows: pa.Table, predicates: Sequence[str]) -> list[int]:
-
         schema, table = "bbsql_work", f"rows_{len(self._tables)}"
         index_column = "__bbsql_row"
         self.create_table(schema, table, [*columns, (index_column, "BIGINT")])
