@@ -75,13 +75,9 @@ def kept_answer(connection: str | None, profile: str | None, sql: str) -> Any:
         return None
 
 
-def run_with_progress(engine: Any, sql: str, params: list[str] | None, *, stream: bool = False) -> Any:
-    """Execute with a status line on stderr once the query runs longer than a second.
-
-    ``stream=True`` leaves a query's rows in DuckDB for the writer to read batch by batch."""
+def run_with_progress(engine: Any, sql: str, params: list[Any] | None) -> Any:
+    """Execute with a status line on stderr once the query runs longer than a second."""
     with ProgressLine() as progress, friendly_errors():
-        if stream:
-            return engine.execute(sql, params, progress=progress, stream=True)
         return engine.execute(sql, params, progress=progress)
 
 
@@ -155,9 +151,17 @@ def query(
         # a file of any size is written batch by batch as DuckDB reads the rows (little memory);
         # what is printed is small enough to keep as an answer for a repeat (engine/answers.py)
         streamed = output is not None and fmt not in DISPLAY_FORMATS and not is_explain(statement)
-        result = run_with_progress(engine, statement, values, stream=streamed)
+        if streamed:  # rows may still be fetched while the file is written: the engine stays open
+            with ProgressLine() as progress, friendly_errors():
+                result = engine.execute(statement, values, progress=progress, stream=True)
+                if getattr(result, "affected_rows", None) is None:
+                    emit(Tabular.from_result(result), fmt, output)
+        else:
+            result = run_with_progress(engine, statement, values)
     plan = is_explain(statement)
-    if plan and fmt in DISPLAY_FORMATS and output is None:
+    if streamed and getattr(result, "affected_rows", None) is None:
+        pass  # written above
+    elif plan and fmt in DISPLAY_FORMATS and output is None:
         print_plan(result)
     elif getattr(result, "affected_rows", None) is not None:
         print_write(result, statement, fmt, output)

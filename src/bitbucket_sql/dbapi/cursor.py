@@ -1,8 +1,11 @@
 """The PEP 249 cursor: runs one statement at a time through the engine and hands out its rows.
 
 The engine answers a statement completely (every row fetched from Bitbucket and evaluated
-by DuckDB) before ``execute`` returns, so ``rowcount`` is known at once and fetching is a walk
-over an in-memory list.
+by DuckDB) before ``execute`` returns. A result of up to :data:`WHOLE_RESULT_ROWS` rows comes
+as a list; a larger one stays in DuckDB and ``fetchmany`` reads it a batch at a time, so an
+ETL loop over a large table never holds every row as Python values (the largest share of
+such a query's memory). ``rowcount`` is exact either way: asked before a large result is
+read, it reads the rest into memory to count it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ if TYPE_CHECKING:
 #: what callproc() accepts as a procedure name (optionally schema-qualified) and a parameter name
 _PROCEDURE_NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_-]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: results of more rows than this are read from DuckDB batch by batch, not held as a list
+WHOLE_RESULT_ROWS = 2_000
 
 #: (name, type_code, display_size, internal_size, precision, scale, null_ok)
 DescriptionRow = tuple[str, str, None, None, int | None, int | None, None]
@@ -75,8 +81,13 @@ class Cursor:
         self._reset()
 
     def _reset(self) -> None:
-        self._rows: list[tuple[Any, ...]] | None = None
-        self._position = 0
+        result = getattr(self, "_result", None)
+        if result is not None and getattr(result, "stream", None) is not None:
+            result.stream.close()  # a large result not read to the end: release its database
+        self._rows: list[tuple[Any, ...]] | None = None  # rows read (a large result's latest batches)
+        self._taken = 0  # of them, handed out
+        self._position = 0  # rows handed out in all
+        self._batches: Iterator[Sequence[tuple[Any, ...]]] | None = None  # the rest of a large result
         self._description: tuple[DescriptionRow, ...] | None = None
         self._rowcount = -1
         self._result: Any = None
@@ -100,7 +111,11 @@ class Cursor:
 
     @property
     def rowcount(self) -> int:
-        """Rows in the last result (rows changed by an INSERT/UPDATE/DELETE), or -1 before the first ``execute``."""
+        """Rows in the last result (rows changed by an INSERT/UPDATE/DELETE), or -1 before the first ``execute``.
+
+        Asked before a large result is read, the rest of it is read into memory to count it."""
+        if self._batches is not None and not self.closed:
+            self._read_ahead(None)
         return self._rowcount
 
     @property
@@ -132,7 +147,8 @@ class Cursor:
         bound = _checked_parameters(parameters)
         self._reset()
         with translated_errors():
-            result = self.connection._engine_for_cursor().execute(operation, bound)
+            result = self.connection._engine_for_cursor().execute(operation, bound, stream=True,
+                                                                  whole_up_to=WHOLE_RESULT_ROWS)
         self.connection._note_write(result)
         self._accept(result)
         return self
@@ -160,7 +176,7 @@ class Cursor:
         ran = False
         for parameters in seq_of_parameters:
             self.execute(operation, parameters)
-            total += max(self._rowcount, 0)
+            total += max(self.rowcount, 0)
             ran = True
         if ran:
             self._rowcount = total
@@ -202,6 +218,10 @@ class Cursor:
         self._rows = None if affected is not None and not columns else list(result.rows)
         self._position = 0
         self._rowcount = affected if affected is not None else len(result.rows)
+        if getattr(result, "stream", None) is not None:  # a large result: read as it is fetched
+            self._rows = []
+            self._rowcount = -1  # until it is read (or asked for)
+            self._batches = result.stream.rows()
         self._description = (
             tuple((column.name, column.type, None, None, *_precision_and_scale(column.type), None)
                   for column in columns)
@@ -211,34 +231,49 @@ class Cursor:
 
     # -- fetching ----------------------------------------------------------------------
 
-    def _remaining_rows(self) -> list[tuple[Any, ...]]:
+    def _remaining_rows(self, wanted: int | None) -> int:
+        """How many rows wait to be handed out: at least ``wanted`` while the result has more
+        (None: all of them)."""
         self._check_open()
         if self._rows is None:
             raise ProgrammingError("no result set to fetch from: call execute() with a query first")
-        return self._rows
+        self._read_ahead(wanted)
+        return len(self._rows) - self._taken
 
-    def fetchone(self) -> tuple[Any, ...] | None:
-        rows = self._remaining_rows()
-        if self._position >= len(rows):
-            return None
-        row = rows[self._position]
-        self._position += 1
-        return row
+    def _read_ahead(self, wanted: int | None) -> None:
+        """Read batches of a large result until ``wanted`` rows wait (None: to the end)."""
+        assert self._rows is not None
+        while self._batches is not None and (wanted is None or len(self._rows) - self._taken < wanted):
+            with translated_errors():
+                batch = next(self._batches, None)
+            if batch is None:
+                self._batches = None
+                self._rowcount = self._position + len(self._rows) - self._taken
+                return
+            del self._rows[: self._taken]  # rows handed out are not kept: memory stays flat
+            self._taken = 0
+            self._rows.extend(batch)
 
-    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
-        rows = self._remaining_rows()
-        count = self.arraysize if size is None else size
-        if count < 0:
-            raise ProgrammingError(f"fetchmany size must be zero or more, not {count}")
-        batch = rows[self._position : self._position + count]
+    def _hand_out(self, count: int) -> list[tuple[Any, ...]]:
+        assert self._rows is not None
+        batch = self._rows[self._taken : self._taken + count]
+        self._taken += len(batch)
         self._position += len(batch)
         return batch
 
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._hand_out(1)[0] if self._remaining_rows(1) else None
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        count = self.arraysize if size is None else size
+        if count < 0:
+            self._check_open()
+            raise ProgrammingError(f"fetchmany size must be zero or more, not {count}")
+        self._remaining_rows(count)
+        return self._hand_out(count)
+
     def fetchall(self) -> list[tuple[Any, ...]]:
-        rows = self._remaining_rows()
-        batch = rows[self._position :]
-        self._position = len(rows)
-        return batch
+        return self._hand_out(self._remaining_rows(None))
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return self

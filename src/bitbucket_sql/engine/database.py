@@ -51,7 +51,7 @@ class LocalDatabase:
         self._lock = threading.RLock()
         self._tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
         #: tables read in place (``insert``): their Arrow rows and the name DuckDB knows them by
-        self._arrow: dict[tuple[str, str], pa.Table] = {}
+        self._arrow: dict[tuple[str, str], pa.Table | pa.RecordBatchReader] = {}
         self._sources: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
@@ -203,6 +203,21 @@ class LocalDatabase:
             self._sources[key] = f"__bbsql_arrow_{len(self._sources)}"
             self.connection.execute(f"DROP TABLE {target}")
         self._arrow[key] = rows  # DuckDB reads it while the query runs
+        self._typed_view(key, target, rows)
+
+    def read_stream(self, schema: str, name: str, reader: pa.RecordBatchReader) -> None:
+        """Let ``schema.name`` be read from an Arrow stream (once, by the query): rows that are
+        still being fetched (engine/row_stream.py). The view casts each column as _read_in_place's."""
+        key = (schema, name)
+        target = f"{quote_identifier(schema)}.{quote_identifier(name)}"
+        self._sources[key] = f"__bbsql_stream_{len(self._sources)}"
+        self.connection.execute(f"DROP TABLE {target}")
+        self._arrow[key] = reader
+        self._typed_view(key, target, reader)
+
+    def _typed_view(self, key: tuple[str, str], target: str, rows: pa.Table | pa.RecordBatchReader) -> None:
+        """``target`` as a view over ``rows`` (registered under the key's source name), each
+        column cast to the type the query was bound against."""
         self.connection.register(self._sources[key], rows)
         typed = ", ".join(f"CAST({quote_identifier(column)} AS {duckdb_type(kind)}) AS {quote_identifier(column)}"
                           for column, kind in self._tables[key])

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlglot import exp
 
@@ -46,12 +46,15 @@ from .planner import ScanPlan, plan_query
 from .pushdown import Folder
 from .references import DEFAULT_DUCKDB_SCHEMA, TableRef, resolve_references
 from .result import Progress, QueryResult, QueryStats, ResultColumn, ResultStream
+from .row_stream import RowStream
 from .rows import Row, to_arrow
 from .statements import DIALECT, Statement, parse_statement, split_explain
 from .writes import WriteMethods, is_write
 
 if TYPE_CHECKING:
     from bitbucket_sql.api.client import BitbucketClient
+
+_T = TypeVar("_T")
 
 #: Cache bounds: results by rows, scans by items (a few hundred MB at most).
 RESULT_CACHE_ROWS = 500_000
@@ -143,11 +146,14 @@ class Engine(WriteMethods):
         *,
         progress: Callable[[Progress], None] | None = None,
         stream: bool = False,
+        whole_up_to: int | None = None,
     ) -> QueryResult:
         """Run one query (or ``EXPLAIN [ANALYZE] <query>``) and return its result.
 
         ``stream=True`` leaves a query's rows in DuckDB to be read batch by batch from
         ``result.stream`` (:class:`~.result.ResultStream`: exports of any size in little memory).
+        With ``whole_up_to``, a streamed result of at most that many rows comes whole instead
+        (``rows``, cached as any answer): only a large result stays in DuckDB (the DB-API).
         """
         self._check_open()
         call = procedures.parse_call(sql, params)
@@ -158,7 +164,7 @@ class Engine(WriteMethods):
         statement = parse_statement(sql, params)
         if statement.explain != "none":
             return self._explain(statement, analyze=statement.explain == "analyze", progress=progress)
-        return self._run(statement, progress, stream)
+        return self._run(statement, progress, stream, whole_up_to)
 
     def explain(self, sql: str, params: Sequence[Any] | None = None, analyze: bool = False) -> QueryResult:
         """The plan of a query as rows of text (``analyze=True`` runs it and adds the costs)."""
@@ -204,7 +210,7 @@ class Engine(WriteMethods):
         return statement.sql, self.default_schema, self.pushdown
 
     def _run(self, statement: Statement, progress: Callable[[Progress], None] | None,
-             stream: bool = False) -> QueryResult:
+             stream: bool = False, whole_up_to: int | None = None) -> QueryResult:
         started = time.monotonic()
         cached = self.result_cache.get(self._cache_key(statement))
         if cached is not None:
@@ -212,8 +218,8 @@ class Engine(WriteMethods):
                                elapsed_s=time.monotonic() - started)
             _issue(cached.warnings)
             return QueryResult(list(cached.columns), list(cached.rows), stats, list(cached.warnings))
-        result, _ = self._execute(statement, progress, started, streamed=stream)
-        if not stream:  # a streamed result's rows are read once, by its caller
+        result, _ = self._execute(statement, progress, started, streamed=stream, whole_up_to=whole_up_to)
+        if result.stream is None:  # a streamed result's rows are read once, by its caller
             self.result_cache.put(self._cache_key(statement), result)
         _issue(result.warnings)
         return result
@@ -221,6 +227,7 @@ class Engine(WriteMethods):
     def _execute(
         self, statement: Statement, progress: Callable[[Progress], None] | None, started: float,
         scan_cache: TTLCache[list[Any]] | None = None, *, uncapped: bool = False, streamed: bool = False,
+        whole_up_to: int | None = None,
     ) -> tuple[QueryResult, _Prepared]:
         deadline = self._deadline(started)
         with self.client.recording() as recording:
@@ -228,8 +235,12 @@ class Engine(WriteMethods):
             try:
                 fetcher = self._fetcher(progress, started, recording, prepared.database, deadline, scan_cache)
                 planned_at = time.monotonic()
-                rows_fetched = deadline.run(lambda: self._fetch(prepared, fetcher), phase="fetching rows from Bitbucket",
-                                            on_abandon=prepared.database.close)
+                feed = self._fetch_while_read(prepared, fetcher) if streamed else None
+                if feed is None:
+                    rows_fetched = deadline.run(lambda: self._fetch(prepared, fetcher),
+                                                phase="fetching rows from Bitbucket", on_abandon=prepared.database.close)
+                else:  # the rows are fetched while the result is read: figures at its end
+                    rows_fetched = 0
                 fetched_at = time.monotonic()
                 max_rows = self.settings.max_rows if self.settings.max_rows >= 0 and not uncapped else None
                 if streamed:  # the rows stay in DuckDB until the caller reads them (ResultStream)
@@ -259,7 +270,26 @@ class Engine(WriteMethods):
         )
         result = QueryResult(columns, rows, stats, list(fetcher.warnings))
         if streamed:
-            result.stream = ResultStream(prepared.database, prepared.local_sql, max_rows, stats)
+            # read ahead no more than needed to tell a small result from a large one
+            batch_rows = whole_up_to + 1 if whole_up_to is not None else ResultStream.BATCH_ROWS
+            on_finish = None
+            if feed is not None:
+                def on_finish() -> None:  # the fetch is over (it ends before the rows do)
+                    stats.requests, stats.retries, stats.bytes = recording.requests, recording.retries, recording.bytes
+                    stats.rows_fetched, stats.cache_hits = feed.rows_fetched, fetcher.cache_hits
+                    stats.api_s = feed.fetch_seconds
+                    stats.elapsed_s = time.monotonic() - started
+                    stats.local_s = max(0.0, stats.elapsed_s - stats.api_s)
+                    result.warnings.extend(message for message in fetcher.warnings if message not in result.warnings)
+                    _issue(fetcher.warnings)
+            result.stream = ResultStream(prepared.database, prepared.local_sql, max_rows, stats, batch_rows,
+                                         feed=feed, on_finish=on_finish)
+            if whole_up_to is not None:
+                whole = _head(result.stream, whole_up_to, deadline, prepared.database)
+                if whole is not None:
+                    result.rows, result.stream = whole, None
+                    stats.local_s += time.monotonic() - finished
+                    stats.elapsed_s = time.monotonic() - started
         return result, prepared
 
     def _fetcher(
@@ -380,6 +410,45 @@ class Engine(WriteMethods):
                 rows = self._metadata_rows(ref, fetcher)
                 prepared.database.insert(ref.duckdb_schema, ref.name, to_arrow(_columns_of(ref), rows))
         return fetched
+
+    def _fetch_while_read(self, prepared: _Prepared, fetcher: Fetcher) -> RowStream | None:
+        """For a query over one table whose result is read as a stream: start its fetch on a
+        thread of its own, its rows going to DuckDB as they come (engine/row_stream.py), and
+        return the stream once the scan's requests are known. None when the query has joins,
+        several references or a synced copy: those fetch everything first (``_fetch``)."""
+        if self.settings.synced_database or len(prepared.plans) != 1 or len(prepared.refs) != 1:
+            return None
+        ref_id, plan = prepared.plans[0]
+        ref = prepared.refs[ref_id]
+        if ref.kind != "catalog" or ref.table is None or plan.links or plan.link_terms or plan.shared_with is not None:
+            return None
+        feed = RowStream(ref.table, fetcher.deadline.check if fetcher.deadline is not None else None)
+        fetcher.row_stream = feed
+        fetcher.goal = strategies.goal(self.settings, self.client)
+        fetcher.ref_tables = {ref_id: ref.table}
+        report = prepared.reports[ref_id] = ScanReport(plan=plan)
+
+        def fetch() -> None:
+            began, error = time.monotonic(), None
+            try:
+                choice = report.choice = self._choose(plan, {}, prepared, fetcher)
+                rows = choice.strategy.fetch(fetcher, plan, {}, report)
+                if not feed.used:  # a strategy that builds its rows itself: they go in one piece
+                    feed.begin([{}])
+                    feed.add(0, rows)
+                    feed.finish(0)
+            except BaseException as failure:  # noqa: BLE001 - handed to the reader, raised there
+                error = failure
+            finally:
+                feed.fetch_seconds = time.monotonic() - began
+                feed.end(error)
+
+        prepared.database.read_stream(ref.duckdb_schema, ref.name, feed.reader())
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(fetch,), daemon=True,
+                                  name="bbsql-fetch-while-read")
+        thread.start()
+        feed.begun.wait()  # the fetch filters key values in DuckDB before it knows its requests
+        return feed
 
     def _fetch_wave(
         self,
@@ -591,10 +660,21 @@ def _run_local(
     database: LocalDatabase, sql: str, max_rows: int | None, deadline: QueryDeadline
 ) -> tuple[list[str], list[str], list[tuple[Any, ...]]]:
     """Run the query in DuckDB, interrupted at the query's deadline."""
+    return _locally(database, deadline, lambda: database.run(sql, max_rows))
+
+
+def _head(stream: ResultStream, limit: int, deadline: QueryDeadline,
+          database: LocalDatabase) -> list[tuple[Any, ...]] | None:
+    """``stream.head(limit)`` (the whole result when it is small), within the query's deadline."""
+    return _locally(database, deadline, lambda: stream.head(limit))
+
+
+def _locally(database: LocalDatabase, deadline: QueryDeadline, work: Callable[[], _T]) -> _T:
+    """``work`` on the local database, interrupted (QueryTimeoutError) at the query's deadline."""
     deadline.check("running the query locally")
     timer = deadline.interrupt_at_deadline(database.connection.interrupt)
     try:
-        return database.run(sql, max_rows)
+        return work()
     except EngineError:
         if timer is not None and deadline.expired():
             raise QueryTimeoutError(deadline.seconds or 0.0, "running the query locally (DuckDB)") from None

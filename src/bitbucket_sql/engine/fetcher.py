@@ -49,6 +49,7 @@ from .planner import ScanPlan, enumeration_plan, fixed_params_term
 from .pushdown import MAX_IN_VALUES, NotPushable, coerce_for_column
 from .raw_content import file_object, raw_request_options
 from .result import Progress
+from .row_stream import RowStream
 from .rows import Row, extract_row, read_path
 
 Scope = dict[str, Any]
@@ -136,6 +137,8 @@ class Fetcher:
         self.keys = KeyChecker(client, self._warn)
         #: Optimize for this query ("latency" or "requests"), set by the engine before fetching
         self.goal: str | None = None
+        #: where the first scan's rows go as they come, when the engine streams the result
+        self.row_stream: RowStream | None = None
 
     def _warn(self, message: str) -> None:
         with self._lock:
@@ -173,7 +176,11 @@ class Fetcher:
             requests = self.requests_for(plan, scopes, report)
             self.check_fanout(plan, len(requests))
             report.scopes = len(requests)
-            rows = ScanRows(plan.table)  # each request's rows become Arrow once it is answered
+            streaming = self._streams(plan)
+            rows: ScanRows | RowStream = ScanRows(plan.table)  # each request's rows become Arrow once answered
+            if streaming is not None:  # or go on to DuckDB as they come (engine: a streamed result)
+                rows = streaming
+                streaming.begin([request.scope for request in requests])
             order = {id(request): position for position, request in enumerate(requests)}
             redo: list[_Request] = []
             nulls_by_scope: dict[int, list[Any]] = {}
@@ -186,6 +193,8 @@ class Fetcher:
                 nulls = self._leading_nulls(plan, items)
                 if nulls is None:
                     self._collect(plan, request, items, rows, report, order[id(request)])
+                    if streaming is not None:
+                        streaming.finish(order[id(request)])
                     continue
                 nulls_by_scope[id(request.scope)] = nulls
                 redo.append(self._without_nulls(plan, request))
@@ -200,7 +209,15 @@ class Fetcher:
         report.bytes += recording.bytes
         report.seconds += time.monotonic() - began
         self._report_progress()
-        return rows.rows()
+        return rows.rows() if isinstance(rows, ScanRows) else []
+
+    def _streams(self, plan: ScanPlan) -> RowStream | None:
+        """The row stream this scan's rows go to, if any: the first scan of a streamed query,
+        unless its requests are read twice (the DESC NULLS LAST fix, the range early stop)."""
+        stream = self.row_stream
+        if stream is None or stream.used or plan.nulls_last_fix or plan.range_stop:
+            return None
+        return stream
 
     def _with_link_terms(self, plan: ScanPlan, ref_rows: Mapping[int, Sequence[Row]]) -> ScanPlan | None:
         """The plan with ``column IN (values of the other side)`` added to q; None if a side is empty."""
@@ -240,7 +257,7 @@ class Fetcher:
         params = {k: v for k, v in request.params.items() if k != (plan.table.sort_param or "sort")}
         return _Request(request.scope, request.path, params, request.kind)
 
-    def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: ScanRows, report: ScanReport,
+    def _collect(self, plan: ScanPlan, request: _Request, items: list[Any], rows: ScanRows | RowStream, report: ScanReport,
                  at: int, offset: int = 0) -> None:
         """The rows of one answered request (or of its items from ``offset`` on), added to the
         scan's at the request's place ``at``."""
@@ -808,7 +825,7 @@ CHUNK_ITEMS = 100
 class _PageSink:
     """Where a scan's list requests put their items as they arrive (:meth:`Fetcher._run`)."""
 
-    def __init__(self, fetcher: Fetcher, plan: ScanPlan, rows: ScanRows, report: ScanReport,
+    def __init__(self, fetcher: Fetcher, plan: ScanPlan, rows: ScanRows | RowStream, report: ScanReport,
                  order: dict[int, int]) -> None:
         self.fetcher, self.plan, self.rows, self.report, self.order = fetcher, plan, rows, report, order
 

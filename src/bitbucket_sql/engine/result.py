@@ -123,40 +123,78 @@ def _text(value: Any) -> str | None:
 
 
 class ResultStream:
-    """A query's result read from its DuckDB database a batch at a time, for writers of any size.
+    """A query's result read from its DuckDB database a batch at a time, for readers of any size.
 
     Why: ``fetchall`` makes a Python tuple per row of the whole result before the first byte is
     written; exporting a large table then needs several times its size in memory. Here the
     database (with the fetched rows) stays open until the result is read; each batch is
-    converted and written, then dropped. The rows are read once: :meth:`rows` for Python values
-    (exactly what ``fetchall`` gives: csv and json print the same) or :meth:`arrow` for Arrow
-    record batches (DuckDB's own types: parquet). The database closes when the rows are read,
-    on :meth:`close`, or when this object is collected.
+    converted and handed out, then dropped. The rows are read once: :meth:`rows` for Python
+    values (exactly what ``fetchall`` gives: csv and json print the same) or :meth:`arrow` for
+    Arrow record batches (DuckDB's own types: parquet). :meth:`head` reads the first rows ahead
+    (the DB-API keeps a small result whole); :meth:`rows` hands them out first. The database
+    closes when the rows are read, on :meth:`close`, or when this object is collected.
     """
 
+    #: rows per batch unless told otherwise
+    BATCH_ROWS = 10_000
+
     def __init__(self, database: Any, sql: str, max_rows: int | None, stats: QueryStats,
-                 batch_rows: int = 10_000) -> None:
+                 batch_rows: int = BATCH_ROWS, *, feed: Any = None,
+                 on_finish: Callable[[], None] | None = None) -> None:
+        #: rows still being fetched while they are read (engine/row_stream.RowStream): its
+        #: ``error`` is the real cause of a failed read, ``cancel()`` stops its fetch
+        self._feed = feed
+        self._on_finish = on_finish
         self._database = database
         self._sql = sql
         self._max_rows = max_rows
         self._stats = stats
         self.batch_rows = batch_rows
-        self._used = False
+        self._mode: str | None = None
+        self._batches: Iterator[tuple[int, Any]] | None = None
+        self._ahead: list[Sequence[tuple[Any, ...]]] = []  # batches read by head(), not yet handed out
+        self._handed_out = False
+        self.exhausted = False
 
     def rows(self) -> Iterator[Sequence[tuple[Any, ...]]]:
-        """Batches of rows as Python tuples."""
-        for count, batch in self._read(lambda: self._database.stream_rows(self._sql, self.batch_rows)):
+        """Batches of rows as Python tuples (first those :meth:`head` read)."""
+        batches = self._open("rows", handing_out=True)
+        while self._ahead:
+            yield self._ahead.pop(0)
+        for count, batch in batches:
             yield batch[:count]
 
     def arrow(self) -> Iterator[pa.RecordBatch]:
         """Batches of rows as Arrow record batches."""
-        for count, batch in self._read(lambda: self._database.stream_arrow(self._sql, self.batch_rows)):
+        for count, batch in self._open("arrow", handing_out=True):
             yield batch.slice(0, count)
 
-    def _read(self, open_batches: Callable[[], Iterator[Any]]) -> Iterator[tuple[int, Any]]:
-        if self._used:
+    def head(self, limit: int) -> list[tuple[Any, ...]] | None:
+        """All the rows when there are at most ``limit`` (the stream is then closed), else None:
+        the rows read so far wait for :meth:`rows`, and the rest stays in DuckDB."""
+        batches = self._open("rows")
+        held = sum(len(batch) for batch in self._ahead)
+        while held <= limit:
+            batch = next(batches, None)
+            if batch is None:
+                rows = [row for part in self._ahead for row in part]
+                self._ahead.clear()
+                return rows
+            self._ahead.append(batch[1][: batch[0]])
+            held += batch[0]
+        return None
+
+    def _open(self, mode: str, handing_out: bool = False) -> Iterator[tuple[int, Any]]:
+        if self._handed_out or (self._mode is not None and self._mode != mode):
             raise RuntimeError("a streamed result is read once")
-        self._used = True
+        self._handed_out = handing_out
+        if self._batches is None:
+            self._mode = mode
+            read = self._database.stream_rows if mode == "rows" else self._database.stream_arrow
+            self._batches = self._read(lambda: read(self._sql, self.batch_rows))
+        return self._batches
+
+    def _read(self, open_batches: Callable[[], Iterator[Any]]) -> Iterator[tuple[int, Any]]:
         try:
             left = self._max_rows
             for batch in open_batches():
@@ -166,12 +204,23 @@ class ResultStream:
                 if left is not None:
                     left -= count
                     if left <= 0:
-                        return
+                        break
+        except Exception:
+            cause = getattr(self._feed, "error", None)
+            if cause is not None:  # the fetch failed: its own error, not DuckDB's report of it
+                raise cause from None
+            raise
+        else:
+            if self._on_finish is not None:
+                self._on_finish()
         finally:
+            self.exhausted = True
             self.close()
 
     def close(self) -> None:
         """Release the query's database (its fetched rows); the stream cannot be read after."""
+        if self._feed is not None:
+            self._feed.cancel()  # a fetch still running stops
         if self._database is not None:
             self._database.close()
             self._database = None
