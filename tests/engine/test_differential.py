@@ -31,7 +31,18 @@ from typing import Any
 
 import httpx
 import pytest
-from differential.compare import CLASSES, KNOWN_OPEN, MAX_ROWS, Differential, Verdict, normalize
+from differential.compare import (
+    CLASSES,
+    KNOWN_OPEN,
+    MAX_ROWS,
+    Answer,
+    Differential,
+    Verdict,
+    agree,
+    normalize,
+    rows_of,
+    run,
+)
 from differential.dataset import TRICKY, build_store
 from differential.generator import Generator, Query
 from differential.schema import TABLES, Catalog, build_catalog
@@ -270,6 +281,48 @@ def test_random_queries_agree_with_ground_truth(
         # the generator must mostly write valid SQL, or the test would prove nothing
         assert statuses["invalid"] <= ran * 0.05, "\n".join(summary)
         assert statuses["match"] >= ran * 0.5, "\n".join(summary)
+
+
+#: random queries run both ways by the streamed-path check (the one-table ones stream)
+STREAMED_QUERIES = int(os.environ.get("BBSQL_DIFF_STREAMED", "120"))
+
+
+def _streamed(engine: Engine, sql: str, params: list[str]) -> Answer:
+    """The answer read as a stream (``execute(stream=True)``: fetched while read when it is
+    over one table), in the comparable form of ``compare.run``."""
+    try:
+        result = engine.execute(sql, params or None, stream=True)
+        rows = [row for batch in result.stream.rows() for row in batch] if result.stream else result.rows
+    except Exception as error:  # noqa: BLE001 - any failure is an answer to compare
+        return Answer(None, f"{type(error).__name__}: {error}")
+    return Answer(rows_of(rows), None, result.stats.requests)
+
+
+def test_random_queries_read_while_fetched_agree_with_the_normal_path(
+    tricky_emulator: EmulatorHandle, catalog: Catalog
+) -> None:
+    """The same random queries on two fresh engines, one reading each result as a stream: a
+    query over one table then reads its rows while they are fetched (engine/row_stream.py). The
+    answers agree (in order where ORDER BY fixes it) for no more requests; a LIMIT without a
+    total order may pick other rows (any are right), so only how many is compared."""
+    generator = Generator(catalog, random.Random(SEED + 1))
+    problems: list[str] = []
+    with Engine(settings_for(tricky_emulator)) as normal, Engine(settings_for(tricky_emulator)) as streamed:
+        for index in range(STREAMED_QUERIES):
+            query = generator.query()
+            sql, params = query.statement()
+            expected, got = run(normal, sql, params), _streamed(streamed, sql, params)
+            if expected.error is not None or got.error is not None:
+                same = (expected.error or "").split(":")[0] == (got.error or "").split(":")[0]
+            elif query.limited and query.order != "total":
+                same = expected.rows is not None and got.rows is not None and len(expected.rows) == len(got.rows)
+            else:
+                assert expected.rows is not None and got.rows is not None
+                # never more requests; fewer when DuckDB proves it needs no (more) rows and stops reading
+                same = agree(query, expected.rows, got.rows) and got.requests <= expected.requests
+            if not same:
+                problems.append(f"#{index} {query.sql()!r}: normal {expected!r:.300} streamed {got!r:.300}")
+    assert not problems, "\n".join(problems[:SHOWN_FAILURES])
 
 
 def test_known_open_classes_are_documented() -> None:

@@ -12,6 +12,7 @@ spending a single API request.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -204,6 +205,29 @@ class LocalDatabase:
             self.connection.execute(f"DROP TABLE {target}")
         self._arrow[key] = rows  # DuckDB reads it while the query runs
         self._typed_view(key, target, rows)
+
+    def scanned_once(self, sql: str, schema: str, name: str) -> bool:
+        """Whether DuckDB's plan of ``sql`` reads ``schema.name`` exactly once: one scan, not
+        inside a recursive CTE (which runs its part again each round). Only such a table can be
+        read from a stream (:meth:`read_stream`), which gives its rows one time."""
+        try:
+            plan = json.loads(self.connection.execute("EXPLAIN (FORMAT JSON) " + sql).fetchall()[0][1])
+        except (duckdb.Error, ValueError, IndexError, TypeError):
+            return False
+        scans = 0
+        pending = [(node, False) for node in plan] if isinstance(plan, list) else [(plan, False)]
+        while pending:
+            node, repeated = pending.pop()
+            kind = str(node.get("name", "")).strip()
+            repeated = repeated or kind.startswith("REC")  # REC_CTE and its kin run their children again
+            extra = node.get("extra_info")
+            table = extra.get("Table") if isinstance(extra, dict) else None
+            if isinstance(table, str) and (table == f"{schema}.{name}" or table.endswith(f".{schema}.{name}")):
+                if repeated:
+                    return False
+                scans += 1
+            pending.extend((child, repeated) for child in node.get("children", []))
+        return scans == 1
 
     def read_stream(self, schema: str, name: str, reader: pa.RecordBatchReader) -> None:
         """Let ``schema.name`` be read from an Arrow stream (once, by the query): rows that are

@@ -280,8 +280,9 @@ class Engine(WriteMethods):
                     stats.api_s = feed.fetch_seconds
                     stats.elapsed_s = time.monotonic() - started
                     stats.local_s = max(0.0, stats.elapsed_s - stats.api_s)
-                    result.warnings.extend(message for message in fetcher.warnings if message not in result.warnings)
-                    _issue(fetcher.warnings)
+                    later = [message for message in fetcher.warnings if message not in result.warnings]
+                    result.warnings.extend(later)
+                    _issue(later)
             result.stream = ResultStream(prepared.database, prepared.local_sql, max_rows, stats, batch_rows,
                                          feed=feed, on_finish=on_finish)
             if whole_up_to is not None:
@@ -422,6 +423,8 @@ class Engine(WriteMethods):
         ref = prepared.refs[ref_id]
         if ref.kind != "catalog" or ref.table is None or plan.links or plan.link_terms or plan.shared_with is not None:
             return None
+        if not prepared.database.scanned_once(prepared.local_sql, ref.duckdb_schema, ref.name):
+            return None  # a stream gives its rows once (a recursive CTE reads its table each round)
         feed = RowStream(ref.table, fetcher.deadline.check if fetcher.deadline is not None else None)
         fetcher.row_stream = feed
         fetcher.goal = strategies.goal(self.settings, self.client)

@@ -136,7 +136,7 @@ class ResultStream:
     """
 
     #: rows per batch unless told otherwise
-    BATCH_ROWS = 10_000
+    BATCH_ROWS = 2_000
 
     def __init__(self, database: Any, sql: str, max_rows: int | None, stats: QueryStats,
                  batch_rows: int = BATCH_ROWS, *, feed: Any = None,

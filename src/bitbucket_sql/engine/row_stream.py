@@ -169,10 +169,11 @@ class RowStream:
         while not self._cancelled.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
-                return
             except queue.Full:
                 continue
-        if not final:
+            if not self._cancelled.is_set():
+                return
+        if not final:  # the reader is gone (cancel also empties the queue): stop fetching
             raise StreamCancelled
 
     # --- the reader (DuckDB) ---------------------------------------------------------------------
