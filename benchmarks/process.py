@@ -379,21 +379,21 @@ class Scenarios:
 
     def measure_memory(self) -> None:
         output = self.root / "export"
-        for table in ("commits", "pull_request_activity"):
+        for table, batch in (("commits", 10_000), ("commits", 1_000), ("pull_request_activity", 10_000)):
             sql = f"SELECT * FROM {table}"
             env = self.sandbox().environment(self.connection())
             env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # the probe is in benchmarks/
             run = self.note(
-                run_process([sys.executable, "-m", "benchmarks.memory_probe", sql], env, self.emulator),
+                run_process([sys.executable, "-m", "benchmarks.memory_probe", sql, str(batch)], env, self.emulator),
                 f"memory: {sql}",
             )
             probe = _probe_output(run)
             self.figures.memory.append(
                 MemoryFigure(
-                    f"`{sql}`", "DB-API, fetchmany(10000)", run, probe.get("rows"), probe.get("bytes")
+                    f"`{sql}`", f"DB-API, fetchmany({batch})", run, probe.get("rows"), probe.get("bytes")
                 )
             )
-            self.log(f"process: memory {sql}: {run.peak_rss / 2**20:.0f} MiB peak, {probe}")
+            self.log(f"process: memory {sql} fetchmany({batch}): {run.peak_rss / 2**20:.0f} MiB peak, {probe}")
         commits_bytes = self.figures.memory[0].json_bytes if self.figures.memory else None
         for fmt in ("parquet", "csv"):
             target = output.with_suffix(f".{fmt}")
@@ -411,6 +411,15 @@ class Scenarios:
                 )
             )
             self.log(f"process: memory export {fmt}: {run.peak_rss / 2**20:.0f} MiB peak")
+        # constant memory: the same export over a third, two thirds and all of the repositories
+        slugs = self._slugs()
+        for part in (3, 1.5):
+            bound = slugs[min(len(slugs) - 1, int(len(slugs) / part))]
+            sql = f"SELECT * FROM commits WHERE repository < '{bound}'"
+            run = self.note(self.bbsql(self.sandbox(), sql, "-f", "csv", "-o", str(output.with_suffix(".csv"))),
+                            f"memory: export of part of commits ({bound})")
+            self.figures.memory.append(MemoryFigure(f"`{sql}`", "`bbsql query -f csv -o FILE`", run, None, None))
+            self.log(f"process: memory export csv below {bound}: {run.peak_rss / 2**20:.0f} MiB peak")
         floor = self.note(self.bbsql(self.sandbox(), "SELECT 1", "-f", "csv"), "memory: SELECT 1")
         self.figures.memory.append(MemoryFigure("`SELECT 1`", "`bbsql query` (the floor)", floor, 1, 0))
 

@@ -30,7 +30,7 @@ def test_every_scenario_ran_without_errors(figures: ProcessFigures) -> None:
         "catalog query",
         "1-request query, cold cache",
     ]
-    assert len(figures.repeats) == 3 and len(figures.refreshes) == 1 and len(figures.memory) == 5
+    assert len(figures.repeats) == 3 and len(figures.refreshes) == 1 and len(figures.memory) == 8
 
 
 def test_start_up_counts_the_requests_of_each_process(figures: ProcessFigures) -> None:
@@ -59,12 +59,17 @@ def test_the_refresh_answers_like_a_cold_run(figures: ProcessFigures) -> None:
 
 def test_memory_figures_have_rows_bytes_and_a_peak(figures: ProcessFigures) -> None:
     probes = [m for m in figures.memory if m.how.startswith("DB-API")]
-    assert [m.label for m in probes] == ["`SELECT * FROM commits`", "`SELECT * FROM pull_request_activity`"]
+    assert [(m.label, m.how) for m in probes] == [
+        ("`SELECT * FROM commits`", "DB-API, fetchmany(10000)"),
+        ("`SELECT * FROM commits`", "DB-API, fetchmany(1000)"),
+        ("`SELECT * FROM pull_request_activity`", "DB-API, fetchmany(10000)"),
+    ]
     for m in probes:
         assert m.rows and m.rows > 0 and m.json_bytes and m.json_bytes > 0
         assert m.run.peak_rss > 0 and m.ratio is not None
     exports = [m for m in figures.memory if "-o FILE" in m.how]
-    assert len(exports) == 2 and all(m.run.ok and m.run.peak_rss > 0 for m in exports)
+    assert len(exports) == 4 and all(m.run.ok and m.run.peak_rss > 0 for m in exports)
+    assert sum("WHERE repository <" in m.label for m in exports) == 2  # the export of part of the table
 
 
 def test_peak_memory_is_the_child_s_own() -> None:

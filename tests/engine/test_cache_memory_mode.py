@@ -59,3 +59,33 @@ def test_cache_off_keeps_asking_for_only_the_columns_needed(emulator: Any) -> No
         _, first = _count(emulator, engine, "SELECT id, title FROM pull_requests WHERE repository = 'api'")
         _, second = _count(emulator, engine, "SELECT id, state FROM pull_requests WHERE repository = 'api'")
     assert first == second == 1
+
+
+def test_narrower_filters_sorts_and_limits_are_answered_from_a_cached_listing(emulator: Any) -> None:
+    """As with the persistent cache: a complete listing answers any narrower question of it
+    (DuckDB applies the query's own filters to its rows)."""
+    with Engine(demo_settings(emulator.base_url, Cache="memory", CacheTTL=300)) as engine:
+        _, first = _count(emulator, engine, "SELECT id FROM pull_requests")
+        assert first > 1
+        for sql in (
+            "SELECT id, title FROM pull_requests WHERE state = 'OPEN'",
+            "SELECT id FROM pull_requests WHERE state = 'MERGED' ORDER BY updated_on DESC LIMIT 3",
+            "SELECT count(*) FROM pull_requests WHERE title LIKE '%a%' AND created_on >= DATE '2026-01-01'",
+            "SELECT id, title FROM pull_requests WHERE repository = 'api' AND id IN (1, 2)",
+        ):
+            rows, requests = _count(emulator, engine, sql)
+            assert requests == 0, sql
+            assert rows == _cold(emulator, sql), sql
+
+
+def test_objects_by_id_are_answered_from_a_cached_listing(emulator: Any) -> None:
+    with Engine(demo_settings(emulator.base_url, Cache="memory", CacheTTL=300)) as engine:
+        listed, _ = _count(emulator, engine, "SELECT uuid, build_number FROM pipelines WHERE repository = 'api'")
+        uuids = [row[0] for row in listed[:2]]
+        assert len(uuids) == 2
+        sql = f"SELECT uuid, state_name FROM pipelines WHERE repository = 'api' AND uuid IN ('{uuids[0]}', '{uuids[1]}')"
+        rows, requests = _count(emulator, engine, sql)
+        assert requests == 0 and rows == _cold(emulator, sql) and rows
+        missing = "SELECT uuid FROM pipelines WHERE repository = 'api' AND uuid = '{00000000-0000-0000-0000-000000000000}'"
+        rows, requests = _count(emulator, engine, missing)
+        assert rows == [] and requests > 0  # an id the listing lacks is asked of Bitbucket

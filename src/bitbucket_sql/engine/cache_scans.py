@@ -286,19 +286,28 @@ class MemoryScanCache(TTLCache[list[Any]]):
             ttl, max_weight=max_items, weigh=lambda found: len(found[1]))
 
     def get(self, key: Hashable) -> list[Any] | None:
+        """The rows of ``key``, or of a complete listing that holds them (a narrower filter, a
+        sort or limit, one object by id: DuckDB filters the rows again), as the persistent cache."""
         if not isinstance(key, ScanKey):
             return super().get(key)
-        found = self._rows.get(_without_fields(key))
-        if found is None or not _fields_cover(found[0], dict(key.params).get("fields"), key):
-            return None
-        return found[1]
+        wanted = dict(key.params).get("fields")
+        for candidate in widening_candidates(key):
+            found = self._rows.get(_bare(candidate))
+            if found is not None and _fields_cover(found[0], wanted, key):
+                return found[1]
+        listing = listing_of_object(key)
+        if listing is not None:
+            found = self._rows.get(_bare(listing[0]))
+            if found is not None and found[0] == whole_fields(key.table, "list"):
+                return object_in_listing(found[1], listing[1], listing[2])
+        return None
 
     def put(self, key: Hashable, value: list[Any]) -> None:
         if not isinstance(key, ScanKey):
             super().put(key, value)
             return
         fields = dict(key.params).get("fields")
-        bare = _without_fields(key)
+        bare = _bare(key)
         held = self._rows.get(bare)
         if held is not None and held[0] != fields and _fields_cover(held[0], fields, key):
             return  # whole rows already cached: a narrower copy would only hide them
@@ -315,8 +324,12 @@ class MemoryScanCache(TTLCache[list[Any]]):
         return super().__len__() + len(self._rows)
 
 
-def _without_fields(key: ScanKey) -> ScanKey:
-    return key._replace(params=tuple((name, value) for name, value in key.params if name != "fields"))
+def _bare(key: ScanKey) -> ScanKey:
+    """The memory cache's key of a request: without ``fields=`` (an entry remembers its own) and,
+    as the persistent cache's hash, with the page size only where it changes which rows come."""
+    paged = key.limit is not None or any(name == "page" for name, _ in key.params)
+    return key._replace(params=tuple((name, value) for name, value in key.params if name != "fields"),
+                        pagelen=key.pagelen if paged else None, widenable=False)
 
 
 class PersistentScanCache(TTLCache[list[Any]]):
@@ -488,48 +501,24 @@ class PersistentScanCache(TTLCache[list[Any]]):
         """A GET of one object (``id IN (...)``) answered from a cached complete listing of its
         collection that holds it. An id the listing lacks is asked of Bitbucket, so a missing key
         is still reported as the fetch reports it."""
-        table = registry.get_table(key.table)
-        if table is None or not table.get_path or not table.get_key or table.get_path.rsplit("/", 1)[0] != table.path:
+        found = listing_of_object(key)
+        if found is None:
             return None
-        column = table.column(table.get_key[0])
-        if column is None or not column.path or "." in column.path:
-            return None
-        parent, _, wanted = key.path.rpartition("/")
-        plain = {name: tuple(values) if len(values) > 1 else values[0] for name, values in table.fixed_params}
-        listing = ScanKey("list", parent, tuple(sorted(plain.items())), None, None, table.name, True)
+        listing, field, wanted = found
         entry = self.store.get(self._hash(listing))
-        if entry is None or entry.identity != self.identity or entry.fields != whole_fields(table.name, "list"):
+        if entry is None or entry.identity != self.identity or entry.fields != whole_fields(key.table, "list"):
             return None
         if now() - entry.checked_at >= self.ttl:
             return None
-        found = [item for item in entry.items
-                 if isinstance(item, dict) and unquote(str(item.get(column.path))) == unquote(wanted)]
-        if len(found) != 1:
-            return None
-        with self._stats_lock:
-            self.widened += 1
-        return found
+        answer = object_in_listing(entry.items, field, wanted)
+        if answer is not None:
+            with self._stats_lock:
+                self.widened += 1
+        return answer
 
     def _candidates(self, key: ScanKey) -> list[ScanKey]:
-        """The key itself, then (if widenable) complete listings of the same path that hold its rows:
-        the same parameters without sort and limit, then the table's plain listing."""
-        found = [key]
-        if not key.widenable:
-            return found
-        table = registry.get_table(key.table)
-        sort_param = (table.sort_param if table is not None else None) or "sort"
-        params = dict(key.params)
-        unsorted = {k: v for k, v in params.items() if k != sort_param}
-        found.append(key._replace(params=tuple(sorted(unsorted.items())), limit=None, pagelen=None))
-        if table is not None:
-            plain = {k: v for k, v in unsorted.items() if k not in ("q", "fields")}
-            for name, values in table.fixed_params:
-                plain.setdefault(name, tuple(values) if len(values) > 1 else values[0])
-            if "fields" in params:
-                plain["fields"] = params["fields"]
-            found.append(key._replace(params=tuple(sorted(plain.items())), limit=None, pagelen=None))
         unique: list[ScanKey] = []
-        for candidate in found:
+        for candidate in widening_candidates(key):
             if self._hash(candidate) not in {self._hash(k) for k in unique}:
                 unique.append(candidate)
         return unique
@@ -576,6 +565,49 @@ class PersistentScanCache(TTLCache[list[Any]]):
         with self._stats_lock:
             self.refreshed += 1
         return full.items
+
+
+def widening_candidates(key: ScanKey) -> list[ScanKey]:
+    """The key itself, then (if widenable) complete listings of the same path that hold its rows:
+    the same parameters without sort and limit, then the table's plain listing."""
+    found = [key]
+    if not key.widenable:
+        return found
+    table = registry.get_table(key.table)
+    sort_param = (table.sort_param if table is not None else None) or "sort"
+    params = dict(key.params)
+    unsorted = {k: v for k, v in params.items() if k != sort_param}
+    found.append(key._replace(params=tuple(sorted(unsorted.items())), limit=None, pagelen=None))
+    if table is not None:
+        plain = {k: v for k, v in unsorted.items() if k not in ("q", "fields")}
+        for name, values in table.fixed_params:
+            plain.setdefault(name, tuple(values) if len(values) > 1 else values[0])
+        if "fields" in params:
+            plain["fields"] = params["fields"]
+        found.append(key._replace(params=tuple(sorted(plain.items())), limit=None, pagelen=None))
+    return found
+
+
+def listing_of_object(key: ScanKey) -> tuple[ScanKey, str, str] | None:
+    """For a GET of one object: (the complete plain listing of its collection, the JSON field of
+    its key, the key value), when such a listing could answer it; else None."""
+    table = registry.get_table(key.table)
+    if key.kind != "get" or table is None or not table.get_path or not table.get_key:
+        return None
+    if table.get_path.rsplit("/", 1)[0] != table.path:
+        return None
+    column = table.column(table.get_key[0])
+    if column is None or not column.path or "." in column.path:
+        return None
+    parent, _, wanted = key.path.rpartition("/")
+    plain = {name: tuple(values) if len(values) > 1 else values[0] for name, values in table.fixed_params}
+    return ScanKey("list", parent, tuple(sorted(plain.items())), None, None, table.name, True), column.path, wanted
+
+
+def object_in_listing(items: list[Any], field: str, wanted: str) -> list[Any] | None:
+    """The one item of a listing whose ``field`` is ``wanted`` (as a one-item answer), else None."""
+    found = [item for item in items if isinstance(item, dict) and unquote(str(item.get(field))) == unquote(wanted)]
+    return found if len(found) == 1 else None
 
 
 def _covers(entry: Entry, wanted: str | None, key: ScanKey) -> bool:
