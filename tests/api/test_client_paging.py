@@ -100,3 +100,62 @@ def test_with_page_changes_only_the_page_parameter() -> None:
 def test_page_sizes_cover_the_collection(fake_client: BitbucketClient, fake: FakeState, pagelen: int) -> None:
     fake.items = 30
     assert [i["id"] for i in fake_client.paginate("/items", pagelen=pagelen)] == list(range(30))
+
+
+def test_pages_wait_for_their_turn_undecoded_and_are_decoded_on_the_callers_thread(
+    fake_client: BitbucketClient, fake: FakeState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page fetched ahead of the caller waits as its body (a fraction of its decoded size)."""
+    import threading
+
+    decoded_on: list[int] = []
+    original = BitbucketClient._json
+
+    def recording_json(response, empty_ok=False):  # type: ignore[no-untyped-def]
+        decoded_on.append(threading.get_ident())
+        return original(response, empty_ok)
+
+    monkeypatch.setattr(BitbucketClient, "_json", staticmethod(recording_json))
+    fake.items = 95
+    items = list(fake_client.paginate("/items", pagelen=10))
+    assert [i["id"] for i in items] == list(range(95))
+    assert decoded_on == [threading.get_ident()] * 10
+
+
+def test_a_page_that_is_not_json_fails_its_collection_at_that_page(
+    fake_client: BitbucketClient, fake: FakeState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decoding later must not change which error a broken page gives, nor the items before it."""
+    original = BitbucketClient._json
+    calls = {"n": 0}
+
+    def broken_third_page(response, empty_ok=False):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise errors.UnexpectedResponseError("the JSON answer is cut short", method="GET", url=str(response.url))
+        return original(response, empty_ok)
+
+    monkeypatch.setattr(BitbucketClient, "_json", staticmethod(broken_third_page))
+    fake.items = 50
+    got = list(fake_client.paginate_many([("k", "/cursor", None)], pagelen=10, return_errors=True))
+    assert [item["id"] for _, item in got[:-1]] == list(range(20))
+    assert isinstance(got[-1][1], errors.UnexpectedResponseError)
+
+
+def test_read_responses_are_freed_without_the_garbage_collector(fake_client: BitbucketClient, fake: FakeState) -> None:
+    """httpx's stream wrapper refers back to its response; a read response must not keep that
+    cycle, or bodies stay in memory until a full collection (dozens of pages of a large scan)."""
+    import gc
+
+    import httpx
+
+    fake.items = 95
+    gc.collect()
+    gc.disable()
+    try:
+        items = list(fake_client.paginate("/items", pagelen=10))
+        alive = [obj for obj in gc.get_objects() if isinstance(obj, httpx.Response)]
+    finally:
+        gc.enable()
+    assert len(items) == 95
+    assert alive == []

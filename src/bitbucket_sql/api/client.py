@@ -483,6 +483,7 @@ class BitbucketClient:
             self._pool,
             self._fetch_page,
             lambda url: self._require_api_origin(url, "'next' link"),
+            decode=self._json,
             limit=limit,
             return_errors=return_errors,
             window=self._window_size,
@@ -500,9 +501,10 @@ class BitbucketClient:
             params["pagelen"] = pagelen
         return self.url_for(path, params)
 
-    def _fetch_page(self, url: httpx.URL) -> Any:
-        """One page's JSON; the scheduler checks that it is the paged envelope."""
-        return self._json(self._send("GET", url, json=None, data=None, retry=True))
+    def _fetch_page(self, url: httpx.URL) -> httpx.Response:
+        """One page's response, its body read and not yet decoded: the scheduler decodes it
+        (``_json``) when the page's turn comes and checks that it is the paged envelope."""
+        return self._send("GET", url, json=None, data=None, retry=True)
 
 
 def _certificate_failure(error: httpx.TransportError) -> bool:

@@ -142,7 +142,7 @@ class PageScheduler:
     def __init__(
         self,
         pool: WorkerPool,
-        fetch: Callable[[httpx.URL], dict[str, Any]],
+        fetch: Callable[[httpx.URL], Any],
         check_link: Callable[[httpx.URL], None],
         *,
         limit: int | None,
@@ -150,9 +150,14 @@ class PageScheduler:
         window: int,
         max_pages: int = 2000,
         announce_end: bool = False,
+        decode: Callable[[Any], dict[str, Any]] | None = None,
     ) -> None:
         self.pool = pool
         self.fetch = fetch
+        #: turns what ``fetch`` returned into the page's JSON, on this (the caller's) thread when
+        #: the page's turn comes: a page that waits for the caller waits as its compact body,
+        #: not as decoded objects (several times larger), so the window costs little memory
+        self.decode = decode
         self.check_link = check_link
         self.limit = limit
         self.return_errors = return_errors
@@ -197,7 +202,8 @@ class PageScheduler:
                     at = index
                     if error is None:
                         try:
-                            self._plan_after(stream, index, future.result())
+                            fetched = future.result()
+                            self._plan_after(stream, index, fetched if self.decode is None else self.decode(fetched))
                         except BitbucketError as planning_error:
                             # a page that was fine but leads nowhere: its items first, then the error
                             error, at = planning_error, index + 1 if index in stream.ready else index

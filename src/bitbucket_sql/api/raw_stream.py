@@ -76,6 +76,9 @@ def read_capped(response: httpx.Response, max_bytes: int | None) -> None:
     ``max_bytes + 1`` bytes (nothing when ``Content-Length`` is already above it).
 
     The response is closed when reading fails (as httpx does for a response it reads itself).
+    Once read, its stream is the body itself: httpx's client wraps the stream in an object that
+    refers back to the response, a cycle that only the garbage collector frees, so a response
+    that lived a while (a page waiting for its turn) would keep its body long after use.
     """
     try:
         if max_bytes is not None and response.is_success and isinstance(response.stream, httpx.SyncByteStream):
@@ -83,6 +86,7 @@ def read_capped(response: httpx.Response, max_bytes: int | None) -> None:
             budget = 0 if size is not None and size > max_bytes else max_bytes + 1
             response.stream = _CappedStream(response.stream, budget)
         response.read()
+        response.stream = httpx.ByteStream(response.content)
     except BaseException:
         response.close()
         raise
