@@ -8,13 +8,27 @@ needs more columns than it holds. Counts are the emulator's own.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from _helpers_connect import demo_settings
+from bitbucket_sql.api.client import BitbucketClient
+from bitbucket_sql.emulator import run_emulator
 from bitbucket_sql.engine import Engine
 from bitbucket_sql.engine.cache_scans import MemoryScanCache
 
 REPOS = "GET /2.0/repositories/{workspace}"
+PR_LISTING = "GET /2.0/repositories/{workspace}/{repo_slug}/pullrequests"
+
+
+@pytest.fixture(scope="module")
+def writable() -> Iterator[Any]:
+    """An emulator of this module's own: the refresh tests change its data."""
+    with run_emulator(scale="tiny", seed=11) as handle:
+        yield handle
 
 
 def _count(emulator: Any, engine: Engine, sql: str) -> tuple[list[tuple[Any, ...]], int]:
@@ -26,6 +40,14 @@ def _count(emulator: Any, engine: Engine, sql: str) -> tuple[list[tuple[Any, ...
 def _cold(emulator: Any, sql: str) -> list[tuple[Any, ...]]:
     with Engine(demo_settings(emulator.base_url, Cache="off")) as engine:
         return sorted(engine.execute(sql).rows, key=repr)
+
+
+def _age(engine: Engine, seconds: float) -> None:
+    """Let ``seconds`` pass for the connection's caches (as if CacheTTL had passed)."""
+    cache = engine.scan_cache
+    assert isinstance(cache, MemoryScanCache)
+    cache._clock = lambda: time.monotonic() + seconds
+    engine.result_cache.clear()  # whole answers expire with the TTL too
 
 
 def test_other_columns_of_the_same_rows_make_no_request(emulator: Any) -> None:
@@ -89,3 +111,60 @@ def test_objects_by_id_are_answered_from_a_cached_listing(emulator: Any) -> None
         missing = "SELECT uuid FROM pipelines WHERE repository = 'api' AND uuid = '{00000000-0000-0000-0000-000000000000}'"
         rows, requests = _count(emulator, engine, missing)
         assert rows == [] and requests > 0  # an id the listing lacks is asked of Bitbucket
+
+
+def test_past_the_ttl_a_listing_reads_only_the_changes_and_equals_a_cold_run(writable: Any) -> None:
+    """As the persistent cache: an expired listing is brought up to date by its table's change
+    feed (pull requests by updated_on, pipelines by created_on plus unfinished ones, new commits),
+    not listed again."""
+    pr_sql = "SELECT id, title, state, updated_on FROM pull_requests WHERE repository = 'api'"
+    pipeline_sql = "SELECT uuid, build_number, state_name, state_result_name FROM pipelines WHERE repository = 'api'"
+    commit_sql = "SELECT hash, message FROM commits WHERE repository = 'api'"
+    open_sql = "SELECT id FROM pull_requests WHERE repository = 'api' AND state = 'OPEN'"
+    with Engine(demo_settings(writable.base_url, Cache="memory", CacheTTL=300)) as engine:
+        for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+            engine.execute(sql)
+        opened = [row[0] for row in _cold(writable, open_sql)]
+        assert len(opened) >= 2, "the tiny data should have open pull requests in api"
+        with BitbucketClient(demo_settings(writable.base_url), interactive=False) as client:
+            base = "/repositories/acme/api"
+            client.put(f"{base}/pullrequests/{opened[0]}", json={"title": "Changed behind the memory cache"})
+            client.post(f"{base}/pullrequests/{opened[1]}/merge", json={"merge_strategy": "merge_commit"})
+            client.post(f"{base}/pipelines", json={"target": {"type": "pipeline_ref_target", "ref_type": "branch",
+                                                               "ref_name": "main"}})
+        _age(engine, 3600)
+        cache = engine.scan_cache
+        assert isinstance(cache, MemoryScanCache)
+        for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+            rows, requests = _count(writable, engine, sql)
+            assert rows == _cold(writable, sql), sql
+            assert requests <= 4, sql  # the first page of the feed, maybe its second, unfinished pipelines
+        assert cache.refreshed >= 3
+        assert (opened[1],) not in _count(writable, engine, open_sql)[0]
+
+
+def test_past_the_ttl_every_repository_is_refreshed_once_concurrently(writable: Any) -> None:
+    sql = "SELECT repository, id, title, state FROM pull_requests"
+    with Engine(demo_settings(writable.base_url, Cache="memory", CacheTTL=300)) as engine:
+        first, cold_requests = _count(writable, engine, sql)
+        _age(engine, 3600)
+        rows, requests = _count(writable, engine, sql)
+        cache = engine.scan_cache
+        assert isinstance(cache, MemoryScanCache)
+        routes = writable.stats()["routes"]
+        assert routes.get(REPOS, 0) == 1  # the workspace's repositories, listed again (no change feed)
+        assert routes[PR_LISTING] == cold_requests - 1 == cache.refreshed  # one per repository
+        assert requests == cold_requests
+        assert rows == first == _cold(writable, sql)
+
+
+def test_a_table_without_a_change_feed_is_fetched_again_past_the_ttl(writable: Any) -> None:
+    sql = "SELECT slug, name, description FROM repositories"
+    with Engine(demo_settings(writable.base_url, Cache="memory", CacheTTL=300)) as engine:
+        _, first = _count(writable, engine, sql)
+        _, within = _count(writable, engine, "SELECT slug FROM repositories")
+        assert within == 0
+        _age(engine, 3600)
+        rows, after = _count(writable, engine, "SELECT slug FROM repositories")
+        assert after == first >= 1
+        assert rows == _cold(writable, "SELECT slug FROM repositories")

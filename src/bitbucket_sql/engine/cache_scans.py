@@ -1,9 +1,9 @@
 """The scan cache a connection uses: ``Cache=off|memory|persistent`` (default persistent).
 
-``memory`` is the per-connection :class:`~.cache.TTLCache` (exact requests only).
-``persistent`` is :class:`PersistentScanCache`: the same interface over the shared SQLite file
-of :mod:`.cache_store`, so a repeat of a query in *another process* inside ``CacheTTL`` makes no
-request. Three things make it answer more than exact repeats:
+``memory`` is :class:`MemoryScanCache`, the connection's own; ``persistent`` is
+:class:`PersistentScanCache`: the same interface over the shared SQLite file of
+:mod:`.cache_store`, so a repeat of a query in *another process* inside ``CacheTTL`` makes no
+request. Three things make both answer more than exact repeats:
 
 * **whole rows**: with a persistent cache the engine asks for every column of a table
   (:func:`widen_plans`: ``fields=`` names no subset), and the key leaves ``fields=`` out, so a
@@ -29,10 +29,12 @@ import contextlib
 import contextvars
 import hashlib
 import json
+import math
 import os
 import re
 import sqlite3
 import threading
+import time
 import warnings
 import zlib
 from collections import Counter
@@ -122,7 +124,7 @@ def open_scan_cache(settings: Any, client: Any, max_items: int) -> TTLCache[list
     """The scan cache for one connection (see the module docstring)."""
     mode = cache_mode(settings)
     if mode == "memory":
-        return MemoryScanCache(cache_ttl(settings), max_items)
+        return MemoryScanCache(cache_ttl(settings), max_items, client)
     if mode != "persistent":
         return TTLCache(cache_ttl(settings), max_weight=max_items, weigh=len)
     max_bytes = parse_size(getattr(settings, "cache_max_size", DEFAULT_MAX_SIZE) or DEFAULT_MAX_SIZE)
@@ -133,7 +135,7 @@ def open_scan_cache(settings: Any, client: Any, max_items: int) -> TTLCache[list
         warnings.warn(f"the persistent cache in {directory} cannot be used ({error}); this connection caches "
                       "in memory only (set CacheLocation= to another directory, or Cache=memory)",
                       QueryWarning, stacklevel=3)
-        return MemoryScanCache(cache_ttl(settings), max_items)
+        return MemoryScanCache(cache_ttl(settings), max_items, client)
     return PersistentScanCache(store, identity_of(settings), settings.cache_ttl, client)
 
 
@@ -271,47 +273,188 @@ def scan_writer(cache: Any, key: Hashable) -> ScanWriter:
 
 
 # --- the caches -----------------------------------------------------------------------------------
-class MemoryScanCache(TTLCache[list[Any]]):
+class _Refreshing:
+    """What both scan caches share about incremental refresh (:mod:`.refresh`): a scan's stale
+    entries are refreshed concurrently before its requests are looked up (:meth:`prefetch`), and
+    each refresh is current for that scan whatever ``CacheTTL`` says.
+
+    A cache using it gives ``client``, ``_stale(key)`` (the entry to refresh for a request, or
+    None) and ``_refresh(entry)`` (the entry's items brought up to date, or None: fetch it)."""
+
+    client: Any
+
+    def _init_refreshing(self) -> None:
+        #: entries brought up to date by an incremental refresh (tests and benchmarks read it)
+        self.refreshed = 0
+        #: requests answered from a wider cached listing
+        self.widened = 0
+        self._stats_lock = threading.Lock()
+        #: entries refreshed by the current scan's :meth:`prefetch`: entry key -> (items, requests
+        #: still to answer). A refresh is current for the scan that made it whatever ``CacheTTL``
+        #: says: a short TTL must not expire rows refreshed a moment ago, before the scan reads them
+        self._prefetched: dict[str, tuple[list[Any], int]] = {}
+
+    def _stale(self, key: ScanKey) -> Entry | None:
+        raise NotImplementedError
+
+    def _refresh(self, entry: Entry) -> list[Any] | None:
+        raise NotImplementedError
+
+    def _can_refresh(self) -> bool:
+        return self.client is not None
+
+    def prefetch(self, keys: list[Any]) -> None:
+        """Refresh the stale entries of a scan's requests concurrently (one scope each), so that a
+        refresh of 100 repositories takes the time of MaxConcurrency rounds, not of 100 requests.
+        The requests run in copies of the caller's context: the query's accounting sees them."""
+        with self._stats_lock:
+            self._prefetched.clear()  # what an earlier scan left unread (a LIMIT stopped it)
+        if not self._can_refresh():
+            return
+        try:
+            found = [entry for key in keys if isinstance(key, ScanKey) and (entry := self._stale(key)) is not None]
+        except (sqlite3.Error, OSError, ValueError, zlib.error):
+            return
+        uses = Counter(entry.key for entry in found)
+        stale = list({entry.key: entry for entry in found}.values())  # one refresh per entry
+        if len(stale) < 2:
+            return  # one refresh runs in get() as it would here
+        workers = max(1, min(len(stale), int(getattr(getattr(self.client, "settings", None), "max_concurrency", 8))))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bbsql-refresh") as pool:
+            futures = [(entry, pool.submit(contextvars.copy_context().run, self._refresh, entry)) for entry in stale]
+            for entry, future in futures:
+                items = future.result()  # _refresh never raises: a failed refresh is a miss in get()
+                if items is not None:
+                    with self._stats_lock:
+                        self._prefetched[entry.key] = (items, uses[entry.key])
+
+    def _take_prefetched(self, entry_key: str) -> list[Any] | None:
+        """The items :meth:`prefetch` refreshed for this entry (dropped after its last request)."""
+        with self._stats_lock:
+            found = self._prefetched.get(entry_key)
+            if found is None:
+                return None
+            items, left = found
+            if left <= 1:
+                del self._prefetched[entry_key]
+            else:
+                self._prefetched[entry_key] = (items, left - 1)
+            return items
+
+    def _count_widened(self, candidate: ScanKey, key: ScanKey) -> None:
+        if candidate is not key:
+            with self._stats_lock:
+                self.widened += 1
+
+    def _count_refreshed(self) -> None:
+        with self._stats_lock:
+            self.refreshed += 1
+
+
+class MemoryScanCache(_Refreshing, TTLCache[list[Any]]):
     """``Cache=memory``: the connection's own scan cache, keyed like the persistent one.
 
     A request's key leaves ``fields=`` out and each entry remembers the ``fields=`` its rows were
     read with, so a query selecting other columns of the same listing is answered from rows
     cached whole (:func:`widen_plans` asks for whole rows), and a narrow entry (a parent
     enumeration reading only the slugs) never answers a request for more columns than it holds.
-    Keys that are not :class:`~.cache.ScanKey` (none today) are kept as given."""
+    A complete listing also answers narrower filters, sorts, limits and objects by id, and past
+    ``CacheTTL`` it is brought up to date by the table's change feed (:mod:`.refresh`), as the
+    persistent cache's entries are. Keys that are not :class:`~.cache.ScanKey` (none today) are
+    kept as given and expire."""
 
-    def __init__(self, ttl: float, max_items: int) -> None:
-        super().__init__(ttl, max_weight=max_items, weigh=len)
-        self._rows: TTLCache[tuple[str | None, list[Any]]] = TTLCache(
-            ttl, max_weight=max_items, weigh=lambda found: len(found[1]))
+    def __init__(self, ttl: float, max_items: int, client: Any = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(ttl, max_weight=max_items, weigh=len, clock=clock)
+        self.client = client
+        self._init_refreshing()
+        # entries outlive CacheTTL (an expired one is refreshed, not dropped); the size bound evicts
+        self._rows: TTLCache[Entry] = TTLCache(math.inf, max_weight=max_items, weigh=lambda entry: len(entry.items))
+
+    def _can_refresh(self) -> bool:
+        return self.enabled and self.client is not None
 
     def get(self, key: Hashable) -> list[Any] | None:
         """The rows of ``key``, or of a complete listing that holds them (a narrower filter, a
-        sort or limit, one object by id: DuckDB filters the rows again), as the persistent cache."""
+        sort or limit, one object by id: DuckDB filters the rows again), as the persistent cache;
+        an expired listing is refreshed incrementally when its table has a change feed."""
         if not isinstance(key, ScanKey):
             return super().get(key)
-        wanted = dict(key.params).get("fields")
-        for candidate in widening_candidates(key):
-            found = self._rows.get(_bare(candidate))
-            if found is not None and _fields_cover(found[0], wanted, key):
-                return found[1]
+        if not self.enabled:
+            return None
+        entries = self._answering(key)
+        for candidate, entry in entries:
+            if (items := self._take_prefetched(entry.key)) is not None:
+                self._count_widened(candidate, key)
+                return items
+        fresh = [(candidate, entry) for candidate, entry in entries if self._fresh(entry)]
+        for candidate, entry in fresh or entries:
+            items = entry.items if fresh else self._refresh(entry)
+            if items is not None:
+                self._count_widened(candidate, key)
+                return items
         listing = listing_of_object(key)
         if listing is not None:
-            found = self._rows.get(_bare(listing[0]))
-            if found is not None and found[0] == whole_fields(key.table, "list"):
-                return object_in_listing(found[1], listing[1], listing[2])
+            held = self._rows.get(_bare(listing[0]))
+            if held is not None and self._fresh(held) and held.fields == whole_fields(key.table, "list"):
+                return object_in_listing(held.items, listing[1], listing[2])
         return None
 
     def put(self, key: Hashable, value: list[Any]) -> None:
         if not isinstance(key, ScanKey):
             super().put(key, value)
             return
-        fields = dict(key.params).get("fields")
+        if not self.enabled:
+            return
+        params = dict(key.params)
+        fields = params.get("fields")
         bare = _bare(key)
         held = self._rows.get(bare)
-        if held is not None and held[0] != fields and _fields_cover(held[0], fields, key):
+        if held is not None and held.fields != fields and _fields_cover(held.fields, fields, key) and self._fresh(held):
             return  # whole rows already cached: a narrower copy would only hide them
-        self._rows.put(bare, (fields, value))
+        stamp = self._clock()
+        self._rows.put(bare, Entry(
+            key=repr(bare), identity="", table=key.table, path=key.path, fields=fields,
+            complete=key.limit is None and "page" not in params, items=value, stored_at=stamp, checked_at=stamp,
+            meta={"params": _jsonable({k: v for k, v in params.items() if k != "fields"}),
+                  **refresh.meta_for(key.table, value)}))
+
+    def _fresh(self, entry: Entry) -> bool:
+        return self._clock() - entry.checked_at < self.ttl
+
+    def _answering(self, key: ScanKey) -> list[tuple[ScanKey, Entry]]:
+        """(candidate, entry) for every cached entry that can answer ``key``, the closest first."""
+        wanted = dict(key.params).get("fields")
+        found: list[tuple[ScanKey, Entry]] = []
+        for candidate in widening_candidates(key):
+            entry = self._rows.get(_bare(candidate))
+            if entry is not None and _covers(entry, wanted, key) and all(e is not entry for _, e in found):
+                found.append((candidate, entry))
+        return found
+
+    def _stale(self, key: ScanKey) -> Entry | None:
+        """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
+        entries = self._answering(key)
+        if any(self._fresh(entry) for _, entry in entries):
+            return None
+        return next((entry for _, entry in entries if entry.complete and refresh.refreshable(entry.table)), None)
+
+    def _refresh(self, entry: Entry) -> list[Any] | None:
+        """The entry brought up to date through its table's change feed, or None (fetch it again).
+        Never raises: whatever goes wrong is a miss, and the scan's own fetch reports it."""
+        if not entry.complete or self.client is None or not refresh.refreshable(entry.table):
+            return None
+        try:
+            result = refresh.refresh(self.client, entry)
+        except Exception:  # noqa: BLE001 - see the docstring
+            return None
+        if result is None:
+            return None
+        entry.items, meta = result
+        entry.meta = {"params": entry.meta.get("params", {}), **meta}
+        entry.checked_at = self._clock()
+        self._count_refreshed()
+        return entry.items
 
     def discard_where(self, predicate: Callable[[Hashable], bool]) -> int:
         return super().discard_where(predicate) + self._rows.discard_where(predicate)
@@ -332,7 +475,7 @@ def _bare(key: ScanKey) -> ScanKey:
                         pagelen=key.pagelen if paged else None, widenable=False)
 
 
-class PersistentScanCache(TTLCache[list[Any]]):
+class PersistentScanCache(_Refreshing, TTLCache[list[Any]]):
     """The scan cache over the shared SQLite store (the interface of :class:`~.cache.TTLCache`)."""
 
     def __init__(self, store: CacheStore, identity: str, ttl: float, client: Any = None) -> None:
@@ -340,15 +483,10 @@ class PersistentScanCache(TTLCache[list[Any]]):
         self.store = store
         self.identity = identity
         self.client = client
-        #: entries brought up to date by an incremental refresh (tests and benchmarks read it)
-        self.refreshed = 0
-        #: requests answered from a wider cached listing
-        self.widened = 0
-        self._stats_lock = threading.Lock()
-        #: entries refreshed by the current scan's :meth:`prefetch`: entry key -> (items, requests
-        #: still to answer). A refresh is current for the scan that made it whatever ``CacheTTL``
-        #: says: a short TTL must not expire rows refreshed a moment ago, before the scan reads them
-        self._prefetched: dict[str, tuple[list[Any], int]] = {}
+        self._init_refreshing()
+
+    def _can_refresh(self) -> bool:
+        return self.enabled and self.client is not None
 
     # --- TTLCache interface ---------------------------------------------------------------------
     def get(self, key: Hashable) -> list[Any] | None:
@@ -418,44 +556,6 @@ class PersistentScanCache(TTLCache[list[Any]]):
     def __len__(self) -> int:
         return sum(status.entries for status in self.store.status())
 
-    def prefetch(self, keys: list[Any]) -> None:
-        """Refresh the stale entries of a scan's requests concurrently (one scope each), so that a
-        refresh of 100 repositories takes the time of MaxConcurrency rounds, not of 100 requests.
-        The requests run in copies of the caller's context: the query's accounting sees them."""
-        with self._stats_lock:
-            self._prefetched.clear()  # what an earlier scan left unread (a LIMIT stopped it)
-        if not self.enabled or self.client is None:
-            return
-        try:
-            found = [entry for key in keys if isinstance(key, ScanKey) and (entry := self._stale(key)) is not None]
-        except (sqlite3.Error, OSError, ValueError, zlib.error):
-            return
-        uses = Counter(entry.key for entry in found)
-        stale = list({entry.key: entry for entry in found}.values())  # one refresh per entry
-        if len(stale) < 2:
-            return  # one refresh runs in get() as it would here
-        workers = max(1, min(len(stale), int(getattr(getattr(self.client, "settings", None), "max_concurrency", 8))))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bbsql-refresh") as pool:
-            futures = [(entry, pool.submit(contextvars.copy_context().run, self._refresh, entry)) for entry in stale]
-            for entry, future in futures:
-                items = future.result()  # _refresh never raises: a failed refresh is a miss in get()
-                if items is not None:
-                    with self._stats_lock:
-                        self._prefetched[entry.key] = (items, uses[entry.key])
-
-    def _take_prefetched(self, entry_key: str) -> list[Any] | None:
-        """The items :meth:`prefetch` refreshed for this entry (dropped after its last request)."""
-        with self._stats_lock:
-            found = self._prefetched.get(entry_key)
-            if found is None:
-                return None
-            items, left = found
-            if left <= 1:
-                del self._prefetched[entry_key]
-            else:
-                self._prefetched[entry_key] = (items, left - 1)
-            return items
-
     def _stale(self, key: ScanKey) -> Entry | None:
         """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
         entries = self._answering(key)
@@ -491,11 +591,6 @@ class PersistentScanCache(TTLCache[list[Any]]):
         if key.kind == "get":
             return self._from_listing(key)
         return None
-
-    def _count_widened(self, candidate: ScanKey, key: ScanKey) -> None:
-        if candidate is not key:
-            with self._stats_lock:
-                self.widened += 1
 
     def _from_listing(self, key: ScanKey) -> list[Any] | None:
         """A GET of one object (``id IN (...)``) answered from a cached complete listing of its
@@ -562,8 +657,7 @@ class PersistentScanCache(TTLCache[list[Any]]):
             else:
                 full.items = items
                 self.store.put(full)
-        with self._stats_lock:
-            self.refreshed += 1
+        self._count_refreshed()
         return full.items
 
 
