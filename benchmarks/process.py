@@ -23,10 +23,13 @@ starting the process to reaping it; peak memory is the process's ``ru_maxrss`` f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -420,8 +423,95 @@ class Scenarios:
                             f"memory: export of part of commits ({bound})")
             self.figures.memory.append(MemoryFigure(f"`{sql}`", "`bbsql query -f csv -o FILE`", run, None, None))
             self.log(f"process: memory export csv below {bound}: {run.peak_rss / 2**20:.0f} MiB peak")
+        served = self._served("SELECT * FROM commits")
+        if served is not None:
+            self.figures.memory.append(MemoryFigure(
+                "`SELECT * FROM commits`", "`bbsql serve` (the server process) while psql reads it", served, None,
+                commits_bytes))
+            self.log(f"process: memory server: {served.peak_rss / 2**20:.0f} MiB peak, {served.requests} requests")
         floor = self.note(self.bbsql(self.sandbox(), "SELECT 1", "-f", "csv"), "memory: SELECT 1")
         self.figures.memory.append(MemoryFigure("`SELECT 1`", "`bbsql query` (the floor)", floor, 1, 0))
+
+    def _served(self, sql: str) -> ProcessRun | None:
+        """``bbsql serve`` as a process of its own while psql reads ``sql`` through it (a BI extract):
+        the server's peak RSS (measured by :data:`SPAWNER`) and the requests psql's query cost."""
+        psql = shutil.which("psql")
+        if psql is None:
+            self.figures.errors.append("memory: psql is not installed (Debian package postgresql-client): "
+                                       "no figure for the server")
+            return None
+        from bitbucket_sql.server.auth import make_verifier
+
+        sandbox = self.sandbox()
+        port = _free_port()
+        config = sandbox.home / "server.toml"
+        config.write_text(
+            f'[server]\nhost = "127.0.0.1"\nport = {port}\n\n'
+            f'[databases.bench]\nconnection = "{self.connection()}"\n\n'
+            f'[users.bench]\npassword = "{make_verifier("bench")}"\ndatabases = {{ bench = "read" }}\n'
+        )
+        report = sandbox.home / "server-usage.json"
+        command = [*bbsql_command(), "serve", "--config", str(config), "--no-tds",
+                   "--access-log", str(sandbox.home / "access.log")]
+        spawner = subprocess.Popen([sys.executable, "-I", "-S", "-c", SPAWNER, str(report), *command],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   env=sandbox.environment(self.connection()))
+        returncode = -1
+        requests = 0
+        try:
+            if not _listening(port, spawner, 60.0):
+                self.figures.errors.append("memory: `bbsql serve` did not start listening within 60 s")
+                return None
+            self.emulator.reset_stats()
+            read = subprocess.run(
+                [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(port), "-U", "bench",
+                 "bench", "-c", sql, "-o", os.devnull],
+                capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
+                env={**os.environ, "PGPASSWORD": "bench", "PSQLRC": os.devnull},
+            )
+            returncode, requests = read.returncode, int(self.emulator.stats()["total"])
+            if read.returncode != 0:
+                self.figures.errors.append(f"memory: psql through the server: exit {read.returncode}: "
+                                           f"{(read.stderr.strip().splitlines() or ['(no output)'])[-1]}")
+        finally:
+            _stop_children(spawner)
+        usage = json.loads(report.read_text()) if report.exists() else {"wall": 0.0, "rss_kib": 0}
+        return ProcessRun(wall_s=float(usage["wall"]), cpu_s=float(usage.get("cpu", 0.0)), requests=requests,
+                          peak_rss=int(usage["rss_kib"]) * 1024, returncode=returncode)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _listening(port: int, process: subprocess.Popen[bytes], within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def _stop_children(spawner: subprocess.Popen[bytes]) -> None:
+    """Stop what :data:`SPAWNER` started (SIGTERM, then SIGKILL) so that it reports the child's usage."""
+    try:
+        children = Path(f"/proc/{spawner.pid}/task/{spawner.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(child), signal.SIGTERM)
+    try:
+        spawner.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(child), signal.SIGKILL)
+        spawner.wait(timeout=30)
 
 
 def _probe_output(run: ProcessRun) -> dict[str, int]:

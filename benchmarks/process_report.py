@@ -119,7 +119,9 @@ def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
             "caller holds is part of the peak); the exports write `SELECT * FROM commits` to a file, then the "
             "csv export of a third and two thirds of it shows whether memory grows with the size of the "
             "result. A query over one table read as a stream fetches while it is read (engine/row_stream.py). "
-            "`SELECT 1` shows the process's floor.",
+            "The server row is a BI extract: `bbsql serve` as a process of its own while psql reads the table "
+            "through it (a result over 2,000 rows is sent while it is read, server/streamed.py; its wall time "
+            "includes the server's start and stop). `SELECT 1` shows the process's floor.",
             "",
             "| query | how | rows | JSON transferred | peak RSS | peak ÷ JSON | wall time |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: |",

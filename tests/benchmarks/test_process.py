@@ -30,7 +30,7 @@ def test_every_scenario_ran_without_errors(figures: ProcessFigures) -> None:
         "catalog query",
         "1-request query, cold cache",
     ]
-    assert len(figures.repeats) == 3 and len(figures.refreshes) == 1 and len(figures.memory) == 8
+    assert len(figures.repeats) == 3 and len(figures.refreshes) == 1 and len(figures.memory) == 9
 
 
 def test_start_up_counts_the_requests_of_each_process(figures: ProcessFigures) -> None:
@@ -70,6 +70,9 @@ def test_memory_figures_have_rows_bytes_and_a_peak(figures: ProcessFigures) -> N
     exports = [m for m in figures.memory if "-o FILE" in m.how]
     assert len(exports) == 4 and all(m.run.ok and m.run.peak_rss > 0 for m in exports)
     assert sum("WHERE repository <" in m.label for m in exports) == 2  # the export of part of the table
+    served = [m for m in figures.memory if m.how.startswith("`bbsql serve`")]
+    assert len(served) == 1 and served[0].run.ok and served[0].run.peak_rss > 0
+    assert served[0].run.requests > 0  # psql's query reached Bitbucket (the emulator) through the server
 
 
 def test_peak_memory_is_the_child_s_own() -> None:

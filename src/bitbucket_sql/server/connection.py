@@ -48,9 +48,9 @@ class Session(Protocol):
     def apply_startup_parameters(self, parameters: dict[str, str]) -> None: ...
     def parameter_status(self) -> dict[str, str]: ...
     def fail_transaction(self) -> None: ...
-    def execute(self, sql: str) -> list[Any]: ...
+    def execute(self, sql: str, stream: bool = False) -> list[Any]: ...
     def prepare(self, sql: str, param_oids: list[int]) -> Any: ...
-    def execute_prepared(self, sql: str, params: list[Any], param_types: list[Any]) -> Any: ...
+    def execute_prepared(self, sql: str, params: list[Any], param_types: list[Any], stream: bool = False) -> Any: ...
     def cancel(self) -> None: ...
 
 
@@ -480,7 +480,7 @@ class ClientConnection:
                 self.writer.write(pq.empty_query_response())
             else:
                 try:
-                    results = await self._run(self.session.execute, sql)
+                    results = await self._run(self.session.execute, sql, True)
                 except Exception as error:
                     # The statements before the failing one still happened: their results come first.
                     done = getattr(error, "results", None) or []
@@ -562,6 +562,9 @@ class ClientConnection:
             codec.encoder(f.type.oid, bool(formats[i]) if i < len(formats) else False)
             for i, f in enumerate(fields)
         ]
+        streamed = getattr(result, "stream", None)
+        if streamed is not None:
+            return await self._send_streamed(result, streamed, encoders)
         start = portal.position if portal else 0
         stop = len(result.rows) if not max_rows else min(len(result.rows), start + max_rows)
         for number, index in enumerate(range(start, stop), start=1):
@@ -581,6 +584,24 @@ class ClientConnection:
             tag = f"SELECT {stop - start}"
         self.writer.write(pq.command_complete(tag))
         return stop - start
+
+    async def _send_streamed(self, result: Any, streamed: Any, encoders: Sequence[Any]) -> int:
+        """A large result (server/streamed.py): each batch is read from the engine on a worker
+        thread and written before the next is read; the engine's notices come after the rows."""
+        sent = 0
+        try:
+            while (batch := await self._run(streamed.next_batch)) is not None:
+                for row in batch:
+                    self.writer.write(pq.data_row([encode(value) for encode, value in zip(encoders, row, strict=False)]))
+                sent += len(batch)
+                await self.writer.drain()
+        finally:
+            streamed.close()  # read to its end, failed, or the client went away: the fetch stops
+        result.notices, result.requests = streamed.notices, streamed.requests
+        for notice in streamed.notices:
+            self.writer.write(pq.notice_response(pq.Report("NOTICE", "01000", str(notice))))
+        self.writer.write(pq.command_complete(f"SELECT {sent}"))
+        return sent
 
     async def _send_copy(self, result: Any) -> int:
         fields = result.fields or []
@@ -697,8 +718,10 @@ class ClientConnection:
         started = time.monotonic()
         if portal.result is None:
             try:
+                # a result read whole by this Execute may be streamed; one read in pieces may not
                 portal.result = await self._run(
-                    self.session.execute_prepared, statement.sql, portal.params, statement.param_types
+                    self.session.execute_prepared, statement.sql, portal.params, statement.param_types,
+                    not message.max_rows,
                 )
             except Exception as error:
                 self._log_statement(statement.sql, started, sqlstate=report_for(error).sqlstate)
@@ -717,6 +740,8 @@ class ClientConnection:
             # Encode with the types the client was told in RowDescription.
             result.fields = statement.fields
         sent = await self._send_result(result, portal.result_formats, message.max_rows, portal)
+        if getattr(result, "stream", None) is not None:  # known once its rows were read
+            requests, notices = int(result.requests or 0), _notices_of(result)
         self._log_statement(statement.sql, started, **_log_fields(sent, requests, notices))
 
     async def _close(self, data: bytes) -> None:

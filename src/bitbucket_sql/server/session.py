@@ -57,6 +57,7 @@ from .pg_catalog import (
     result_type,
 )
 from .pgtypes import PgType, pg_type_for
+from .streamed import STREAM_ABOVE_ROWS, StreamedRows
 
 
 class PgError(Exception):
@@ -96,6 +97,8 @@ class StatementResult:
     copy_out: str | None = None
     #: Bitbucket API requests the statement made (for the access log)
     requests: int = 0
+    #: a large result's rows, read batch by batch while they are sent (then ``rows`` is empty)
+    stream: StreamedRows | None = None
 
 
 @dataclass
@@ -246,20 +249,26 @@ class SqlSession:
             elif key not in _STARTUP_NON_SETTINGS and not key.startswith("_pq_"):
                 self._apply_setting(key, value)
 
-    def execute(self, sql: str) -> list[StatementResult]:
-        """A simple Query: every statement in ``sql``, in order (the first failure stops the rest)."""
+    def execute(self, sql: str, stream: bool = False) -> list[StatementResult]:
+        """A simple Query: every statement in ``sql``, in order (the first failure stops the rest).
+
+        With ``stream=True`` a large result of the last statement comes as
+        ``StatementResult.stream`` (server/streamed.py): the statement then lasts until its rows
+        are read or the stream is closed."""
         self._start()
         results: list[StatementResult] = []
         try:
-            for text in split_statements(sql):
+            statements = split_statements(sql)
+            for number, text in enumerate(statements, start=1):
                 try:
-                    results.append(self._statement(text, None, None))
+                    results.append(self._statement(text, None, None, stream=stream and number == len(statements)))
                 except PgError as error:
                     error.results = results
                     raise
             return results
         finally:
-            self._finish()
+            if not (results and results[-1].stream is not None):
+                self._finish()
 
     def prepare(self, sql: str, param_oids: Sequence[int]) -> Prepared:
         """Parse (+ Describe statement): parameter types and result columns, without API requests."""
@@ -298,18 +307,23 @@ class SqlSession:
         fields = [Field("plan", pgtypes.TEXT)] if explain else self._describe(tree, types)
         return Prepared(types, fields)
 
-    def execute_prepared(self, sql: str, params: list[Any], param_types: list[PgType]) -> StatementResult:
-        """Bind + Execute: ``params`` are text (or already decoded binary) values."""
+    def execute_prepared(self, sql: str, params: list[Any], param_types: list[PgType],
+                         stream: bool = False) -> StatementResult:
+        """Bind + Execute: ``params`` are text (or already decoded binary) values. ``stream`` as
+        for :meth:`execute` (only for an Execute that reads the whole result)."""
         self._start()
+        result: StatementResult | None = None
         try:
             statement = _strip_trailing_semicolons(sql)
             if not _strip_comments(statement).strip():
                 return StatementResult(None, [], "EMPTY")
             values = [coerce_parameter(value, param_types[i] if i < len(param_types) else pgtypes.TEXT, i + 1)
                       for i, value in enumerate(params)]
-            return self._statement(statement, values, param_types)
+            result = self._statement(statement, values, param_types, stream=stream)
+            return result
         finally:
-            self._finish()
+            if result is None or result.stream is None:
+                self._finish()
 
     def fail_transaction(self) -> None:
         """An error the protocol layer reported inside a transaction block fails the block, as in PostgreSQL."""
@@ -341,7 +355,8 @@ class SqlSession:
         with self._state_lock:
             self._running = False
 
-    def _statement(self, text: str, params: list[Any] | None, types: Sequence[PgType] | None) -> StatementResult:
+    def _statement(self, text: str, params: list[Any] | None, types: Sequence[PgType] | None,
+                   stream: bool = False) -> StatementResult:
         word = _first_word(text)
         if self.transaction_status == "E" and not _ends_failed_block(text):
             raise _aborted_block()
@@ -351,17 +366,28 @@ class SqlSession:
         if timer is not None:
             timer.daemon = True
             timer.start()
+        result: StatementResult | None = None
         try:
-            return self._dispatch(word, text, params, types)
+            result = self._dispatch(word, text, params, types, stream)
+            return result
         except PgError:
             if self.transaction_status == "T":
                 self.transaction_status = "E"
             raise
         finally:
-            if timer is not None:
-                timer.cancel()
-            if self._timed_out:
-                self._cancel.clear()  # a timer that fired as the statement ended must not stop the next one
+            if result is not None and result.stream is not None:
+                result.stream.on_close(lambda: self._end_statement(timer, streamed=True))
+            else:
+                self._end_statement(timer)
+
+    def _end_statement(self, timer: threading.Timer | None, streamed: bool = False) -> None:
+        """The statement is over (a streamed one when its rows are read): its timeout stops."""
+        if timer is not None:
+            timer.cancel()
+        if self._timed_out:
+            self._cancel.clear()  # a timer that fired as the statement ended must not stop the next one
+        if streamed:
+            self._finish()
 
     def _time_out(self) -> None:
         """statement_timeout elapsed: cancel, and say why."""
@@ -376,9 +402,9 @@ class SqlSession:
                        hint="The query was cancelled; requests not yet sent to Bitbucket were not sent.")
 
     def _dispatch(self, word: str, text: str, params: list[Any] | None,
-                  types: Sequence[PgType] | None) -> StatementResult:
+                  types: Sequence[PgType] | None, stream: bool = False) -> StatementResult:
         if word in _QUERY_WORDS:
-            return self._query(text, params)
+            return self._query(text, params, stream)
         if word == "COPY":
             return self._copy(text)
         if word == "SET":
@@ -415,7 +441,7 @@ class SqlSession:
             self._parsed[text] = cached
         return cached.copy()
 
-    def _query(self, text: str, params: list[Any] | None) -> StatementResult:
+    def _query(self, text: str, params: list[Any] | None, stream: bool = False) -> StatementResult:
         explain = re.match(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", text, re.IGNORECASE)
         body = text[explain.end():] if explain else text
         if explain and _first_word(body) == "CALL":
@@ -431,7 +457,7 @@ class SqlSession:
             raise PgError("08P01", str(error)) from None
         if translate.target_of(bound) == "catalog" and not explain:
             return self._catalog_query(bound)
-        return self._engine_query(bound, explain.group(0).upper().split() if explain else None)
+        return self._engine_query(bound, explain.group(0).upper().split() if explain else None, stream)
 
     def _catalog_query(self, tree: exp.Expression) -> StatementResult:
         names, types, rows = self._run_catalog(tree, describe_only=False)
@@ -468,14 +494,16 @@ class SqlSession:
             names = [f"column{index}" for index in range(1, len(names) + 1)]
         return names, types, rows
 
-    def _engine_query(self, tree: exp.Expression, explain: list[str] | None) -> StatementResult:
+    def _engine_query(self, tree: exp.Expression, explain: list[str] | None, stream: bool = False) -> StatementResult:
         translated = translate.translate(self._qualified(tree), "engine", copy=False)
         sql = translated.sql if explain is None else " ".join(explain) + " " + translated.sql
         if self._cancel.is_set():
             raise self._cancelled()
+        streaming = stream and explain is None
         try:
             quiet_engine_warnings()
-            result = self.engine.execute(sql, progress=self._progress)
+            result = self.engine.execute(sql, progress=self._progress, stream=streaming,
+                                         whole_up_to=STREAM_ABOVE_ROWS if streaming else None)
         except _Cancelled:
             raise self._cancelled() from None
         except Exception as error:  # noqa: BLE001 - every failure becomes a PgError
@@ -486,8 +514,27 @@ class SqlSession:
             raise self._cancelled()
         fields = [Field(column.name, pg_type_for(column.type)) for column in result.columns]
         types = [column.type for column in result.columns]
+        if result.stream is not None:
+            if self._cancel.is_set():
+                result.stream.close()
+                raise self._cancelled()
+            rows = StreamedRows(result, cancelled=self._cancel_reason, translate=self._streamed_error,
+                                convert=lambda batch: _plain_rows(batch, types))
+            return StatementResult(fields, [], "SELECT", stream=rows)
         return StatementResult(fields, _plain_rows(result.rows, types), f"SELECT {len(result.rows)}",
                                self._notices(result), requests=result.stats.requests)
+
+    def _cancel_reason(self) -> PgError | None:
+        """The error a cancelled statement ends with, None while it may go on (a streamed result)."""
+        return self._cancelled() if self._cancel.is_set() else None
+
+    def _streamed_error(self, error: BaseException) -> BaseException:
+        """An error met while a streamed result was read, as the client gets it."""
+        if isinstance(error, _Cancelled) or self._cancel.is_set():
+            return self._cancelled()
+        if not isinstance(error, Exception):
+            return error
+        return pg_error_for(error)
 
     def _progress(self, _progress: Any) -> None:
         if self._cancel.is_set():
