@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _cache_changes import OPEN_SQL, QUERIES, change_repository_api
 
 from _helpers_connect import demo_settings
-from bitbucket_sql.api.client import BitbucketClient
 from bitbucket_sql.emulator import run_emulator
 from bitbucket_sql.engine import Engine
 from bitbucket_sql.engine.cache_scans import MemoryScanCache
@@ -117,30 +117,21 @@ def test_past_the_ttl_a_listing_reads_only_the_changes_and_equals_a_cold_run(wri
     """As the persistent cache: an expired listing is brought up to date by its table's change
     feed (pull requests by updated_on, pipelines by created_on plus unfinished ones, new commits),
     not listed again."""
-    pr_sql = "SELECT id, title, state, updated_on FROM pull_requests WHERE repository = 'api'"
-    pipeline_sql = "SELECT uuid, build_number, state_name, state_result_name FROM pipelines WHERE repository = 'api'"
-    commit_sql = "SELECT hash, message FROM commits WHERE repository = 'api'"
-    open_sql = "SELECT id FROM pull_requests WHERE repository = 'api' AND state = 'OPEN'"
     with Engine(demo_settings(writable.base_url, Cache="memory", CacheTTL=300)) as engine:
-        for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+        for sql in QUERIES:
             engine.execute(sql)
-        opened = [row[0] for row in _cold(writable, open_sql)]
+        opened = [row[0] for row in _cold(writable, OPEN_SQL)]
         assert len(opened) >= 2, "the tiny data should have open pull requests in api"
-        with BitbucketClient(demo_settings(writable.base_url), interactive=False) as client:
-            base = "/repositories/acme/api"
-            client.put(f"{base}/pullrequests/{opened[0]}", json={"title": "Changed behind the memory cache"})
-            client.post(f"{base}/pullrequests/{opened[1]}/merge", json={"merge_strategy": "merge_commit"})
-            client.post(f"{base}/pipelines", json={"target": {"type": "pipeline_ref_target", "ref_type": "branch",
-                                                               "ref_name": "main"}})
+        change_repository_api(writable, opened, "Changed behind the memory cache")
         _age(engine, 3600)
         cache = engine.scan_cache
         assert isinstance(cache, MemoryScanCache)
-        for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+        for sql in QUERIES:
             rows, requests = _count(writable, engine, sql)
             assert rows == _cold(writable, sql), sql
             assert requests <= 4, sql  # the first page of the feed, maybe its second, unfinished pipelines
         assert cache.refreshed >= 3
-        assert (opened[1],) not in _count(writable, engine, open_sql)[0]
+        assert (opened[1],) not in _count(writable, engine, OPEN_SQL)[0]
 
 
 def test_past_the_ttl_every_repository_is_refreshed_once_concurrently(writable: Any) -> None:

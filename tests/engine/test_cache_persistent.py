@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _cache_changes import OPEN_SQL, QUERIES, change_repository_api
 
 from _helpers_connect import DEMO_TOKEN, DEMO_USER, demo_settings
 from bitbucket_sql.api.client import BitbucketClient
@@ -171,28 +172,18 @@ def test_a_refresh_of_every_repository_costs_one_request_each(writable: Any, tmp
 
 
 def test_a_refresh_reads_only_the_changes_and_equals_a_cold_run(writable: Any, tmp_path: Path) -> None:
-    pr_sql = "SELECT id, title, state, updated_on FROM pull_requests WHERE repository = 'api'"
-    pipeline_sql = "SELECT uuid, build_number, state_name, state_result_name FROM pipelines WHERE repository = 'api'"
-    commit_sql = "SELECT hash, message FROM commits WHERE repository = 'api'"
-    open_sql = "SELECT id FROM pull_requests WHERE repository = 'api' AND state = 'OPEN'"
-    for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+    for sql in QUERIES:
         _run(writable, tmp_path, sql)
-    opened = [row[0] for row in _cold(writable, open_sql)]
+    opened = [row[0] for row in _cold(writable, OPEN_SQL)]
     assert len(opened) >= 2, "the tiny data should have open pull requests in api"
-
-    with BitbucketClient(demo_settings(writable.base_url), interactive=False) as client:
-        base = "/repositories/acme/api"
-        client.put(f"{base}/pullrequests/{opened[0]}", json={"title": "Changed behind the cache's back"})
-        client.post(f"{base}/pullrequests/{opened[1]}/merge", json={"merge_strategy": "merge_commit"})
-        client.post(f"{base}/pipelines", json={"target": {"type": "pipeline_ref_target", "ref_type": "branch",
-                                                           "ref_name": "main"}})
+    change_repository_api(writable, opened, "Changed behind the cache's back")
     _age(tmp_path, 3600)
 
-    for sql in (pr_sql, pipeline_sql, commit_sql, open_sql):
+    for sql in QUERIES:
         rows, requests, _ = _run(writable, tmp_path, sql)
         assert rows == _cold(writable, sql), sql
         assert requests <= 4, sql  # the first page of the feed, maybe its second, unfinished pipelines
-    merged = _run(writable, tmp_path, open_sql)[0]
+    merged = _run(writable, tmp_path, OPEN_SQL)[0]
     assert (opened[1],) not in merged
 
 
