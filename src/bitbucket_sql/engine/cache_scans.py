@@ -278,10 +278,12 @@ class _Refreshing:
     entries are refreshed concurrently before its requests are looked up (:meth:`prefetch`), and
     each refresh is current for that scan whatever ``CacheTTL`` says.
 
-    A cache using it gives ``client``, ``_stale(key)`` (the entry to refresh for a request, or
-    None) and ``_refresh(entry)`` (the entry's items brought up to date, or None: fetch it)."""
+    A cache using it gives ``client``, ``_answering(key)`` (the entries that can answer a
+    request, the closest first), ``_fresh(entry)``, ``_items(entry)`` and ``_refresh(entry)``
+    (the entry's items brought up to date, or None: fetch it)."""
 
     client: Any
+    enabled: bool
 
     def _init_refreshing(self) -> None:
         #: entries brought up to date by an incremental refresh (tests and benchmarks read it)
@@ -294,14 +296,43 @@ class _Refreshing:
         #: says: a short TTL must not expire rows refreshed a moment ago, before the scan reads them
         self._prefetched: dict[str, tuple[list[Any], int]] = {}
 
-    def _stale(self, key: ScanKey) -> Entry | None:
+    def _answering(self, key: ScanKey) -> list[tuple[ScanKey, Entry]]:
+        raise NotImplementedError
+
+    def _fresh(self, entry: Entry) -> bool:
+        raise NotImplementedError
+
+    def _items(self, entry: Entry) -> list[Any] | None:
         raise NotImplementedError
 
     def _refresh(self, entry: Entry) -> list[Any] | None:
         raise NotImplementedError
 
     def _can_refresh(self) -> bool:
-        return self.client is not None
+        return self.enabled and self.client is not None
+
+    def _stale(self, key: ScanKey) -> Entry | None:
+        """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
+        entries = self._answering(key)
+        if any(self._fresh(entry) for _, entry in entries):
+            return None
+        return next((entry for _, entry in entries if entry.complete and refresh.refreshable(entry.table)), None)
+
+    def _from_entries(self, key: ScanKey) -> list[Any] | None:
+        """The rows of a fresh entry that answers ``key`` (one :meth:`prefetch` refreshed first),
+        else of the first one an incremental refresh updates; None: fetch them."""
+        entries = self._answering(key)
+        for candidate, entry in entries:
+            if (items := self._take_prefetched(entry.key)) is not None:
+                self._count_widened(candidate, key)
+                return items
+        fresh = [(candidate, entry) for candidate, entry in entries if self._fresh(entry)]
+        for candidate, entry in fresh or entries:
+            items = self._items(entry) if fresh else self._refresh(entry)
+            if items is not None:
+                self._count_widened(candidate, key)
+                return items
+        return None
 
     def prefetch(self, keys: list[Any]) -> None:
         """Refresh the stale entries of a scan's requests concurrently (one scope each), so that a
@@ -371,9 +402,6 @@ class MemoryScanCache(_Refreshing, TTLCache[list[Any]]):
         # entries outlive CacheTTL (an expired one is refreshed, not dropped); the size bound evicts
         self._rows: TTLCache[Entry] = TTLCache(math.inf, max_weight=max_items, weigh=lambda entry: len(entry.items))
 
-    def _can_refresh(self) -> bool:
-        return self.enabled and self.client is not None
-
     def get(self, key: Hashable) -> list[Any] | None:
         """The rows of ``key``, or of a complete listing that holds them (a narrower filter, a
         sort or limit, one object by id: DuckDB filters the rows again), as the persistent cache;
@@ -382,17 +410,9 @@ class MemoryScanCache(_Refreshing, TTLCache[list[Any]]):
             return super().get(key)
         if not self.enabled:
             return None
-        entries = self._answering(key)
-        for candidate, entry in entries:
-            if (items := self._take_prefetched(entry.key)) is not None:
-                self._count_widened(candidate, key)
-                return items
-        fresh = [(candidate, entry) for candidate, entry in entries if self._fresh(entry)]
-        for candidate, entry in fresh or entries:
-            items = entry.items if fresh else self._refresh(entry)
-            if items is not None:
-                self._count_widened(candidate, key)
-                return items
+        items = self._from_entries(key)
+        if items is not None:
+            return items
         listing = listing_of_object(key)
         if listing is not None:
             held = self._rows.get(_bare(listing[0]))
@@ -422,6 +442,9 @@ class MemoryScanCache(_Refreshing, TTLCache[list[Any]]):
     def _fresh(self, entry: Entry) -> bool:
         return self._clock() - entry.checked_at < self.ttl
 
+    def _items(self, entry: Entry) -> list[Any] | None:
+        return entry.items
+
     def _answering(self, key: ScanKey) -> list[tuple[ScanKey, Entry]]:
         """(candidate, entry) for every cached entry that can answer ``key``, the closest first."""
         wanted = dict(key.params).get("fields")
@@ -431,13 +454,6 @@ class MemoryScanCache(_Refreshing, TTLCache[list[Any]]):
             if entry is not None and _covers(entry, wanted, key) and all(e is not entry for _, e in found):
                 found.append((candidate, entry))
         return found
-
-    def _stale(self, key: ScanKey) -> Entry | None:
-        """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
-        entries = self._answering(key)
-        if any(self._fresh(entry) for _, entry in entries):
-            return None
-        return next((entry for _, entry in entries if entry.complete and refresh.refreshable(entry.table)), None)
 
     def _refresh(self, entry: Entry) -> list[Any] | None:
         """The entry brought up to date through its table's change feed, or None (fetch it again).
@@ -485,9 +501,6 @@ class PersistentScanCache(_Refreshing, TTLCache[list[Any]]):
         self.client = client
         self._init_refreshing()
 
-    def _can_refresh(self) -> bool:
-        return self.enabled and self.client is not None
-
     # --- TTLCache interface ---------------------------------------------------------------------
     def get(self, key: Hashable) -> list[Any] | None:
         if not self.enabled or not isinstance(key, ScanKey):
@@ -503,7 +516,7 @@ class PersistentScanCache(_Refreshing, TTLCache[list[Any]]):
         if not self.enabled or not isinstance(key, ScanKey):
             return None
         try:
-            fresh = [entry for _, entry in self._answering(key) if now() - entry.checked_at < self.ttl]
+            fresh = [entry for _, entry in self._answering(key) if self._fresh(entry)]
             return next((items for entry in fresh if (items := self._items(entry)) is not None), None)
         except (sqlite3.Error, OSError, ValueError, zlib.error):
             return None
@@ -556,12 +569,8 @@ class PersistentScanCache(_Refreshing, TTLCache[list[Any]]):
     def __len__(self) -> int:
         return sum(status.entries for status in self.store.status())
 
-    def _stale(self, key: ScanKey) -> Entry | None:
-        """The entry to refresh for ``key``: None when a fresh entry answers it or none can be refreshed."""
-        entries = self._answering(key)
-        if any(now() - entry.checked_at < self.ttl for _, entry in entries):
-            return None
-        return next((entry for _, entry in entries if entry.complete and refresh.refreshable(entry.table)), None)
+    def _fresh(self, entry: Entry) -> bool:
+        return now() - entry.checked_at < self.ttl
 
     def _answering(self, key: ScanKey) -> list[tuple[ScanKey, Entry]]:
         """(candidate, entry) for every cached entry that can answer ``key``, the closest first."""
@@ -576,17 +585,8 @@ class PersistentScanCache(_Refreshing, TTLCache[list[Any]]):
     # --- lookup -----------------------------------------------------------------------------------
     def _lookup(self, key: ScanKey) -> list[Any] | None:
         """A fresh entry that answers ``key``, else the first one an incremental refresh updates."""
-        entries = self._answering(key)
-        for candidate, entry in entries:
-            if (items := self._take_prefetched(entry.key)) is not None:
-                self._count_widened(candidate, key)
-                return items
-        fresh = [(candidate, entry) for candidate, entry in entries if now() - entry.checked_at < self.ttl]
-        for candidate, entry in fresh or entries:
-            items = self._items(entry) if fresh else self._refresh(entry)
-            if items is None:
-                continue
-            self._count_widened(candidate, key)
+        items = self._from_entries(key)
+        if items is not None:
             return items
         if key.kind == "get":
             return self._from_listing(key)
@@ -603,7 +603,7 @@ class PersistentScanCache(_Refreshing, TTLCache[list[Any]]):
         entry = self.store.get(self._hash(listing))
         if entry is None or entry.identity != self.identity or entry.fields != whole_fields(key.table, "list"):
             return None
-        if now() - entry.checked_at >= self.ttl:
+        if not self._fresh(entry):
             return None
         answer = object_in_listing(entry.items, field, wanted)
         if answer is not None:
