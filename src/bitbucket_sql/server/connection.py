@@ -547,8 +547,7 @@ class ClientConnection:
         self, result: Any, formats: Sequence[int] | None, max_rows: int, portal: Portal | None = None
     ) -> int:
         """Write one statement's result; the number of rows sent. ``formats`` None = simple query."""
-        for notice in getattr(result, "notices", None) or []:
-            self.writer.write(pq.notice_response(pq.Report("NOTICE", "01000", str(notice))))
+        self._write_notices(getattr(result, "notices", None) or [])
         if getattr(result, "copy_out", None):
             return await self._send_copy(result)
         if result.fields is None:
@@ -585,6 +584,10 @@ class ClientConnection:
         self.writer.write(pq.command_complete(tag))
         return stop - start
 
+    def _write_notices(self, notices: Sequence[Any]) -> None:
+        for notice in notices:
+            self.writer.write(pq.notice_response(pq.Report("NOTICE", "01000", str(notice))))
+
     async def _send_streamed(self, result: Any, streamed: Any, encoders: Sequence[Any]) -> int:
         """A large result (server/streamed.py): each batch is read from the engine on a worker
         thread and written before the next is read; the engine's notices come after the rows."""
@@ -598,8 +601,7 @@ class ClientConnection:
         finally:
             streamed.close()  # read to its end, failed, or the client went away: the fetch stops
         result.notices, result.requests = streamed.notices, streamed.requests
-        for notice in streamed.notices:
-            self.writer.write(pq.notice_response(pq.Report("NOTICE", "01000", str(notice))))
+        self._write_notices(streamed.notices)
         self.writer.write(pq.command_complete(f"SELECT {sent}"))
         return sent
 

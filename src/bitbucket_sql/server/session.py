@@ -519,7 +519,7 @@ class SqlSession:
                 result.stream.close()
                 raise self._cancelled()
             rows = StreamedRows(result, cancelled=self._cancel_reason, translate=self._streamed_error,
-                                convert=lambda batch: _plain_rows(batch, types))
+                                convert=lambda batch: _plain_rows(batch, types), notices=self._notices)
             return StatementResult(fields, [], "SELECT", stream=rows)
         return StatementResult(fields, _plain_rows(result.rows, types), f"SELECT {len(result.rows)}",
                                self._notices(result), requests=result.stats.requests)

@@ -28,8 +28,10 @@ class StreamedRows:
     """The rows of one engine result (``QueryResult.stream``), read in batches by the connection.
 
     ``cancelled`` says whether the statement was cancelled (and why, as the error to send);
-    ``translate`` turns an engine error into the error to send; ``convert`` makes a batch's
-    values what the codec encodes; ``on_close`` ends the statement (its timer, its cancel state).
+    ``translate`` turns an error met while reading into the error to send (a cancel's own when
+    the statement was cancelled); ``convert`` makes a batch's values what the codec encodes;
+    ``notices`` gives the finished result's notices; ``on_close`` ends the statement (its timer,
+    its cancel state).
     """
 
     def __init__(
@@ -39,14 +41,15 @@ class StreamedRows:
         cancelled: Callable[[], BaseException | None],
         translate: Callable[[BaseException], BaseException],
         convert: Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]],
+        notices: Callable[[Any], list[str]],
     ) -> None:
         self._result = result
         self._batches: Iterator[Sequence[tuple[Any, ...]]] | None = result.stream.rows()
         self._cancelled = cancelled
         self._translate = translate
         self._convert = convert
+        self._notices = notices
         self._on_close: list[Callable[[], None]] = []
-        self.rows = 0
         self.notices: list[str] = []
         self.requests = 0
 
@@ -65,17 +68,15 @@ class StreamedRows:
         try:
             batch = next(self._batches, None)
         except BaseException as error:  # noqa: BLE001 - the client gets an ErrorResponse for it
-            stop = self._cancelled()
             self.close()
-            raise (stop if stop is not None else self._translate(error)) from None
+            raise self._translate(error) from None
         if batch is None:
             self._finished()
             return None
-        self.rows += len(batch)
         return self._convert(list(batch))
 
     def _finished(self) -> None:
-        self.notices = [str(message) for message in getattr(self._result, "warnings", None) or []]
+        self.notices = self._notices(self._result)
         self.requests = int(self._result.stats.requests)
         self.close()
 
