@@ -159,3 +159,23 @@ def test_read_responses_are_freed_without_the_garbage_collector(fake_client: Bit
         gc.enable()
     assert len(items) == 95
     assert alive == []
+
+
+def test_a_caller_that_reads_every_item_has_the_next_page_requested_before_the_items(
+    fake_client: BitbucketClient, fake: FakeState
+) -> None:
+    """``reads_all``: the pool works on the next cursor page while the caller works on this one
+    (the request for page 2 leaves before page 1's first item is handed over); nothing changes
+    in what is yielded or how many requests the whole collection takes."""
+    import time
+
+    fake.items = 50
+    iterator = fake_client.paginate_many([("k", "/cursor", None)], pagelen=10, reads_all=True)
+    first = next(iterator)
+    waited_until = time.monotonic() + 5
+    while len(fake.requests_to("/2.0/cursor")) < 2 and time.monotonic() < waited_until:
+        time.sleep(0.01)
+    assert len(fake.requests_to("/2.0/cursor")) == 2
+    rest = list(iterator)
+    assert [item["id"] for _, item in [first, *rest]] == list(range(50))
+    assert len(fake.requests_to("/2.0/cursor")) == 5

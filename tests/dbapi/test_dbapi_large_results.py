@@ -102,3 +102,17 @@ def test_an_api_failure_while_reading_is_a_database_error_naming_it(
         finally:
             emulator.clear_faults()
     assert "500" in str(caught.value) and "DuckDB" not in str(caught.value)
+
+
+def test_a_large_result_holds_one_string_per_repeated_value(cold: Any, large: None) -> None:
+    """Rows a caller keeps share their repeated text (a repository's name is one object across
+    its commits), and each value is the one a small result gives."""
+    rows = cold.cursor().execute("SELECT workspace, repository, hash FROM commits ORDER BY repository").fetchall()
+    by_repository: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_repository.setdefault(row[1], []).append(row)
+    biggest = max(by_repository.values(), key=len)
+    assert len(biggest) > 2
+    assert len({id(row[1]) for row in biggest}) == 1
+    assert len({id(row[0]) for row in rows}) == 1
+    assert len({row[2] for row in rows}) == len(rows)  # distinct values stay distinct

@@ -15,7 +15,7 @@ import pytest
 from _helpers_connect import demo_settings
 from bitbucket_sql.engine import Engine, fetcher
 from bitbucket_sql.engine.cache_scans import merge_meta
-from bitbucket_sql.engine.cache_store import CacheStore, Entry, ItemsEncoder
+from bitbucket_sql.engine.cache_store import CacheStore, Entry, ItemsEncoder, inflate
 
 COMMITS = "SELECT * FROM commits"
 BRANCH_COMMITS = "SELECT * FROM branch_commits WHERE repository = 'api' AND branch = 'main'"
@@ -62,6 +62,23 @@ def test_items_encoded_page_by_page_read_back_as_stored_whole(tmp_path: Path) ->
     store.put_encoded(Entry("e", "me", "pull_requests", "/q", None, True, []), empty.finish(), 0)
     assert store.get("e").items == []  # type: ignore[union-attr]
     store.close()
+
+
+def test_stored_items_are_read_from_one_zlib_stream_or_several() -> None:
+    """A listing written page by page is a zlib stream per page (no compressor is kept open
+    between pages); an entry stored whole is one stream; a cut entry is an error, not fewer items."""
+    import json
+    import zlib
+
+    encoder = ItemsEncoder()
+    encoder.add([{"id": 1}])
+    encoder.add([{"id": 2}, {"id": 3}])
+    data = encoder.finish()
+    assert json.loads(inflate(data)) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    whole = zlib.compress(b'[{"id":1}]', 1)
+    assert json.loads(inflate(whole)) == [{"id": 1}]
+    with pytest.raises(zlib.error):
+        inflate(data[:-3])
 
 
 def test_refresh_data_of_pages_merges_as_of_all_items() -> None:

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 import httpcore
-import httpx
+
+from bitbucket_sql.api._httpx import httpx
 
 _DEADLINE: ContextVar[float | None] = ContextVar("bitbucket_sql_request_deadline", default=None)
 

@@ -11,8 +11,8 @@ import warnings
 from typing import Any
 
 import authlib.deprecate  # noqa: F401 - installs its warning filter before ours below
-import httpx
 
+from bitbucket_sql.api._httpx import httpx
 from bitbucket_sql.api.deadline import DeadlineTransport
 from bitbucket_sql.api.errors import AuthenticationError, OAuthFlowError
 from bitbucket_sql.api.redact import redact_url

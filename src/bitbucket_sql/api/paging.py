@@ -150,6 +150,7 @@ class PageScheduler:
         window: int,
         max_pages: int = 2000,
         announce_end: bool = False,
+        reads_all: bool = False,
         decode: Callable[[Any], dict[str, Any]] | None = None,
     ) -> None:
         self.pool = pool
@@ -164,6 +165,10 @@ class PageScheduler:
         self.window = window
         self.max_pages = max_pages
         self.announce_end = announce_end
+        #: the caller reads every item (no early stop of its own): a collection's next page may be
+        #: requested before the items of the page before it are handed over
+        self.reads_all = reads_all
+        self._sources: Iterator[tuple[Any, httpx.URL]] | None = None
         self.pending: deque[tuple[_Stream, int, httpx.URL]] = deque()
         self.planned: deque[_Stream] = deque()  # list-style streams with pages left to schedule
         self.inflight: dict[Future[Any], tuple[_Stream, int]] = {}
@@ -172,51 +177,66 @@ class PageScheduler:
         """Yield ``(key, item)`` for every ``(key, first page URL)`` of ``sources``."""
         inline = on_worker_thread()  # never wait for the pool from inside it
         window = 1 if inline else self.window
-        exhausted = False
+        self._sources = sources
         try:
             while True:
-                while len(self.inflight) < window:
-                    job = self._next_job()
-                    if job is None:
-                        if exhausted:
-                            break
-                        try:
-                            key, url = next(sources)
-                        except StopIteration:
-                            exhausted = True
-                            break
-                        stream = _Stream(key=key, first_url=url)
-                        stream.requested.add(str(url))
-                        self.pending.append((stream, 0, url))
-                        continue
-                    stream, index, url = job
-                    self.inflight[self._start(url, inline)] = (stream, index)
+                self._fill(window, inline)
                 if not self.inflight:
                     return
                 done, _ = wait(self.inflight, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: self.inflight[f][1]):
-                    stream, index = self.inflight.pop(future)
-                    if stream.finished or (stream.final_index is not None and index > stream.final_index):
-                        continue  # a page past the end, or of a collection already done
-                    error = future.exception()
-                    at = index
-                    if error is None:
-                        try:
-                            fetched = future.result()
-                            self._plan_after(stream, index, fetched if self.decode is None else self.decode(fetched))
-                        except BitbucketError as planning_error:
-                            # a page that was fine but leads nowhere: its items first, then the error
-                            error, at = planning_error, index + 1 if index in stream.ready else index
-                    if error is not None:
-                        if not isinstance(error, BitbucketError):
-                            raise error
-                        # delivered in page order: a failure past the real end never surfaces
-                        stream.ready[at] = error
-                        stream.final_index = at if stream.final_index is None else min(stream.final_index, at)
-                    yield from self._flush(stream)
+                arrived = [self._arrive(future) for future in sorted(done, key=lambda f: self.inflight[f][1])]
+                if self.reads_all and not inline:
+                    # the next pages leave before the caller works on these items: the pool keeps
+                    # busy with a window of MaxConcurrency pages (fewer pages and rows waiting)
+                    self._fill(window, inline)
+                for stream in arrived:
+                    if stream is not None:
+                        yield from self._flush(stream)
         finally:
             for future in self.inflight:
                 future.cancel()
+
+    def _fill(self, window: int, inline: bool) -> None:
+        """Start pages until ``window`` are in flight or none is left to start."""
+        while len(self.inflight) < window:
+            job = self._next_job()
+            if job is None:
+                if self._sources is None:
+                    return
+                try:
+                    key, url = next(self._sources)
+                except StopIteration:
+                    self._sources = None
+                    return
+                stream = _Stream(key=key, first_url=url)
+                stream.requested.add(str(url))
+                self.pending.append((stream, 0, url))
+                continue
+            stream, index, url = job
+            self.inflight[self._start(url, inline)] = (stream, index)
+
+    def _arrive(self, future: Future[Any]) -> _Stream | None:
+        """Take a finished page: store its items (or its error) and plan what follows it.
+        Returns its stream, or None for a page no longer wanted."""
+        stream, index = self.inflight.pop(future)
+        if stream.finished or (stream.final_index is not None and index > stream.final_index):
+            return None  # a page past the end, or of a collection already done
+        error = future.exception()
+        at = index
+        if error is None:
+            try:
+                fetched = future.result()
+                self._plan_after(stream, index, fetched if self.decode is None else self.decode(fetched))
+            except BitbucketError as planning_error:
+                # a page that was fine but leads nowhere: its items first, then the error
+                error, at = planning_error, index + 1 if index in stream.ready else index
+        if error is not None:
+            if not isinstance(error, BitbucketError):
+                raise error
+            # delivered in page order: a failure past the real end never surfaces
+            stream.ready[at] = error
+            stream.final_index = at if stream.final_index is None else min(stream.final_index, at)
+        return stream
 
     def _next_job(self) -> tuple[_Stream, int, httpx.URL] | None:
         """The next page to request: planned list pages first, then queued pages and first pages."""
@@ -255,7 +275,7 @@ class PageScheduler:
         stream.ready[index] = values
         next_url: httpx.URL | None = None
         if page.get("next"):
-            import httpx
+            from bitbucket_sql.api._httpx import httpx
 
             next_url = httpx.URL(str(page["next"]))
             self.check_link(next_url)

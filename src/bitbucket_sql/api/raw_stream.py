@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
+from bitbucket_sql.api._httpx import httpx
 
 
 @dataclass(frozen=True)

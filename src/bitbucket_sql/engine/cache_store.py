@@ -146,7 +146,7 @@ class CacheStore:
                 "FROM scans WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        items = json.loads(zlib.decompress(row[9]))
+        items = json.loads(inflate(row[9]))
         return Entry(row[0], row[1], row[2], row[3], row[4], bool(row[5]), items, row[6], row[7], json.loads(row[8]))
 
     def head(self, key: str) -> Entry | None:
@@ -255,18 +255,16 @@ class CacheStore:
 
 
 class ItemsEncoder:
-    """The stored form of a list of items (zlib-compressed compact JSON), built page by page.
+    """The stored form of a list of items (compact JSON in zlib streams), built page by page.
 
     Why: a listing of thousands of objects used to be kept whole until its last page, then
     encoded at once; here each page is encoded and compressed as it comes and its objects can be
-    dropped. The bytes are the same as :meth:`CacheStore.put` writes, so :meth:`CacheStore.get`
-    reads either.
+    dropped. Each page is a zlib stream of its own: a compressor kept open between pages holds
+    about 256 KiB, and a scan writes to a dozen listings at once (16 at medium for commits). The
+    text is the same JSON list :meth:`CacheStore.put` writes; :func:`inflate` reads either.
     """
 
     def __init__(self) -> None:
-        # made on the first page: a scan's writers exist for all its requests at once, and each
-        # compressor holds about 256 KiB (80 repositories' commits: 20 MiB before any page came)
-        self._compressor: Any = None
         self._parts: list[bytes] = []
         self.count = 0
 
@@ -278,17 +276,11 @@ class ItemsEncoder:
         self.count += len(items)
 
     def _write(self, text: str) -> None:
-        if self._compressor is None:
-            self._compressor = zlib.compressobj(1)
-        chunk = self._compressor.compress(text.encode("utf-8"))
-        if chunk:
-            self._parts.append(chunk)
+        self._parts.append(zlib.compress(text.encode("utf-8"), 1))
 
     def finish(self) -> bytes:
         """The encoded list (no more :meth:`add` after this)."""
         self._write("[]" if self.count == 0 else "]")
-        self._parts.append(self._compressor.flush())
-        self._compressor = None
         data = b"".join(self._parts)
         self._parts = []
         return data
@@ -297,6 +289,20 @@ class ItemsEncoder:
     def size(self) -> int:
         """Compressed bytes so far (to give up on a listing larger than the whole cache)."""
         return sum(len(part) for part in self._parts)
+
+
+def inflate(data: bytes) -> bytes:
+    """The text of stored items: one zlib stream (:meth:`CacheStore.put`) or several in a row
+    (:class:`ItemsEncoder`). Raises zlib.error for anything else, as ``zlib.decompress`` does."""
+    parts = []
+    while True:
+        stream = zlib.decompressobj()
+        parts.append(stream.decompress(data))
+        if not stream.eof:
+            raise zlib.error("incomplete or truncated stream")
+        data = stream.unused_data
+        if not data:
+            return b"".join(parts)
 
 
 def now() -> float:

@@ -47,6 +47,11 @@ class LocalDatabase:
                     "autoload_known_extensions": False, "threads": threads},
         )
         self.connection.execute("SET TimeZone = 'UTC'")
+        # A streamed result is read batch by batch (engine/result.py): DuckDB's default of 10 MiB of
+        # result chunks computed ahead of the reader is memory the reader does not need; one
+        # batch's worth keeps the query as fast. No progress bar: the outlets report progress.
+        self.connection.execute("SET streaming_buffer_size = '1MB'")
+        self.connection.execute("SET enable_progress_bar = false")
         self._schemas: set[str] = {"main"}
         #: scans fetched concurrently may filter values at the same time; a connection is not re-entrant
         self._lock = threading.RLock()

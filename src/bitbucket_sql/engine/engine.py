@@ -231,7 +231,7 @@ class Engine(WriteMethods):
     ) -> tuple[QueryResult, _Prepared]:
         deadline = self._deadline(started)
         with self.client.recording() as recording:
-            prepared = self._prepare(statement)
+            prepared = self._prepare(statement, streamed=streamed)
             try:
                 fetcher = self._fetcher(progress, started, recording, prepared.database, deadline, scan_cache)
                 planned_at = time.monotonic()
@@ -319,14 +319,17 @@ class Engine(WriteMethods):
         return QueryDeadline(getattr(self.settings, "query_timeout", None), started)
 
     # --- preparation ----------------------------------------------------------------------
-    def _prepare(self, statement: Statement) -> _Prepared:
+    def _prepare(self, statement: Statement, *, streamed: bool = False) -> _Prepared:
         tree = cast(exp.Expression, statement.tree.copy())
         refs = resolve_references(tree, self.default_schema)
         names = apply_private_aliases(tree)
         rewritten = names or any(ref.kind == "information_schema" for ref in refs.values())
         # the user's own text unless it had to change: no sqlglot round trip can alter its meaning
         local_sql = tree.sql(dialect=DIALECT) if rewritten else statement.sql
-        database = LocalDatabase()
+        # a result read as a stream over one table is read in order, by one thread (its rows come
+        # as an Arrow stream): a second DuckDB worker would only hold buffers of its own (~5 MiB)
+        one_stream = streamed and len(refs) == 1 and next(iter(refs.values())).kind == "catalog"
+        database = LocalDatabase(threads=1 if one_stream else 2)
         try:
             schema: dict[str, dict[str, dict[str, str]]] = {}
             for ref in refs.values():

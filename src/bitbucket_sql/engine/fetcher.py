@@ -567,7 +567,7 @@ class Fetcher:
             offsets = dict.fromkeys(writers, 0)
             stream = self.client.paginate_many(
                 [(i, r.path, r.params) for i, r, _ in lists], pagelen=pagelen, limit=limit, return_errors=True,
-                **({"announce_end": True} if early else {}),
+                **({"announce_end": True, "reads_all": True} if early else {}),
             )
             stopped = False
             try:

@@ -29,7 +29,7 @@ class LazyClient:
     is the real client's.
     """
 
-    #: the real client understands ``paginate_many(..., announce_end=True)``
+    #: the real client understands ``paginate_many(..., announce_end=True, reads_all=True)``
     announces_end = True
 
     def __init__(self, settings: ConnectionSettings) -> None:

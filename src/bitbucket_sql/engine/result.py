@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .shared_values import SharedValues
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -190,8 +192,12 @@ class ResultStream:
         self._handed_out = handing_out
         if self._batches is None:
             self._mode = mode
-            read = self._database.stream_rows if mode == "rows" else self._database.stream_arrow
-            self._batches = self._read(lambda: read(self._sql, self.batch_rows))
+            if mode == "rows":
+                shared = SharedValues()  # one object per repeated string (engine/shared_values.py)
+                self._batches = self._read(
+                    lambda: map(shared.batch, self._database.stream_rows(self._sql, self.batch_rows)))
+            else:
+                self._batches = self._read(lambda: self._database.stream_arrow(self._sql, self.batch_rows))
         return self._batches
 
     def _read(self, open_batches: Callable[[], Iterator[Any]]) -> Iterator[tuple[int, Any]]:
