@@ -131,7 +131,7 @@ def process_section(figures: ProcessFigures, latency_ms: float) -> list[str]:
             lines.append(
                 f"| {m.label} | {m.how}{'' if m.run.ok else f' (failed, exit {m.run.returncode})'} | {rows} "
                 f"| {size(m.json_bytes) if m.json_bytes else ''} "
-                f"| {mib(m.run.peak_rss)} | {ratio(m.run.peak_rss, m.json_bytes) if m.json_bytes else ''} "
+                f"| {mib(m.run.peak_rss)} | {f'{m.run.peak_rss / m.json_bytes:.2f}×' if m.json_bytes else ''} "
                 f"| {seconds(m.run.wall_s)} |"
             )
         lines += [""]

@@ -186,8 +186,8 @@ class PageScheduler:
                 done, _ = wait(self.inflight, return_when=FIRST_COMPLETED)
                 arrived = [self._arrive(future) for future in sorted(done, key=lambda f: self.inflight[f][1])]
                 if self.reads_all and not inline:
-                    # the next pages leave before the caller works on these items: the pool keeps
-                    # busy with a window of MaxConcurrency pages (fewer pages and rows waiting)
+                    # the next pages leave before the caller works on these items, so a smaller
+                    # window keeps the pool as busy (client.paginate_many): fewer pages wait
                     self._fill(window, inline)
                 for stream in arrived:
                     if stream is not None:

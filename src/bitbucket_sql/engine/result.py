@@ -223,6 +223,12 @@ class ResultStream:
             self.exhausted = True
             self.close()
 
+    def stop(self) -> None:
+        """Stop the fetch still running for this result (safe from any thread, while a batch is
+        being read): the read in progress ends soon; :meth:`close` releases the rest."""
+        if self._feed is not None:
+            self._feed.cancel()
+
     def close(self) -> None:
         """Release the query's database (its fetched rows); the stream cannot be read after."""
         if self._feed is not None:

@@ -17,6 +17,7 @@ streamed: the engine cannot keep a result open across other statements of the co
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -50,6 +51,9 @@ class StreamedRows:
         self._convert = convert
         self._notices = notices
         self._on_close: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self._reading = False  # a batch is being read (on a worker thread)
+        self._close_waiting = False  # close when that read returns
         self.notices: list[str] = []
         self.requests = 0
 
@@ -59,31 +63,53 @@ class StreamedRows:
 
     def next_batch(self) -> list[tuple[Any, ...]] | None:
         """The next rows to send, None at the end; blocking (run it on a worker thread)."""
-        if self._batches is None:
-            return None
-        stop = self._cancelled()
-        if stop is not None:
-            self.close()
-            raise stop
+        with self._lock:
+            batches = self._batches
+            if batches is None:
+                return None
+            self._reading = True
         try:
-            batch = next(self._batches, None)
-        except BaseException as error:  # noqa: BLE001 - the client gets an ErrorResponse for it
-            self.close()
-            raise self._translate(error) from None
-        if batch is None:
-            self._finished()
-            return None
-        return self._convert(list(batch))
-
-    def _finished(self) -> None:
-        self.notices = self._notices(self._result)
-        self.requests = int(self._result.stats.requests)
-        self.close()
+            stop = self._cancelled()
+            if stop is not None:
+                self._close_waiting = True
+                raise stop
+            try:
+                batch = next(batches, None)
+            except BaseException as error:  # noqa: BLE001 - the client gets an ErrorResponse for it
+                self._close_waiting = True
+                raise self._translate(error) from None
+            if batch is None:
+                self.notices = self._notices(self._result)
+                self.requests = int(self._result.stats.requests)
+                self._close_waiting = True
+                return None
+            return self._convert(list(batch))
+        finally:
+            with self._lock:
+                self._reading = False
+                closing = self._close_waiting
+            if closing:
+                self._end()
 
     def close(self) -> None:
-        """Stop reading (the engine's fetch stops too) and end the statement; harmless twice."""
-        self._batches = None
+        """Stop reading (the engine's fetch stops too) and end the statement; harmless twice.
+
+        Called from the event loop while a batch is being read on a worker thread (the client
+        went away, the server stops), it stops the fetch at once and leaves closing the result
+        (its DuckDB database) to that thread when its read returns: a database is never closed
+        under a read in progress.
+        """
+        with self._lock:
+            if self._reading:
+                self._close_waiting = True
+                self._result.stream.stop()
+                return
+        self._end()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._batches = None
+            callbacks, self._on_close = self._on_close, []
         self._result.stream.close()
-        callbacks, self._on_close = self._on_close, []
         for callback in callbacks:
             callback()
