@@ -214,20 +214,43 @@ class LocalDatabase:
     def scanned_once(self, sql: str, schema: str, name: str) -> bool:
         """Whether DuckDB's plan of ``sql`` reads ``schema.name`` exactly once: one scan, not
         inside a recursive CTE (which runs its part again each round). Only such a table can be
-        read from a stream (:meth:`read_stream`), which gives its rows one time."""
+        read from a stream (:meth:`read_stream`), which gives its rows one time.
+
+        The plan is made over a stand-in of unknown content (the table's columns cast from an
+        empty Arrow stream, as :meth:`read_stream` reads it): over the empty table itself DuckDB
+        proves any filter false (``EMPTY_RESULT``, no scan at all), and a query with a WHERE
+        clause was then never streamed. The table is put back afterwards.
+        """
+        import pyarrow as pa
+
+        key = (schema, name)
+        target = f"{quote_identifier(schema)}.{quote_identifier(name)}"
+        source = "__bbsql_stand_in"
+        columns = self._tables[key]
+        schema_of_strings = pa.schema([(column, pa.string()) for column, _ in columns])
+        empty = pa.RecordBatchReader.from_batches(schema_of_strings, iter([]))  # EXPLAIN reads nothing
+        self.connection.execute(f"DROP TABLE {target}")
         try:
-            plan = json.loads(self.connection.execute("EXPLAIN (FORMAT JSON) " + sql).fetchall()[0][1])
-        except (duckdb.Error, ValueError, IndexError, TypeError):
-            return False
+            self.connection.register(source, empty)
+            typed = ", ".join(f"CAST({quote_identifier(column)} AS {duckdb_type(kind)}) AS {quote_identifier(column)}"
+                              for column, kind in columns)
+            self.connection.execute(f"CREATE VIEW {target} AS SELECT {typed} FROM {source}")
+            try:
+                plan = json.loads(self.connection.execute("EXPLAIN (FORMAT JSON) " + sql).fetchall()[0][1])
+            except (duckdb.Error, ValueError, IndexError, TypeError):
+                return False
+        finally:
+            self.connection.execute(f"DROP VIEW IF EXISTS {target}")
+            self.connection.unregister(source)
+            body = ", ".join(f"{quote_identifier(column)} {duckdb_type(kind)}" for column, kind in columns)
+            self.connection.execute(f"CREATE TABLE {target} ({body})")
         scans = 0
         pending = [(node, False) for node in plan] if isinstance(plan, list) else [(plan, False)]
         while pending:
             node, repeated = pending.pop()
             kind = str(node.get("name", "")).strip()
             repeated = repeated or kind.startswith("REC")  # REC_CTE and its kin run their children again
-            extra = node.get("extra_info")
-            table = extra.get("Table") if isinstance(extra, dict) else None
-            if isinstance(table, str) and (table == f"{schema}.{name}" or table.endswith(f".{schema}.{name}")):
+            if "ARROW_SCAN" in kind:  # the one Arrow source of this database: the stand-in
                 if repeated:
                     return False
                 scans += 1
