@@ -37,18 +37,20 @@ class SlowStream:
         self.closes.append(self.in_read)
 
 
-def streamed(stream: SlowStream) -> StreamedRows:
-    result = SimpleNamespace(stream=stream, stats=SimpleNamespace(requests=3))
-    return StreamedRows(result, cancelled=lambda: None, translate=lambda error: error,
-                        convert=lambda batch: batch, notices=lambda _: [])
-
-
-def test_a_close_during_a_read_stops_the_fetch_and_releases_the_result_after_the_read() -> None:
+def first_batch_read() -> tuple[SlowStream, StreamedRows, list[str]]:
+    """A slow stream's rows with their first batch read, and what its on_close callback recorded."""
     stream = SlowStream()
-    rows = streamed(stream)
+    result = SimpleNamespace(stream=stream, stats=SimpleNamespace(requests=3))
+    rows = StreamedRows(result, cancelled=lambda: None, translate=lambda error: error,
+                        convert=lambda batch: batch, notices=lambda _: [])
     ended: list[str] = []
     rows.on_close(lambda: ended.append("statement over"))
     assert rows.next_batch() == [(1,)]
+    return stream, rows, ended
+
+
+def test_a_close_during_a_read_stops_the_fetch_and_releases_the_result_after_the_read() -> None:
+    stream, rows, ended = first_batch_read()
     got: list[Any] = []
     reader = threading.Thread(target=lambda: got.append(rows.next_batch()))
     reader.start()
@@ -63,11 +65,7 @@ def test_a_close_during_a_read_stops_the_fetch_and_releases_the_result_after_the
 
 
 def test_a_close_between_reads_releases_at_once_and_only_once() -> None:
-    stream = SlowStream()
-    rows = streamed(stream)
-    ended: list[str] = []
-    rows.on_close(lambda: ended.append("statement over"))
-    assert rows.next_batch() == [(1,)]
+    stream, rows, ended = first_batch_read()
     rows.close()
     rows.close()
     assert stream.closes == [False, False]  # the stream's close is harmless twice

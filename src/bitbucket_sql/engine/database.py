@@ -37,6 +37,18 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _table_body(columns: Sequence[tuple[str, str]]) -> str:
+    """The column list of a fetched table's CREATE TABLE, from (column, catalog type) pairs."""
+    return ", ".join(f"{quote_identifier(column)} {duckdb_type(kind)}" for column, kind in columns)
+
+
+def _typed_select(columns: Sequence[tuple[str, str]], source: str) -> str:
+    """A SELECT of ``source`` with each column cast to its catalog type (the table's stand-in)."""
+    typed = ", ".join(f"CAST({quote_identifier(column)} AS {duckdb_type(kind)}) AS {quote_identifier(column)}"
+                      for column, kind in columns)
+    return f"SELECT {typed} FROM {source}"
+
+
 class LocalDatabase:
     """An in-memory DuckDB connection prepared for one query."""
 
@@ -77,8 +89,8 @@ class LocalDatabase:
         if schema not in self._schemas:
             self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
             self._schemas.add(schema)
-        body = ", ".join(f"{quote_identifier(col)} {duckdb_type(kind)}" for col, kind in columns)
-        self.connection.execute(f"CREATE TABLE {quote_identifier(schema)}.{quote_identifier(name)} ({body})")
+        self.connection.execute(f"CREATE TABLE {quote_identifier(schema)}.{quote_identifier(name)} "
+                                f"({_table_body(columns)})")
         self._tables[(schema, name)] = list(columns)
 
     def use(self, schema: str) -> None:
@@ -232,9 +244,7 @@ class LocalDatabase:
         self.connection.execute(f"DROP TABLE {target}")
         try:
             self.connection.register(source, empty)
-            typed = ", ".join(f"CAST({quote_identifier(column)} AS {duckdb_type(kind)}) AS {quote_identifier(column)}"
-                              for column, kind in columns)
-            self.connection.execute(f"CREATE VIEW {target} AS SELECT {typed} FROM {source}")
+            self.connection.execute(f"CREATE VIEW {target} AS {_typed_select(columns, source)}")
             try:
                 plan = json.loads(self.connection.execute("EXPLAIN (FORMAT JSON) " + sql).fetchall()[0][1])
             except (duckdb.Error, ValueError, IndexError, TypeError):
@@ -242,8 +252,7 @@ class LocalDatabase:
         finally:
             self.connection.execute(f"DROP VIEW IF EXISTS {target}")
             self.connection.unregister(source)
-            body = ", ".join(f"{quote_identifier(column)} {duckdb_type(kind)}" for column, kind in columns)
-            self.connection.execute(f"CREATE TABLE {target} ({body})")
+            self.connection.execute(f"CREATE TABLE {target} ({_table_body(columns)})")
         scans = 0
         pending = [(node, False) for node in plan] if isinstance(plan, list) else [(plan, False)]
         while pending:
@@ -271,9 +280,7 @@ class LocalDatabase:
         """``target`` as a view over ``rows`` (registered under the key's source name), each
         column cast to the type the query was bound against."""
         self.connection.register(self._sources[key], rows)
-        typed = ", ".join(f"CAST({quote_identifier(column)} AS {duckdb_type(kind)}) AS {quote_identifier(column)}"
-                          for column, kind in self._tables[key])
-        self.connection.execute(f"CREATE VIEW {target} AS SELECT {typed} FROM {self._sources[key]}")
+        self.connection.execute(f"CREATE VIEW {target} AS {_typed_select(self._tables[key], self._sources[key])}")
 
     def bind(self, sql: str) -> None:
         """Check the query against the (empty) tables; raise engine errors for mistakes."""

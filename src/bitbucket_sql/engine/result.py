@@ -231,8 +231,7 @@ class ResultStream:
 
     def close(self) -> None:
         """Release the query's database (its fetched rows); the stream cannot be read after."""
-        if self._feed is not None:
-            self._feed.cancel()  # a fetch still running stops
+        self.stop()  # a fetch still running stops
         if self._database is not None:
             self._database.close()
             self._database = None
